@@ -1,0 +1,64 @@
+// Autograd: gradient flags, backward, torch.autograd.grad and grad mode.
+#include "common.h"
+
+namespace rt {
+namespace {
+
+Napi::Value undefined(Args& a) { return a.env().Undefined(); }
+
+Napi::Value requiresGrad(Args& a) { return Napi::Boolean::New(a.env(), a.tensor(0).requires_grad()); }
+Napi::Value setRequiresGrad(Args& a) {
+  a.tensor(0).requires_grad_(a.boolean(1, true));
+  return undefined(a);
+}
+Napi::Value isLeaf(Args& a) { return Napi::Boolean::New(a.env(), a.tensor(0).is_leaf()); }
+// The accumulated gradient (an alias, not a copy), or null.
+Napi::Value grad(Args& a) { return wrap(a.env(), a.tensor(0).grad()); }
+Napi::Value setGrad(Args& a) {
+  if (a.has(1)) a.tensor(0).mutable_grad() = a.tensor(1);
+  else a.tensor(0).mutable_grad().reset();
+  return undefined(a);
+}
+Napi::Value detach(Args& a) { return wrap(a.env(), a.tensor(0).detach()); }
+Napi::Value detach_(Args& a) {
+  a.tensor(0).detach_();
+  return undefined(a);
+}
+// backward(output, gradOutput?, retainGraph?, createGraph = false)
+Napi::Value backward(Args& a) {
+  at::Tensor gradOutput = a.has(1) ? a.tensor(1) : at::Tensor();
+  c10::optional<bool> retain;
+  if (a.has(2)) retain = a.boolean(2);
+  a.tensor(0).backward(gradOutput, retain, a.boolean(3));
+  return undefined(a);
+}
+// autogradGrad(outputs, inputs, gradOutputs?, retainGraph?, createGraph, allowUnused):
+// d(outputs)/d(inputs) without touching .grad; unused inputs give null.
+Napi::Value autogradGrad(Args& a) {
+  auto outputs = a.tensors(0);
+  auto inputs = a.tensors(1);
+  std::vector<at::Tensor> gradOutputs = a.has(2) ? a.tensors(2) : std::vector<at::Tensor>{};
+  c10::optional<bool> retain;
+  if (a.has(3)) retain = a.boolean(3);
+  auto grads = torch::autograd::grad(outputs, inputs, gradOutputs, retain, a.boolean(4), a.boolean(5));
+  return wrapAll(a.env(), grads);
+}
+// setGradEnabled(enabled) → the previous mode
+Napi::Value setGradEnabled(Args& a) {
+  bool previous = at::GradMode::is_enabled();
+  at::GradMode::set_enabled(a.boolean(0));
+  return Napi::Boolean::New(a.env(), previous);
+}
+Napi::Value isGradEnabled(Args& a) { return Napi::Boolean::New(a.env(), at::GradMode::is_enabled()); }
+
+}  // namespace
+
+void registerAutograd(Napi::Env env, Napi::Object exports) {
+  registerOps(env, exports, {
+      {"requiresGrad", requiresGrad}, {"setRequiresGrad", setRequiresGrad}, {"isLeaf", isLeaf},
+      {"grad", grad}, {"setGrad", setGrad}, {"detach", detach}, {"detach_", detach_}, {"backward", backward},
+      {"autogradGrad", autogradGrad}, {"setGradEnabled", setGradEnabled}, {"isGradEnabled", isGradEnabled},
+  });
+}
+
+}  // namespace rt

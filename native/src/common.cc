@@ -1,0 +1,242 @@
+// Handles, argument readers and the error guard (see common.h), and the
+// module's entry point.
+#include "common.h"
+
+#include <cmath>
+
+namespace rt {
+
+static std::atomic<int64_t> liveTensors{0};
+
+int64_t liveTensorCount() { return liveTensors.load(); }
+
+void releaseHandle(Napi::Env env, Handle* handle) {
+  if (!handle->tensor.defined()) return;
+  handle->tensor.reset();
+  liveTensors--;
+  if (handle->reportedBytes != 0) {
+    int64_t unused;
+    napi_adjust_external_memory(env, -handle->reportedBytes, &unused);
+    handle->reportedBytes = 0;
+  }
+}
+
+static void finalizeHandle(Napi::Env env, Handle* handle) {
+  releaseHandle(env, handle);
+  delete handle;
+}
+
+Napi::Value wrap(Napi::Env env, at::Tensor tensor) {
+  if (!tensor.defined()) return env.Null();
+  auto* handle = new Handle{std::move(tensor), 0};
+  liveTensors++;
+  // Only a tensor that owns its storage alone reports it: views and
+  // aliases would otherwise count the same bytes twice.
+  const at::Tensor& t = handle->tensor;
+  if (t.has_storage() && t.storage().use_count() == 1 && t.device().is_cpu()) {
+    handle->reportedBytes = static_cast<int64_t>(t.storage().nbytes());
+    if (handle->reportedBytes > 0) {
+      int64_t unused;
+      napi_adjust_external_memory(env, handle->reportedBytes, &unused);
+    }
+  }
+  return Napi::External<Handle>::New(env, handle, finalizeHandle);
+}
+
+Napi::Value wrapAll(Napi::Env env, const std::vector<at::Tensor>& tensors) {
+  auto out = Napi::Array::New(env, tensors.size());
+  for (size_t i = 0; i < tensors.size(); i++) out.Set(static_cast<uint32_t>(i), wrap(env, tensors[i]));
+  return out;
+}
+
+void Args::typeError(size_t i, const char* expected) const {
+  throw Napi::TypeError::New(env_, "argument " + std::to_string(i) + ": expected " + expected);
+}
+
+at::Tensor& Args::tensor(size_t i) const {
+  if (i >= info_.Length() || !info_[i].IsExternal()) typeError(i, "a tensor");
+  Handle* handle = info_[i].As<Napi::External<Handle>>().Data();
+  if (!handle->tensor.defined()) {
+    throw Napi::Error::New(env_, "argument " + std::to_string(i) + ": the tensor was disposed");
+  }
+  return handle->tensor;
+}
+
+c10::optional<at::Tensor> Args::optTensor(size_t i) const {
+  if (!has(i)) return c10::nullopt;
+  return tensor(i);
+}
+
+std::vector<at::Tensor> Args::tensors(size_t i) const {
+  if (!has(i) || !info_[i].IsArray()) typeError(i, "an array of tensors");
+  auto array = info_[i].As<Napi::Array>();
+  std::vector<at::Tensor> out;
+  out.reserve(array.Length());
+  for (uint32_t k = 0; k < array.Length(); k++) {
+    Napi::Value v = array.Get(k);
+    if (!v.IsExternal()) typeError(i, "an array of tensors");
+    Handle* handle = v.As<Napi::External<Handle>>().Data();
+    if (!handle->tensor.defined()) throw Napi::Error::New(env_, "a tensor in the list was disposed");
+    out.push_back(handle->tensor);
+  }
+  return out;
+}
+
+double Args::number(size_t i) const {
+  if (!isNumber(i)) typeError(i, "a number");
+  return info_[i].As<Napi::Number>().DoubleValue();
+}
+
+int64_t Args::integer(size_t i) const {
+  double v = number(i);
+  if (std::floor(v) != v) typeError(i, "an integer");
+  return static_cast<int64_t>(v);
+}
+
+c10::optional<int64_t> Args::optInteger(size_t i) const {
+  if (!has(i)) return c10::nullopt;
+  return integer(i);
+}
+
+c10::optional<double> Args::optNumber(size_t i) const {
+  if (!has(i)) return c10::nullopt;
+  return number(i);
+}
+
+bool Args::boolean(size_t i, bool fallback) const {
+  if (!has(i)) return fallback;
+  if (!info_[i].IsBoolean()) typeError(i, "a boolean");
+  return info_[i].As<Napi::Boolean>().Value();
+}
+
+std::string Args::string(size_t i) const {
+  if (!has(i) || !info_[i].IsString()) typeError(i, "a string");
+  return info_[i].As<Napi::String>().Utf8Value();
+}
+
+std::vector<int64_t> Args::ints(size_t i) const {
+  if (isNumber(i)) return {integer(i)};
+  if (!has(i) || !info_[i].IsArray()) typeError(i, "an array of integers");
+  auto array = info_[i].As<Napi::Array>();
+  std::vector<int64_t> out(array.Length());
+  for (uint32_t k = 0; k < array.Length(); k++) {
+    Napi::Value v = array.Get(k);
+    double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+    if (std::floor(d) != d) typeError(i, "an array of integers");
+    out[k] = static_cast<int64_t>(d);
+  }
+  return out;
+}
+
+std::vector<double> Args::doubles(size_t i) const {
+  if (!has(i) || !info_[i].IsArray()) typeError(i, "an array of numbers");
+  auto array = info_[i].As<Napi::Array>();
+  std::vector<double> out(array.Length());
+  for (uint32_t k = 0; k < array.Length(); k++) {
+    Napi::Value v = array.Get(k);
+    if (!v.IsNumber()) typeError(i, "an array of numbers");
+    out[k] = v.As<Napi::Number>().DoubleValue();
+  }
+  return out;
+}
+
+at::Scalar Args::scalar(size_t i) const {
+  if (has(i) && info_[i].IsBoolean()) return at::Scalar(info_[i].As<Napi::Boolean>().Value());
+  double v = number(i);
+  if (std::isfinite(v) && std::floor(v) == v && std::fabs(v) < 9007199254740992.0) {
+    return at::Scalar(static_cast<int64_t>(v));
+  }
+  return at::Scalar(v);
+}
+
+c10::optional<at::Scalar> Args::optScalar(size_t i) const {
+  if (!has(i)) return c10::nullopt;
+  return scalar(i);
+}
+
+at::ScalarType Args::dtype(size_t i) const {
+  int64_t code = integer(i);
+  if (code < 0 || code >= static_cast<int64_t>(at::ScalarType::NumOptions)) typeError(i, "a dtype code");
+  return static_cast<at::ScalarType>(code);
+}
+
+c10::optional<at::ScalarType> Args::optDtype(size_t i) const {
+  if (!has(i)) return c10::nullopt;
+  return dtype(i);
+}
+
+at::Device Args::device(size_t i) const {
+  if (!has(i)) return at::Device(at::kCPU);
+  return at::Device(string(i));  // throws c10::Error with the reason on a bad name
+}
+
+at::TensorOptions Args::options(size_t dtypeIndex, size_t deviceIndex) const {
+  return at::TensorOptions().dtype(has(dtypeIndex) ? dtype(dtypeIndex) : at::kFloat).device(device(deviceIndex));
+}
+
+struct GeneratorHolder {
+  at::Generator generator;
+};
+
+c10::optional<at::Generator> Args::generator(size_t i) const {
+  if (!has(i)) return c10::nullopt;
+  if (!info_[i].IsObject() || !info_[i].As<Napi::Object>().Has("_gen")) typeError(i, "a Generator");
+  Napi::Value inner = info_[i].As<Napi::Object>().Get("_gen");
+  if (!inner.IsExternal()) typeError(i, "a Generator");
+  return inner.As<Napi::External<GeneratorHolder>>().Data()->generator;
+}
+
+// Generators live here because Args reads them.
+static Napi::Value newGenerator(Args& a) {
+  auto gen = at::detail::createCPUGenerator(static_cast<uint64_t>(a.integer(0)));
+  auto* holder = new GeneratorHolder{gen};
+  return Napi::External<GeneratorHolder>::New(a.env(), holder, [](Napi::Env, GeneratorHolder* h) { delete h; });
+}
+
+static Napi::Value generatorSeed(Args& a) {
+  auto gen = a.generator(0);
+  std::lock_guard<std::mutex> lock(gen->mutex());
+  gen->set_current_seed(static_cast<uint64_t>(a.integer(1)));
+  return a.env().Undefined();
+}
+
+static Napi::Value invoke(const Napi::CallbackInfo& info) {
+  auto fn = reinterpret_cast<OpFn>(info.Data());
+  Args args(info);
+  try {
+    return fn(args);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(info.Env(), e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), e.what());
+  }
+}
+
+void registerOps(Napi::Env env, Napi::Object exports, const std::vector<OpEntry>& ops) {
+  for (const auto& op : ops) {
+    exports.Set(op.name, Napi::Function::New(env, invoke, op.name, reinterpret_cast<void*>(op.fn)));
+  }
+}
+
+Napi::Object init(Napi::Env env, Napi::Object exports) {
+  registerOps(env, exports, {
+      {"newGenerator", newGenerator},
+      {"generatorSeed", generatorSeed},
+  });
+  registerTensor(env, exports);
+  registerOpsMath(env, exports);
+  registerOpsShape(env, exports);
+  registerNN(env, exports);
+  registerAutograd(env, exports);
+  registerSerialize(env, exports);
+  exports.Set("torchVersion", Napi::String::New(env, TORCH_VERSION));
+  return exports;
+}
+
+}  // namespace rt
+
+static Napi::Object initAddon(Napi::Env env, Napi::Object exports) { return rt::init(env, exports); }
+
+NODE_API_MODULE(robustok, initAddon)

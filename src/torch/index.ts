@@ -1,0 +1,11 @@
+// robustok's engine: a PyTorch-like tensor library over libtorch.
+export { type DType, type TypedArray, isFloatingPoint } from './dtype.js';
+export { Tensor, type Device, type TensorLike, type NestedArray, type BackwardOptions } from './tensor.js';
+export { tidy, inScope } from './scope.js';
+export * from './creation.js';
+export * from './random.js';
+export * from './ops.js';
+export * from './autograd.js';
+export * from './runtime.js';
+export * as F from './functional.js';
+export * as linalg from './linalg.js';
