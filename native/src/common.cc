@@ -10,13 +10,26 @@ static std::atomic<int64_t> liveTensors{0};
 
 int64_t liveTensorCount() { return liveTensors.load(); }
 
+// V8 learns about native memory in batches: telling it on every small
+// tensor costs more than the op itself (measured: ~0.3 µs of a 3 µs add).
+static int64_t unreportedBytes = 0;
+static constexpr int64_t kReportBatch = 1 << 20;
+
+static void reportExternalMemory(Napi::Env env, int64_t delta) {
+  unreportedBytes += delta;
+  if (unreportedBytes >= kReportBatch || unreportedBytes <= -kReportBatch) {
+    int64_t unused;
+    napi_adjust_external_memory(env, unreportedBytes, &unused);
+    unreportedBytes = 0;
+  }
+}
+
 void releaseHandle(Napi::Env env, Handle* handle) {
   if (!handle->tensor.defined()) return;
   handle->tensor.reset();
   liveTensors--;
   if (handle->reportedBytes != 0) {
-    int64_t unused;
-    napi_adjust_external_memory(env, -handle->reportedBytes, &unused);
+    reportExternalMemory(env, -handle->reportedBytes);
     handle->reportedBytes = 0;
   }
 }
@@ -35,10 +48,7 @@ Napi::Value wrap(Napi::Env env, at::Tensor tensor) {
   const at::Tensor& t = handle->tensor;
   if (t.has_storage() && t.storage().use_count() == 1 && t.device().is_cpu()) {
     handle->reportedBytes = static_cast<int64_t>(t.storage().nbytes());
-    if (handle->reportedBytes > 0) {
-      int64_t unused;
-      napi_adjust_external_memory(env, handle->reportedBytes, &unused);
-    }
+    if (handle->reportedBytes > 0) reportExternalMemory(env, handle->reportedBytes);
   }
   return Napi::External<Handle>::New(env, handle, finalizeHandle);
 }

@@ -46,9 +46,11 @@ export const wrapAll = (handles: Handle[]): Tensor[] => handles.map((h) => wrap(
 export class Tensor {
   /** @internal */
   readonly handle: Handle;
+  // Both fields stay unset on most tensors: creating a tensor is on the
+  // hot path of every op (see bench/engine's per-op overhead).
   /** Set by `keep()`: scopes leave this tensor alive. */
-  kept = false;
-  #shape: number[] | undefined;
+  declare kept?: boolean;
+  declare private cachedShape?: number[];
 
   /** @internal Use the creation functions (`tensor`, `zeros`, ...). */
   constructor(handle: Handle) {
@@ -78,8 +80,8 @@ export class Tensor {
   /** The sizes, e.g. `[B, C, H, W]`. */
   get shape(): number[] {
     // No exposed op changes a tensor's shape in place, so it can be cached.
-    this.#shape ??= N.shape(this.handle) as number[];
-    return this.#shape.slice();
+    this.cachedShape ??= N.shape(this.handle) as number[];
+    return this.cachedShape.slice();
   }
   size(dim: number): number {
     const shape = this.shape;

@@ -1,0 +1,120 @@
+// bench/engine: the same tiny conv autoencoder trained by robustok and by
+// PyTorch from Python, interleaved step by step (A B, then B A, ...) on the
+// same thread count, plus the per-op overhead of a 4-element addition.
+// Prints a table, then one JSON line (ratio = robustok / PyTorch, median of
+// paired runs).
+//
+//   npm run bench:engine            (ROBUSTOK_THREADS=N to choose threads)
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { AdamW } from '../src/optim/adamw.js';
+import { F, type Tensor, getNumThreads, manualSeed, randn, tidy, zeros } from '../src/torch/index.js';
+
+const WARMUP_STEPS = 3;
+const TIMED_STEPS = 20;
+const ADDS = 10_000;
+const ADD_ROUNDS = 7;
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/** Conv weights as PyTorch initialises them: U(−1/√fan_in, 1/√fan_in). */
+function conv(cin: number, cout: number, k: number): [Tensor, Tensor] {
+  const bound = 1 / Math.sqrt(cin * k * k);
+  const w = randn([cout, cin, k, k]).clamp(-2, 2).mul_(bound / 2).keep().requiresGrad_();
+  return [w, zeros([cout]).keep().requiresGrad_()];
+}
+
+function robustokSide() {
+  manualSeed(0);
+  const [e1, e2, e3, d1, d2, d3] = [conv(3, 64, 3), conv(64, 128, 4), conv(128, 128, 4), conv(128, 128, 3), conv(128, 64, 3), conv(64, 3, 3)];
+  const params = [e1, e2, e3, d1, d2, d3].flat();
+  const optimizer = new AdamW(params, { lr: 1e-3, weightDecay: 0 });  // = Adam
+  const x = randn([16, 3, 32, 32]).keep();
+  const up = (t: Tensor) => F.interpolate(t, { scaleFactor: 2, mode: 'nearest' });
+  const step = (): number => {
+    const start = performance.now();
+    tidy(() => {
+      optimizer.zeroGrad();
+      const z = F.conv2d(F.relu(F.conv2d(F.relu(F.conv2d(x, ...e1, { padding: 1 })), ...e2, { stride: 2, padding: 1 })), ...e3, { stride: 2, padding: 1 });
+      const h = F.relu(F.conv2d(up(F.relu(F.conv2d(up(z), ...d1, { padding: 1 }))), ...d2, { padding: 1 }));
+      F.mseLoss(F.conv2d(h, ...d3, { padding: 1 }), x).backward();
+      optimizer.step();
+    });
+    return performance.now() - start;
+  };
+  const a = randn([4]).keep();
+  const b = randn([4]).keep();
+  const adds = (n: number): number => {
+    const start = performance.now();
+    for (let i = 0; i < n; i++) a.add(b).dispose();
+    return ((performance.now() - start) * 1e3) / n;
+  };
+  return { step, adds };
+}
+
+async function pytorchSide(threads: number) {
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'engine_torch.py');
+  const child = spawn('/usr/bin/python3', [script, String(threads)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const next = async (): Promise<string> => {
+    const { value, done } = await lines.next();
+    if (done) throw new Error('the PyTorch benchmark process ended early (is python3-torch installed?)');
+    return value as string;
+  };
+  if ((await next()) !== 'ready') throw new Error('unexpected answer from the PyTorch benchmark');
+  const ask = async (command: string): Promise<number> => {
+    child.stdin!.write(`${command}\n`);
+    return Number(await next());
+  };
+  return {
+    step: () => ask('step'),
+    adds: (n: number) => ask(`adds ${n}`),
+    close: () => child.stdin!.end('quit\n'),
+  };
+}
+
+async function main(): Promise<void> {
+  const threads = getNumThreads();
+  const ours = robustokSide();
+  const theirs = await pytorchSide(threads);
+  for (let i = 0; i < WARMUP_STEPS; i++) {
+    ours.step();
+    await theirs.step();
+  }
+  const stepPairs: [number, number][] = [];
+  for (let i = 0; i < TIMED_STEPS; i++) {
+    // Alternate who goes first so neither always runs on a warmer cache.
+    if (i % 2 === 0) stepPairs.push([ours.step(), await theirs.step()]);
+    else { const t = await theirs.step(); stepPairs.push([ours.step(), t]); }
+  }
+  ours.adds(1000);
+  await theirs.adds(1000);
+  const addPairs: [number, number][] = [];
+  for (let i = 0; i < ADD_ROUNDS; i++) addPairs.push([ours.adds(ADDS), await theirs.adds(ADDS)]);
+  theirs.close();
+
+  const result = {
+    threads,
+    train_step_ms_robustok: median(stepPairs.map((p) => p[0])),
+    train_step_ms_pytorch: median(stepPairs.map((p) => p[1])),
+    train_step_ratio: median(stepPairs.map(([a, b]) => a / b)),
+    op_overhead_us_robustok: median(addPairs.map((p) => p[0])),
+    op_overhead_us_pytorch: median(addPairs.map((p) => p[1])),
+    op_overhead_ratio: median(addPairs.map(([a, b]) => a / b)),
+  };
+  const row = (name: string, a: number, b: number, r: number) =>
+    `${name.padEnd(28)}${a.toFixed(2).padStart(12)}${b.toFixed(2).padStart(12)}${r.toFixed(3).padStart(10)}`;
+  console.log(`engine benchmark: conv autoencoder, batch 16×3×32×32, Adam; ${TIMED_STEPS} paired steps; ${threads} threads`);
+  console.log(`${''.padEnd(28)}${'robustok'.padStart(12)}${'pytorch'.padStart(12)}${'ratio'.padStart(10)}`);
+  console.log(row('train step (ms)', result.train_step_ms_robustok, result.train_step_ms_pytorch, result.train_step_ratio));
+  console.log(row(`4-element add (µs/op)`, result.op_overhead_us_robustok, result.op_overhead_us_pytorch, result.op_overhead_ratio));
+  console.log(JSON.stringify(result));
+}
+
+await main();
