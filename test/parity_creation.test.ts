@@ -8,11 +8,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  type DType, Generator, type Tensor, arange, bernoulli, empty, eye, full, fullLike, getRngState, linspace, manualSeed,
+  type DType, Generator, arange, bernoulli, empty, eye, full, fullLike, getRngState, linspace, manualSeed,
   multinomial, normal_, ones, onesLike, rand, randLike, randint, randn, randnLike, randperm, setRngState, tensor, tidy,
   uniform_, zeros, zerosLike,
 } from '../src/torch/index.js';
-import { type Case, type InputSpec, runParity } from './helpers/oracle.js';
+import { type Case, type InputSpec, type Outcome, runParity } from './helpers/oracle.js';
 
 const TOL = { rtol: 1e-5, atol: 1e-6 };
 
@@ -44,13 +44,9 @@ function typed(c: Case): Case {
   };
 }
 
-const PY_DTYPE: Record<DType, string> = {
-  uint8: 'torch.uint8', int8: 'torch.int8', int16: 'torch.int16', int32: 'torch.int32', int64: 'torch.int64',
-  float16: 'torch.float16', float32: 'torch.float32', float64: 'torch.float64', bool: 'torch.bool', bfloat16: 'torch.bfloat16',
-};
 const pyList = (values: readonly (number | boolean)[]): string =>
   `[${values.map((v) => (typeof v === 'boolean' ? (v ? 'True' : 'False') : Number.isNaN(v) ? "float('nan')"
-    : v === Infinity ? "float('inf')" : v === -Infinity ? "float('-inf')" : String(v))).join(', ')}]`;
+    : v === Infinity ? "float('inf')" : v === -Infinity ? "float('-inf')" : Object.is(v, -0) ? '-0.0' : String(v))).join(', ')}]`;
 
 // Values for the conversion cases, chosen to hit truncation toward zero,
 // bfloat16/float16 rounding (ties to even, overflow, subnormals) and 0 → false.
@@ -60,6 +56,23 @@ const floatsForHalf = [1, 1.00390625, 1.01171875, 1 + 2 ** -11, 1 + 3 * 2 ** -11
   6e-8, 2e-8, 1e-5, -7.5e-39, 1e-45, 0, -0];
 const f32 = (values: number[]): InputSpec => ({ shape: [values.length], values });
 const g = (shape: number[], values?: InputSpec['values'], dtype?: DType): InputSpec => ({ shape, requiresGrad: true, values, dtype });
+
+// Each of these is deliberately different from its PyTorch expression (value,
+// gradient, shape, dtype, non-finite value, output count): the harness must say so.
+const wrongCases: Case[] = [
+  { name: 'value off by 1e-3', inputs: [{ shape: [4] }], ts: ([x]) => x!.clone(), py: 'x0 + 1e-3' },
+  { name: 'gradient differs, values equal', inputs: [g([4])], ts: ([x]) => x!.mul(2), py: 'x0 * 2 + (x0 - x0.detach())' },
+  { name: 'shape differs', inputs: [{ shape: [2, 3] }], ts: ([x]) => x!.reshape(3, 2), py: 'x0.reshape(6)' },
+  typed({ name: 'dtype differs (arange is float32 here, int64 in PyTorch)', inputs: [], ts: () => arange(3), py: 'torch.arange(3)' }),
+  { name: 'NaN vs a number', inputs: [], ts: () => tensor([NaN, 1]), py: "torch.tensor([1., float('nan')])" },
+  { name: 'Infinity vs -Infinity', inputs: [], ts: () => tensor([Infinity]), py: "torch.tensor([float('-inf')])" },
+  { name: 'one output too many', inputs: [{ shape: [2] }], ts: ([x]) => [x!, x!], py: 'x0' },
+];
+// ...and equal non-finite values pass.
+const controlCases: Case[] = [
+  { name: 'NaN and infinities match', inputs: [], ts: () => tensor([NaN, Infinity, -Infinity, 1]),
+    py: "torch.tensor([float('nan'), float('inf'), float('-inf'), 1])" },
+];
 
 const cases: Case[] = [
   // ---- tensor() from nested arrays --------------------------------------------------------
@@ -138,8 +151,11 @@ const cases: Case[] = [
     ts: ([x]) => [x!.to('int32'), x!.to('int64'), x!.long(), x!.to('int16'), x!.clamp(-128, 127).to('int8')],
     py: '(x0.to(torch.int32), x0.to(torch.int64), x0.long(), x0.to(torch.int16), x0.clamp(-128, 127).to(torch.int8))' }),
   typed({ name: 'float32 to uint8', inputs: [f32(floatsForUint8)], ts: ([x]) => x!.to('uint8'), py: 'x0.to(torch.uint8)' }),
-  typed({ name: 'float32 to bool', inputs: [f32([0, -0, 0.4, -0.5, 1e-30, NaN, Infinity, 3])],
-    ts: ([x]) => x!.to('bool'), py: 'x0.to(torch.bool)' }),
+  typed({ name: 'float32 to bool', inputs: [f32([0, -0, 0.4, -0.5, 1e-30, 3])], ts: ([x]) => x!.to('bool'), py: 'x0.to(torch.bool)' }),
+  // (The harness sends inputs as JSON, which has no NaN/Infinity: non-finite inputs are built on both sides.)
+  typed({ name: 'non-finite float32 to bool/float16/bfloat16/float64', inputs: [],
+    ts: () => { const x = tensor([NaN, Infinity, -Infinity, 0]); return [x.to('bool'), x.to('float16'), x.to('bfloat16'), x.to('float64')]; },
+    py: "(lambda x: (x.to(torch.bool), x.to(torch.float16), x.to(torch.bfloat16), x.to(torch.float64)))(torch.tensor([float('nan'), float('inf'), float('-inf'), 0]))" }),
   typed({ name: 'float32 to bfloat16', inputs: [f32(floatsForHalf)], ts: ([x]) => x!.to('bfloat16'), py: 'x0.to(torch.bfloat16)' }),
   typed({ name: 'float32 to float16', inputs: [f32(floatsForHalf)], ts: ([x]) => x!.to('float16'), py: 'x0.to(torch.float16)' }),
   typed({ name: 'float64 to float32 rounding', inputs: [{ shape: [5], dtype: 'float64', values: [0.1, 1 / 3, 1 + 2 ** -24, 1 + 3 * 2 ** -24, 1e-40] }],
@@ -171,7 +187,7 @@ const cases: Case[] = [
   typed({ name: 'full', inputs: [],
     ts: () => [full([2, 3], 3.5), full([2], 7, { dtype: 'int32' }), full([3], true, { dtype: 'bool' }), full([2], -1.7, { dtype: 'int64' }),
       full([2], 0.1, { dtype: 'float64' }), full([2], 1.00390625, { dtype: 'bfloat16' })],
-    py: '(torch.full((2, 3), 3.5), torch.full((2,), 7, dtype=torch.int32), torch.full((3,), True), torch.full((2,), -1.7).to(torch.int64), ' +
+    py: '(torch.full((2, 3), 3.5), torch.full((2,), 7, dtype=torch.int32), torch.full((3,), True), torch.full((2,), -1.7, dtype=torch.int64), ' +
       'torch.full((2,), 0.1, dtype=torch.float64), torch.full((2,), 1.00390625, dtype=torch.bfloat16))' }),
   typed({ name: 'empty (shape and dtype only)', inputs: [], ts: () => empty([3, 2], { dtype: 'int32' }), py: 'torch.empty(3, 2, dtype=torch.int32)',
     shapeOnly: [0] }),
@@ -269,8 +285,22 @@ const cases: Case[] = [
     py: '(torch.rand(3), torch.randn(20))' },
 ];
 
+// The deliberate mismatches of the last test ride in the same PyTorch batch (one Python start-up).
+let batch: { right: Outcome[]; wrong: Outcome[]; control: Outcome[] } | undefined;
+function outcomes(): { right: Outcome[]; wrong: Outcome[]; control: Outcome[] } {
+  if (!batch) {
+    const all = runParity([...cases, ...wrongCases, ...controlCases], TOL);
+    batch = {
+      right: all.slice(0, cases.length),
+      wrong: all.slice(cases.length, cases.length + wrongCases.length),
+      control: all.slice(cases.length + wrongCases.length),
+    };
+  }
+  return batch;
+}
+
 test('creation and random ops match PyTorch', async (t) => {
-  for (const outcome of runParity(cases, TOL)) {
+  for (const outcome of outcomes().right) {
     await t.test(outcome.name, () => assert.deepEqual(outcome.problems, []));
   }
 });
@@ -316,7 +346,7 @@ test('nested arrays round-trip through tolist for every dtype', () => {
     const b = tensor([[true, false, true]]);
     assert.equal(b.dtype, 'bool');
     assert.deepEqual(b.tolist(), [[true, false, true]]);
-    assert.deepEqual(Array.from(b.toTypedArray()), [1, 0, 1]);
+    assert.deepEqual(Array.from(b.toTypedArray() as Uint8Array), [1, 0, 1]);
     assert.deepEqual(tensor([1, 0], { dtype: 'bool' }).tolist(), [true, false]);
     // Half floats read back as float32 values.
     const h = tensor([1.00390625, 0.1], { dtype: 'bfloat16' }).toTypedArray();
@@ -366,6 +396,11 @@ test('getRngState/setRngState restore a stream (global and Generator)', () => {
 test('case names are unique', () => {
   const names = cases.map((c) => c.name);
   assert.equal(new Set(names).size, names.length);
-  const _unused: Tensor | undefined = undefined;
-  void _unused;
+});
+
+test('the harness reports deliberate mismatches', () => {
+  const { wrong, control } = outcomes();
+  wrong.forEach((outcome) => assert.notDeepEqual(outcome.problems, [], `${outcome.name} should have been reported`));
+  assert.match(wrong[1]!.problems.join(), /grad of input 0/);
+  control.forEach((outcome) => assert.deepEqual(outcome.problems, [], outcome.name));
 });

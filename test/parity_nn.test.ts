@@ -7,7 +7,7 @@
 // is the explicit formula softmax(q·kᵀ·scale + mask)·v.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { F } from '../src/torch/index.js';
+import { F, tensor, zeros } from '../src/torch/index.js';
 import { type Case, type InputSpec, runParity } from './helpers/oracle.js';
 
 type Values = InputSpec['values'];
@@ -80,9 +80,9 @@ const embeddingAndDropout: Case[] = [
   { name: 'embedding paddingIdx (no gradient into the padding row)',
     inputs: [ints([2, 5], [0, 3, 1, 0, 5, 2, 2, 0, 4, 1]), g([6, 4])],
     ts: ([i, w]) => F.embedding(i!, w!, 0), py: 'F.embedding(x0, x1, padding_idx=0)' },
-  // TODO(bug): a negative paddingIdx does not count from the end as in PyTorch (F.embedding(i, w, -1) means
-  // "no padding row" here, the last row there), so `F.embedding(i, w, -1)` vs `F.embedding(x0, x1, padding_idx=-1)`
-  // differs in the weight gradient. Left out until functional.ts normalises negative indices.
+  { name: 'embedding negative paddingIdx counts from the end',
+    inputs: [ints([2, 5], [0, 3, 1, 0, 5, 2, 2, 0, 4, 5]), g([6, 4])],
+    ts: ([i, w]) => F.embedding(i!, w!, -1), py: 'F.embedding(x0, x1, padding_idx=-1)' },
   { name: 'dropout p 0.3 training, seed 7 (same mask as PyTorch)', inputs: [g([4, 50])], seed: 7,
     ts: ([x]) => F.dropout(x!, 0.3, true), py: 'F.dropout(x0, 0.3, training=True)' },
   { name: 'dropout p 0.5 training, seed 123, float64', inputs: [{ shape: [3, 40], dtype: 'float64', requiresGrad: true }], seed: 123,
@@ -303,4 +303,11 @@ test('nn functions match PyTorch', async (t) => {
   for (const outcome of runParity(cases, { rtol: 1e-5, atol: 1e-6 })) {
     await t.test(outcome.name, () => assert.deepEqual(outcome.problems, []));
   }
+});
+
+test('bad arguments that PyTorch rejects are rejected here too', () => {
+  const w = zeros([3, 2]);
+  assert.throws(() => F.embedding(tensor([0], { dtype: 'int64' }), w, 5), /paddingIdx 5 is outside the 3 embeddings/);
+  assert.throws(() => F.interpolate(zeros([1, 1, 4, 4]), { size: 8, mode: 'nearest', alignCorners: true }), /alignCorners/);
+  w.dispose();
 });

@@ -14,9 +14,29 @@ Napi::Value setRequiresGrad(Args& a) {
 Napi::Value isLeaf(Args& a) { return Napi::Boolean::New(a.env(), a.tensor(0).is_leaf()); }
 // The accumulated gradient (an alias, not a copy), or null.
 Napi::Value grad(Args& a) { return wrap(a.env(), a.tensor(0).grad()); }
+// setGrad(t, g | null), checked as PyTorch checks `t.grad = g`.
 Napi::Value setGrad(Args& a) {
-  if (a.has(1)) a.tensor(0).mutable_grad() = a.tensor(1);
-  else a.tensor(0).mutable_grad().reset();
+  at::Tensor& t = a.tensor(0);
+  if (!a.has(1)) {
+    t.mutable_grad().reset();
+    return undefined(a);
+  }
+  const at::Tensor& g = a.tensor(1);
+  if (g.sizes() != t.sizes()) {
+    throw Napi::Error::New(a.env(), "assigned grad has shape " + c10::str(g.sizes()) + " but the tensor has shape " + c10::str(t.sizes()));
+  }
+  if (g.scalar_type() != t.scalar_type() || g.device() != t.device()) {
+    throw Napi::Error::New(a.env(), "assigned grad is " + std::string(c10::toString(g.scalar_type())) + " on " + g.device().str() +
+                                        " but the tensor is " + c10::toString(t.scalar_type()) + " on " + t.device().str());
+  }
+  t.mutable_grad() = g;
+  return undefined(a);
+}
+// setData(t, source): t takes source's storage, dtype and device but stays the
+// same autograd leaf (PyTorch's `param.data = ...`), so references held by
+// optimizers stay valid across Module.to().
+Napi::Value setData(Args& a) {
+  a.tensor(0).set_data(a.tensor(1));
   return undefined(a);
 }
 Napi::Value detach(Args& a) { return wrap(a.env(), a.tensor(0).detach()); }
@@ -56,7 +76,7 @@ Napi::Value isGradEnabled(Args& a) { return Napi::Boolean::New(a.env(), at::Grad
 void registerAutograd(Napi::Env env, Napi::Object exports) {
   registerOps(env, exports, {
       {"requiresGrad", requiresGrad}, {"setRequiresGrad", setRequiresGrad}, {"isLeaf", isLeaf},
-      {"grad", grad}, {"setGrad", setGrad}, {"detach", detach}, {"detach_", detach_}, {"backward", backward},
+      {"grad", grad}, {"setGrad", setGrad}, {"setData", setData}, {"detach", detach}, {"detach_", detach_}, {"backward", backward},
       {"autogradGrad", autogradGrad}, {"setGradEnabled", setGradEnabled}, {"isGradEnabled", isGradEnabled},
   });
 }

@@ -86,6 +86,9 @@ Napi::Value interpolate(Args& a) {
   std::string mode = a.string(3);
   bool alignCorners = a.boolean(4);
   bool antialias = a.boolean(5);
+  if (mode == "nearest" && alignCorners) {
+    throw Napi::Error::New(a.env(), "alignCorners only works with the bilinear and bicubic modes, not nearest");
+  }
   if (mode == "nearest") return wrap(a.env(), at::upsample_nearest2d(x, outSize, scales));
   if (mode == "bilinear") {
     return wrap(a.env(), antialias ? at::_upsample_bilinear2d_aa(x, outSize, alignCorners, scales)

@@ -36,6 +36,7 @@ UNARY(sign, at::sign(x))
 UNARY(reciprocal, at::reciprocal(x))
 UNARY(square, at::square(x))
 UNARY(erf, at::erf(x))
+UNARY(erfinv, at::erfinv(x))
 UNARY(isnan, at::isnan(x))
 UNARY(isfinite, at::isfinite(x))
 UNARY(logicalNot, at::logical_not(x))
@@ -249,7 +250,7 @@ void registerOpsMath(Napi::Env env, Napi::Object exports) {
   registerOps(env, exports, {
       {"neg", neg}, {"abs", abs}, {"exp", exp}, {"log", log}, {"log1p", log1p}, {"expm1", expm1},
       {"sqrt", sqrt}, {"rsqrt", rsqrt}, {"sin", sin}, {"cos", cos}, {"floor", floor}, {"ceil", ceil},
-      {"round", round}, {"sign", sign}, {"reciprocal", reciprocal}, {"square", square}, {"erf", erf},
+      {"round", round}, {"sign", sign}, {"reciprocal", reciprocal}, {"square", square}, {"erf", erf}, {"erfinv", erfinv},
       {"isnan", isnan}, {"isfinite", isfinite}, {"logicalNot", logicalNot},
       {"add", add}, {"sub", sub}, {"mul", mul}, {"div", div}, {"pow", pow}, {"powScalar", powScalar},
       {"remainder", remainder}, {"minimum", minimum}, {"maximum", maximum},

@@ -14,6 +14,8 @@ export function dtypeCode(dtype: DType): number {
   return code;
 }
 
+export const isDType = (name: string): name is DType => Object.hasOwn(codes, name);
+
 export function dtypeName(code: number): DType {
   const name = names.get(code);
   if (name === undefined) throw new TypeError(`libtorch dtype code ${code} has no robustok name`);

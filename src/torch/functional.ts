@@ -37,9 +37,21 @@ export interface BatchNormOptions {
 /** Updates the running statistics in place when training. */
 export const batchNorm = (x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, o: BatchNormOptions = {}): Tensor =>
   wrap(N.batchNorm(x.handle, h(runningMean), h(runningVar), h(o.weight), h(o.bias), o.training ?? false, o.momentum ?? 0.1, o.eps ?? 1e-5));
-/** Rows of `weight [K, D]` at integer `indices`. */
-export const embedding = (indices: Tensor, weight: Tensor, paddingIdx = -1): Tensor =>
-  wrap(N.embedding(weight.handle, indices.handle, paddingIdx));
+/**
+ * Rows of `weight [K, D]` at integer `indices`. `paddingIdx` (negative counts
+ * from the end, as in PyTorch) names a row that receives no gradient.
+ */
+export function embedding(indices: Tensor, weight: Tensor, paddingIdx: number | null = null): Tensor {
+  let pad = -1;
+  if (paddingIdx !== null) {
+    const rows = weight.size(0);
+    if (!Number.isInteger(paddingIdx) || paddingIdx >= rows || paddingIdx < -rows) {
+      throw new RangeError(`paddingIdx ${paddingIdx} is outside the ${rows} embeddings`);
+    }
+    pad = paddingIdx < 0 ? rows + paddingIdx : paddingIdx;
+  }
+  return wrap(N.embedding(weight.handle, indices.handle, pad));
+}
 export const dropout = (x: Tensor, p = 0.5, training = true): Tensor => wrap(N.dropout(x.handle, p, training));
 
 export const relu = (x: Tensor): Tensor => x.relu();

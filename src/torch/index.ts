@@ -1,5 +1,5 @@
 // robustok's engine: a PyTorch-like tensor library over libtorch.
-export { type DType, type TypedArray, isFloatingPoint } from './dtype.js';
+export { type DType, type TypedArray, isDType, isFloatingPoint } from './dtype.js';
 export { Tensor, type Device, type TensorLike, type NestedArray, type BackwardOptions } from './tensor.js';
 export { tidy, inScope } from './scope.js';
 export * from './creation.js';

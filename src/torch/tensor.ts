@@ -1,7 +1,7 @@
 // The Tensor class: a libtorch tensor seen from TypeScript, with PyTorch's
 // method names. Every method returns a new Tensor (tracked by the open
 // scope, see scope.ts) except the ones ending in `_`, which work in place.
-import { type DType, dtypeCode, dtypeName, type TypedArray, typedArrayFor } from './dtype.js';
+import { type DType, dtypeCode, dtypeName, isDType, type TypedArray, typedArrayFor } from './dtype.js';
 import { type Handle, native as N } from './native.js';
 import { setTensorCheck, track } from './scope.js';
 
@@ -145,7 +145,7 @@ export class Tensor {
 
   /** A copy on another device and/or dtype: `to('cuda')`, `to('float64')`, `to({device, dtype})`. */
   to(target: DType | Device | { dtype?: DType; device?: Device }): Tensor {
-    const spec = typeof target === 'string' ? (isDTypeName(target) ? { dtype: target } : { device: target }) : target;
+    const spec = typeof target === 'string' ? (isDType(target) ? { dtype: target } : { device: target }) : target;
     return wrap(N.to(this.handle, spec.dtype === undefined ? null : dtypeCode(spec.dtype), spec.device ?? null));
   }
   float(): Tensor {
@@ -186,6 +186,15 @@ export class Tensor {
   detach(): Tensor {
     return wrap(N.detach(this.handle));
   }
+  /**
+   * Takes `source`'s values, dtype and device while staying the same tensor
+   * (PyTorch's `t.data = source`): optimizers holding it keep working.
+   */
+  setData_(source: Tensor): this {
+    N.setData(this.handle, source.handle);
+    this.cachedShape = undefined;
+    return this;
+  }
 
   // ---- elementwise math ---------------------------------------------------------------
 
@@ -218,6 +227,7 @@ export class Tensor {
   reciprocal(): Tensor { return wrap(N.reciprocal(this.handle)); }
   square(): Tensor { return wrap(N.square(this.handle)); }
   erf(): Tensor { return wrap(N.erf(this.handle)); }
+  erfinv(): Tensor { return wrap(N.erfinv(this.handle)); }
   isnan(): Tensor { return wrap(N.isnan(this.handle)); }
   isfinite(): Tensor { return wrap(N.isfinite(this.handle)); }
   relu(): Tensor { return wrap(N.relu(this.handle)); }
@@ -347,11 +357,6 @@ export class Tensor {
 }
 
 setTensorCheck((v: unknown): v is Tensor => v instanceof Tensor);
-
-const dtypeNames = new Set(['uint8', 'int8', 'int16', 'int32', 'int64', 'float16', 'float32', 'float64', 'bool', 'bfloat16']);
-function isDTypeName(name: string): name is DType {
-  return dtypeNames.has(name);
-}
 
 /** Accepts both `reshape(2, 3)` and `reshape([2, 3])`. */
 function flatArgs(args: number[] | [number[]]): number[] {

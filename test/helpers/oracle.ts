@@ -101,6 +101,38 @@ function compare(label: string, ours: Flat, theirs: Flat, rtol: number, atol: nu
   }
 }
 
+/**
+ * JSON.parse for Python's json.dump output, which writes non-finite floats as
+ * the bare tokens NaN, Infinity and -Infinity (not JSON). They are quoted
+ * outside strings, then turned back into numbers.
+ */
+function parseOracleJson(text: string): unknown {
+  if (!/NaN|Infinity/.test(text)) return JSON.parse(text);
+  const tokens = ['NaN', 'Infinity', '-Infinity'];
+  const values: Record<string, number> = { NaN, Infinity, '-Infinity': -Infinity };
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (inString) {
+      out += ch;
+      if (ch === '\\') out += text[++i] ?? '';
+      else if (ch === '"') inString = false;
+      continue;
+    }
+    const token = ch === '"' ? undefined : tokens.find((t) => text.startsWith(t, i));
+    if (ch === '"') inString = true;
+    if (token) {
+      out += `"\\u0000${token}"`;
+      i += token.length - 1;
+    } else {
+      out += ch;
+    }
+  }
+  return JSON.parse(out, (_key, value: unknown) =>
+    (typeof value === 'string' && value[0] === '\u0000' && value.slice(1) in values ? values[value.slice(1)] : value));
+}
+
 const oracleScript = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'oracle.py');
 
 /** Runs all cases here and in PyTorch; returns the problems found per case. */
@@ -153,7 +185,7 @@ export function runParity(cases: Case[], defaults: { rtol: number; atol: number 
     input: JSON.stringify(request), encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, OMP_NUM_THREADS: '1' },
   });
   if (run.status !== 0) throw new Error(`PyTorch oracle failed (is python3-torch installed?):\n${run.stderr}`);
-  const { results } = JSON.parse(run.stdout) as { results: { outputs?: Flat[]; grads?: (Flat | null)[]; error?: string }[] };
+  const { results } = parseOracleJson(run.stdout) as { results: { outputs?: Flat[]; grads?: (Flat | null)[]; error?: string }[] };
 
   return prepared.map(({ c, ours }, k) => {
     const theirs = results[k]!;
