@@ -90,13 +90,12 @@ export class Module {
     return this.#collect((m) => m.#buffers);
   }
 
-  #collect(pick: (m: Module) => Map<string, Tensor | null>, persistentOnly = false): [string, Tensor][] {
+  #collect(pick: (m: Module) => Map<string, Tensor | null>): [string, Tensor][] {
     const seen = new Set<Tensor>();
     const out: [string, Tensor][] = [];
     for (const [prefix, module] of this.namedModules()) {
       for (const [name, t] of pick(module)) {
         if (t === null || seen.has(t)) continue;
-        if (persistentOnly && module.#transientBuffers.has(name)) continue;
         seen.add(t);
         out.push([prefix ? `${prefix}.${name}` : name, t]);
       }
@@ -146,9 +145,20 @@ export class Module {
 
   // ---- state dicts -----------------------------------------------------------------
 
-  /** Parameters and persistent buffers by dotted name: the module's own tensors, not copies. */
+  /**
+   * Parameters and persistent buffers by dotted name, in PyTorch's order
+   * (each module's parameters, then its buffers, then its children): the
+   * module's own tensors, not copies.
+   */
   stateDict(): StateDict {
-    return Object.fromEntries([...this.#collect((m) => m.#params), ...this.#collect((m) => m.#buffers, true)]);
+    const out: StateDict = {};
+    for (const [prefix, module] of this.namedModules()) {
+      const persistent = [...module.#buffers].filter(([name]) => !module.#transientBuffers.has(name));
+      for (const [name, t] of [...module.#params, ...persistent]) {
+        if (t !== null) out[prefix ? `${prefix}.${name}` : name] = t;
+      }
+    }
+    return out;
   }
 
   /**
