@@ -17,7 +17,8 @@ test('broadcast and conv errors throw', () => {
 test('dtype errors throw', () => {
   assert.throws(() => randn([3]).logicalAnd(randn([3]).gt(0)).requiresGrad_(), /floating point|requires_grad|only Tensors/);
   assert.throws(() => tensor([1, 2], { dtype: 'complex' as DType }), TypeError);
-  assert.throws(() => tensor([1.5], { dtype: 'int64' }), /not an integer/);
+  assert.throws(() => tensor([1e10], { dtype: 'int32' }), /10000000000 cannot be converted to int32 without overflow/);
+  assert.throws(() => tensor([NaN], { dtype: 'int64' }), /overflow/);
 });
 
 test('bad argument types are TypeErrors', () => {

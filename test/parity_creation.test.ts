@@ -97,20 +97,26 @@ const cases: Case[] = [
     py: 'torch.tensor([0.1, 1 / 3, 16777217, 1e-46, 3.5e38])' }),
   typed({ name: 'tensor int64', inputs: [], ts: () => tensor([[0, -1, 2 ** 40], [7, -(2 ** 50), 3]], { dtype: 'int64' }),
     py: 'torch.tensor([[0, -1, 2 ** 40], [7, -(2 ** 50), 3]], dtype=torch.int64)' }),
-  // TODO(bug): tensor([1.7], {dtype: 'int64'}) throws "not an integer" where torch.tensor truncates to 1
-  // (and robustok's own int32 path truncates); only integral values here.
+  typed({ name: 'tensor int64 truncates toward zero', inputs: [], ts: () => tensor([1.7, -1.7, 0.5, 2 ** 40], { dtype: 'int64' }),
+    py: 'torch.tensor([1.7, -1.7, 0.5, 2 ** 40], dtype=torch.int64)' }),
   typed({ name: 'tensor int32 truncates toward zero', inputs: [], ts: () => tensor([1.7, -1.7, 0.5, -0.5, 2 ** 31 - 1, -(2 ** 31)], { dtype: 'int32' }),
     py: `torch.tensor([1.7, -1.7, 0.5, -0.5, 2 ** 31 - 1, -(2 ** 31)], dtype=torch.int32)` }),
   typed({ name: 'tensor uint8', inputs: [], ts: () => tensor([0, 1, 127, 128, 254.6, 255], { dtype: 'uint8' }),
     py: 'torch.tensor([0, 1, 127, 128, 254.6, 255], dtype=torch.uint8)' }),
-  // TODO(bug): tensor() with dtype bool maps 0.5 and NaN to false (PyTorch: True) and stores other
-  // non-0/1 numbers (2, -1) as raw bytes 2/255; only 0 and 1 here.
+  typed({ name: 'tensor bool from any numbers (non-zero and NaN are true)', inputs: [], ts: () => tensor([0.5, NaN, 2, -1, 0], { dtype: 'bool' }),
+    py: "torch.tensor([0.5, float('nan'), 2, -1, 0]).to(torch.bool)" }),
   typed({ name: 'tensor bool from 0/1 numbers', inputs: [], ts: () => tensor([0, 1, 1, 0], { dtype: 'bool' }),
     py: 'torch.tensor([0, 1, 1, 0], dtype=torch.bool)' }),
   typed({ name: 'tensor bfloat16 rounding', inputs: [], ts: () => tensor(floatsForHalf, { dtype: 'bfloat16' }),
     py: `torch.tensor(${pyList(floatsForHalf)}, dtype=torch.bfloat16)` }),
   typed({ name: 'tensor float16 rounding, overflow, subnormals', inputs: [], ts: () => tensor(floatsForHalf, { dtype: 'float16' }),
     py: `torch.tensor(${pyList(floatsForHalf)}, dtype=torch.float16)` }),
+  // Both round a double to float32 first, then to the half type (double rounding): 1 + 2^-11 + 2^-40 → 1.
+  typed({ name: 'tensor half types round through float32', inputs: [],
+    ts: () => [tensor([1 + 2 ** -11 + 2 ** -40], { dtype: 'float16' }), tensor([1 + 2 ** -8 + 2 ** -40], { dtype: 'bfloat16' }),
+      tensor(new Float64Array([1 + 2 ** -8 + 2 ** -40]), { dtype: 'bfloat16' })],
+    py: '(torch.tensor([1 + 2 ** -11 + 2 ** -40], dtype=torch.float16), torch.tensor([1 + 2 ** -8 + 2 ** -40], dtype=torch.bfloat16), ' +
+      'torch.tensor([1 + 2 ** -8 + 2 ** -40], dtype=torch.float64).to(torch.bfloat16))' }),
   typed({ name: 'tensor non-finite', inputs: [], ts: () => tensor([NaN, Infinity, -Infinity, -0]),
     py: "torch.tensor([float('nan'), float('inf'), float('-inf'), -0.0])" }),
 
@@ -183,7 +189,8 @@ const cases: Case[] = [
   typed({ name: 'zeros ones with dtypes', inputs: [],
     ts: () => [zeros([2], { dtype: 'int64' }), ones([3], { dtype: 'bfloat16' }), ones([2, 2], { dtype: 'bool' }), zeros([1], { dtype: 'float64' })],
     py: '(torch.zeros(2, dtype=torch.int64), torch.ones(3, dtype=torch.bfloat16), torch.ones(2, 2, dtype=torch.bool), torch.zeros(1, dtype=torch.float64))' }),
-  // Note: full() without a dtype is float32 even for an integer or boolean fill (PyTorch infers int64 / bool).
+  // For integer fills PyTorch infers int64, which JS numbers cannot express: those name their dtype.
+  typed({ name: 'full with a boolean fill is bool', inputs: [], ts: () => full([3], true), py: 'torch.full((3,), True)' }),
   typed({ name: 'full', inputs: [],
     ts: () => [full([2, 3], 3.5), full([2], 7, { dtype: 'int32' }), full([3], true, { dtype: 'bool' }), full([2], -1.7, { dtype: 'int64' }),
       full([2], 0.1, { dtype: 'float64' }), full([2], 1.00390625, { dtype: 'bfloat16' })],
@@ -227,6 +234,9 @@ const cases: Case[] = [
   typed({ name: 'rand', inputs: [], ts: () => [rand([3, 4]), rand([5], { dtype: 'float64' })],
     py: '(torch.rand(3, 4), torch.rand(5, dtype=torch.float64))' }),
   typed({ name: 'rand with another seed', seed: 1234, inputs: [], ts: () => rand([7]), py: 'torch.rand(7)' }),
+  { name: 'negative seed (taken modulo 2^64)', seed: -5, inputs: [], ts: () => [rand([3]), rand([2], { generator: new Generator(-5) })],
+    py: '(torch.rand(3), torch.rand(2, generator=torch.Generator().manual_seed(-5)))' },
+  { name: 'seed above 2^32', seed: 2 ** 40 + 3, inputs: [], ts: () => randn([4]), py: 'torch.randn(4)' },
   typed({ name: 'randn scalar path (<16) and vectorised path (>=16)', inputs: [],
     ts: () => [randn([5]), randn([4, 8]), randn([17], { dtype: 'float64' }), randn([6], { dtype: 'bfloat16' })],
     py: '(torch.randn(5), torch.randn(4, 8), torch.randn(17, dtype=torch.float64), torch.randn(6, dtype=torch.bfloat16))' }),
@@ -355,6 +365,18 @@ test('nested arrays round-trip through tolist for every dtype', () => {
     assert.equal(tensor(2.5).item(), 2.5);
     assert.deepEqual(tensor(2.5).tolist(), 2.5);
     assert.deepEqual(tensor([]).tolist(), []);
+  });
+});
+
+test('toTypedArray and tolist read views in logical order', () => {
+  tidy(() => {
+    const x = arange(0, 6, 1, { dtype: 'int32' }).reshape(2, 3);
+    assert.deepEqual(Array.from(x.T.toTypedArray() as Int32Array), [0, 3, 1, 4, 2, 5]);
+    assert.deepEqual(x.T.tolist(), [[0, 3], [1, 4], [2, 5]]);
+    assert.deepEqual(Array.from(arange(10).slice(0, 3, 9, 2).toTypedArray() as Float32Array), [3, 5, 7]);
+    assert.deepEqual(Array.from(tensor([1, 2]).expand(3, 2).toTypedArray() as Float32Array), [1, 2, 1, 2, 1, 2]);
+    assert.deepEqual(arange(6).to('bfloat16').reshape(2, 3).T.tolist(), [[0, 3], [1, 4], [2, 5]]);
+    assert.deepEqual(tensor(new BigInt64Array([1n, 2n, 3n, 4n]), { shape: [2, 2] }).T.tolist(), [[1, 3], [2, 4]]);
   });
 });
 

@@ -32,9 +32,8 @@ const cases: Case[] = [
     py: '(x0.permute(2, 0, 1), x0.permute(1, 2, 0), x0.permute(-1, -3, -2))' },
   { name: 'transpose', inputs: [g(2, 3, 4)], ts: ([x]) => [x!.transpose(0, 2), x!.transpose(-1, -2), x!.transpose(1, 1)],
     py: '(x0.transpose(0, 2), x0.transpose(-1, -2), x0.transpose(1, 1))' },
-  // TODO(bug): .T on a 1-d tensor throws (PyTorch returns it unchanged) and on an n-d tensor swaps dims 0,1
-  // (PyTorch reverses all dims); only the 2-d case here.
   { name: 'T (2-d)', inputs: [g(3, 5)], ts: ([x]) => x!.T, py: 'x0.T' },
+  { name: 'T (1-d and 3-d: all dims reversed)', inputs: [g(4), g(2, 3, 4)], ts: ([a, b]) => [a!.T, b!.T], py: '(x0.T, x1.permute(2, 1, 0))' },
   { name: 'flatten', inputs: [g(2, 3, 4, 2)], ts: ([x]) => [x!.flatten(), x!.flatten(1), x!.flatten(0, 1), x!.flatten(1, -2), x!.flatten(-2)],
     py: '(x0.flatten(), x0.flatten(1), x0.flatten(0, 1), x0.flatten(1, -2), x0.flatten(-2))' },
   { name: 'squeeze', inputs: [g(1, 3, 1, 2)], ts: ([x]) => [x!.squeeze(), x!.squeeze(2), x!.squeeze(0), x!.squeeze(1), x!.squeeze(-2)],
@@ -128,6 +127,7 @@ const cases: Case[] = [
     py: '(x0.roll(1, 0), x0.roll(-1, 1), x0.roll((1, 2), (0, 1)), x0.roll(5), x0.roll(6, -1))' },
 
   // ---- advanced indexing ------------------------------------------------------------------------
+  { name: 'index with an empty list is the tensor itself', inputs: [g(2, 3)], ts: ([x]) => x!.index([]).mul(2), py: 'x0[()] * 2' },
   { name: 'index first dim', inputs: [g(4, 3), ix([3], [3, 0, 3])], ts: ([x, i]) => x!.index([i!]), py: 'x0[x1]' },
   { name: 'index with a null slot first', inputs: [g(4, 3, 2), ix([2, 2], [2, 0, 1, 1])], ts: ([x, i]) => [x!.index([null, i!]), x!.index([null, null, i!.remainder(2)])],
     py: '(x0[:, x1], x0[:, :, x1 % 2])' },

@@ -150,28 +150,42 @@ Napi::Value clamp_(Args& a) {
 // ---- reductions -------------------------------------------------------------
 // Convention: (x, dims?, keepdim?) where absent dims reduce over everything.
 
+// The dims to reduce: the given ones, or all of them (so that keepdim with
+// no dims keeps every dim as size 1, as in PyTorch).
+std::vector<int64_t> dimsOrAll(Args& a, size_t i) {
+  if (a.has(i)) return a.ints(i);
+  std::vector<int64_t> all(a.tensor(0).dim());
+  for (size_t d = 0; d < all.size(); d++) all[d] = static_cast<int64_t>(d);
+  return all;
+}
+// A single-dim reduction (prod, all, any) needs a dim for keepdim.
+void needDimForKeepdim(Args& a, const char* op) {
+  if (!a.has(1) && a.boolean(2)) throw Napi::Error::New(a.env(), std::string(op) + ": keepdim needs a dim");
+}
+
 Napi::Value sum(Args& a) {
-  if (!a.has(1)) return wrap(a.env(), at::sum(a.tensor(0), a.optDtype(3)));
-  return wrap(a.env(), at::sum(a.tensor(0), a.ints(1), a.boolean(2), a.optDtype(3)));
+  if (!a.has(1) && !a.boolean(2)) return wrap(a.env(), at::sum(a.tensor(0), a.optDtype(3)));
+  return wrap(a.env(), at::sum(a.tensor(0), dimsOrAll(a, 1), a.boolean(2), a.optDtype(3)));
 }
 Napi::Value mean(Args& a) {
-  if (!a.has(1)) return wrap(a.env(), at::mean(a.tensor(0), a.optDtype(3)));
-  return wrap(a.env(), at::mean(a.tensor(0), a.ints(1), a.boolean(2), a.optDtype(3)));
+  if (!a.has(1) && !a.boolean(2)) return wrap(a.env(), at::mean(a.tensor(0), a.optDtype(3)));
+  return wrap(a.env(), at::mean(a.tensor(0), dimsOrAll(a, 1), a.boolean(2), a.optDtype(3)));
 }
 Napi::Value prod(Args& a) {
+  needDimForKeepdim(a, "prod");
   if (!a.has(1)) return wrap(a.env(), at::prod(a.tensor(0), a.optDtype(3)));
   return wrap(a.env(), at::prod(a.tensor(0), a.integer(1), a.boolean(2), a.optDtype(3)));
 }
 // var(x, dims?, keepdim?, unbiased = true); std likewise
 Napi::Value var(Args& a) {
   bool unbiased = a.boolean(3, true);
-  if (!a.has(1)) return wrap(a.env(), at::var(a.tensor(0), unbiased));
-  return wrap(a.env(), at::var(a.tensor(0), at::IntArrayRef(a.ints(1)), unbiased, a.boolean(2)));
+  if (!a.has(1) && !a.boolean(2)) return wrap(a.env(), at::var(a.tensor(0), unbiased));
+  return wrap(a.env(), at::var(a.tensor(0), at::IntArrayRef(dimsOrAll(a, 1)), unbiased, a.boolean(2)));
 }
 Napi::Value std_(Args& a) {
   bool unbiased = a.boolean(3, true);
-  if (!a.has(1)) return wrap(a.env(), at::std(a.tensor(0), unbiased));
-  return wrap(a.env(), at::std(a.tensor(0), at::IntArrayRef(a.ints(1)), unbiased, a.boolean(2)));
+  if (!a.has(1) && !a.boolean(2)) return wrap(a.env(), at::std(a.tensor(0), unbiased));
+  return wrap(a.env(), at::std(a.tensor(0), at::IntArrayRef(dimsOrAll(a, 1)), unbiased, a.boolean(2)));
 }
 // min/max: over everything → one tensor; along a dim → [values, indices]
 Napi::Value min(Args& a) {
@@ -192,15 +206,19 @@ Napi::Value logsumexp(Args& a) { return wrap(a.env(), at::logsumexp(a.tensor(0),
 // norm(x, p, dims?, keepdim?): vector p-norm (p may be ±Infinity)
 Napi::Value norm(Args& a) {
   at::Scalar p(a.number(1));
-  if (!a.has(2)) return wrap(a.env(), at::linalg_vector_norm(a.tensor(0), p, c10::nullopt, false, c10::nullopt));
-  auto dims = a.ints(2);
-  return wrap(a.env(), at::linalg_vector_norm(a.tensor(0), p, at::IntArrayRef(dims), a.boolean(3), c10::nullopt));
+  bool keepdim = a.boolean(3);
+  if (!a.has(2) && !keepdim) return wrap(a.env(), at::linalg_vector_norm(a.tensor(0), p, c10::nullopt, false, c10::nullopt));
+  std::vector<int64_t> dims = a.has(2) ? a.ints(2) : std::vector<int64_t>{};
+  if (!a.has(2)) for (int64_t d = 0; d < a.tensor(0).dim(); d++) dims.push_back(d);
+  return wrap(a.env(), at::linalg_vector_norm(a.tensor(0), p, at::IntArrayRef(dims), keepdim, c10::nullopt));
 }
 Napi::Value all(Args& a) {
+  needDimForKeepdim(a, "all");
   if (!a.has(1)) return wrap(a.env(), at::all(a.tensor(0)));
   return wrap(a.env(), at::all(a.tensor(0), a.integer(1), a.boolean(2)));
 }
 Napi::Value any(Args& a) {
+  needDimForKeepdim(a, "any");
   if (!a.has(1)) return wrap(a.env(), at::any(a.tensor(0)));
   return wrap(a.env(), at::any(a.tensor(0), a.integer(1), a.boolean(2)));
 }

@@ -1,12 +1,355 @@
-// PyTorch's pickle format through libtorch's own (un)pickler: reads the
-// zip files that torch.save writes and writes files that torch.load reads.
+// PyTorch's checkpoint format: reads the zip files that torch.save writes and
+// writes files (through libtorch's own Pickler) that torch.load reads.
 #include "common.h"
 
+#include <caffe2/serialize/in_memory_adapter.h>
+#include <caffe2/serialize/inline_container.h>
 #include <torch/csrc/jit/serialization/pickle.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <unordered_map>
 
 namespace rt {
 namespace {
 
+using caffe2::serialize::PyTorchStreamReader;
+using torch::jit::PickleOpCode;
+
+[[noreturn]] void fail(const std::string& message) { throw std::runtime_error("pickle: " + message); }
+
+// ---- reading ------------------------------------------------------------------
+
+// torch.save's data.pkl pickles the saved value; each tensor in it names a
+// storage record (data/<key>) of the zip. libtorch's own Unpickler
+// (torch::jit::pickle_load) turns every collections.OrderedDict into None and
+// so cannot read a state_dict; this small pickle machine reads what
+// checkpoints hold and names anything else in its error.
+
+enum class Callable { OrderedDict, RebuildTensor, RebuildParameter, FirstArgument };
+
+const std::unordered_map<std::string, Callable>& callables() {
+  static const std::unordered_map<std::string, Callable> table = {
+      {"collections.OrderedDict", Callable::OrderedDict},
+      {"torch._utils._rebuild_tensor_v2", Callable::RebuildTensor},
+      {"torch._utils._rebuild_parameter", Callable::RebuildParameter},
+      {"torch._utils._rebuild_parameter_with_state", Callable::RebuildParameter},
+      // libtorch's Pickler (pickleSave below) wraps typed containers in these.
+      {"torch.jit._pickle.restore_type_tag", Callable::FirstArgument},
+      {"torch.jit._pickle.build_intlist", Callable::FirstArgument},
+      {"torch.jit._pickle.build_doublelist", Callable::FirstArgument},
+      {"torch.jit._pickle.build_boollist", Callable::FirstArgument},
+      {"torch.jit._pickle.build_tensorlist", Callable::FirstArgument},
+  };
+  return table;
+}
+
+// The storage classes of the dtypes robustok has names for.
+const std::unordered_map<std::string, at::ScalarType>& storageTypes() {
+  static const std::unordered_map<std::string, at::ScalarType> table = {
+      {"torch.FloatStorage", at::kFloat}, {"torch.DoubleStorage", at::kDouble},
+      {"torch.HalfStorage", at::kHalf},   {"torch.BFloat16Storage", at::kBFloat16},
+      {"torch.LongStorage", at::kLong},   {"torch.IntStorage", at::kInt},
+      {"torch.ShortStorage", at::kShort}, {"torch.CharStorage", at::kChar},
+      {"torch.ByteStorage", at::kByte},   {"torch.BoolStorage", at::kBool},
+  };
+  return table;
+}
+
+// A stack or memo entry: a value, or a GLOBAL naming one of `callables()`.
+// Storage classes are values (their qualified name), read by BINPERSID.
+struct Item {
+  c10::IValue value;
+  std::string callable;
+};
+
+class CheckpointReader {
+ public:
+  explicit CheckpointReader(PyTorchStreamReader& archive) : archive_(archive) {
+    if (!archive.hasRecord("data.pkl")) fail("the archive has no data.pkl: it was not written by torch.save");
+    if (archive.hasRecord("byteorder")) {
+      auto [data, size] = archive.getRecord("byteorder");
+      if (std::string(static_cast<const char*>(data.get()), size) != "little") {
+        fail("the checkpoint was written on a big-endian machine");
+      }
+    }
+    auto [data, size] = archive.getRecord("data.pkl");
+    pickle_.assign(static_cast<const char*>(data.get()), size);
+  }
+
+  c10::IValue read() {
+    while (true) {
+      auto op = static_cast<PickleOpCode>(byte());
+      if (op == PickleOpCode::STOP) break;
+      step(op);
+    }
+    if (stack_.size() != 1) fail("malformed data: " + std::to_string(stack_.size()) + " values left at the end");
+    return value(stack_.back());
+  }
+
+ private:
+  void step(PickleOpCode op) {
+    switch (op) {
+      case PickleOpCode::PROTO: byte(); break;
+      case PickleOpCode::FRAME: bytes(8); break;
+      case PickleOpCode::MARK: marks_.push_back(stack_.size()); break;
+      case PickleOpCode::POP: pop(); break;
+      case PickleOpCode::POP_MARK: popMark(); break;
+      case PickleOpCode::DUP: stack_.push_back(top()); break;
+      case PickleOpCode::NONE: push(c10::IValue()); break;
+      case PickleOpCode::NEWTRUE: push(true); break;
+      case PickleOpCode::NEWFALSE: push(false); break;
+      case PickleOpCode::BININT: push(static_cast<int64_t>(little<int32_t>())); break;
+      case PickleOpCode::BININT1: push(static_cast<int64_t>(byte())); break;
+      case PickleOpCode::BININT2: push(static_cast<int64_t>(little<uint16_t>())); break;
+      case PickleOpCode::LONG1: push(longInt(byte())); break;
+      case PickleOpCode::BINFLOAT: push(bigEndianDouble()); break;
+      case PickleOpCode::BINUNICODE: push(bytes(little<uint32_t>())); break;
+      case PickleOpCode::SHORT_BINUNICODE: push(bytes(byte())); break;
+      case PickleOpCode::BINUNICODE8: push(bytes(little<uint64_t>())); break;
+      case PickleOpCode::EMPTY_LIST: push(c10::impl::GenericList(c10::AnyType::get())); break;
+      case PickleOpCode::APPEND: append(popItems(1)); break;
+      case PickleOpCode::APPENDS: append(popMark()); break;
+      case PickleOpCode::LIST: {
+        std::vector<Item> items = popMark();
+        push(c10::impl::GenericList(c10::AnyType::get()));
+        append(items);
+      } break;
+      case PickleOpCode::EMPTY_TUPLE: push(c10::ivalue::Tuple::create({})); break;
+      case PickleOpCode::TUPLE: pushTuple(popMark()); break;
+      case PickleOpCode::TUPLE1: pushTuple(popItems(1)); break;
+      case PickleOpCode::TUPLE2: pushTuple(popItems(2)); break;
+      case PickleOpCode::TUPLE3: pushTuple(popItems(3)); break;
+      case PickleOpCode::EMPTY_DICT: push(emptyDict()); break;
+      case PickleOpCode::DICT: {
+        std::vector<Item> items = popMark();
+        push(emptyDict());
+        setItems(items);
+      } break;
+      case PickleOpCode::SETITEM: setItems(popItems(2)); break;
+      case PickleOpCode::SETITEMS: setItems(popMark()); break;
+      case PickleOpCode::BINPUT: memo_[byte()] = top(); break;
+      case PickleOpCode::LONG_BINPUT: memo_[little<uint32_t>()] = top(); break;
+      case PickleOpCode::MEMOIZE: {
+        uint32_t id = static_cast<uint32_t>(memo_.size());
+        memo_[id] = top();
+      } break;
+      case PickleOpCode::BINGET: get(byte()); break;
+      case PickleOpCode::LONG_BINGET: get(little<uint32_t>()); break;
+      case PickleOpCode::GLOBAL: {
+        std::string module = line();
+        global(module + "." + line());
+      } break;
+      case PickleOpCode::STACK_GLOBAL: {
+        std::string name = value(pop()).toStringRef();
+        global(value(pop()).toStringRef() + "." + name);
+      } break;
+      case PickleOpCode::REDUCE: {
+        c10::IValue args = value(pop());
+        Item function = pop();
+        if (!args.isTuple()) fail("malformed data: REDUCE without an argument tuple");
+        push(call(function.callable, args.toTupleRef().elements()));
+      } break;
+      case PickleOpCode::BUILD: {
+        pop();  // an OrderedDict's attributes: a state_dict's `_metadata` (module versions)
+        if (!top().value.isGenericDict()) fail("only dictionaries can be rebuilt from a saved state");
+      } break;
+      case PickleOpCode::BINPERSID: push(storage(value(pop()))); break;
+      default: {
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned>(static_cast<uint8_t>(op)));
+        fail(std::string("unsupported pickle opcode ") + hex + ": checkpoints may hold only tensors, dicts, lists, "
+             "tuples, numbers, strings, booleans and None");
+      }
+    }
+  }
+
+  // -- input
+  uint8_t byte() { return static_cast<uint8_t>(bytes(1)[0]); }
+  std::string bytes(uint64_t n) {
+    if (n > pickle_.size() - pos_) fail("data.pkl ends early: the file is truncated or corrupt");
+    std::string out = pickle_.substr(pos_, n);
+    pos_ += n;
+    return out;
+  }
+  template <typename T>
+  T little() {
+    T out;
+    std::memcpy(&out, bytes(sizeof(T)).data(), sizeof(T));
+    return out;
+  }
+  double bigEndianDouble() {
+    std::string raw = bytes(8);
+    std::reverse(raw.begin(), raw.end());
+    double out;
+    std::memcpy(&out, raw.data(), 8);
+    return out;
+  }
+  int64_t longInt(uint8_t size) {
+    if (size > 8) fail("an integer does not fit in 64 bits");
+    std::string raw = bytes(size);
+    uint64_t bits = 0;
+    for (size_t i = 0; i < size; i++) bits |= static_cast<uint64_t>(static_cast<uint8_t>(raw[i])) << (8 * i);
+    if (size > 0 && size < 8 && (raw[size - 1] & 0x80)) bits |= ~uint64_t(0) << (8 * size);  // sign-extend
+    return static_cast<int64_t>(bits);
+  }
+  std::string line() {
+    size_t end = pickle_.find('\n', pos_);
+    if (end == std::string::npos) fail("data.pkl ends early: the file is truncated or corrupt");
+    std::string out = pickle_.substr(pos_, end - pos_);
+    pos_ = end + 1;
+    return out;
+  }
+
+  // -- stack
+  void push(c10::IValue v) { stack_.push_back(Item{std::move(v), ""}); }
+  Item& top() {
+    if (stack_.empty()) fail("malformed data: the stack is empty");
+    return stack_.back();
+  }
+  Item pop() {
+    Item out = top();
+    stack_.pop_back();
+    return out;
+  }
+  std::vector<Item> popItems(size_t n) {
+    if (n > stack_.size()) fail("malformed data: the stack is too short");
+    std::vector<Item> out(stack_.end() - n, stack_.end());
+    stack_.resize(stack_.size() - n);
+    return out;
+  }
+  std::vector<Item> popMark() {
+    if (marks_.empty() || marks_.back() > stack_.size()) fail("malformed data: no MARK");
+    size_t mark = marks_.back();
+    marks_.pop_back();
+    return popItems(stack_.size() - mark);
+  }
+  void get(uint32_t id) {
+    auto it = memo_.find(id);
+    if (it == memo_.end()) fail("malformed data: memo entry " + std::to_string(id) + " is missing");
+    stack_.push_back(it->second);
+  }
+  // A callable cannot be stored: only the functions of `callables()` are known,
+  // and each of them is only ever called.
+  static const c10::IValue& value(const Item& item) {
+    if (!item.callable.empty()) fail("cannot store the function " + item.callable);
+    return item.value;
+  }
+
+  // -- containers
+  static c10::impl::GenericDict emptyDict() { return c10::impl::GenericDict(c10::AnyType::get(), c10::AnyType::get()); }
+  void pushTuple(const std::vector<Item>& items) {
+    std::vector<c10::IValue> values;
+    for (const auto& item : items) values.push_back(value(item));
+    push(c10::ivalue::Tuple::create(std::move(values)));
+  }
+  void append(const std::vector<Item>& items) {
+    if (!top().value.isList()) fail("malformed data: APPENDS to a non-list");
+    auto list = top().value.toList();
+    for (const auto& item : items) list.push_back(value(item));
+  }
+  void setItems(const std::vector<Item>& items) {
+    if (!top().value.isGenericDict()) fail("malformed data: SETITEMS on a non-dict");
+    auto dict = top().value.toGenericDict();
+    for (size_t i = 0; i + 1 < items.size(); i += 2) {
+      const c10::IValue& key = value(items[i]);
+      if (!key.isString() && !key.isInt()) fail("dictionary keys of type " + key.tagKind() + " are not supported");
+      dict.insert_or_assign(key, value(items[i + 1]));
+    }
+  }
+
+  // -- globals and tensors
+  void global(const std::string& name) {
+    if (callables().count(name)) {
+      stack_.push_back(Item{c10::IValue(), name});
+    } else if (storageTypes().count(name)) {
+      push(name);
+    } else {
+      fail("unsupported object " + name + ": checkpoints may hold only tensors (of robustok's dtypes), dicts, "
+           "lists, tuples, numbers, strings, booleans and None");
+    }
+  }
+
+  c10::IValue call(const std::string& name, const std::vector<c10::IValue>& args) {
+    if (name.empty()) fail("malformed data: REDUCE of a value that is not a function");
+    auto need = [&](size_t n) {
+      if (args.size() < n) fail(name + " called with " + std::to_string(args.size()) + " arguments");
+    };
+    switch (callables().at(name)) {
+      case Callable::OrderedDict:
+        if (!args.empty()) fail("OrderedDict built from arguments is not supported");
+        return emptyDict();
+      case Callable::RebuildTensor: {
+        need(5);  // storage, offset, size, stride, requires_grad[, hooks, metadata]
+        const at::Tensor& storage = args[0].toTensor();
+        at::Tensor t = at::empty({0}, storage.options())
+                           .set_(storage.storage(), args[1].toInt(), ints(args[2]), ints(args[3]));
+        if (args[4].toBool()) t.set_requires_grad(true);
+        return t;
+      }
+      case Callable::RebuildParameter: {
+        need(2);  // data, requires_grad[, hooks, state]
+        at::Tensor t = args[0].toTensor();
+        t.set_requires_grad(args[1].toBool());
+        return t;
+      }
+      case Callable::FirstArgument:
+        need(1);
+        return args[0];
+    }
+    fail("unreachable");
+  }
+
+  static std::vector<int64_t> ints(const c10::IValue& tuple) {
+    std::vector<int64_t> out;
+    for (const auto& v : tuple.toTupleRef().elements()) out.push_back(v.toInt());
+    return out;
+  }
+
+  // BINPERSID's ('storage', storage class, key, location, numel): a 1-d
+  // tensor over the record's bytes, on the CPU whatever the saved location.
+  // Storages are shared by key, as views of one tensor are in PyTorch.
+  at::Tensor storage(const c10::IValue& id) {
+    if (!id.isTuple() || id.toTupleRef().elements().size() < 5) fail("malformed persistent id");
+    std::vector<c10::IValue> parts = id.toTupleRef().elements().vec();
+    if (!parts[0].isString() || parts[0].toStringRef() != "storage") fail("unsupported persistent id");
+    const std::string& key = parts[2].toStringRef();
+    auto cached = storages_.find(key);
+    if (cached != storages_.end()) return cached->second;
+    auto type = storageTypes().find(parts[1].isString() ? parts[1].toStringRef() : "");
+    if (type == storageTypes().end()) fail("malformed persistent id: no storage class");
+    at::ScalarType dtype = type->second;
+    int64_t numel = parts[4].toInt();
+    size_t nbytes = static_cast<size_t>(numel) * c10::elementSize(dtype);
+    at::DataPtr data;
+    if (nbytes > 0) {
+      std::string record = "data/" + key;
+      if (!archive_.hasRecord(record)) fail("tensor data " + record + " is missing from the archive");
+      size_t size;
+      std::tie(data, size) = archive_.getRecord(record);
+      if (size != nbytes) {
+        fail("tensor data " + record + " holds " + std::to_string(size) + " bytes, expected " + std::to_string(nbytes));
+      }
+    }
+    at::Storage s(c10::Storage::use_byte_size_t(), nbytes, std::move(data), nullptr, /*resizable=*/false);
+    at::Tensor t = at::empty({0}, at::TensorOptions().dtype(dtype)).set_(s);
+    storages_.emplace(key, t);
+    return t;
+  }
+
+  PyTorchStreamReader& archive_;
+  std::string pickle_;
+  size_t pos_ = 0;
+  std::vector<Item> stack_;
+  std::vector<size_t> marks_;
+  std::unordered_map<uint32_t, Item> memo_;
+  std::unordered_map<std::string, at::Tensor> storages_;
+};
+
+// Dictionary keys become own properties (DefineProperty, not Set): a key
+// named "__proto__" in a file must not replace the object's prototype.
 Napi::Value toJs(Napi::Env env, const c10::IValue& v) {
   if (v.isTensor()) return wrap(env, v.toTensor());
   if (v.isNone()) return env.Null();
@@ -18,15 +361,12 @@ Napi::Value toJs(Napi::Env env, const c10::IValue& v) {
     auto out = Napi::Object::New(env);
     for (const auto& entry : v.toGenericDict()) {
       const c10::IValue& key = entry.key();
-      std::string name = key.isString() ? key.toStringRef() : key.isInt() ? std::to_string(key.toInt()) : "";
-      if (name.empty() && !key.isString()) {
-        throw std::runtime_error("pickle: dictionary key of type " + key.tagKind() + " is not supported");
-      }
-      out.Set(name, toJs(env, entry.value()));
+      std::string name = key.isString() ? key.toStringRef() : std::to_string(key.toInt());
+      out.DefineProperty(Napi::PropertyDescriptor::Value(name, toJs(env, entry.value()), napi_default_jsproperty));
     }
     return out;
   }
-  if (v.isList() || v.isTuple() || v.isTensorList() || v.isIntList() || v.isDoubleList() || v.isBoolList()) {
+  if (v.isList() || v.isTuple()) {
     std::vector<c10::IValue> items;
     if (v.isTuple()) {
       for (const auto& item : v.toTupleRef().elements()) items.push_back(item);
@@ -37,8 +377,26 @@ Napi::Value toJs(Napi::Env env, const c10::IValue& v) {
     for (size_t i = 0; i < items.size(); i++) out.Set(static_cast<uint32_t>(i), toJs(env, items[i]));
     return out;
   }
-  throw std::runtime_error("pickle: values of type " + v.tagKind() + " are not supported");
+  fail("values of type " + v.tagKind() + " are not supported");
 }
+
+// pickleLoad(bytes) → nested objects/arrays with tensors. The bytes are read
+// in place; each tensor's storage is its own copy.
+Napi::Value pickleLoad(Args& a) {
+  if (!a.raw(0).IsTypedArray()) a.typeError(0, "a Uint8Array");
+  auto typed = a.raw(0).As<Napi::TypedArray>();
+  const char* start = static_cast<const char*>(typed.ArrayBuffer().Data()) + typed.ByteOffset();
+  std::unique_ptr<PyTorchStreamReader> archive;
+  try {
+    archive = std::make_unique<PyTorchStreamReader>(
+        std::make_shared<caffe2::serialize::MemoryReadAdapter>(start, static_cast<off_t>(typed.ByteLength())));
+  } catch (const c10::Error& e) {
+    fail(std::string("unreadable zip archive (truncated or corrupt file?): ") + e.what_without_backtrace());
+  }
+  return toJs(a.env(), CheckpointReader(*archive).read());
+}
+
+// ---- writing ------------------------------------------------------------------
 
 c10::IValue fromJs(Args& a, const Napi::Value& v) {
   if (v.IsExternal()) {
@@ -71,15 +429,6 @@ c10::IValue fromJs(Args& a, const Napi::Value& v) {
     return dict;
   }
   throw Napi::TypeError::New(a.env(), "pickleSave: cannot store a value of this type");
-}
-
-// pickleLoad(bytes) → nested objects/arrays with tensors
-Napi::Value pickleLoad(Args& a) {
-  if (!a.raw(0).IsTypedArray()) a.typeError(0, "a Uint8Array");
-  auto typed = a.raw(0).As<Napi::TypedArray>();
-  const char* start = static_cast<const char*>(typed.ArrayBuffer().Data()) + typed.ByteOffset();
-  std::vector<char> data(start, start + typed.ByteLength());
-  return toJs(a.env(), torch::jit::pickle_load(data));
 }
 
 // pickleSave(value) → Buffer in torch.save's zip format

@@ -50,21 +50,31 @@ function flattenChecked(data: NestedArray, shape: number[]): (number | boolean)[
   return out;
 }
 
+const integerRanges: Partial<Record<DType, [number, number]>> = {
+  uint8: [0, 255], int8: [-128, 127], int16: [-32768, 32767], int32: [-(2 ** 31), 2 ** 31 - 1], int64: [-(2 ** 63), 2 ** 63 - 1],
+};
+
+/** Numbers as torch.tensor converts them: truncation toward zero for integers (with an overflow check), NaN and non-zero → true for bool. */
 function packValues(values: (number | boolean)[], dtype: DType): ArrayBufferView {
   const nums = values.map(Number);
+  const range = integerRanges[dtype];
+  const integers = (): number[] => nums.map((v) => {
+    const t = Math.trunc(v);
+    if (!Number.isFinite(v) || t < range![0] || t > range![1]) {
+      throw new RangeError(`tensor(): value ${v} cannot be converted to ${dtype} without overflow`);
+    }
+    return t;
+  });
   switch (dtype) {
     case 'float32': return Float32Array.from(nums);
     case 'float64': return Float64Array.from(nums);
-    case 'int32': return Int32Array.from(nums);
-    case 'int16': return Int16Array.from(nums);
-    case 'int8': return Int8Array.from(nums);
-    case 'uint8': case 'bool': return Uint8Array.from(nums);
-    case 'int64':
-      return BigInt64Array.from(nums, (v) => {
-        if (!Number.isInteger(v)) throw new TypeError(`tensor(): ${v} is not an integer, cannot store it as int64`);
-        return BigInt(v);
-      });
-    default: return Float32Array.from(nums);  // float16/bfloat16: converted below
+    case 'bool': return Uint8Array.from(nums, (v) => (v !== 0 ? 1 : 0));
+    case 'int32': return Int32Array.from(integers());
+    case 'int16': return Int16Array.from(integers());
+    case 'int8': return Int8Array.from(integers());
+    case 'uint8': return Uint8Array.from(integers());
+    case 'int64': return BigInt64Array.from(integers(), (v) => BigInt(v));
+    default: return Float32Array.from(nums);  // float16/bfloat16: converted by libtorch after
   }
 }
 
@@ -109,8 +119,9 @@ export const ones = (shape: number[], options: TensorOptions = {}): Tensor =>
   finish(wrap(N.ones(shape, dtypeArg(options), options.device)), options);
 export const empty = (shape: number[], options: TensorOptions = {}): Tensor =>
   finish(wrap(N.empty(shape, dtypeArg(options), options.device)), options);
+/** A tensor filled with `value`: bool for a boolean, else float32 unless a dtype is given. */
 export const full = (shape: number[], value: number | boolean, options: TensorOptions = {}): Tensor =>
-  finish(wrap(N.full(shape, value, dtypeArg(options), options.device)), options);
+  finish(wrap(N.full(shape, value, dtypeArg({ dtype: typeof value === 'boolean' ? 'bool' : undefined, ...options }), options.device)), options);
 
 const likeOptions = (t: Tensor, options: TensorOptions): TensorOptions => ({ dtype: t.dtype, device: t.device, ...options });
 export const zerosLike = (t: Tensor, options: TensorOptions = {}): Tensor => zeros(t.shape, likeOptions(t, options));

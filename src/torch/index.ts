@@ -9,3 +9,6 @@ export * from './autograd.js';
 export * from './runtime.js';
 export * as F from './functional.js';
 export * as linalg from './linalg.js';
+export { type Safetensors, encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors } from './safetensors.js';
+export { type PtValue, loadPt, savePt, flattenStateDict } from './pickle.js';
+export { writeFileAtomic } from './atomic_write.js';

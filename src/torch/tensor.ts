@@ -316,8 +316,8 @@ export class Tensor {
   view(...shape: number[] | [number[]]): Tensor { return wrap(N.view(this.handle, flatArgs(shape))); }
   permute(...dims: number[] | [number[]]): Tensor { return wrap(N.permute(this.handle, flatArgs(dims))); }
   transpose(dim0: number, dim1: number): Tensor { return wrap(N.transpose(this.handle, dim0, dim1)); }
-  /** The matrix transpose of a 2-d tensor (`x.T`). */
-  get T(): Tensor { return this.transpose(0, 1); }
+  /** All dims reversed, as PyTorch's `x.T` (the matrix transpose for 2-d). */
+  get T(): Tensor { return this.permute(this.shape.map((_, i, all) => all.length - 1 - i)); }
   flatten(startDim = 0, endDim = -1): Tensor { return wrap(N.flatten(this.handle, startDim, endDim)); }
   squeeze(dim?: number): Tensor { return wrap(N.squeeze(this.handle, dim)); }
   unsqueeze(dim: number): Tensor { return wrap(N.unsqueeze(this.handle, dim)); }
@@ -348,9 +348,13 @@ export class Tensor {
   flip(dims: Dims): Tensor { return wrap(N.flip(this.handle, dims)); }
   roll(shifts: Dims, dims?: Dims): Tensor { return wrap(N.roll(this.handle, shifts, dims)); }
   /** Advanced indexing `x[i0, i1, ...]` with index tensors (null = `:`). */
-  index(indices: (Tensor | null)[]): Tensor { return wrap(N.index(this.handle, indices.map((t) => t?.handle ?? null))); }
+  index(indices: (Tensor | null)[]): Tensor {
+    if (indices.length === 0) return this.reshape(this.shape);  // x[()] is x itself
+    return wrap(N.index(this.handle, indices.map((t) => t?.handle ?? null)));
+  }
   /** `x[i0, i1, ...] = values` (or `+=` with accumulate), in place. */
   indexPut_(indices: (Tensor | null)[], values: Tensor, accumulate = false): this {
+    if (indices.length === 0) return accumulate ? this.add_(values) : this.copy_(values);
     N.indexPut_(this.handle, indices.map((t) => t?.handle ?? null), values.handle, accumulate);
     return this;
   }

@@ -1,0 +1,99 @@
+// PyTorch's own checkpoint files (.pt/.pth): what torch.save writes and
+// torch.load reads, as nested plain values with Tensors inside.
+import { types } from 'node:util';
+import { readFileWhole, writeFileAtomic } from './atomic_write.js';
+import { type Handle, native as N } from './native.js';
+import { Tensor, describe, wrap } from './tensor.js';
+
+/**
+ * A checkpoint's contents. Python dicts (OrderedDicts included) become plain
+ * objects, with integer keys as strings; lists and tuples become arrays.
+ */
+export type PtValue = Tensor | number | boolean | string | null | PtValue[] | { [key: string]: PtValue };
+
+/** Zip files start with a local file header, "PK\x03\x04". */
+const isZip = (bytes: Uint8Array): boolean =>
+  bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
+
+function withTensors(value: unknown): PtValue {
+  if (types.isExternal(value)) return wrap(value as Handle);
+  if (Array.isArray(value)) return value.map(withTensors);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withTensors(item)]));
+  }
+  return value as PtValue;
+}
+
+/**
+ * Reads a torch.save file, e.g. `{model: {...}, ema: {...}, step: 10}` or a
+ * bare state_dict. Tensors land on the CPU whatever device they were saved
+ * from; tensors that shared storage in PyTorch still share it.
+ */
+export function loadPt(file: string): PtValue {
+  const bytes = readFileWhole(file, 'checkpoint');
+  if (!isZip(bytes)) {
+    throw new Error(`${file} is not a zip-format PyTorch checkpoint (it may be a legacy torch.save file, written before ` +
+      'PyTorch 1.6 or with _use_new_zipfile_serialization=False). Re-save it in PyTorch: ' +
+      `torch.save(torch.load(path), path, _use_new_zipfile_serialization=True)`);
+  }
+  try {
+    return withTensors(N.pickleLoad(bytes));
+  } catch (error) {
+    throw new Error(`${file}: ${(error as Error).message}`);
+  }
+}
+
+/** The value with Tensors replaced by their native handles, checked on the way. */
+function toNative(value: unknown, at: string): unknown {
+  if (value instanceof Tensor) {
+    if (value.isDisposed) throw new TypeError(`savePt: the tensor at ${at} was disposed`);
+    return value.handle;
+  }
+  if (value === null || ['number', 'boolean', 'string'].includes(typeof value)) return value;
+  if (Array.isArray(value)) return value.map((item, i) => toNative(item, `${at}[${i}]`));
+  if (typeof value === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(value))) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, toNative(item, `${at}.${key}`)]));
+  }
+  throw new TypeError(`savePt: cannot store ${describe(value)} at ${at}; checkpoints hold tensors, plain objects, ` +
+    'arrays, numbers, strings, booleans and null');
+}
+
+/**
+ * Writes `value` in torch.save's format, atomically (see writeFileAtomic), for
+ * `torch.load` to read. Objects become dicts. A JS number cannot tell 1 from
+ * 1.0, so integral numbers are stored as Python ints.
+ */
+export function savePt(file: string, value: PtValue): void {
+  const bytes: Uint8Array = N.pickleSave(toNative(value, 'the top'));
+  writeFileAtomic(file, [bytes]);
+}
+
+/**
+ * The tensors of a nested checkpoint under PyTorch's dotted names: nested
+ * objects join their keys with '.', arrays use indices (`blocks.0.attn`).
+ * With a `prefix` (e.g. 'model', or DDP's 'module'), only names under it
+ * are kept, with the prefix removed: `flattenStateDict(ckpt, 'model')` is
+ * `ckpt.model`'s state dict. Non-tensor leaves (a step count) are skipped.
+ */
+export function flattenStateDict(nested: PtValue, prefix = ''): Record<string, Tensor> {
+  const all: Record<string, Tensor> = {};
+  const visit = (value: PtValue, name: string): void => {
+    if (value instanceof Tensor) {
+      if (Object.hasOwn(all, name)) throw new Error(`flattenStateDict: two tensors are named '${name}'`);
+      all[name] = value;
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) visit(item, name === '' ? key : `${name}.${key}`);
+    }
+  };
+  visit(nested, '');
+  if (prefix === '') return all;
+  const under = `${prefix}.`;
+  const picked = Object.fromEntries(Object.entries(all)
+    .filter(([name]) => name.startsWith(under))
+    .map(([name, tensor]) => [name.slice(under.length), tensor]));
+  if (Object.keys(picked).length === 0) {
+    const roots = [...new Set(Object.keys(all).map((name) => name.split('.')[0]))];
+    throw new Error(`flattenStateDict: no tensors under '${prefix}' (the top-level names are: ${roots.join(', ') || 'none'})`);
+  }
+  return picked;
+}
