@@ -64,8 +64,9 @@ void Args::typeError(size_t i, const char* expected) const {
 }
 
 at::Tensor& Args::tensor(size_t i) const {
-  if (i >= info_.Length() || !info_[i].IsExternal()) typeError(i, "a tensor");
-  Handle* handle = info_[i].As<Napi::External<Handle>>().Data();
+  void* data = nullptr;
+  if (i >= info_.Length() || napi_get_value_external(env_, info_[i], &data) != napi_ok) typeError(i, "a tensor");
+  Handle* handle = static_cast<Handle*>(data);
   if (!handle->tensor.defined()) {
     throw Napi::Error::New(env_, "argument " + std::to_string(i) + ": the tensor was disposed");
   }

@@ -36,8 +36,19 @@ class Args {
 
   Napi::Env env() const { return env_; }
   size_t size() const { return info_.Length(); }
-  bool has(size_t i) const { return i < info_.Length() && !info_[i].IsUndefined() && !info_[i].IsNull(); }
-  bool isNumber(size_t i) const { return has(i) && info_[i].IsNumber(); }
+  // One napi_typeof per question: these run several times on every op.
+  napi_valuetype type(size_t i) const {
+    if (i >= info_.Length()) return napi_undefined;
+    napi_valuetype t;
+    napi_typeof(env_, info_[i], &t);
+    return t;
+  }
+  bool has(size_t i) const {
+    napi_valuetype t = type(i);
+    return t != napi_undefined && t != napi_null;
+  }
+  bool isNumber(size_t i) const { return type(i) == napi_number; }
+  bool isTensor(size_t i) const { return type(i) == napi_external; }
   Napi::Value raw(size_t i) const { return info_[i]; }
 
   at::Tensor& tensor(size_t i) const;

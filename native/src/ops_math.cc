@@ -10,8 +10,8 @@ Napi::Value undefined(Args& a) { return a.env().Undefined(); }
 // An operand that is either a tensor or a JS number/boolean (argument i).
 template <class WithTensor, class WithScalar>
 Napi::Value binary(Args& a, size_t i, WithTensor withTensor, WithScalar withScalar) {
-  if (a.has(i) && !a.raw(i).IsExternal()) return wrap(a.env(), withScalar(a.tensor(0), a.scalar(i)));
-  return wrap(a.env(), withTensor(a.tensor(0), a.tensor(i)));
+  if (a.isTensor(i)) return wrap(a.env(), withTensor(a.tensor(0), a.tensor(i)));
+  return wrap(a.env(), withScalar(a.tensor(0), a.scalar(i)));
 }
 
 #define UNARY(NAME, EXPR)                          \
@@ -61,13 +61,13 @@ BINARY(ge, at::ge)
 
 // add(x, y, alpha) = x + alpha·y; sub likewise.
 Napi::Value add(Args& a) {
-  at::Scalar alpha = a.has(2) ? a.scalar(2) : at::Scalar(1);
+  at::Scalar alpha = a.size() > 2 && a.has(2) ? a.scalar(2) : at::Scalar(1);
   return binary(
       a, 1, [&](const at::Tensor& x, const at::Tensor& y) { return at::add(x, y, alpha); },
       [&](const at::Tensor& x, const at::Scalar& y) { return at::add(x, y, alpha); });
 }
 Napi::Value sub(Args& a) {
-  at::Scalar alpha = a.has(2) ? a.scalar(2) : at::Scalar(1);
+  at::Scalar alpha = a.size() > 2 && a.has(2) ? a.scalar(2) : at::Scalar(1);
   return binary(
       a, 1, [&](const at::Tensor& x, const at::Tensor& y) { return at::sub(x, y, alpha); },
       [&](const at::Tensor& x, const at::Scalar& y) { return at::sub(x, y, alpha); });
@@ -93,14 +93,14 @@ Napi::Value logicalOr(Args& a) { return wrap(a.env(), at::logical_or(a.tensor(0)
 Napi::Value logicalXor(Args& a) { return wrap(a.env(), at::logical_xor(a.tensor(0), a.tensor(1))); }
 // clamp(x, min?, max?) with numbers or tensors as bounds
 Napi::Value clamp(Args& a) {
-  bool tensorBounds = (a.has(1) && a.raw(1).IsExternal()) || (a.has(2) && a.raw(2).IsExternal());
+  bool tensorBounds = (a.has(1) && a.isTensor(1)) || (a.has(2) && a.isTensor(2));
   if (tensorBounds) return wrap(a.env(), at::clamp(a.tensor(0), a.optTensor(1), a.optTensor(2)));
   return wrap(a.env(), at::clamp(a.tensor(0), a.optScalar(1), a.optScalar(2)));
 }
 // where(condition, x, y): x and y may be numbers
 Napi::Value where(Args& a) {
   const at::Tensor& cond = a.tensor(0);
-  bool xt = a.raw(1).IsExternal(), yt = a.raw(2).IsExternal();
+  bool xt = a.isTensor(1), yt = a.isTensor(2);
   if (xt && yt) return wrap(a.env(), at::where(cond, a.tensor(1), a.tensor(2)));
   if (xt) return wrap(a.env(), at::where(cond, a.tensor(1), a.scalar(2)));
   if (yt) return wrap(a.env(), at::where(cond, a.scalar(1), a.tensor(2)));
@@ -110,18 +110,18 @@ Napi::Value where(Args& a) {
 // ---- in place, for optimizers and EMA ----------------------------------------
 
 Napi::Value add_(Args& a) {
-  at::Scalar alpha = a.has(2) ? a.scalar(2) : at::Scalar(1);
-  if (a.raw(1).IsExternal()) a.tensor(0).add_(a.tensor(1), alpha);
+  at::Scalar alpha = a.size() > 2 && a.has(2) ? a.scalar(2) : at::Scalar(1);
+  if (a.isTensor(1)) a.tensor(0).add_(a.tensor(1), alpha);
   else a.tensor(0).add_(a.scalar(1), alpha);
   return undefined(a);
 }
 Napi::Value mul_(Args& a) {
-  if (a.raw(1).IsExternal()) a.tensor(0).mul_(a.tensor(1));
+  if (a.isTensor(1)) a.tensor(0).mul_(a.tensor(1));
   else a.tensor(0).mul_(a.scalar(1));
   return undefined(a);
 }
 Napi::Value div_(Args& a) {
-  if (a.raw(1).IsExternal()) a.tensor(0).div_(a.tensor(1));
+  if (a.isTensor(1)) a.tensor(0).div_(a.tensor(1));
   else a.tensor(0).div_(a.scalar(1));
   return undefined(a);
 }
@@ -134,7 +134,7 @@ Napi::Value addcdiv_(Args& a) {
   return undefined(a);
 }
 Napi::Value lerp_(Args& a) {
-  if (a.raw(2).IsExternal()) a.tensor(0).lerp_(a.tensor(1), a.tensor(2));
+  if (a.isTensor(2)) a.tensor(0).lerp_(a.tensor(1), a.tensor(2));
   else a.tensor(0).lerp_(a.tensor(1), a.scalar(2));
   return undefined(a);
 }

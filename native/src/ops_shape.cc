@@ -41,7 +41,7 @@ Napi::Value scatter(Args& a) {
   const at::Tensor& x = a.tensor(0);
   int64_t dim = a.integer(1);
   const at::Tensor& index = a.tensor(2);
-  bool srcIsTensor = a.raw(3).IsExternal();
+  bool srcIsTensor = a.isTensor(3);
   if (a.has(4)) {
     std::string reduce = a.string(4);
     return srcIsTensor ? wrap(a.env(), at::scatter(x, dim, index, a.tensor(3), reduce))
@@ -52,7 +52,7 @@ Napi::Value scatter(Args& a) {
 }
 Napi::Value scatterAdd(Args& a) { return wrap(a.env(), at::scatter_add(a.tensor(0), a.integer(1), a.tensor(2), a.tensor(3))); }
 Napi::Value maskedFill(Args& a) {
-  if (a.raw(2).IsExternal()) return wrap(a.env(), at::masked_fill(a.tensor(0), a.tensor(1), a.tensor(2)));
+  if (a.isTensor(2)) return wrap(a.env(), at::masked_fill(a.tensor(0), a.tensor(1), a.tensor(2)));
   return wrap(a.env(), at::masked_fill(a.tensor(0), a.tensor(1), a.scalar(2)));
 }
 Napi::Value maskedSelect(Args& a) { return wrap(a.env(), at::masked_select(a.tensor(0), a.tensor(1))); }

@@ -117,7 +117,7 @@ class CheckpointReader {
         push(c10::impl::GenericList(c10::AnyType::get()));
         append(items);
       } break;
-      case PickleOpCode::EMPTY_TUPLE: push(c10::ivalue::Tuple::create({})); break;
+      case PickleOpCode::EMPTY_TUPLE: push(c10::ivalue::Tuple::create(std::vector<c10::IValue>())); break;
       case PickleOpCode::TUPLE: pushTuple(popMark()); break;
       case PickleOpCode::TUPLE1: pushTuple(popItems(1)); break;
       case PickleOpCode::TUPLE2: pushTuple(popItems(2)); break;

@@ -1,0 +1,56 @@
+// Shared by the checkpoint tests: the PyTorch side (test/checkpoint_oracle.py),
+// tensor descriptions that compare bit for bit, and scratch folders.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type DType, dtypeCode } from '../../src/torch/dtype.js';
+import { Tensor, liveTensors, tidy } from '../../src/torch/index.js';
+import { native as N } from '../../src/torch/native.js';
+import { wrap } from '../../src/torch/tensor.js';
+
+const script = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'checkpoint_oracle.py');
+
+/** Runs one command of checkpoint_oracle.py on the files in `dir` and returns its JSON answer. */
+export function oracle<T>(command: 'safetensors' | 'pt', dir: string): T {
+  const run = spawnSync('/usr/bin/python3', [script, command, dir], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (run.status !== 0) throw new Error(`checkpoint_oracle.py ${command} failed:\n${run.stderr}`);
+  return JSON.parse(run.stdout) as T;
+}
+
+/** As checkpoint_oracle.py describes a tensor: raw bytes in C order, and values as float64. */
+export interface Described {
+  dtype: string;
+  shape: number[];
+  hex: string;
+  values: (number | string)[];
+}
+
+const number = (v: number): number | string => (Number.isFinite(v) ? v : Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf');
+
+export const describeTensor = (t: Tensor): Described => tidy(() => ({
+  dtype: t.dtype,
+  shape: t.shape,
+  hex: Buffer.from(N.toArrayBuffer(t.handle)).toString('hex'),
+  values: Array.from(t.to('float64').toTypedArray() as Float64Array, number),
+}));
+
+/** A tensor of any dtype holding exactly `bytes` (half floats and booleans have no typed array). */
+export const fromBytes = (bytes: Uint8Array, shape: number[], dtype: DType): Tensor =>
+  wrap(N.fromData(bytes, shape, dtypeCode(dtype), null));
+
+/** A fresh temporary folder, removed when the process exits. */
+export function scratchDir(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'robustok-checkpoint-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Runs `fn` in a scope and checks that it leaves no tensor alive. */
+export function withoutLeaks(fn: () => void): void {
+  const before = liveTensors();
+  tidy(fn);
+  assert.equal(liveTensors(), before, 'tensors left alive');
+}
