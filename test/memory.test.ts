@@ -1,5 +1,6 @@
 // Native memory stays flat over long training loops run inside scopes.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { AdamW } from '../src/optim/adamw.js';
 import { F, Tensor, liveTensors, manualSeed, randn, tidy, zeros } from '../src/torch/index.js';
@@ -86,4 +87,33 @@ test('keep() exempts a tensor from scopes; using disposes at block end', () => {
     assert.equal(t.numel, 5);
   }
   assert.equal(liveTensors(), before);
+});
+
+test('a disposed tensor stays disposed after its slot is reused', () => {
+  const old = randn([3]);
+  old.dispose();
+  const fresh = Array.from({ length: 8 }, () => randn([3]));  // reuses the freed slot
+  assert.throws(() => old.add(1), /disposed/);
+  assert.equal(old.isDisposed, true);
+  old.dispose();  // still harmless: it must not free the tensor now in that slot
+  assert.ok(fresh.every((t) => !t.isDisposed));
+  for (const t of fresh) t.dispose();
+});
+
+test('tensors outside every scope are freed when the garbage collector takes them', () => {
+  // A child process with --expose-gc, so this test's own heap is not involved.
+  const script = `
+    const torch = await import(${JSON.stringify(new URL('../src/torch/index.js', import.meta.url).href)});
+    const before = torch.liveTensors();
+    (() => { for (let i = 0; i < 1000; i++) torch.randn([256]); })();
+    const created = torch.liveTensors() - before;
+    for (let i = 0; i < 10 && torch.liveTensors() > before; i++) {
+      globalThis.gc();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    console.log(JSON.stringify({ created, left: torch.liveTensors() - before }));`;
+  const out = execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  const { created, left } = JSON.parse(out) as { created: number; left: number };
+  assert.equal(created, 1000);
+  assert.equal(left, 0, `${left} of 1000 unreferenced tensors were not freed by the GC`);
 });

@@ -14,16 +14,25 @@
 
 namespace rt {
 
-// A JS-visible tensor is an External pointing at a Handle. dispose() resets
-// the tensor early; the GC finalizer deletes the Handle (and the tensor, if
-// the user never disposed it).
-struct Handle {
-  at::Tensor tensor;
-  int64_t reportedBytes = 0;  // what we told V8 about, given back on release
-};
-
-void releaseHandle(Napi::Env env, Handle* handle);
+// A JS-visible tensor is an External whose payload is not a pointer but a
+// tag: the index of a slot in a table of tensors plus the slot's generation.
+// Creating one allocates no weak reference (no GC finalizer): a finalizer
+// per tensor cost more than the op itself and made long loops GC-bound. The
+// TypeScript side frees tensors explicitly or by scope, and registers the
+// few that escape every scope with a FinalizationRegistry. A stale tag (its
+// slot freed and reused) is recognised by its generation, so using a
+// disposed tensor is an error, never another tensor.
 int64_t liveTensorCount();
+
+// The tensor a JS value refers to, or nullptr if it is a tensor handle whose
+// tensor was disposed. Sets *isHandle to false (and returns nullptr) if the
+// value is not a tensor handle at all.
+at::Tensor* lookupTensor(Napi::Env env, napi_value value, bool* isHandle);
+// The same, throwing: a TypeError naming `what` for a non-tensor, an Error
+// for a disposed one.
+at::Tensor& requireTensor(Napi::Env env, napi_value value, const std::string& what);
+// Frees the tensor now (a no-op if it was already freed).
+void releaseTensor(Napi::Env env, napi_value value);
 
 Napi::Value wrap(Napi::Env env, at::Tensor tensor);
 Napi::Value wrapAll(Napi::Env env, const std::vector<at::Tensor>& tensors);

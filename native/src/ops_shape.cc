@@ -72,7 +72,7 @@ c10::List<c10::optional<at::Tensor>> indexList(Args& a, size_t i) {
     if (v.IsNull() || v.IsUndefined()) {
       out.push_back(c10::nullopt);
     } else if (v.IsExternal()) {
-      out.push_back(v.As<Napi::External<Handle>>().Data()->tensor);
+      out.push_back(requireTensor(a.env(), v, "index " + std::to_string(k)));
     } else {
       a.typeError(i, "an array of tensors or nulls");
     }

@@ -400,9 +400,7 @@ Napi::Value pickleLoad(Args& a) {
 
 c10::IValue fromJs(Args& a, const Napi::Value& v) {
   if (v.IsExternal()) {
-    Handle* handle = v.As<Napi::External<Handle>>().Data();
-    if (!handle->tensor.defined()) throw Napi::Error::New(a.env(), "pickleSave: a tensor was disposed");
-    return handle->tensor;
+    return requireTensor(a.env(), v, "pickleSave");
   }
   if (v.IsNull() || v.IsUndefined()) return c10::IValue();
   if (v.IsBoolean()) return v.As<Napi::Boolean>().Value();

@@ -159,13 +159,14 @@ Napi::Value zero_(Args& a) {
 // ---- memory, threads, devices ---------------------------------------------------
 
 Napi::Value dispose(Args& a) {
-  if (!a.raw(0).IsExternal()) a.typeError(0, "a tensor");
-  releaseHandle(a.env(), a.raw(0).As<Napi::External<Handle>>().Data());
+  releaseTensor(a.env(), a.raw(0));
   return undefined(a);
 }
 Napi::Value isDisposed(Args& a) {
-  if (!a.raw(0).IsExternal()) a.typeError(0, "a tensor");
-  return Napi::Boolean::New(a.env(), !a.raw(0).As<Napi::External<Handle>>().Data()->tensor.defined());
+  bool isHandle;
+  bool disposed = lookupTensor(a.env(), a.raw(0), &isHandle) == nullptr;
+  if (!isHandle) a.typeError(0, "a tensor");
+  return Napi::Boolean::New(a.env(), disposed);
 }
 Napi::Value liveTensors(Args& a) { return Napi::Number::New(a.env(), static_cast<double>(liveTensorCount())); }
 Napi::Value setNumThreads(Args& a) {

@@ -1,13 +1,29 @@
 // Native tensors are invisible to V8's garbage collector until it runs out
 // of JS heap, so memory is freed explicitly: `dispose()`, `using`, or a
 // scope that frees every tensor created inside it except what it returns.
+import { native as N } from './native.js';
 import type { Tensor } from './tensor.js';
 
 const stack: Tensor[][] = [];
 
-/** Records a new tensor in the innermost open scope (if any). */
+/**
+ * The garbage collector's safety net for tensors outside every scope: when
+ * such a Tensor object is collected, its native memory is freed. Tensors in
+ * a scope skip it (the scope frees them), which keeps the per-op cost of a
+ * training loop free of weak references. Disposing a tensor that the
+ * registry later reports is harmless: its handle is stale by then.
+ */
+const collected = new FinalizationRegistry<unknown>((handle) => N.dispose(handle));
+
+/** Hands a tensor to the GC safety net (tensors that outlive scopes). */
+export function escape(tensor: Tensor): void {
+  collected.register(tensor, tensor.handle);
+}
+
+/** Records a new tensor in the innermost open scope, or hands it to the GC safety net. */
 export function track(tensor: Tensor): void {
   if (stack.length > 0) stack[stack.length - 1]!.push(tensor);
+  else escape(tensor);
 }
 
 function collectReturned(value: unknown, into: Set<Tensor>, isTensor: (v: unknown) => v is Tensor, depth = 0): void {

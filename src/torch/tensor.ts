@@ -3,7 +3,7 @@
 // scope, see scope.ts) except the ones ending in `_`, which work in place.
 import { type DType, dtypeCode, dtypeName, isDType, type TypedArray, typedArrayFor } from './dtype.js';
 import { type Handle, native as N } from './native.js';
-import { setTensorCheck, track } from './scope.js';
+import { escape, inScope, setTensorCheck, track } from './scope.js';
 
 export type Device = 'cpu' | 'cuda' | `cuda:${number}` | string;
 /** A tensor or a plain number / boolean, broadcast as in PyTorch. */
@@ -69,8 +69,9 @@ export class Tensor {
   get isDisposed(): boolean {
     return N.isDisposed(this.handle);
   }
-  /** Exempts this tensor from every scope; the caller disposes it. */
+  /** Exempts this tensor from every scope; the caller disposes it (or, failing that, the GC). */
   keep(): this {
+    if (!this.kept && inScope()) escape(this);
     this.kept = true;
     return this;
   }
