@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Conv2d, GroupNorm, type Layer, Linear, Module, Sequential, TransformerBlock } from '../src/nn/index.js';
+import { BatchNorm2d, Conv2d, ConvTranspose2d, GroupNorm, type Layer, Linear, Module, Sequential, TransformerBlock } from '../src/nn/index.js';
 import { AdamW, Ema, Scheduler, warmupCosine } from '../src/optim/index.js';
 import { F, type Tensor, flattenStateDict, liveTensors, loadPt, loadSafetensors, manualSeed, randn, savePt, saveSafetensors, tidy } from '../src/torch/index.js';
 import { loadCheckpoint, readProgress, saveCheckpoint } from '../src/train/index.js';
@@ -106,7 +106,10 @@ const pytorch = (command: 'export' | 'import', dir: string): Record<string, unkn
 const twins: Record<string, () => Module & Layer> = {
   block: () => new TransformerBlock(16, { heads: 4, qkNorm: true }).eval() as Module & Layer,
   convs: () => new Sequential(new Conv2d(3, 8, 3, { padding: 1 }), new GroupNorm(2, 8), new SiLU(), new Conv2d(8, 4, 4, { stride: 2, padding: 1 })).eval(),
+  deconv: () => new Sequential(new ConvTranspose2d(4, 3, 4, { stride: 2, padding: 1 }), new BatchNorm2d(3)).eval(),
+  spectral: () => new Linear(6, 4, { spectralNorm: true }).eval(),
 };
+const inputShapes: Record<string, number[]> = { block: [2, 5, 16], convs: [2, 3, 8, 8], deconv: [2, 4, 5, 5], spectral: [3, 6] };
 class SiLU extends Module implements Layer {
   forward(x: Tensor): Tensor { return F.silu(x); }
 }
@@ -145,13 +148,13 @@ test('state dicts saved here (.pt and safetensors) load in PyTorch and give the 
     savePt(path.join(dir, `${name}.robustok.pt`), model.stateDict());
     saveSafetensors(path.join(dir, `${name}.robustok.safetensors`), model.stateDict());
     tidy(() => {
-      const x = randn(name === 'block' ? [2, 5, 16] : [2, 3, 8, 8]);
+      const x = randn(inputShapes[name]!);
       saveSafetensors(path.join(dir, `${name}.robustok-io.safetensors`), { x, y: model.forward(x) });
     });
     model.dispose();
   }
   const report = pytorch('import', dir) as Record<string, number>;
-  assert.deepEqual(Object.keys(report).sort(), ['block.pt', 'block.safetensors', 'convs.pt', 'convs.safetensors']);
+  assert.deepEqual(Object.keys(report).sort(), Object.keys(twins).flatMap((n) => [`${n}.pt`, `${n}.safetensors`]).sort());
   for (const [key, diff] of Object.entries(report)) assert.ok(diff < 1e-5, `${key}: PyTorch's output differs by ${diff}`);
   assert.ok(existsSync(path.join(dir, 'block.robustok.pt')));
   writeFileSync(path.join(dir, 'done'), '');

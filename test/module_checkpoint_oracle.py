@@ -24,6 +24,8 @@ MODELS = {
     "block": (lambda: Block(16, 4, qk_norm=True), (2, 5, 16)),
     "convs": (lambda: nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.GroupNorm(2, 8), nn.SiLU(),
                                     nn.Conv2d(8, 4, 4, stride=2, padding=1)), (2, 3, 8, 8)),
+    "deconv": (lambda: nn.Sequential(nn.ConvTranspose2d(4, 3, 4, stride=2, padding=1), nn.BatchNorm2d(3)), (2, 4, 5, 5)),
+    "spectral": (lambda: torch.nn.utils.spectral_norm(nn.Linear(6, 4)), (3, 6)),
 }
 
 

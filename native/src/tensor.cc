@@ -3,7 +3,7 @@
 #include "common.h"
 
 #include <ATen/Parallel.h>
-#include <ATen/detail/CUDAHooksInterface.h>
+#include <torch/cuda.h>
 
 #include <cstring>
 
@@ -176,8 +176,9 @@ Napi::Value setNumThreads(Args& a) {
   return undefined(a);
 }
 Napi::Value getNumThreads(Args& a) { return Napi::Number::New(a.env(), at::get_num_threads()); }
-Napi::Value cudaIsAvailable(Args& a) { return Napi::Boolean::New(a.env(), at::hasCUDA() && at::detail::getCUDAHooks().getNumGPUs() > 0); }
-Napi::Value cudaDeviceCount(Args& a) { return Napi::Number::New(a.env(), at::hasCUDA() ? at::detail::getCUDAHooks().getNumGPUs() : 0); }
+// torch::cuda is libtorch's stable public API for this, in 1.13 and 2.x alike.
+Napi::Value cudaIsAvailable(Args& a) { return Napi::Boolean::New(a.env(), torch::cuda::is_available()); }
+Napi::Value cudaDeviceCount(Args& a) { return Napi::Number::New(a.env(), static_cast<double>(torch::cuda::device_count())); }
 
 }  // namespace
 
