@@ -1,0 +1,113 @@
+// Latent perturbation (RobusTok, METHOD §2; from "Robust Latent Matters",
+// arXiv 2503.08354): during main training some tokens are swapped for codes
+// near their continuous latent, so the decoder learns to render the kind of
+// token errors an autoregressive generator makes. It is applied after the
+// VQ losses are computed, so it only touches the reconstruction, perceptual
+// and GAN terms; the target stays the clean image.
+import { type Generator, type Tensor, bernoulli, noGrad, randint, randperm, tensor, where, zeros } from '../torch/index.js';
+import { fromTokens, l2Normalize, toTokens } from './tokens.js';
+
+export interface PerturbationOptions {
+  /** α: the probability that a token is redrawn (1.0 at reference scale, 0.5 in the plug-in example). */
+  alpha: number;
+  /** β: the fraction of images in the batch that are perturbed (0.1); ⌊β·B⌋ images. */
+  beta: number;
+  /** δ: how many nearest codes a token may be redrawn from, itself included (100 of 4096). */
+  delta: number;
+  /**
+   * Which ⌊β·B⌋ images: 'first' of the batch, as the released code does on
+   * shuffled batches (the default), or a 'random' subset.
+   */
+  select?: 'first' | 'random';
+  generator?: Generator;
+}
+
+export interface Perturbed {
+  /** The latent to decode, in the layout of `zq`: perturbed tokens carry z + sg(e − z), the rest are `zq` bit for bit. */
+  latent: Tensor;
+  /** The code ids in use `[B, N]` (the original ones where nothing changed). */
+  ids: Tensor;
+  /** Which tokens were redrawn `[B, N]` (bool; a redraw may land on the original code). */
+  redrawn: Tensor;
+}
+
+/**
+ * Perturbs quantized tokens. For each token of the selected images, with
+ * probability α its code id becomes a uniform draw among the δ codes of
+ * highest cosine to its continuous latent (index 0 is the usual VQ choice,
+ * so a token really changes with probability α·(δ−1)/δ). Perturbed tokens
+ * reach the encoder through a straight-through estimator, z + sg(e − z);
+ * the codebook gets no gradient through them.
+ *
+ * @param z  continuous latent `[B, N, D]` or `[B, D, H, W]` (normalised here)
+ * @param zq its quantized latent, same shape (the quantizer's straight-through output)
+ * @param codebook `[K, D]` (normalised here)
+ * @param ids the quantizer's code ids `[B, N]` (or grid `[B, H, W]`)
+ */
+export function latentPerturbation(z: Tensor, zq: Tensor, codebook: Tensor, ids: Tensor, options: PerturbationOptions): Perturbed {
+  const { alpha, beta, delta, generator } = checkOptions(options, codebook.size(0));
+  const [tokens, layout] = toTokens(z);
+  const [quantized] = toTokens(zq);
+  const [B, N] = tokens.shape as [number, number, number];
+  const originalIds = ids.reshape(B, N);
+  const codes = l2Normalize(codebook).detach();
+  const count = Math.floor(beta * B);
+
+  const { newIds, redrawn } = noGrad(() => {
+    const candidates = l2Normalize(tokens).matmul(codes.T).topk(delta, -1)[1];            // [B, N, δ]
+    const pick = randint(0, delta, [B, N, 1], { generator });
+    const drawn = candidates.gather(2, pick).squeeze(2);                                 // [B, N]
+    const images = imageMask(B, count, options.select ?? 'first', generator);           // [B, 1]
+    const redrawn = bernoulli(zeros([B, N]), alpha, generator).logicalAnd(images);       // [B, N]
+    return { newIds: where(redrawn, drawn, originalIds), redrawn };
+  });
+  const e = codes.indexSelect(0, newIds.flatten()).reshape(B, N, codes.size(1));
+  const straightThrough = tokens.add(e.sub(tokens).detach());
+  const latent = where(redrawn.unsqueeze(-1), straightThrough, quantized);
+  return { latent: fromTokens(latent, layout), ids: newIds, redrawn };
+}
+
+/** `[B, 1]` bool: true for the ⌊β·B⌋ images to perturb. */
+function imageMask(batch: number, count: number, select: 'first' | 'random', generator?: Generator): Tensor {
+  if (select === 'first') return tensor(Array.from({ length: batch }, (_, i) => i < count)).reshape(batch, 1);
+  const order = randperm(batch, { generator });
+  return order.lt(count).reshape(batch, 1);
+}
+
+function checkOptions(o: PerturbationOptions, codebookSize: number): PerturbationOptions {
+  const problems: string[] = [];
+  if (!(o.alpha >= 0 && o.alpha <= 1)) problems.push(`alpha (α) must be in [0, 1], got ${o.alpha}`);
+  if (!(o.beta >= 0 && o.beta <= 1)) problems.push(`beta (β) must be in [0, 1], got ${o.beta}`);
+  if (!(Number.isInteger(o.delta) && o.delta >= 1 && o.delta <= codebookSize)) {
+    problems.push(`delta (δ) must be an integer in [1, ${codebookSize}] (the codebook size), got ${o.delta}`);
+  }
+  if (o.select !== undefined && o.select !== 'first' && o.select !== 'random') problems.push(`select must be 'first' or 'random', got ${String(o.select)}`);
+  if (problems.length > 0) throw new RangeError(`latentPerturbation: ${problems.join('; ')}`);
+  return o;
+}
+
+export interface AnnealingOptions {
+  /** α₀ and δ₀, the values before annealing. */
+  alpha: number;
+  delta: number;
+  /** Fraction of training where the ratio starts to fall (0.2: epoch 40 of 200). */
+  start?: number;
+  /** Fraction where it reaches `floor` and stays (0.6: epoch 120 of 200). */
+  end?: number;
+  /** The final ratio (0.5). */
+  floor?: number;
+}
+
+/**
+ * The paper's annealing (METHOD §2): ratio r = 1 until `start`, linear down
+ * to `floor` at `end`, constant after; α = r·α₀ and δ = ⌊r·δ₀⌋ (at least 1).
+ */
+export function annealedPerturbation(step: number, totalSteps: number, o: AnnealingOptions): { alpha: number; delta: number; ratio: number } {
+  const start = o.start ?? 0.2;
+  const end = o.end ?? 0.6;
+  const floor = o.floor ?? 0.5;
+  if (!(start >= 0 && start <= end && end <= 1)) throw new RangeError(`annealing needs 0 ≤ start ≤ end ≤ 1, got start ${start}, end ${end}`);
+  const progress = totalSteps > 0 ? Math.min(Math.max(step / totalSteps, 0), 1) : 0;
+  const ratio = progress <= start ? 1 : progress >= end ? floor : 1 - ((progress - start) / (end - start)) * (1 - floor);
+  return { ratio, alpha: ratio * o.alpha, delta: Math.max(1, Math.floor(ratio * o.delta)) };
+}
