@@ -75,8 +75,14 @@ function oracle() {
     'the parity tests compare against PyTorch: Debian\'s python3-torch (the same libtorch 1.13) is missing');
 }
 
+function datasets() {
+  if (existsSync('/usr/share/datasets/fashion-mnist') || process.env.ROBUSTOK_FASHION_MNIST) return;
+  aptInstall(['dataset-fashion-mnist'], 'the fashion-mnist dataset (and its tests) read Debian\'s dataset-fashion-mnist');
+}
+
 try {
   npmDependencies();
+  datasets();
   toolchain();
   libtorch();
   if (wantOracle) oracle();

@@ -7,6 +7,7 @@ const usage = `usage: robustok <command>
 
 commands:
   info     libtorch version, threads and devices
+  data     datasets: list, info NAME [--grid FILE]
   help     this text
 
 The engine benchmark: npm run bench:engine`;
@@ -25,6 +26,9 @@ const [command = 'help', ...rest] = process.argv.slice(2);
 switch (command) {
   case 'info':
     info();
+    break;
+  case 'data':
+    await import('./data.js').then((m) => m.dataCommand(rest)).catch((e: Error) => { console.error(`robustok data: ${e.message}`); process.exit(1); });
     break;
   case 'help':
   case '--help':

@@ -1,0 +1,76 @@
+// `robustok data list` and `robustok data info NAME [--grid FILE] [--size N] [--limit N]`.
+import { existsSync } from 'node:fs';
+import { cacheEntry, listDatasets, openDataset, prepareSplit, splitNames } from '../data/index.js';
+import { writeGrid } from '../data/grid.js';
+
+export const dataUsage = `usage: robustok data list
+       robustok data info NAME [--grid FILE] [--size N] [--limit N] [--no-cache]
+
+NAME: fashion-mnist, mnist, emoji or folder:PATH. info counts samples per
+split and class and reports the cache; --grid writes a PNG of training samples.`;
+
+interface InfoFlags {
+  grid?: string;
+  size?: number;
+  limit?: number;
+  noCache: boolean;
+}
+
+function parseFlags(args: string[]): InfoFlags {
+  const flags: InfoFlags = { noCache: false };
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i]!;
+    const value = (): string => {
+      const v = args[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    const integer = (): number => {
+      const v = Number(value());
+      if (!Number.isInteger(v) || v < 1) throw new Error(`${flag} takes a positive integer`);
+      return v;
+    };
+    if (flag === '--grid') flags.grid = value();
+    else if (flag === '--size') flags.size = integer();
+    else if (flag === '--limit') flags.limit = integer();
+    else if (flag === '--no-cache') flags.noCache = true;
+    else throw new Error(`unknown option ${flag}\n\n${dataUsage}`);
+  }
+  return flags;
+}
+
+async function info(name: string, flags: InfoFlags): Promise<void> {
+  const dataset = await openDataset(name, { limit: flags.limit });
+  const options = { preprocess: flags.size ? { size: flags.size } : {}, cache: flags.noCache ? (false as const) : undefined };
+  const splits: Record<string, unknown> = {};
+  for (const split of splitNames) {
+    const source = dataset.splits[split];
+    if (!source) continue;
+    const entry = cacheEntry(dataset, split, options);
+    const cached = entry !== null && existsSync(entry.file);
+    const prepared = await prepareSplit(dataset, split, options);
+    const perClass: Record<string, number> = {};
+    for (const label of prepared.labels) perClass[dataset.classes[label]!] = (perClass[dataset.classes[label]!] ?? 0) + 1;
+    splits[split] = {
+      total: source.total, loaded: prepared.count, skipped: prepared.skipped.length, perClass,
+      cache: entry ? { file: entry.file, state: cached ? 'hit' : 'written now' } : 'off',
+    };
+    if (split === 'train' && flags.grid) {
+      const shown = await writeGrid(prepared, flags.grid);
+      console.error(`wrote ${shown} samples to ${flags.grid}`);
+    }
+  }
+  const config = { ...dataset.defaults, ...options.preprocess };
+  console.log(JSON.stringify({ name: dataset.name, classes: dataset.classes, resolution: `${config.channels}×${config.size}×${config.size}`, fit: config.fit, splits }, null, 2));
+}
+
+export async function dataCommand(args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  if (sub === 'list') {
+    for (const loader of listDatasets()) console.log(`${(loader.prefix ? `${loader.name}:PATH` : loader.name).padEnd(16)} ${loader.description}`);
+  } else if (sub === 'info' && rest[0] && !rest[0].startsWith('--')) {
+    await info(rest[0], parseFlags(rest.slice(1)));
+  } else {
+    throw new Error(dataUsage);
+  }
+}

@@ -1,0 +1,28 @@
+// A PNG contact sheet of prepared samples, for eyeballing a dataset.
+import sharp from 'sharp';
+import type { PreparedSplit } from './cache.js';
+
+/** Writes the first `columns × rows` samples (CHW uint8) as one PNG, 2-pixel white gutters. */
+export async function writeGrid(split: PreparedSplit, file: string, columns = 8, rows = 8): Promise<number> {
+  const { channels, size } = split;
+  const n = Math.min(split.count, columns * rows);
+  const gap = 2;
+  const cell = size + gap;
+  const width = columns * cell + gap;
+  const height = Math.ceil(n / columns) * cell + gap;
+  const canvas = new Uint8Array(width * height * 3).fill(255);
+  const plane = size * size;
+  for (let i = 0; i < n; i++) {
+    const sample = split.images.subarray(i * channels * plane, (i + 1) * channels * plane);
+    const x0 = gap + (i % columns) * cell;
+    const y0 = gap + Math.floor(i / columns) * cell;
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        const at = ((y0 + y) * width + x0 + x) * 3;
+        for (let c = 0; c < 3; c++) canvas[at + c] = sample[(channels === 1 ? 0 : c) * plane + y * size + x]!;
+      }
+    }
+  }
+  await sharp(canvas, { raw: { width, height, channels: 3 } }).png().toFile(file);
+  return n;
+}

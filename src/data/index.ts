@@ -1,0 +1,9 @@
+// The data layer: datasets, preprocessing with an on-disk cache, and batched loading.
+export { type Dataset, type DatasetLoader, type OpenOptions, type SplitName, type SplitSource, splitNames } from './source.js';
+export { openDataset, listDatasets, registerDataset } from './registry.js';
+export { type PreprocessConfig, ImageSizeError, validatePreprocess } from './preprocess.js';
+export { type AugmentConfig, validateAugment } from './augment.js';
+export { type PreparedSplit, defaultCacheDir } from './cache.js';
+export { type Prepared, type PrepareOptions, prepareSplit, cacheEntry } from './prepare.js';
+export { type Batch, type HostBatch, type LoaderOptions, DataLoader } from './loader.js';
+export { Rng, mixSeed } from './rng.js';
