@@ -1,7 +1,10 @@
-// The tokenizer: quantizer, latent perturbation and architectures (METHOD §1–2).
+// The tokenizer: quantizer, latent perturbation, architectures and GAN parts (METHOD §1–2, §4).
 export * from './tokens.js';
 export * from './quantizer.js';
 export * from './perturbation.js';
 export * from './gaussian_noise.js';
 export * from './cnn.js';
 export * from './vit.js';
+export * from './discriminator.js';
+export * from './diffaug.js';
+export * from './gan_losses.js';

@@ -1,4 +1,5 @@
 // Threads, devices and memory accounting of the libtorch runtime.
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { native as N } from './native.js';
 
@@ -13,8 +14,11 @@ export function setNumThreads(n: number): void {
 export const getNumThreads = (): number => N.getNumThreads();
 
 /**
- * The default thread count: ROBUSTOK_THREADS, else the machine's cores.
- * (libtorch loaded into Node starts with one thread, half the speed here.)
+ * The default thread count: ROBUSTOK_THREADS, else the cores not busy right
+ * now. OpenMP threads busy-wait for each other, so one more thread than
+ * there are free cores costs far more than one fewer (DESIGN.md measured a
+ * 20× slower step with one core taken). libtorch loaded into Node would
+ * otherwise start with a single thread.
  */
 export function defaultThreads(): number {
   const fromEnv = process.env.ROBUSTOK_THREADS;
@@ -23,7 +27,17 @@ export function defaultThreads(): number {
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`ROBUSTOK_THREADS must be a positive integer, got '${fromEnv}'`);
     return n;
   }
-  return os.availableParallelism();
+  return Math.max(1, os.availableParallelism() - otherRunnableTasks());
+}
+
+/** Tasks runnable right now besides this one (Linux's /proc/loadavg; 0 elsewhere). */
+function otherRunnableTasks(): number {
+  try {
+    const running = Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[3]?.split('/')[0]);
+    return Number.isInteger(running) ? Math.max(0, running - 1) : 0;
+  } catch {
+    return 0;
+  }
 }
 setNumThreads(defaultThreads());
 
