@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { BatchNorm2d, Conv2d, ConvTranspose2d, GroupNorm, type Layer, Linear, Module, Sequential, TransformerBlock } from '../src/nn/index.js';
+import { BatchNorm2d, Conv2d, ConvTranspose2d, GroupNorm, type Layer, Linear, Module, Sequential, SiLU, TransformerBlock } from '../src/nn/index.js';
 import { AdamW, Ema, Scheduler, warmupCosine } from '../src/optim/index.js';
 import { F, type Tensor, flattenStateDict, liveTensors, loadPt, loadSafetensors, manualSeed, randn, savePt, saveSafetensors, tidy } from '../src/torch/index.js';
 import { loadCheckpoint, readProgress, saveCheckpoint } from '../src/train/index.js';
@@ -110,9 +110,6 @@ const twins: Record<string, () => Module & Layer> = {
   spectral: () => new Linear(6, 4, { spectralNorm: true }).eval(),
 };
 const inputShapes: Record<string, number[]> = { block: [2, 5, 16], convs: [2, 3, 8, 8], deconv: [2, 4, 5, 5], spectral: [3, 6] };
-class SiLU extends Module implements Layer {
-  forward(x: Tensor): Tensor { return F.silu(x); }
-}
 
 const maxDiff = (a: Tensor, b: Tensor): number => tidy(() => a.sub(b).abs().max().item());
 

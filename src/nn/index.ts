@@ -6,6 +6,7 @@ export * from './conv.js';
 export * from './norm.js';
 export * from './embedding.js';
 export * from './containers.js';
+export * from './activations.js';
 export * from './attention.js';
 export * from './mlp.js';
 export * from './transformer.js';

@@ -6,8 +6,8 @@
 // image. METHOD §4 names it the classic alternative to RobusTok's DINO-feature
 // discriminator. Parameter names follow taming's (`main.0.weight`, ...), so a
 // discriminator trained there loads here.
-import { F, type Tensor, noGrad, normal_ } from '../torch/index.js';
-import { BatchNorm2d, Conv2d, type Layer, Module, Sequential } from '../nn/index.js';
+import { type Tensor, noGrad, normal_ } from '../torch/index.js';
+import { BatchNorm2d, Conv2d, type Layer, LeakyReLU, Module, Sequential } from '../nn/index.js';
 
 export interface PatchDiscriminatorOptions {
   /** Image channels (3). */
@@ -22,16 +22,6 @@ export interface PatchDiscriminatorOptions {
    * statistics shared between real and fake batches. Off by default (taming).
    */
   spectralNorm?: boolean;
-}
-
-/** LeakyReLU(0.2) as a layer; it has no parameters, so it leaves the state dict's indices as taming's. */
-class LeakyReLU extends Module implements Layer {
-  constructor(readonly negativeSlope: number) {
-    super();
-  }
-  forward(x: Tensor): Tensor {
-    return F.leakyRelu(x, this.negativeSlope);
-  }
 }
 
 /**
