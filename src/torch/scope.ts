@@ -26,6 +26,16 @@ export function track(tensor: Tensor): void {
   else escape(tensor);
 }
 
+/**
+ * Forgets a tensor that was just disposed if it is the scope's newest: the
+ * common "create, use, dispose" pattern then leaves nothing for the scope to
+ * hold, so a long loop inside one scope keeps no dead Tensor objects alive.
+ */
+export function untrackNewest(tensor: Tensor): void {
+  const top = stack[stack.length - 1];
+  if (top !== undefined && top[top.length - 1] === tensor) top.pop();
+}
+
 function collectReturned(value: unknown, into: Set<Tensor>, isTensor: (v: unknown) => v is Tensor, depth = 0): void {
   if (depth > 8 || value === null || typeof value !== 'object') return;
   if (isTensor(value)) {

@@ -3,7 +3,7 @@
 // scope, see scope.ts) except the ones ending in `_`, which work in place.
 import { type DType, dtypeCode, dtypeName, isDType, type TypedArray, typedArrayFor } from './dtype.js';
 import { type Handle, native as N } from './native.js';
-import { escape, inScope, setTensorCheck, track } from './scope.js';
+import { escape, inScope, setTensorCheck, track, untrackNewest } from './scope.js';
 
 export type Device = 'cpu' | 'cuda' | `cuda:${number}` | string;
 /** A tensor or a plain number / boolean, broadcast as in PyTorch. */
@@ -62,6 +62,7 @@ export class Tensor {
   /** Frees the native memory now. Safe to call twice. */
   dispose(): void {
     N.dispose(this.handle);
+    untrackNewest(this);
   }
   [Symbol.dispose](): void {
     this.dispose();
