@@ -8,3 +8,4 @@ export * from './vit.js';
 export * from './discriminator.js';
 export * from './diffaug.js';
 export * from './gan_losses.js';
+export * from './model.js';

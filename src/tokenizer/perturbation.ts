@@ -40,14 +40,18 @@ export interface Perturbed {
  * the codebook gets no gradient through them.
  *
  * @param z  continuous latent `[B, N, D]` or `[B, D, H, W]` (normalised here)
- * @param zq its quantized latent, same shape (the quantizer's straight-through output)
+ * @param zq its quantized latent (the quantizer's straight-through output), as
+ *   `[B, N, D]` or `[B, D, H, W]`; the result comes back in zq's layout
  * @param codebook `[K, D]` (normalised here)
  * @param ids the quantizer's code ids `[B, N]` (or grid `[B, H, W]`)
  */
 export function latentPerturbation(z: Tensor, zq: Tensor, codebook: Tensor, ids: Tensor, options: PerturbationOptions): Perturbed {
   const { alpha, beta, delta, generator } = checkOptions(options, codebook.size(0));
-  const [tokens, layout] = toTokens(z);
-  const [quantized] = toTokens(zq);
+  const [tokens] = toTokens(z);
+  const [quantized, layout] = toTokens(zq);
+  if (tokens.shape.join() !== quantized.shape.join()) {
+    throw new Error(`latentPerturbation: z has ${tokens.shape[1]} tokens of width ${tokens.shape[2]}, zq has ${quantized.shape[1]} of width ${quantized.shape[2]}`);
+  }
   const [B, N] = tokens.shape as [number, number, number];
   const originalIds = ids.reshape(B, N);
   const codes = l2Normalize(codebook).detach();
