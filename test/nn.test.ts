@@ -115,3 +115,12 @@ test('initialisation draws PyTorch\'s values for the same seed', async (t) => {
   ], { rtol: 1e-6, atol: 1e-7 });
   for (const o of outcomes) await t.test(o.name, () => assert.deepEqual(o.problems, []));
 });
+
+test('spectral norm: two training forwards before one backward (discriminator on real, then fake)', () => tidy(() => {
+  manualSeed(4);
+  const layer = new Linear(4, 1, { spectralNorm: true });
+  const loss = layer.forward(randn([2, 4])).sum().add(layer.forward(randn([2, 4])).sum());
+  loss.backward();
+  assert.deepEqual(layer.weight.grad!.shape, [1, 4]);
+  layer.dispose();
+}));

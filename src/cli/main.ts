@@ -6,9 +6,10 @@ import { cuda, getNumThreads, torchVersion } from '../torch/index.js';
 const usage = `usage: robustok <command>
 
 commands:
-  info     libtorch version, threads and devices
-  data     datasets: list, info NAME [--grid FILE]
-  help     this text
+  info             libtorch version, threads and devices
+  data             datasets: list, info NAME [--grid FILE]
+  train-tokenizer  train a tokenizer with latent perturbation (--config FILE --out DIR; --help for keys)
+  help             this text
 
 The engine benchmark: npm run bench:engine`;
 
@@ -22,13 +23,26 @@ function info(): void {
   }, null, 2));
 }
 
+/** Runs a subcommand; its errors print as one message (no stack) and exit 1. */
+async function run(name: string, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    console.error(`robustok ${name}: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
+}
+
 const [command = 'help', ...rest] = process.argv.slice(2);
 switch (command) {
   case 'info':
     info();
     break;
   case 'data':
-    await import('./data.js').then((m) => m.dataCommand(rest)).catch((e: Error) => { console.error(`robustok data: ${e.message}`); process.exit(1); });
+    await run('data', () => import('./data.js').then((m) => m.dataCommand(rest)));
+    break;
+  case 'train-tokenizer':
+    await run('train-tokenizer', () => import('./train_tokenizer.js').then((m) => m.trainTokenizerCommand(rest)));
     break;
   case 'help':
   case '--help':

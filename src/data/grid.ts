@@ -1,5 +1,6 @@
 // A PNG contact sheet of prepared samples, for eyeballing a dataset.
 import sharp from 'sharp';
+import { type Tensor, cat, tidy } from '../torch/index.js';
 import type { PreparedSplit } from './cache.js';
 
 /** Writes the first `columns × rows` samples (CHW uint8) as one PNG, 2-pixel white gutters. */
@@ -25,4 +26,19 @@ export async function writeGrid(split: PreparedSplit, file: string, columns = 8,
   }
   await sharp(canvas, { raw: { width, height, channels: 3 } }).png().toFile(file);
   return n;
+}
+
+/**
+ * Rows of images `[N, C, S, S]` in [−1, 1] (e.g. originals, reconstructions,
+ * perturbed reconstructions) as one PNG, a row each.
+ */
+export async function writeImageRows(rows: Tensor[], file: string): Promise<void> {
+  const [n, channels, size] = rows[0]!.shape as [number, 1 | 3, number];
+  const pixels = tidy(() => cat(rows.map((r) => r.detach().to('cpu')), 0).add(1).mul(127.5).round().clamp(0, 255).to('uint8'));
+  try {
+    const images = pixels.toTypedArray() as Uint8Array;
+    await writeGrid({ images, labels: new Int32Array(0), count: rows.length * n, channels, size, skipped: [] }, file, n, rows.length);
+  } finally {
+    pixels.dispose();
+  }
 }

@@ -7,3 +7,4 @@ export { type PreparedSplit, defaultCacheDir } from './cache.js';
 export { type Prepared, type PrepareOptions, prepareSplit, cacheEntry } from './prepare.js';
 export { type Batch, type HostBatch, type LoaderOptions, DataLoader } from './loader.js';
 export { Rng, mixSeed } from './rng.js';
+export { writeGrid, writeImageRows } from './grid.js';

@@ -41,9 +41,11 @@ export class SpectralNorm {
         }
       }));
     }
-    // PyTorch clones u and v here so the in-place updates above do not
-    // disturb autograd; our updates finished before this graph was built.
-    const sigma = this.u.mul(matrix.matmul(this.v)).sum();
+    // Clones, as PyTorch takes them: a second forward before backward (a
+    // discriminator on real, then on fake images) updates u and v in place
+    // again, which must not touch the tensors this graph saved.
+    const [u, v] = training && this.iterations > 0 ? [this.u.clone(), this.v.clone()] : [this.u, this.v];
+    const sigma = u.mul(matrix.matmul(v)).sum();
     return weight.div(sigma);
   }
 }

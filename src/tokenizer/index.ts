@@ -9,3 +9,6 @@ export * from './discriminator.js';
 export * from './diffaug.js';
 export * from './gan_losses.js';
 export * from './model.js';
+export * from './config.js';
+export * from './trainer.js';
+export * from './io.js';

@@ -1,0 +1,185 @@
+// `robustok train-tokenizer --config FILE --out DIR [--set key=value ...] [--resume]`
+//
+// Writes to DIR: config.json (the resolved config), metrics.jsonl (one JSON
+// object per logged step), samples/step-N.png (originals, EMA reconstructions
+// and perturbed reconstructions, a row each), checkpoint.safetensors (atomic,
+// for --resume; also written on Ctrl-C) and, at the end, tokenizer.json +
+// tokenizer.safetensors (the EMA weights, for loadTokenizer / robustok eval).
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, describeConfig, loadConfigFile, resolveConfig } from '../config/index.js';
+import { DataLoader, type Dataset, openDataset, prepareSplit, writeImageRows } from '../data/index.js';
+import { psnr } from '../metrics/index.js';
+import { TokenizerTrainer, type TokenizerConfig, saveTokenizer, tokenizerSchema } from '../tokenizer/index.js';
+import { type Tensor, manualSeed, tensor, tidy } from '../torch/index.js';
+import { loadCheckpoint, saveCheckpoint } from '../train/index.js';
+
+export const trainTokenizerUsage = `usage: robustok train-tokenizer --config FILE --out DIR [--set key=value ...] [--resume]
+
+Trains a tokenizer with latent perturbation (RobusTok, METHOD.md §2). Presets:
+configs/tokenizer/tiny.yaml (seconds), small.yaml (Fashion-MNIST, ~15 min on
+2 cores). --set overrides any key (e.g. --set perturbation.delta=8); --resume
+continues DIR's checkpoint exactly. Keys, defaults and ranges:
+
+${describeConfig(tokenizerSchema).map((l) => `  ${l}`).join('\n')}`;
+
+interface Args {
+  config?: string;
+  out?: string;
+  sets: string[];
+  resume: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { sets: [], resume: false };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === '--config') args.config = value();
+    else if (flag === '--out') args.out = value();
+    else if (flag === '--set') args.sets.push(value());
+    else if (flag === '--resume') args.resume = true;
+    else throw new Error(`unknown option ${flag}\n\n${trainTokenizerUsage}`);
+  }
+  return args;
+}
+
+/** The resolved config: DIR/config.json when resuming, else the preset; --set on top. */
+function config(args: Args, out: string): TokenizerConfig {
+  const saved = path.join(out, 'config.json');
+  const sources = args.resume && existsSync(saved) ? [JSON.parse(readFileSync(saved, 'utf8')) as object] : args.config ? [loadConfigFile(args.config)] : [];
+  if (sources.length === 0) throw new Error(`--config FILE is required (try configs/tokenizer/small.yaml)\n\n${trainTokenizerUsage}`);
+  return resolveConfig(tokenizerSchema, sources, args.sets);
+}
+
+const pad = (n: number, width: number) => String(n).padStart(width);
+
+/** A one-line progress bar with ETA on a terminal; a plain line per log step otherwise. */
+function progress(step: number, total: number, startedAt: number, startStep: number, loss: number): void {
+  const elapsed = (performance.now() - startedAt) / 1000;
+  const rate = (step - startStep) / Math.max(elapsed, 1e-9);
+  const eta = rate > 0 ? (total - step) / rate : 0;
+  const width = 30;
+  const done = Math.round((step / total) * width);
+  const line = `[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${pad(step, String(total).length)}/${total} loss ${loss.toFixed(4)} ` +
+    `${rate.toFixed(2)} it/s ETA ${Math.floor(eta / 60)}m${pad(Math.round(eta % 60), 2)}s`;
+  if (process.stderr.isTTY) process.stderr.write(`\r${line}`);
+  else console.error(line);
+}
+
+export async function trainTokenizerCommand(argv: string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(trainTokenizerUsage);
+    return;
+  }
+  const args = parseArgs(argv);
+  if (!args.out) throw new Error(`--out DIR is required\n\n${trainTokenizerUsage}`);
+  const out = args.out;
+  let cfg: TokenizerConfig;
+  try {
+    cfg = config(args, out);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new Error(`bad config:\n  ${error.issues.join('\n  ')}`);
+    throw error;
+  }
+  mkdirSync(path.join(out, 'samples'), { recursive: true });
+  writeFileSync(path.join(out, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
+
+  const dataset = await openDataset(cfg.data.name);
+  const split = await prepareSplit(dataset, 'train', { preprocess: { size: cfg.data.size, channels: Number(cfg.data.channels) as 1 | 3 } });
+  const count = cfg.data.limit > 0 ? Math.min(cfg.data.limit, split.count) : split.count;
+  const sample = split.channels * split.size * split.size;
+  const used = { ...split, count, images: split.images.subarray(0, count * sample), labels: split.labels.subarray(0, count) };
+  const loader = new DataLoader(used, { batchSize: cfg.train.batchSize, seed: cfg.train.seed, dropLast: true, augment: { hflip: cfg.data.flip } });
+
+  manualSeed(cfg.train.seed);
+  const trainer = new TokenizerTrainer(cfg);
+  const checkpoint = path.join(out, 'checkpoint.safetensors');
+  if (args.resume) {
+    if (!existsSync(checkpoint)) throw new Error(`--resume: ${checkpoint} does not exist`);
+    trainer.stepCount = loadCheckpoint(checkpoint, trainer.parts()).step;
+    console.error(`resumed from step ${trainer.stepCount}`);
+  }
+  const save = () => saveCheckpoint(checkpoint, trainer.parts(), { step: trainer.stepCount, epoch: Math.floor(trainer.stepCount / loader.batchesPerEpoch), config: cfg });
+  let interrupted = false;
+  const onSigint = () => { interrupted = true; };
+  process.on('SIGINT', onSigint);
+
+  const metricsFile = path.join(out, 'metrics.jsonl');
+  const startedAt = performance.now();
+  const startStep = trainer.stepCount;
+  const first = loader.hostBatch(0, 0);
+  const fixedImages = tidy(() => tensor(first.images, { shape: first.shape }).slice(0, 0, 8).contiguous().keep());
+  try {
+    let epoch = Math.floor(trainer.stepCount / loader.batchesPerEpoch);
+    let skip = trainer.stepCount % loader.batchesPerEpoch;
+    while (trainer.stepCount < cfg.train.steps && !interrupted) {
+      for await (const batch of loader.epoch(epoch)) {
+        if (skip > 0) { skip -= 1; batch.dispose(); continue; }
+        const stepStart = performance.now();
+        const m = trainer.step(batch.images);
+        const imagesPerSecond = batch.images.size(0) / ((performance.now() - stepStart) / 1000);
+        batch.dispose();
+        if (m.step % cfg.train.logEvery === 0 || m.step === cfg.train.steps) {
+          appendFileSync(metricsFile, `${JSON.stringify({ ...m, epoch, imagesPerSecond })}\n`);
+          progress(m.step, cfg.train.steps, startedAt, startStep, m.loss);
+        }
+        if (m.step % cfg.train.sampleEvery === 0 || m.step === cfg.train.steps) await writeSamples(trainer, fixedImages, out);
+        if (m.step % cfg.train.checkpointEvery === 0) save();
+        if (trainer.stepCount >= cfg.train.steps || interrupted) break;
+      }
+      epoch += 1;
+    }
+    save();
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    if (interrupted) {
+      console.error(`interrupted at step ${trainer.stepCount}: checkpoint saved; continue with --resume`);
+      process.exitCode = 130;
+      return;
+    }
+    trainer.ema.withEmaWeights(() => saveTokenizer(out, trainer.model));
+    const summary = await testSummary(trainer, cfg, dataset, out);
+    console.error(`done: ${trainer.stepCount} steps in ${((performance.now() - startedAt) / 60000).toFixed(1)} min; ` +
+      `tokenizer (EMA weights) in ${out}; test PSNR ${summary.psnr.toFixed(2)} dB (clean), ` +
+      `${summary.psnrPerturbed === null ? '' : `${summary.psnrPerturbed.toFixed(2)} dB (perturbed), `}grid ${summary.grid}`);
+  } finally {
+    process.off('SIGINT', onSigint);
+    fixedImages.dispose();
+    trainer.dispose();
+  }
+}
+
+async function writeSamples(trainer: TokenizerTrainer, images: Tensor, out: string): Promise<void> {
+  const { clean, perturbed } = trainer.reconstruct(images);
+  try {
+    await writeImageRows(perturbed ? [images, clean, perturbed] : [images, clean], path.join(out, 'samples', `step-${trainer.stepCount}.png`));
+  } finally {
+    clean.dispose();
+    perturbed?.dispose();
+  }
+}
+
+/**
+ * PSNR of the EMA weights' reconstructions on the first 256 test images
+ * (clean and perturbed tokens), written to DIR/summary.json with a grid.
+ */
+async function testSummary(trainer: TokenizerTrainer, cfg: TokenizerConfig, dataset: Dataset, out: string) {
+  const split = await prepareSplit(dataset, 'test', { preprocess: { size: cfg.data.size, channels: Number(cfg.data.channels) as 1 | 3 } });
+  const n = Math.min(256, split.count);
+  const images = tensor(Float32Array.from(split.images.subarray(0, n * split.channels * split.size * split.size), (v) => v / 127.5 - 1),
+    { shape: [n, split.channels, split.size, split.size] }).keep();
+  const { clean, perturbed } = trainer.reconstruct(images);
+  const grid = path.join(out, 'samples', 'test.png');
+  try {
+    await writeImageRows(perturbed ? [images.slice(0, 0, 8), clean.slice(0, 0, 8), perturbed.slice(0, 0, 8)] : [images.slice(0, 0, 8), clean.slice(0, 0, 8)], grid);
+    const summary = { step: trainer.stepCount, images: n, psnr: psnr(clean, images), psnrPerturbed: perturbed ? psnr(perturbed, images) : null, grid };
+    writeFileSync(path.join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    return summary;
+  } finally {
+    for (const t of [images, clean, perturbed]) t?.dispose();
+  }
+}

@@ -1,0 +1,95 @@
+// Everything a tokenizer training run reads, in one schema: defaults, allowed
+// ranges and docs live here and nowhere else (presets in configs/tokenizer/
+// override them; `--set key=value` overrides those). Symbols as in METHOD.md.
+import { type Infer, bool, choice, group, list, num, str } from '../config/index.js';
+import type { TokenizerOptions } from './model.js';
+
+const positive = (def: number, doc: string) => num({ default: def, min: 1, integer: true, doc });
+const fraction = (def: number, doc: string) => num({ default: def, min: 0, max: 1, doc });
+const rate = (def: number, doc: string) => num({ default: def, min: 0, max: 1, doc });
+
+export const tokenizerSchema = group({
+  data: group({
+    name: str({ default: 'fashion-mnist', doc: 'dataset: fashion-mnist, mnist, emoji or folder:PATH' }),
+    size: positive(32, 'image side after preprocessing'),
+    channels: choice(['1', '3'], '1', 'image channels (1 keeps greyscale, 3 converts to RGB)'),
+    limit: num({ default: 0, min: 0, integer: true, doc: 'use only the first N training images (0 = all)' }),
+    flip: bool({ default: false, doc: 'random horizontal flips' }),
+  }, 'the training images'),
+  model: group({
+    architecture: choice(['cnn', 'vit'], 'cnn', 'encoder/decoder family (METHOD §1: the method is architecture-agnostic)'),
+    codebookSize: num({ default: 256, min: 2, max: 65536, integer: true, doc: 'K, codes in the codebook (4096 at reference scale)' }),
+    codeDim: positive(16, 'D, code width (64 at reference scale)'),
+    commitmentWeight: num({ default: 0.25, min: 0, max: 10, doc: 'weight of the commitment loss' }),
+    cnn: group({
+      zChannels: positive(32, 'encoder output channels before the 1×1 projection'),
+      baseChannels: positive(32, 'width of the first level'),
+      channelMultipliers: list(positive(1, 'multiplier'), { default: [1, 2, 2], minLength: 1, maxLength: 6, doc: 'width per level; L levels downsample by 2^(L−1)' }),
+      resBlocks: positive(1, 'residual blocks per level'),
+      attention: bool({ default: false, doc: 'self-attention at the lowest resolution' }),
+      normGroups: positive(8, 'GroupNorm groups (at most the channels)'),
+    }),
+    vit: group({
+      patchSize: positive(4, 'patch side'),
+      width: positive(128, 'transformer width'),
+      depth: positive(4, 'blocks in encoder and in decoder'),
+      heads: positive(4, 'attention heads'),
+      numLatentTokens: positive(64, 'N, latent tokens per image (256 at reference scale)'),
+    }),
+  }, 'the tokenizer'),
+  perturbation: group({
+    enabled: bool({ default: true, doc: 'latent perturbation in main training (METHOD §2)' }),
+    alpha: fraction(1, 'α₀: probability that a token is redrawn'),
+    beta: fraction(0.1, 'β: fraction of the batch perturbed'),
+    delta: positive(16, 'δ₀: nearest codes a token may be redrawn from (K = 256: 16 beat the 100/4096 share)'),
+    anneal: bool({ default: true, doc: 'ratio 1 → floor between annealStart and annealEnd: α = r·α₀, δ = ⌊r·δ₀⌋' }),
+    annealStart: fraction(0.2, 'fraction of training where annealing starts'),
+    annealEnd: fraction(0.6, 'fraction where it reaches the floor'),
+    annealFloor: fraction(0.5, 'final ratio'),
+    select: choice(['first', 'random'], 'first', 'which ⌊β·B⌋ images: the first of each shuffled batch (released code) or random'),
+  }, 'latent perturbation'),
+  loss: group({
+    reconstruction: choice(['mse', 'l1'], 'mse', 'pixel reconstruction loss'),
+    gan: group({
+      enabled: bool({ default: false, doc: 'hinge GAN with a PatchGAN discriminator (METHOD §4)' }),
+      start: fraction(0.28, 'fraction of training after which the GAN is on (epoch 56 of 200)'),
+      weight: num({ default: 0.5, min: 0, max: 100, doc: 'generator weight, times the VQGAN adaptive weight' }),
+      lecamWeight: num({ default: 0.001, min: 0, max: 10, doc: 'LeCam regulariser weight' }),
+      lr: rate(1e-4, 'discriminator learning rate'),
+      weightDecay: rate(5e-4, 'discriminator weight decay'),
+      baseChannels: positive(32, 'discriminator width'),
+      layers: positive(2, 'discriminator stride-2 layers'),
+      spectralNorm: bool({ default: true, doc: 'spectral norm instead of batch norm in the discriminator' }),
+      diffaug: str({ default: 'color,translation,cutout', doc: 'DiffAugment policies on real and fake, comma-separated' }),
+    }),
+  }, 'losses'),
+  optim: group({
+    lr: rate(1e-3, 'peak learning rate (2.4e-4 at batch 1024 at reference scale)'),
+    lrMin: rate(5e-5, 'cosine floor'),
+    warmupFraction: fraction(0.02, 'fraction of steps in linear warm-up'),
+    weightDecay: rate(0, 'AdamW weight decay (0 for the tokenizer)'),
+    clipNorm: num({ default: 1, min: 0, max: 1e6, doc: 'global gradient-norm clip (0 = off)' }),
+    emaDecay: fraction(0.999, 'EMA of weights; the EMA weights are evaluated and exported'),
+  }, 'optimisation (AdamW, β = (0.9, 0.95))'),
+  train: group({
+    steps: positive(2000, 'optimizer steps'),
+    batchSize: positive(64, 'images per step'),
+    seed: num({ default: 0, min: 0, integer: true, doc: 'seed of weights, data order and perturbation' }),
+    logEvery: positive(20, 'steps between metrics.jsonl lines'),
+    sampleEvery: positive(500, 'steps between reconstruction grids'),
+    checkpointEvery: positive(500, 'steps between checkpoints'),
+  }, 'the run'),
+});
+
+export type TokenizerConfig = Infer<typeof tokenizerSchema>;
+
+/** The model part of a resolved config. */
+export function modelOptions(config: TokenizerConfig): TokenizerOptions {
+  const m = config.model;
+  const imageChannels = Number(config.data.channels);
+  const common = { codebookSize: m.codebookSize, codeDim: m.codeDim, commitmentWeight: m.commitmentWeight };
+  if (m.architecture === 'vit') {
+    return { architecture: 'vit', ...common, vit: { ...m.vit, imageSize: config.data.size, imageChannels, codeDim: m.codeDim } };
+  }
+  return { architecture: 'cnn', ...common, cnn: { ...m.cnn, channelMultipliers: [...m.cnn.channelMultipliers], imageChannels } };
+}

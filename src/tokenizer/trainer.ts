@@ -1,0 +1,183 @@
+// Main training of the tokenizer (METHOD §2, §4): one `step` is encode →
+// quantize → (perturb) → decode, reconstruction + VQ losses, the hinge GAN
+// with the VQGAN adaptive weight once it is switched on, AdamW with
+// warm-up + cosine, gradient clipping, EMA of weights; then a discriminator
+// step with DiffAugment and LeCam. Everything random draws from one seeded
+// stream that checkpoints save, so a resumed run continues exactly.
+import { AdamW, Ema, Scheduler, type Stateful, type TrainState, clipGradNorm, warmupCosine } from '../optim/index.js';
+import { F, Generator, type Tensor, getRngState, noGrad, setRngState, tidy } from '../torch/index.js';
+import type { Module } from '../nn/index.js';
+import { type TokenizerConfig, modelOptions } from './config.js';
+import { type DiffAugPolicy, diffAugment } from './diffaug.js';
+import { PatchDiscriminator } from './discriminator.js';
+import { LeCam, adaptiveGanWeight, hingeDiscriminatorLoss, hingeGeneratorLoss } from './gan_losses.js';
+import { Tokenizer } from './model.js';
+import { annealedPerturbation } from './perturbation.js';
+
+/** One logged step: the numbers that go to metrics.jsonl. */
+export interface StepMetrics {
+  step: number;
+  loss: number;
+  reconstruction: number;
+  codebook: number;
+  commitment: number;
+  lr: number;
+  /** Fraction of the K codes used in this batch, and exp(entropy) of their histogram. */
+  usage: number;
+  perplexity: number;
+  alpha: number;
+  delta: number;
+  gan?: { generator: number; adaptiveWeight: number; discriminator: number; lecam: number };
+}
+
+/** A Generator's state as a checkpoint part. */
+class GeneratorState implements Stateful {
+  #snapshot: Tensor | null = null;
+  constructor(readonly generator: Generator) {}
+  stateDict(): TrainState {
+    this.#snapshot?.dispose();
+    this.#snapshot = getRngState(this.generator).keep();
+    return { tensors: { state: this.#snapshot }, meta: { kind: 'Generator' } };
+  }
+  loadStateDict(state: TrainState): void {
+    if (state.meta.kind !== 'Generator' || !state.tensors.state) throw new Error('Generator.loadStateDict: not a generator state');
+    setRngState(state.tensors.state, this.generator);
+  }
+  dispose(): void {
+    this.#snapshot?.dispose();
+  }
+}
+
+export class TokenizerTrainer {
+  readonly model: Tokenizer;
+  readonly ema: Ema;
+  readonly optimizer: AdamW;
+  readonly scheduler: Scheduler;
+  readonly sampler: GeneratorState;
+  readonly discriminator: PatchDiscriminator | null;
+  readonly discriminatorOptimizer: AdamW | null;
+  readonly lecam: LeCam | null;
+  stepCount = 0;
+
+  constructor(readonly config: TokenizerConfig) {
+    this.model = new Tokenizer(modelOptions(config));
+    const { optim, train, loss } = config;
+    this.optimizer = new AdamW(this.model.parameters(), { lr: optim.lr, betas: [0.9, 0.95], weightDecay: optim.weightDecay });
+    this.scheduler = new Scheduler(this.optimizer, warmupCosine({
+      lr: optim.lr, lrMin: Math.min(optim.lrMin, optim.lr), warmupSteps: Math.round(optim.warmupFraction * train.steps), totalSteps: train.steps,
+    }));
+    this.ema = new Ema(this.model.namedParameters(), { decay: optim.emaDecay });
+    this.sampler = new GeneratorState(new Generator(train.seed + 1));
+    const gan = loss.gan;
+    this.discriminator = gan.enabled
+      ? new PatchDiscriminator({ inChannels: Number(config.data.channels), baseChannels: gan.baseChannels, layers: gan.layers, spectralNorm: gan.spectralNorm })
+      : null;
+    this.discriminatorOptimizer = this.discriminator
+      ? new AdamW(this.discriminator.parameters(), { lr: gan.lr, betas: [0.9, 0.95], weightDecay: gan.weightDecay })
+      : null;
+    this.lecam = gan.enabled ? new LeCam() : null;
+  }
+
+  /** What a checkpoint must hold to continue exactly. */
+  parts(): Record<string, Module | Stateful> {
+    const parts: Record<string, Module | Stateful> = {
+      model: this.model, ema: this.ema, optimizer: this.optimizer, scheduler: this.scheduler, sampler: this.sampler,
+    };
+    if (this.discriminator && this.discriminatorOptimizer && this.lecam) {
+      Object.assign(parts, { discriminator: this.discriminator, discriminatorOptimizer: this.discriminatorOptimizer, lecam: this.lecam });
+    }
+    return parts;
+  }
+
+  /** α, δ at the current step (annealed as METHOD §2), or null with perturbation off. */
+  perturbationNow(): { alpha: number; delta: number } | null {
+    const p = this.config.perturbation;
+    if (!p.enabled) return null;
+    if (!p.anneal) return { alpha: p.alpha, delta: p.delta };
+    const { alpha, delta } = annealedPerturbation(this.stepCount, this.config.train.steps,
+      { alpha: p.alpha, delta: p.delta, start: p.annealStart, end: p.annealEnd, floor: p.annealFloor });
+    return { alpha, delta };
+  }
+
+  /** One training step on images `[B, C, H, W]` in [−1, 1]. */
+  step(images: Tensor): StepMetrics {
+    const { config } = this;
+    const perturbation = this.perturbationNow();
+    const generator = this.sampler.generator;
+    const ganOn = this.discriminator !== null && this.stepCount >= Math.round(config.loss.gan.start * config.train.steps);
+    const augment = (x: Tensor) => diffAugment(x, { policy: config.loss.gan.diffaug.split(',').map((s) => s.trim()) as DiffAugPolicy[], generator });
+    const metrics = tidy((): StepMetrics => {
+      this.model.train();
+      const r = this.model.forward(images, perturbation
+        ? { ...perturbation, beta: config.perturbation.beta, select: config.perturbation.select, generator }
+        : undefined);
+      const reconstruction = config.loss.reconstruction === 'l1' ? F.l1Loss(r.image, images) : F.mseLoss(r.image, images);
+      let loss = reconstruction.add(r.quantized.loss);
+      let gan: StepMetrics['gan'];
+      let generatorLoss: Tensor | null = null;
+      let adaptive: Tensor | null = null;
+      if (ganOn) {
+        generatorLoss = hingeGeneratorLoss(this.discriminator!.forward(augment(r.image)));
+        adaptive = adaptiveGanWeight(reconstruction, generatorLoss, this.model.lastDecoderWeight()).mul(config.loss.gan.weight);
+        loss = loss.add(generatorLoss.mul(adaptive));
+      }
+      this.optimizer.zeroGrad();
+      loss.backward();
+      if (config.optim.clipNorm > 0) clipGradNorm(this.model.parameters(), config.optim.clipNorm);
+      const lr = this.optimizer.paramGroups[0]!.lr;
+      this.optimizer.step();
+      this.scheduler.step();
+      this.ema.update();
+      if (ganOn) {
+        this.discriminatorOptimizer!.zeroGrad();
+        const real = this.discriminator!.forward(augment(images));
+        const fake = this.discriminator!.forward(augment(r.image.detach()));
+        const lecam = this.lecam!.forward(real, fake);
+        const dLoss = hingeDiscriminatorLoss(real, fake);
+        dLoss.add(lecam.mul(config.loss.gan.lecamWeight)).backward();
+        this.discriminatorOptimizer!.step();
+        gan = { generator: generatorLoss!.item(), adaptiveWeight: adaptive!.item(), discriminator: dLoss.item(), lecam: lecam.item() };
+      }
+      const { usage, perplexity } = codeStatistics(r.quantized.ids, config.model.codebookSize);
+      return {
+        step: this.stepCount + 1, loss: loss.item(), reconstruction: reconstruction.item(), codebook: r.quantized.codebookLoss.item(),
+        commitment: r.quantized.commitmentLoss.item(), lr, usage, perplexity,
+        alpha: perturbation?.alpha ?? 0, delta: perturbation?.delta ?? 0, ...(gan ? { gan } : {}),
+      };
+    });
+    this.stepCount += 1;
+    return metrics;
+  }
+
+  /** Reconstructions with the EMA weights, clean and (when perturbation is on) perturbed, for grids and evaluation. */
+  reconstruct(images: Tensor): { clean: Tensor; perturbed: Tensor | null } {
+    return this.ema.withEmaWeights(() => noGrad(() => {
+      this.model.eval();
+      const clean = this.model.forward(images).image;
+      const p = this.perturbationNow();
+      const perturbed = p
+        ? this.model.forward(images, { ...p, beta: 1, generator: new Generator(this.config.train.seed + 2) }).image
+        : null;
+      return { clean, perturbed };
+    }));
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    this.discriminatorOptimizer?.dispose();
+    this.ema.dispose();
+    this.sampler.dispose();
+    this.discriminator?.dispose();
+    this.model.dispose();
+  }
+}
+
+/** Fraction of the K codes used by `ids`, and exp(entropy) of their histogram. */
+function codeStatistics(ids: Tensor, codebookSize: number): { usage: number; perplexity: number } {
+  return tidy(() => {
+    const counts = F.oneHot(ids.flatten(), codebookSize).sum(0).float();
+    const p = counts.div(counts.sum());
+    const entropy = p.mul(p.clamp(1e-12).log()).sum().neg();
+    return { usage: counts.gt(0).float().mean().item(), perplexity: Math.exp(entropy.item()) };
+  });
+}
