@@ -19,7 +19,7 @@ export const trainTokenizerUsage = `usage: robustok train-tokenizer --config FIL
 Trains a tokenizer with latent perturbation (RobusTok, METHOD.md §2). Presets:
 configs/tokenizer/tiny.yaml (seconds), small.yaml (Fashion-MNIST, ~15 min on
 2 cores). --set overrides any key (e.g. --set perturbation.delta=8); --resume
-continues DIR's checkpoint exactly. Keys, defaults and ranges:
+continues DIR's checkpoint exactly (or starts one when DIR has none). Keys, defaults and ranges:
 
 ${describeConfig(tokenizerSchema).map((l) => `  ${l}`).join('\n')}`;
 
@@ -86,6 +86,9 @@ export async function trainTokenizerCommand(argv: string[]): Promise<void> {
     if (error instanceof ConfigError) throw new Error(`bad config:\n  ${error.issues.join('\n  ')}`);
     throw error;
   }
+  if (!args.resume && existsSync(path.join(out, 'checkpoint.safetensors'))) {
+    throw new Error(`${out} already holds a run: pass --resume to continue it, or choose another --out`);
+  }
   mkdirSync(path.join(out, 'samples'), { recursive: true });
   writeFileSync(path.join(out, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
 
@@ -99,17 +102,19 @@ export async function trainTokenizerCommand(argv: string[]): Promise<void> {
   manualSeed(cfg.train.seed);
   const trainer = new TokenizerTrainer(cfg);
   const checkpoint = path.join(out, 'checkpoint.safetensors');
-  if (args.resume) {
-    if (!existsSync(checkpoint)) throw new Error(`--resume: ${checkpoint} does not exist`);
+  const metricsFile = path.join(out, 'metrics.jsonl');
+  if (args.resume && existsSync(checkpoint)) {
     trainer.stepCount = loadCheckpoint(checkpoint, trainer.parts()).step;
     console.error(`resumed from step ${trainer.stepCount}`);
+  } else {
+    if (args.resume) console.error(`no checkpoint in ${out} yet: starting a new run`);
+    writeFileSync(metricsFile, '');
   }
   const save = () => saveCheckpoint(checkpoint, trainer.parts(), { step: trainer.stepCount, epoch: Math.floor(trainer.stepCount / loader.batchesPerEpoch), config: cfg });
   let interrupted = false;
   const onSigint = () => { interrupted = true; };
   process.on('SIGINT', onSigint);
 
-  const metricsFile = path.join(out, 'metrics.jsonl');
   const startedAt = performance.now();
   const startStep = trainer.stepCount;
   const first = loader.hostBatch(0, 0);
