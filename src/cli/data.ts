@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { cacheEntry, listDatasets, openDataset, prepareSplit, splitNames } from '../data/index.js';
 import { writeGrid } from '../data/grid.js';
+import { readFlags } from './flags.js';
 
 export const dataUsage = `usage: robustok data list
        robustok data info NAME [--grid FILE] [--size N] [--limit N] [--no-cache]
@@ -18,24 +19,14 @@ interface InfoFlags {
 
 function parseFlags(args: string[]): InfoFlags {
   const flags: InfoFlags = { noCache: false };
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i]!;
-    const value = (): string => {
-      const v = args[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    const integer = (): number => {
-      const v = Number(value());
-      if (!Number.isInteger(v) || v < 1) throw new Error(`${flag} takes a positive integer`);
-      return v;
-    };
-    if (flag === '--grid') flags.grid = value();
-    else if (flag === '--size') flags.size = integer();
-    else if (flag === '--limit') flags.limit = integer();
+  readFlags(args, dataUsage, (flag, read) => {
+    if (flag === '--grid') flags.grid = read.value();
+    else if (flag === '--size') flags.size = read.integer();
+    else if (flag === '--limit') flags.limit = read.integer();
     else if (flag === '--no-cache') flags.noCache = true;
-    else throw new Error(`unknown option ${flag}\n\n${dataUsage}`);
-  }
+    else return false;
+    return true;
+  });
   return flags;
 }
 

@@ -13,6 +13,7 @@ import { psnr } from '../metrics/index.js';
 import { TokenizerTrainer, type TokenizerConfig, saveTokenizer, tokenizerSchema } from '../tokenizer/index.js';
 import { type Tensor, manualSeed, tensor, tidy } from '../torch/index.js';
 import { loadCheckpoint, saveCheckpoint } from '../train/index.js';
+import { readFlags } from './flags.js';
 
 export const trainTokenizerUsage = `usage: robustok train-tokenizer --config FILE --out DIR [--set key=value ...] [--resume]
 
@@ -32,19 +33,14 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { sets: [], resume: false };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === '--config') args.config = value();
-    else if (flag === '--out') args.out = value();
-    else if (flag === '--set') args.sets.push(value());
+  readFlags(argv, trainTokenizerUsage, (flag, read) => {
+    if (flag === '--config') args.config = read.value();
+    else if (flag === '--out') args.out = read.value();
+    else if (flag === '--set') args.sets.push(read.value());
     else if (flag === '--resume') args.resume = true;
-    else throw new Error(`unknown option ${flag}\n\n${trainTokenizerUsage}`);
-  }
+    else return false;
+    return true;
+  });
   return args;
 }
 

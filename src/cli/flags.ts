@@ -1,0 +1,32 @@
+// Command-line flags, read one by one: each handler takes the flag and a
+// reader for its value, so every command reports a missing value or an
+// unknown flag the same way.
+export interface FlagValue {
+  /** The next argument, which the flag needs. */
+  value(): string;
+  /** The next argument as a positive integer. */
+  integer(): number;
+}
+
+/**
+ * Calls `handle(flag, reader)` for each flag in `argv`; `handle` returns
+ * false for a flag it does not know, which then throws with `usage`.
+ */
+export function readFlags(argv: string[], usage: string, handle: (flag: string, read: FlagValue) => boolean): void {
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const read: FlagValue = {
+      value: () => {
+        const v = argv[++i];
+        if (v === undefined) throw new Error(`${flag} needs a value`);
+        return v;
+      },
+      integer: () => {
+        const v = Number(read.value());
+        if (!Number.isInteger(v) || v < 1) throw new Error(`${flag} takes a positive integer`);
+        return v;
+      },
+    };
+    if (!handle(flag, read)) throw new Error(`unknown option ${flag}\n\n${usage}`);
+  }
+}
