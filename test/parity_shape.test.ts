@@ -2,10 +2,8 @@
 // gradients of every input that requires grad (index tensors and masks do
 // not), within rtol 1e-5 and atol 1e-6 — the elementwise tolerance (these
 // ops only move values, so in practice they are exact).
-import assert from 'node:assert/strict';
-import { test } from 'node:test';
 import { type DType, type Tensor, cat, stack, tensor, where } from '../src/torch/index.js';
-import { type Case, type InputSpec, runParity } from './helpers/oracle.js';
+import { type Case, type InputSpec, parityTest } from './helpers/oracle.js';
 
 const TOL = { rtol: 1e-5, atol: 1e-6 };
 
@@ -158,13 +156,5 @@ const cases: Case[] = [
     py: 'x0.permute(2, 0, 1).reshape(4, 6).T.unsqueeze(0).expand(2, -1, -1)[:, :, 1::2].flip(1).sum(0)' },
 ];
 
-test('shape and indexing ops match PyTorch', async (t) => {
-  for (const outcome of runParity(cases, TOL)) {
-    await t.test(outcome.name, () => assert.deepEqual(outcome.problems, []));
-  }
-});
+parityTest('shape and indexing ops match PyTorch', cases, TOL);
 
-test('case names are unique', () => {
-  const names = cases.map((c) => c.name);
-  assert.equal(new Set(names).size, names.length);
-});

@@ -1,7 +1,9 @@
 // Parity harness: runs each case in robustok and, in one batch, in PyTorch
 // (test/oracle.py under Debian's python3-torch), then compares values and
 // gradients elementwise: |ours − torch| ≤ atol + rtol·|torch|.
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type DType, Tensor, manualSeed, tensor, tidy } from '../../src/torch/index.js';
@@ -211,5 +213,19 @@ export function runParity(cases: Case[], defaults: { rtol: number; atol: number 
       else if (g && t) compare(`grad of input ${i}`, g, t, rtol, atol, problems);
     });
     return { name: c.name, problems };
+  });
+}
+
+/**
+ * A node:test test that runs `cases` here and in PyTorch, one subtest per
+ * case (so a failure names its op), after checking the case names are unique.
+ */
+export function parityTest(title: string, cases: Case[], tolerance: { rtol: number; atol: number }): void {
+  test(title, async (t) => {
+    const names = cases.map((c) => c.name);
+    assert.equal(new Set(names).size, names.length, 'case names are unique');
+    for (const outcome of runParity(cases, tolerance)) {
+      await t.test(outcome.name, () => assert.deepEqual(outcome.problems, []));
+    }
   });
 }
