@@ -42,11 +42,13 @@ test('the tiny preset trains through the CLI: loss falls, files written, the tok
 test('a bad config value is rejected with the key, the value and the allowed range', () => {
   const out = scratch();
   const run = spawnSync(process.execPath, [cli, 'train-tokenizer', '--config', tinyPreset, '--out', out,
-    '--set', 'perturbation.alpha=1.5', '--set', 'model.architecture=mlp', '--set', 'perturbaton.delta=3'], { encoding: 'utf8' });
+    '--set', 'perturbation.alpha=1.5', '--set', 'model.architecture=mlp', '--set', 'perturbaton.delta=3',
+    '--set', 'loss.gan.diffaug=["blur"]'], { encoding: 'utf8' });
   assert.equal(run.status, 1);
   assert.match(run.stderr, /perturbation\.alpha: 1\.5 is outside \[0, 1\]/);
   assert.match(run.stderr, /model\.architecture: "mlp" is not one of cnn \| vit/);
   assert.match(run.stderr, /perturbaton: unknown key \(did you mean perturbation\?\)/);
+  assert.match(run.stderr, /loss\.gan\.diffaug\[0\]: "blur" is not one of color \| translation \| cutout/, 'caught at start, not when the GAN switches on');
 });
 
 test('N steps, checkpoint, resume in a fresh trainer, M steps = N + M steps, bit for bit (GAN and perturbation on)', () => {

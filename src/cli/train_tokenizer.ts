@@ -8,10 +8,10 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, describeConfig, loadConfigFile, resolveConfig } from '../config/index.js';
-import { DataLoader, type Dataset, openDataset, prepareSplit, writeImageRows } from '../data/index.js';
+import { DataLoader, type Dataset, type PreparedSplit, openDataset, prepareSplit, writeImageRows } from '../data/index.js';
 import { psnr } from '../metrics/index.js';
 import { TokenizerTrainer, type TokenizerConfig, saveTokenizer, tokenizerSchema } from '../tokenizer/index.js';
-import { type Tensor, manualSeed, tensor, tidy } from '../torch/index.js';
+import { type Tensor, manualSeed, tensor } from '../torch/index.js';
 import { loadCheckpoint, saveCheckpoint } from '../train/index.js';
 import { readFlags } from './flags.js';
 
@@ -113,8 +113,7 @@ export async function trainTokenizerCommand(argv: string[]): Promise<void> {
 
   const startedAt = performance.now();
   const startStep = trainer.stepCount;
-  const first = loader.hostBatch(0, 0);
-  const fixedImages = tidy(() => tensor(first.images, { shape: first.shape }).slice(0, 0, 8).contiguous().keep());
+  const fixedImages = leadingImages(used, 8);
   try {
     let epoch = Math.floor(trainer.stepCount / loader.batchesPerEpoch);
     let skip = trainer.stepCount % loader.batchesPerEpoch;
@@ -171,8 +170,7 @@ async function writeSamples(trainer: TokenizerTrainer, images: Tensor, out: stri
 async function testSummary(trainer: TokenizerTrainer, cfg: TokenizerConfig, dataset: Dataset, out: string) {
   const split = await prepareSplit(dataset, 'test', { preprocess: { size: cfg.data.size, channels: Number(cfg.data.channels) as 1 | 3 } });
   const n = Math.min(256, split.count);
-  const images = tensor(Float32Array.from(split.images.subarray(0, n * split.channels * split.size * split.size), (v) => v / 127.5 - 1),
-    { shape: [n, split.channels, split.size, split.size] }).keep();
+  const images = leadingImages(split, n);
   const { clean, perturbed } = trainer.reconstruct(images);
   const grid = path.join(out, 'samples', 'test.png');
   try {
@@ -183,4 +181,10 @@ async function testSummary(trainer: TokenizerTrainer, cfg: TokenizerConfig, data
   } finally {
     for (const t of [images, clean, perturbed]) t?.dispose();
   }
+}
+
+/** The first `n` images of a split as `[n, C, S, S]` in [−1, 1], converted as training batches are (kept). */
+function leadingImages(split: PreparedSplit, n: number): Tensor {
+  const batch = new DataLoader(split, { batchSize: n, shuffle: false }).hostBatch(0, 0);
+  return tensor(batch.images, { shape: batch.shape }).keep();
 }

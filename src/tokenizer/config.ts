@@ -2,6 +2,7 @@
 // ranges and docs live here and nowhere else (presets in configs/tokenizer/
 // override them; `--set key=value` overrides those). Symbols as in METHOD.md.
 import { type Infer, bool, choice, group, list, num, str } from '../config/index.js';
+import type { DiffAugPolicy } from './diffaug.js';
 import type { TokenizerOptions } from './model.js';
 
 const positive = (def: number, doc: string) => num({ default: def, min: 1, integer: true, doc });
@@ -60,7 +61,8 @@ export const tokenizerSchema = group({
       baseChannels: positive(32, 'discriminator width'),
       layers: positive(2, 'discriminator stride-2 layers'),
       spectralNorm: bool({ default: true, doc: 'spectral norm instead of batch norm in the discriminator' }),
-      diffaug: str({ default: 'color,translation,cutout', doc: 'DiffAugment policies on real and fake, comma-separated' }),
+      diffaug: list<DiffAugPolicy>(choice(['color', 'translation', 'cutout'], 'color', 'a DiffAugment family'),
+        { default: ['color', 'translation', 'cutout'], maxLength: 3, doc: 'DiffAugment on real and fake images, in order (Zhao et al. 2020)' }),
     }),
   }, 'losses'),
   optim: group({

@@ -8,7 +8,7 @@ import { AdamW, Ema, Scheduler, type Stateful, type TrainState, clipGradNorm, wa
 import { F, Generator, type Tensor, getRngState, noGrad, setRngState, tidy } from '../torch/index.js';
 import type { Module } from '../nn/index.js';
 import { type TokenizerConfig, modelOptions } from './config.js';
-import { type DiffAugPolicy, diffAugment } from './diffaug.js';
+import { diffAugment } from './diffaug.js';
 import { PatchDiscriminator } from './discriminator.js';
 import { LeCam, adaptiveGanWeight, hingeDiscriminatorLoss, hingeGeneratorLoss } from './gan_losses.js';
 import { Tokenizer } from './model.js';
@@ -105,7 +105,7 @@ export class TokenizerTrainer {
     const perturbation = this.perturbationNow();
     const generator = this.sampler.generator;
     const ganOn = this.discriminator !== null && this.stepCount >= Math.round(config.loss.gan.start * config.train.steps);
-    const augment = (x: Tensor) => diffAugment(x, { policy: config.loss.gan.diffaug.split(',').map((s) => s.trim()) as DiffAugPolicy[], generator });
+    const augment = (x: Tensor) => diffAugment(x, { policy: [...config.loss.gan.diffaug], generator });
     const metrics = tidy((): StepMetrics => {
       this.model.train();
       const r = this.model.forward(images, perturbation
