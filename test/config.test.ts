@@ -178,3 +178,9 @@ test('file errors: missing, syntax with line and column, wrong top level, unknow
   assert.throws(() => loadConfigFile(file('list.yaml', '- 1\n- 2\n')), /top level must be a mapping of settings, not a list/);
   assert.throws(() => loadConfigFile(file('preset.toml', 'a = 1')), /unsupported config file type/);
 });
+
+test('a choice of digit strings takes the number YAML reads (channels: 3 means "3"); other numbers are still named', () => {
+  const schema = group({ data: group({ channels: choice(['1', '3'], '1', 'image channels') }) });
+  assert.equal(resolveConfig(schema, [{ data: { channels: 3 } }], []).data.channels, '3');
+  assert.throws(() => resolveConfig(schema, [{ data: { channels: 2 } }], []), /data\.channels: 2 is not one of 1 \| 3/);
+});

@@ -9,6 +9,11 @@ commands:
   info             libtorch version, threads and devices
   data             datasets: list, info NAME [--grid FILE]
   train-tokenizer  train a tokenizer with latent perturbation (--config FILE --out DIR; --help for keys)
+  train-classifier train the dataset classifier behind --features classifier:NAME (--data NAME)
+  eval             rFID, pFID (+ curve over α), PSNR, SSIM, codebook usage of a tokenizer (--tokenizer DIR --data NAME)
+  reconstruct      encode and decode images with a trained tokenizer, print PSNR (--tokenizer DIR --input IMG|FOLDER --out OUT)
+  encode           images → token ids as JSON or .npy (--tokenizer DIR --input IMG|FOLDER --out FILE.json|FILE.npy)
+  decode           token ids → PNGs (--tokenizer DIR --input FILE.json|FILE.npy --out FOLDER)
   help             this text
 
 The engine benchmark: npm run bench:engine`;
@@ -43,6 +48,17 @@ switch (command) {
     break;
   case 'train-tokenizer':
     await run('train-tokenizer', () => import('./train_tokenizer.js').then((m) => m.trainTokenizerCommand(rest)));
+    break;
+  case 'train-classifier':
+    await run('train-classifier', () => import('./train_classifier.js').then((m) => m.trainClassifierCommand(rest)));
+    break;
+  case 'eval':
+    await run('eval', () => import('./eval.js').then((m) => m.evalCommand(rest)));
+    break;
+  case 'reconstruct':
+  case 'encode':
+  case 'decode':
+    await run(command, () => import('./tokenize.js').then((m) => m.tokenizeCommand(command, rest)));
     break;
   case 'help':
   case '--help':

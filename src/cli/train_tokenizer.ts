@@ -8,18 +8,21 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, describeConfig, loadConfigFile, resolveConfig } from '../config/index.js';
-import { DataLoader, type Dataset, type PreparedSplit, openDataset, prepareSplit, writeImageRows } from '../data/index.js';
-import { psnr } from '../metrics/index.js';
-import { TokenizerTrainer, type TokenizerConfig, saveTokenizer, tokenizerSchema } from '../tokenizer/index.js';
+import { DataLoader, type Dataset, type PreparedSplit, leadingSamples, openDataset, prepareSplit, writeImageRows } from '../data/index.js';
+import { psnrPerImage } from '../metrics/index.js';
+import { loadFeatureNetwork } from '../features/index.js';
+import { TokenizerTrainer, type TokenizerConfig, checkTokenizerConfig, saveTokenizer, tokenizerSchema } from '../tokenizer/index.js';
 import { type Tensor, manualSeed, tensor } from '../torch/index.js';
 import { loadCheckpoint, saveCheckpoint } from '../train/index.js';
 import { readFlags } from './flags.js';
+import { Progress } from './progress.js';
 
 export const trainTokenizerUsage = `usage: robustok train-tokenizer --config FILE --out DIR [--set key=value ...] [--resume]
 
-Trains a tokenizer with latent perturbation (RobusTok, METHOD.md §2). Presets:
-configs/tokenizer/tiny.yaml (seconds), small.yaml (Fashion-MNIST, ~15 min on
-2 cores). --set overrides any key (e.g. --set perturbation.delta=8); --resume
+Trains a tokenizer with latent perturbation (RobusTok, METHOD.md §2). Presets
+in configs/tokenizer/: tiny.yaml (seconds), small.yaml (Fashion-MNIST, ~15 min
+on 2 cores), emoji64.yaml (colour emoji, ~30 min), reference.yaml (RobusTok's
+ImageNet-256 ViT-B, for a GPU machine). --set overrides any key (e.g. --set perturbation.delta=8); --resume
 continues DIR's checkpoint exactly (or starts one when DIR has none). Keys, defaults and ranges:
 
 ${describeConfig(tokenizerSchema).map((l) => `  ${l}`).join('\n')}`;
@@ -49,22 +52,7 @@ function config(args: Args, out: string): TokenizerConfig {
   const saved = path.join(out, 'config.json');
   const sources = args.resume && existsSync(saved) ? [JSON.parse(readFileSync(saved, 'utf8')) as object] : args.config ? [loadConfigFile(args.config)] : [];
   if (sources.length === 0) throw new Error(`--config FILE is required (try configs/tokenizer/small.yaml)\n\n${trainTokenizerUsage}`);
-  return resolveConfig(tokenizerSchema, sources, args.sets);
-}
-
-const pad = (n: number, width: number) => String(n).padStart(width);
-
-/** A one-line progress bar with ETA on a terminal; a plain line per log step otherwise. */
-function progress(step: number, total: number, startedAt: number, startStep: number, loss: number): void {
-  const elapsed = (performance.now() - startedAt) / 1000;
-  const rate = (step - startStep) / Math.max(elapsed, 1e-9);
-  const eta = rate > 0 ? (total - step) / rate : 0;
-  const width = 30;
-  const done = Math.round((step / total) * width);
-  const line = `[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${pad(step, String(total).length)}/${total} loss ${loss.toFixed(4)} ` +
-    `${rate.toFixed(2)} it/s ETA ${Math.floor(eta / 60)}m${pad(Math.round(eta % 60), 2)}s`;
-  if (process.stderr.isTTY) process.stderr.write(`\r${line}`);
-  else console.error(line);
+  return checkTokenizerConfig(resolveConfig(tokenizerSchema, sources, args.sets));
 }
 
 export async function trainTokenizerCommand(argv: string[]): Promise<void> {
@@ -90,13 +78,13 @@ export async function trainTokenizerCommand(argv: string[]): Promise<void> {
 
   const dataset = await openDataset(cfg.data.name);
   const split = await prepareSplit(dataset, 'train', { preprocess: { size: cfg.data.size, channels: Number(cfg.data.channels) as 1 | 3 } });
-  const count = cfg.data.limit > 0 ? Math.min(cfg.data.limit, split.count) : split.count;
-  const sample = split.channels * split.size * split.size;
-  const used = { ...split, count, images: split.images.subarray(0, count * sample), labels: split.labels.subarray(0, count) };
+  const used = leadingSamples(split, cfg.data.limit || Infinity);
   const loader = new DataLoader(used, { batchSize: cfg.train.batchSize, seed: cfg.train.seed, dropLast: true, augment: { hflip: cfg.data.flip } });
 
   manualSeed(cfg.train.seed);
-  const trainer = new TokenizerTrainer(cfg);
+  const perceptual = cfg.loss.perceptual;
+  const featureNetwork = perceptual.kind === 'features' ? await loadFeatureNetwork(perceptual.network, { weights: perceptual.networkWeights || undefined }) : undefined;
+  const trainer = new TokenizerTrainer(cfg, { featureNetwork });
   const checkpoint = path.join(out, 'checkpoint.safetensors');
   const metricsFile = path.join(out, 'metrics.jsonl');
   if (args.resume && existsSync(checkpoint)) {
@@ -112,7 +100,7 @@ export async function trainTokenizerCommand(argv: string[]): Promise<void> {
   process.on('SIGINT', onSigint);
 
   const startedAt = performance.now();
-  const startStep = trainer.stepCount;
+  const bar = new Progress(cfg.train.steps, { start: trainer.stepCount });
   const fixedImages = leadingImages(used, 8);
   try {
     let epoch = Math.floor(trainer.stepCount / loader.batchesPerEpoch);
@@ -126,7 +114,7 @@ export async function trainTokenizerCommand(argv: string[]): Promise<void> {
         batch.dispose();
         if (m.step % cfg.train.logEvery === 0 || m.step === cfg.train.steps) {
           appendFileSync(metricsFile, `${JSON.stringify({ ...m, epoch, imagesPerSecond })}\n`);
-          progress(m.step, cfg.train.steps, startedAt, startStep, m.loss);
+          bar.update(m.step, `loss ${m.loss.toFixed(4)}`);
         }
         if (m.step % cfg.train.sampleEvery === 0 || m.step === cfg.train.steps) await writeSamples(trainer, fixedImages, out);
         if (m.step % cfg.train.checkpointEvery === 0) save();
@@ -135,13 +123,15 @@ export async function trainTokenizerCommand(argv: string[]): Promise<void> {
       epoch += 1;
     }
     save();
-    if (process.stderr.isTTY) process.stderr.write('\n');
+    bar.finish();
     if (interrupted) {
       console.error(`interrupted at step ${trainer.stepCount}: checkpoint saved; continue with --resume`);
       process.exitCode = 130;
       return;
     }
-    trainer.ema.withEmaWeights(() => saveTokenizer(out, trainer.model));
+    // tokenizer.json records the training images' preprocessing, so reconstruct/encode/eval fit new images the same way.
+    const image = { ...dataset.defaults, size: cfg.data.size, channels: Number(cfg.data.channels) as 1 | 3 };
+    trainer.ema.withEmaWeights(() => saveTokenizer(out, trainer.model, image));
     const summary = await testSummary(trainer, cfg, dataset, out);
     console.error(`done: ${trainer.stepCount} steps in ${((performance.now() - startedAt) / 60000).toFixed(1)} min; ` +
       `tokenizer (EMA weights) in ${out}; test PSNR ${summary.psnr.toFixed(2)} dB (clean), ` +
@@ -150,6 +140,7 @@ export async function trainTokenizerCommand(argv: string[]): Promise<void> {
     process.off('SIGINT', onSigint);
     fixedImages.dispose();
     trainer.dispose();
+    featureNetwork?.dispose();
   }
 }
 
@@ -165,22 +156,32 @@ async function writeSamples(trainer: TokenizerTrainer, images: Tensor, out: stri
 
 /**
  * PSNR of the EMA weights' reconstructions on the first 256 test images
- * (clean and perturbed tokens), written to DIR/summary.json with a grid.
+ * (clean and perturbed tokens), in batches of 32 so that large images stay
+ * within memory; written to DIR/summary.json with a grid of the first 8.
  */
 async function testSummary(trainer: TokenizerTrainer, cfg: TokenizerConfig, dataset: Dataset, out: string) {
   const split = await prepareSplit(dataset, 'test', { preprocess: { size: cfg.data.size, channels: Number(cfg.data.channels) as 1 | 3 } });
   const n = Math.min(256, split.count);
-  const images = leadingImages(split, n);
-  const { clean, perturbed } = trainer.reconstruct(images);
+  const loader = new DataLoader(leadingSamples(split, n), { batchSize: 32, shuffle: false });
   const grid = path.join(out, 'samples', 'test.png');
-  try {
-    await writeImageRows(perturbed ? [images.slice(0, 0, 8), clean.slice(0, 0, 8), perturbed.slice(0, 0, 8)] : [images.slice(0, 0, 8), clean.slice(0, 0, 8)], grid);
-    const summary = { step: trainer.stepCount, images: n, psnr: psnr(clean, images), psnrPerturbed: perturbed ? psnr(perturbed, images) : null, grid };
-    writeFileSync(path.join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-    return summary;
-  } finally {
-    for (const t of [images, clean, perturbed]) t?.dispose();
+  const sums = { clean: 0, perturbed: 0 };
+  let perturbedToo = false;
+  for (let b = 0; b < loader.batchesPerEpoch; b++) {
+    const host = loader.hostBatch(0, b);
+    const images = tensor(host.images, { shape: host.shape });
+    const { clean, perturbed } = trainer.reconstruct(images);
+    try {
+      sums.clean += psnrPerImage(clean, images).sum().item();
+      if (perturbed) sums.perturbed += psnrPerImage(perturbed, images).sum().item();
+      perturbedToo = perturbed !== null;
+      if (b === 0) await writeImageRows([images, clean, ...(perturbed ? [perturbed] : [])].map((t) => t.slice(0, 0, 8)), grid);
+    } finally {
+      for (const t of [images, clean, perturbed]) t?.dispose();
+    }
   }
+  const summary = { step: trainer.stepCount, images: n, psnr: sums.clean / n, psnrPerturbed: perturbedToo ? sums.perturbed / n : null, grid };
+  writeFileSync(path.join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  return summary;
 }
 
 /** The first `n` images of a split as `[n, C, S, S]` in [−1, 1], converted as training batches are (kept). */

@@ -49,7 +49,7 @@ function overrideSource(schema: Group, text: string, issues: string[]): Plain[] 
 /** The value of `node` at `path` from the merged `raw` input (undefined: not given), pushing any problems. */
 function resolveNode(node: Node, raw: unknown, path: string, schema: Group, issues: string[]): unknown {
   if (node.kind === 'field') {
-    const value = raw === undefined ? node.default : raw;
+    const value = raw === undefined ? node.default : node.normalize(raw);
     issues.push(...node.check(value, path));
     return value;
   }

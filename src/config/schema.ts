@@ -19,6 +19,8 @@ export interface Field<T> {
    * `--set run.name=123` means the string "123".
    */
   fromText(text: string): unknown;
+  /** The value as the config holds it (a choice of digit strings takes YAML's number 3 as '3'). */
+  normalize(value: unknown): unknown;
 }
 
 /** A named set of settings, nested as `group.key` in paths. */
@@ -66,6 +68,7 @@ interface LeafSpec<T> {
    */
   problem(value: unknown, path: string): string[] | string | undefined;
   fromText?: (text: string) => unknown;
+  normalize?: (value: unknown) => unknown;
 }
 
 /** Builds a field and checks its own default, so a bad schema fails where it is written. */
@@ -81,6 +84,7 @@ function leaf<T>(spec: LeafSpec<T>): Field<T> {
       return Array.isArray(p) ? p : [`${path}: ${show(value)} ${p}`];
     },
     fromText: spec.fromText ?? parseText,
+    normalize: spec.normalize ?? ((v) => v),
   };
   const bad = field.check(spec.default, 'default');
   if (bad.length > 0) throw new Error(`invalid schema: ${bad.join('; ')}`);
@@ -144,6 +148,8 @@ export function choice<const C extends readonly [string, ...string[]]>(
     allowed,
     problem: (v) => ((choices as readonly unknown[]).includes(v) ? undefined : `is not one of ${allowed}`),
     fromText: stringText,
+    // YAML and JSON read `channels: 3` as a number; the choice means the same thing.
+    normalize: (v) => (typeof v === 'number' && choices.includes(String(v)) ? String(v) : v),
   });
 }
 

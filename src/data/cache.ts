@@ -24,6 +24,13 @@ export interface PreparedSplit {
   skipped: string[];
 }
 
+/** The first `count` samples of a split (the split itself when it has no more), sharing its memory. */
+export function leadingSamples(split: PreparedSplit, count: number): PreparedSplit {
+  if (count >= split.count) return split;
+  const sample = split.channels * split.size * split.size;
+  return { ...split, count, images: split.images.subarray(0, count * sample), labels: split.labels.subarray(0, count) };
+}
+
 interface Header {
   count: number;
   channels: 1 | 3;

@@ -3,8 +3,9 @@ export { type Dataset, type DatasetLoader, type OpenOptions, type SplitName, typ
 export { openDataset, listDatasets, registerDataset } from './registry.js';
 export { type PreprocessConfig, ImageSizeError, validatePreprocess } from './preprocess.js';
 export { type AugmentConfig, validateAugment } from './augment.js';
-export { type PreparedSplit, defaultCacheDir } from './cache.js';
+export { type PreparedSplit, defaultCacheDir, leadingSamples } from './cache.js';
 export { type Prepared, type PrepareOptions, prepareSplit, cacheEntry } from './prepare.js';
 export { type Batch, type HostBatch, type LoaderOptions, DataLoader } from './loader.js';
 export { Rng, mixSeed } from './rng.js';
 export { writeGrid, writeImageRows } from './grid.js';
+export { packageDir } from './package_dir.js';

@@ -1,7 +1,7 @@
 // Everything a tokenizer training run reads, in one schema: defaults, allowed
 // ranges and docs live here and nowhere else (presets in configs/tokenizer/
 // override them; `--set key=value` overrides those). Symbols as in METHOD.md.
-import { type Infer, bool, choice, group, list, num, str } from '../config/index.js';
+import { ConfigError, type Infer, bool, choice, group, list, num, str } from '../config/index.js';
 import type { DiffAugPolicy } from './diffaug.js';
 import type { TokenizerOptions } from './model.js';
 
@@ -64,6 +64,15 @@ export const tokenizerSchema = group({
       diffaug: list<DiffAugPolicy>(choice(['color', 'translation', 'cutout'], 'color', 'a DiffAugment family'),
         { default: ['color', 'translation', 'cutout'], maxLength: 3, doc: 'DiffAugment on real and fake images, in order (Zhao et al. 2020)' }),
     }),
+    perceptual: group({
+      kind: choice(['none', 'lpips', 'features'], 'none',
+        'perceptual term: none, LPIPS-VGG (Zhang et al. 2018; METHOD §4) from weight files, or a distance between unit-normalised features of `network`'),
+      weight: num({ default: 1, min: 0, max: 100, doc: 'weight of the perceptual term (1.0 in VQGAN and LlamaGen)' }),
+      vgg: str({ default: '', doc: "kind=lpips: VGG16 weights (torchvision's vgg16-397923af.pth, .pth or .safetensors), or one LPIPS checkpoint holding VGG and heads" }),
+      lin: str({ default: '', doc: "kind=lpips: LPIPS heads (lpips' weights/v0.1/vgg.pth); the same path as vgg for a combined checkpoint" }),
+      network: str({ default: '', doc: 'kind=features: feature-network name (e.g. classifier:fashion-mnist)' }),
+      networkWeights: str({ default: '', doc: 'kind=features: the network\'s weights file (inception-fid needs one; a classifier file elsewhere than the cache)' }),
+    }),
   }, 'losses'),
   optim: group({
     lr: rate(1e-3, 'peak learning rate (2.4e-4 at batch 1024 at reference scale)'),
@@ -84,6 +93,30 @@ export const tokenizerSchema = group({
 });
 
 export type TokenizerConfig = Infer<typeof tokenizerSchema>;
+
+/**
+ * What the schema cannot say key by key: settings required by another
+ * setting's value. One message per problem, each starting with its key.
+ */
+export function tokenizerConfigIssues(config: TokenizerConfig): string[] {
+  const issues: string[] = [];
+  const p = config.loss.perceptual;
+  if (p.kind === 'lpips') {
+    if (p.vgg === '') issues.push("loss.perceptual.vgg: required when loss.perceptual.kind is lpips (torchvision's vgg16-397923af.pth, or an LPIPS checkpoint holding VGG and heads)");
+    if (p.lin === '') issues.push("loss.perceptual.lin: required when loss.perceptual.kind is lpips (lpips' weights/v0.1/vgg.pth, or the vgg path again for a combined checkpoint)");
+  }
+  if (p.kind === 'features' && p.network === '') {
+    issues.push('loss.perceptual.network: required when loss.perceptual.kind is features (a feature-network name, e.g. classifier:fashion-mnist)');
+  }
+  return issues;
+}
+
+/** Throws a ConfigError listing tokenizerConfigIssues, if any (run after resolveConfig). */
+export function checkTokenizerConfig(config: TokenizerConfig): TokenizerConfig {
+  const issues = tokenizerConfigIssues(config);
+  if (issues.length > 0) throw new ConfigError(issues);
+  return config;
+}
 
 /** The model part of a resolved config. */
 export function modelOptions(config: TokenizerConfig): TokenizerOptions {

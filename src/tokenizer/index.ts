@@ -12,3 +12,7 @@ export * from './model.js';
 export * from './config.js';
 export * from './trainer.js';
 export * from './io.js';
+export * from './token_ids.js';
+export * from './images.js';
+export * from './perceptual.js';
+export * from './codebook_usage.js';

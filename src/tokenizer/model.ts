@@ -5,6 +5,7 @@
 import { Conv2d, Module } from '../nn/index.js';
 import type { Tensor } from '../torch/index.js';
 import { CnnDecoder, CnnEncoder, type CnnOptions } from './cnn.js';
+import { readTokenizerFiles } from './io.js';
 import { type PerturbationOptions, type Perturbed, latentPerturbation } from './perturbation.js';
 import { type Quantized, VectorQuantizer } from './quantizer.js';
 import { fromTokens } from './tokens.js';
@@ -29,6 +30,27 @@ export class Tokenizer extends Module {
   /** 1×1 convolutions between the CNN's latent width and the code width (taming's names); the ViT projects in its own head. */
   readonly quantConv: Conv2d | null;
   readonly postQuantConv: Conv2d | null;
+
+  /**
+   * Rebuilds a tokenizer that `saveTokenizer` (or `robustok train-tokenizer`)
+   * wrote to `dir`, in eval mode. io.ts reads the files and imports this
+   * module for types only, so the two have no import cycle.
+   */
+  static load(dir: string): Tokenizer {
+    const { options, weights } = readTokenizerFiles(dir);
+    try {
+      const model = new Tokenizer(options);
+      try {
+        model.loadStateDict(weights);
+      } catch (error) {
+        model.dispose();
+        throw new Error(`${dir}: the weights do not fit the options in tokenizer.json: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      return model.eval();
+    } finally {
+      for (const t of Object.values(weights)) t.dispose();
+    }
+  }
 
   constructor(readonly options: TokenizerOptions) {
     super();
@@ -89,6 +111,9 @@ export class Tokenizer extends Module {
     return params[params.length - 1]![1];
   }
 }
+
+/** The function form of `Tokenizer.load`. */
+export const loadTokenizer = (dir: string): Tokenizer => Tokenizer.load(dir);
 
 function squareGrid(n: number): [number, number] {
   const side = Math.round(Math.sqrt(n));

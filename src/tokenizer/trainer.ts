@@ -1,17 +1,21 @@
 // Main training of the tokenizer (METHOD §2, §4): one `step` is encode →
 // quantize → (perturb) → decode, reconstruction + VQ losses, the hinge GAN
-// with the VQGAN adaptive weight once it is switched on, AdamW with
+// with the VQGAN adaptive weight once it is switched on, the optional
+// perceptual term (perceptual.ts), AdamW with
 // warm-up + cosine, gradient clipping, EMA of weights; then a discriminator
 // step with DiffAugment and LeCam. Everything random draws from one seeded
 // stream that checkpoints save, so a resumed run continues exactly.
 import { AdamW, Ema, Scheduler, type Stateful, type TrainState, clipGradNorm, warmupCosine } from '../optim/index.js';
 import { F, Generator, type Tensor, getRngState, noGrad, setRngState, tidy } from '../torch/index.js';
+import type { FeatureNetwork } from '../features/network.js';
 import type { Module } from '../nn/index.js';
-import { type TokenizerConfig, modelOptions } from './config.js';
+import { type TokenizerConfig, checkTokenizerConfig, modelOptions } from './config.js';
 import { diffAugment } from './diffaug.js';
 import { PatchDiscriminator } from './discriminator.js';
 import { LeCam, adaptiveGanWeight, hingeDiscriminatorLoss, hingeGeneratorLoss } from './gan_losses.js';
+import { codebookUsage } from './codebook_usage.js';
 import { Tokenizer } from './model.js';
+import { PerceptualLoss } from './perceptual.js';
 import { annealedPerturbation } from './perturbation.js';
 
 /** One logged step: the numbers that go to metrics.jsonl. */
@@ -19,6 +23,8 @@ export interface StepMetrics {
   step: number;
   loss: number;
   reconstruction: number;
+  /** The perceptual distance before its weight; present when loss.perceptual.kind is not none. */
+  perceptual?: number;
   codebook: number;
   commitment: number;
   lr: number;
@@ -48,6 +54,14 @@ class GeneratorState implements Stateful {
   }
 }
 
+export interface TrainerOptions {
+  /**
+   * The network that loss.perceptual.network names, for kind=features
+   * (built by the caller; the trainer does not dispose it).
+   */
+  featureNetwork?: FeatureNetwork;
+}
+
 export class TokenizerTrainer {
   readonly model: Tokenizer;
   readonly ema: Ema;
@@ -57,9 +71,14 @@ export class TokenizerTrainer {
   readonly discriminator: PatchDiscriminator | null;
   readonly discriminatorOptimizer: AdamW | null;
   readonly lecam: LeCam | null;
+  /** Null when loss.perceptual.kind is none. */
+  readonly perceptual: PerceptualLoss | null;
   stepCount = 0;
 
-  constructor(readonly config: TokenizerConfig) {
+  constructor(readonly config: TokenizerConfig, options: TrainerOptions = {}) {
+    checkTokenizerConfig(config);
+    // Loaded first: a wrong weight path fails before anything is allocated.
+    this.perceptual = PerceptualLoss.fromConfig(config.loss.perceptual, { featureNetwork: options.featureNetwork });
     this.model = new Tokenizer(modelOptions(config));
     const { optim, train, loss } = config;
     this.optimizer = new AdamW(this.model.parameters(), { lr: optim.lr, betas: [0.9, 0.95], weightDecay: optim.weightDecay });
@@ -112,13 +131,18 @@ export class TokenizerTrainer {
         ? { ...perturbation, beta: config.perturbation.beta, select: config.perturbation.select, generator }
         : undefined);
       const reconstruction = config.loss.reconstruction === 'l1' ? F.l1Loss(r.image, images) : F.mseLoss(r.image, images);
-      let loss = reconstruction.add(r.quantized.loss);
+      const perceptual = this.perceptual?.forward(r.image, images) ?? null;
+      // VQGAN's "nll" term: pixel + weighted perceptual. It is also what the
+      // adaptive GAN weight balances against (taming's calculate_adaptive_weight
+      // takes nll_loss), so the GAN is scaled to both.
+      const nll = perceptual ? reconstruction.add(perceptual.mul(config.loss.perceptual.weight)) : reconstruction;
+      let loss = nll.add(r.quantized.loss);
       let gan: StepMetrics['gan'];
       let generatorLoss: Tensor | null = null;
       let adaptive: Tensor | null = null;
       if (ganOn) {
         generatorLoss = hingeGeneratorLoss(this.discriminator!.forward(augment(r.image)));
-        adaptive = adaptiveGanWeight(reconstruction, generatorLoss, this.model.lastDecoderWeight()).mul(config.loss.gan.weight);
+        adaptive = adaptiveGanWeight(nll, generatorLoss, this.model.lastDecoderWeight()).mul(config.loss.gan.weight);
         loss = loss.add(generatorLoss.mul(adaptive));
       }
       this.optimizer.zeroGrad();
@@ -138,9 +162,10 @@ export class TokenizerTrainer {
         this.discriminatorOptimizer!.step();
         gan = { generator: generatorLoss!.item(), adaptiveWeight: adaptive!.item(), discriminator: dLoss.item(), lecam: lecam.item() };
       }
-      const { usage, perplexity } = codeStatistics(r.quantized.ids, config.model.codebookSize);
+      const { usage, perplexity } = codebookUsage(r.quantized.ids, config.model.codebookSize);
       return {
-        step: this.stepCount + 1, loss: loss.item(), reconstruction: reconstruction.item(), codebook: r.quantized.codebookLoss.item(),
+        step: this.stepCount + 1, loss: loss.item(), reconstruction: reconstruction.item(),
+        ...(perceptual ? { perceptual: perceptual.item() } : {}), codebook: r.quantized.codebookLoss.item(),
         commitment: r.quantized.commitmentLoss.item(), lr, usage, perplexity,
         alpha: perturbation?.alpha ?? 0, delta: perturbation?.delta ?? 0, ...(gan ? { gan } : {}),
       };
@@ -168,16 +193,8 @@ export class TokenizerTrainer {
     this.ema.dispose();
     this.sampler.dispose();
     this.discriminator?.dispose();
+    this.perceptual?.dispose();
     this.model.dispose();
   }
 }
 
-/** Fraction of the K codes used by `ids`, and exp(entropy) of their histogram. */
-function codeStatistics(ids: Tensor, codebookSize: number): { usage: number; perplexity: number } {
-  return tidy(() => {
-    const counts = F.oneHot(ids.flatten(), codebookSize).sum(0).float();
-    const p = counts.div(counts.sum());
-    const entropy = p.mul(p.clamp(1e-12).log()).sum().neg();
-    return { usage: counts.gt(0).float().mean().item(), perplexity: Math.exp(entropy.item()) };
-  });
-}

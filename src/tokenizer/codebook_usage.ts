@@ -1,4 +1,5 @@
-// Codebook utilisation of a discrete tokenizer over an evaluation set:
+// Codebook utilisation of a discrete tokenizer, over a training batch or an
+// evaluation set:
 // usage (the fraction of the K codes that occur at least once) and
 // perplexity exp(H), H = −Σ pₖ ln pₖ of the code histogram (0·ln 0 = 0), the
 // effective number of codes in use: K for a uniform histogram, 1 when one

@@ -1,0 +1,63 @@
+// DIR/eval/report.html: one self-contained page (images inlined, the curve
+// drawn as SVG, no scripts or network) with every number of `robustok eval`,
+// the reconstructions next to the perturbed ones, and pFID against α.
+import { readFileSync } from 'node:fs';
+import type { PfidPoint, TokenizerEvalResult } from '../metrics/index.js';
+
+const escape = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const fmt = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
+
+/** pFID against α as an SVG line plot (axes from the data, one point per level). */
+export function curveSvg(curve: PfidPoint[], width = 480, height = 280): string {
+  if (curve.length === 0) return '<p>No curve was computed (--curve none).</p>';
+  const margin = { left: 56, right: 16, top: 16, bottom: 40 };
+  const values = curve.map((p) => p.value);
+  const lo = Math.min(0, ...values);
+  const hi = Math.max(...values) * 1.1 || 1;
+  const x = (a: number) => margin.left + a * (width - margin.left - margin.right);
+  const y = (v: number) => height - margin.bottom - ((v - lo) / (hi - lo)) * (height - margin.top - margin.bottom);
+  const path = curve.map((p, i) => `${i ? 'L' : 'M'}${x(p.alpha).toFixed(1)},${y(p.value).toFixed(1)}`).join(' ');
+  const ticksX = [0, 0.25, 0.5, 0.75, 1].map((a) => `<text x="${x(a)}" y="${height - margin.bottom + 18}" text-anchor="middle">${a}</text>`).join('');
+  const ticksY = [0, 0.5, 1].map((f) => lo + f * (hi - lo))
+    .map((v) => `<text x="${margin.left - 8}" y="${y(v) + 4}" text-anchor="end">${fmt(v, 1)}</text>`).join('');
+  const dots = curve.map((p) => `<circle cx="${x(p.alpha)}" cy="${y(p.value)}" r="3.5"><title>α=${p.alpha}: pFID ${fmt(p.value)}</title></circle>`).join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">
+<line x1="${margin.left}" y1="${height - margin.bottom}" x2="${width - margin.right}" y2="${height - margin.bottom}" stroke="#444"/>
+<line x1="${margin.left}" y1="${margin.top}" x2="${margin.left}" y2="${height - margin.bottom}" stroke="#444"/>
+${ticksX}${ticksY}
+<text x="${(width + margin.left) / 2}" y="${height - 6}" text-anchor="middle">α (δ = ${curve[0]!.delta}, β = 1)</text>
+<path d="${path}" fill="none" stroke="#1f6fb4" stroke-width="2"/>${dots}
+</svg>`;
+}
+
+export function reportHtml(r: TokenizerEvalResult, o: { tokenizer: string; data: string; split: string; grid: string | null }): string {
+  const rows: [string, string][] = [
+    ['feature network', r.features],
+    ['images', `${r.n} (${o.data}, ${o.split} split)${r.biased ? ' — fewer than 2,048: FIDs are biased upwards' : ''}`],
+    ['rFID', fmt(r.rfid)],
+    [`pFID (α = ${r.pfid.alpha}, δ = ${r.pfid.delta}, β = 1)`, fmt(r.pfid.value)],
+    ['PSNR (clean / perturbed)', `${fmt(r.psnr, 2)} dB / ${fmt(r.psnrPerturbed, 2)} dB`],
+    ['SSIM', fmt(r.ssim, 4)],
+    ['codebook usage', `${fmt(100 * r.usage, 1)}%`],
+    ['perplexity', fmt(r.perplexity, 1)],
+  ];
+  const table = rows.map(([k, v]) => `<tr><th>${escape(k)}</th><td>${escape(v)}</td></tr>`).join('\n');
+  const curveRows = r.curve.map((p) => `<tr><td>${p.alpha}</td><td>${p.delta}</td><td>${fmt(p.value)}</td></tr>`).join('');
+  const grid = o.grid
+    ? `<h2>Reconstructions</h2><p>Rows: real images, reconstructions, reconstructions from perturbed tokens (α = ${r.pfid.alpha}, δ = ${r.pfid.delta}).</p>
+<img alt="real, reconstructed and perturbed" style="image-rendering:pixelated;width:min(100%,960px)" src="data:image/png;base64,${readFileSync(o.grid).toString('base64')}">`
+    : '';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>robustok eval: ${escape(o.tokenizer)}</title>
+<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}table{border-collapse:collapse}th,td{padding:4px 12px;border-bottom:1px solid #ddd;text-align:left}</style>
+</head><body>
+<h1>Tokenizer evaluation</h1>
+<p>Tokenizer <code>${escape(o.tokenizer)}</code>. pFID (RobusTok, METHOD §3): FID between the real images and reconstructions from perturbed tokens, every image perturbed; each token is redrawn with probability α among its δ nearest codes, with a fixed seed.</p>
+<table>${table}</table>
+<h2>pFID against α</h2>
+${curveSvg(r.curve)}
+<table><tr><th>α</th><th>δ</th><th>pFID (${escape(r.features)}, n = ${r.n})</th></tr>${curveRows}</table>
+${grid}
+</body></html>
+`;
+}

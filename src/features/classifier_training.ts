@@ -1,0 +1,102 @@
+// Training the dataset classifier behind `classifier:DATASET` features
+// (`robustok train-classifier`). Plain supervised learning: AdamW with a
+// warm-up + cosine schedule and cross-entropy, for a few epochs; the test
+// split's accuracy goes into the file so that every report can say how good
+// the feature network is.
+import { type Infer, choice, group, list, num, str } from '../config/index.js';
+import { DataLoader, type PreparedSplit, leadingSamples, openDataset, prepareSplit } from '../data/index.js';
+import { AdamW, Scheduler, warmupCosine } from '../optim/index.js';
+import { F, manualSeed, noGrad, tensor, tidy } from '../torch/index.js';
+import { DatasetClassifier } from './classifier.js';
+
+const positive = (def: number, doc: string) => num({ default: def, min: 1, integer: true, doc });
+
+export const classifierSchema = group({
+  data: group({
+    name: str({ default: 'fashion-mnist', doc: 'dataset: fashion-mnist, mnist, emoji or folder:PATH' }),
+    size: positive(32, 'image side (match the tokenizers you will evaluate)'),
+    channels: choice(['1', '3'], '1', 'image channels'),
+    limit: num({ default: 0, min: 0, integer: true, doc: 'use only the first N images of each split (0 = all; for quick tries)' }),
+  }),
+  model: group({
+    widths: list(positive(16, 'channels'), { default: [32, 64, 128], minLength: 1, maxLength: 5, doc: 'conv stage widths (each halves the resolution)' }),
+    featureSize: positive(128, 'penultimate width: the FID feature size'),
+  }),
+  train: group({
+    epochs: positive(4, 'passes over the training split'),
+    batchSize: positive(128, 'images per step'),
+    lr: num({ default: 2e-3, min: 0, max: 1, doc: 'peak AdamW learning rate' }),
+    weightDecay: num({ default: 5e-4, min: 0, max: 1, doc: 'AdamW weight decay' }),
+    seed: num({ default: 0, min: 0, integer: true, doc: 'weights and data order' }),
+  }),
+});
+
+export type ClassifierConfig = Infer<typeof classifierSchema>;
+
+export interface ClassifierProgress {
+  epoch: number;
+  step: number;
+  totalSteps: number;
+  loss: number;
+}
+
+export interface TrainedClassifier {
+  model: DatasetClassifier;
+  testAccuracy: number;
+}
+
+/** Trains on the dataset's train split and measures accuracy on its test split. */
+export async function trainClassifier(config: ClassifierConfig, onProgress?: (p: ClassifierProgress) => void): Promise<TrainedClassifier> {
+  const dataset = await openDataset(config.data.name);
+  const preprocess = { size: config.data.size, channels: Number(config.data.channels) as 1 | 3 };
+  const train = leadingSamples(await prepareSplit(dataset, 'train', { preprocess }), config.data.limit || Infinity);
+  const test = leadingSamples(await prepareSplit(dataset, 'test', { preprocess }), config.data.limit || Infinity);
+  const numClasses = Math.max(...train.labels.map(Number)) + 1;
+  if (numClasses < 2) throw new Error(`${config.data.name} has no class labels to train a classifier on`);
+
+  manualSeed(config.train.seed);
+  const model = new DatasetClassifier({
+    channels: preprocess.channels, size: preprocess.size, numClasses, widths: [...config.model.widths], featureSize: config.model.featureSize,
+  });
+  const loader = new DataLoader(train, { batchSize: config.train.batchSize, seed: config.train.seed, dropLast: true });
+  const totalSteps = config.train.epochs * loader.batchesPerEpoch;
+  const optimizer = new AdamW(model.parameters(), { lr: config.train.lr, weightDecay: config.train.weightDecay });
+  const scheduler = new Scheduler(optimizer, warmupCosine({ lr: config.train.lr, lrMin: 0, warmupSteps: Math.round(0.05 * totalSteps), totalSteps }));
+  let step = 0;
+  try {
+    model.train();
+    for (let epoch = 0; epoch < config.train.epochs; epoch++) {
+      for await (const batch of loader.epoch(epoch)) {
+        const loss = tidy(() => {
+          const l = F.crossEntropy(model.forward(batch.images), batch.labels);
+          optimizer.zeroGrad();
+          l.backward();
+          optimizer.step();
+          return l.item();
+        });
+        batch.dispose();
+        scheduler.step();
+        step += 1;
+        onProgress?.({ epoch, step, totalSteps, loss });
+      }
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  model.eval();
+  return { model, testAccuracy: accuracy(model, test) };
+}
+
+/** Fraction of a split's images whose arg-max class is their label. */
+export function accuracy(model: DatasetClassifier, split: PreparedSplit, batchSize = 500): number {
+  const loader = new DataLoader(split, { batchSize, shuffle: false });
+  let correct = 0;
+  for (let b = 0; b < loader.batchesPerEpoch; b++) {
+    const host = loader.hostBatch(0, b);
+    correct += noGrad(() => tidy(() => {
+      const logits = model.forward(tensor(host.images, { shape: host.shape }));
+      return logits.argmax(1).eq(tensor(host.labels)).sum().item();
+    }));
+  }
+  return correct / split.count;
+}
