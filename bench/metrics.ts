@@ -3,10 +3,12 @@
 // float64) and by pytorch-fid's formula in Python (scipy.linalg.sqrtm of
 // Σ₁Σ₂), on the same statistics, in one run; plus the time to accumulate
 // the statistics of 4,096 feature vectors. Python uses NumPy's BLAS threads
-// (OPENBLAS/OMP_NUM_THREADS set to robustok's thread count). Prints a table,
-// then one JSON line (ratio = robustok / SciPy).
+// (OPENBLAS/OMP_NUM_THREADS set to robustok's thread count). Then the
+// features per second of every feature network against PyTorch or TF.js
+// (bench/features.ts). Prints both tables, then one JSON line (ratios =
+// robustok / reference time; the feature networks under `features`).
 //
-//   npm run bench:metrics           (ROBUSTOK_THREADS=N to choose threads)
+//   npm run bench:metrics           (ROBUSTOK_THREADS=N to choose threads; ≈1.5 min on a busy 2-core machine)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -14,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FeatureStats, frechetDistance } from '../src/metrics/index.js';
 import { type Tensor, arange, getNumThreads, manualSeed, randn, tidy } from '../src/torch/index.js';
+import { benchFeatures, printFeatureTable } from './features.js';
 
 const DIM = 2048;
 const SAMPLES = 4096;
@@ -42,7 +45,7 @@ function stats(shift: number): { mu: Tensor; sigma: Tensor; accumulate_s: number
   });
 }
 
-function main(): void {
+async function main(): Promise<void> {
   manualSeed(0);
   const threads = getNumThreads();
   const a = stats(0);
@@ -87,7 +90,10 @@ function main(): void {
   console.log(`  SciPy sqrtm (pytorch-fid)  ${result.frechet_s_scipy.toFixed(3)} s   FID ${scipy.fid}`);
   console.log(`  ratio ${result.frechet_ratio.toFixed(3)}, relative difference ${result.fid_relative_difference.toExponential(2)}`);
   console.log(`  streaming stats of ${SAMPLES}×${DIM} features (batches of 256): ${result.stats_accumulate_s.toFixed(3)} s`);
-  console.log(JSON.stringify(result));
+  console.log();
+  const features = await benchFeatures(threads);
+  printFeatureTable(features, threads);
+  console.log(JSON.stringify({ ...result, features }));
 }
 
-main();
+await main();

@@ -18,21 +18,10 @@ import { KerasGraph, type KerasLayer, type KerasModelTopology, samePadding } fro
 import { loadNsfwjs, nsfwjsClasses, type NsfwjsVariant, readNsfwjsFiles } from '../src/features/nsfwjs.js';
 import { decodeTfjsWeights, type TfjsWeightSpec } from '../src/features/tfjs_weights.js';
 import { type Tensor, liveTensors, noGrad, tensor, tidy } from '../src/torch/index.js';
+import { mulberry32 as random } from './helpers/oracle.js';
+import { tfjsModel, useTfjsCpu } from './helpers/tfjs_nsfwjs.js';
 
-tf.enableProdMode();  // silences TF.js's "install tfjs-node" banner
-await tf.setBackend('cpu');
-
-/** Deterministic numbers in [0, 1) (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+await useTfjsCpu();
 
 /** Largest |a − b|, largest |b|, and the elementwise check |a − b| ≤ atol + rtol·|b|. */
 function compare(ours: ArrayLike<number>, ref: ArrayLike<number>, rtol: number, atol: number, what: string): { err: number; scale: number } {
@@ -120,11 +109,6 @@ function syntheticWeights(): { specs: TfjsWeightSpec[]; data: Uint8Array } {
     offset += c.byteLength;
   }
   return { specs: syntheticSpecs.map(([name, shape]) => ({ name, shape, dtype: 'float32' })), data };
-}
-
-async function tfjsModel(topology: KerasModelTopology, specs: TfjsWeightSpec[], data: Uint8Array): Promise<tf.LayersModel> {
-  const weightData = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
-  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: topology as unknown as object, weightSpecs: specs as tf.io.WeightsManifestEntry[], weightData }));
 }
 
 test('KerasGraph matches TF.js on a synthetic model (same padding, pools, depthwise, folding, Flatten order)', async (t) => {

@@ -7,24 +7,26 @@ import type { PfidPoint, TokenizerEvalResult } from '../metrics/index.js';
 const escape = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const fmt = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
 
-/** pFID against α as an SVG line plot (axes from the data, one point per level). */
-export function curveSvg(curve: PfidPoint[], width = 480, height = 280): string {
+/** pFID against α as an SVG line plot, the y axis fitted to the data, rFID as a dashed reference line. */
+export function curveSvg(curve: PfidPoint[], rfid: number, width = 480, height = 280): string {
   if (curve.length === 0) return '<p>No curve was computed (--curve none).</p>';
   const margin = { left: 56, right: 16, top: 16, bottom: 40 };
-  const values = curve.map((p) => p.value);
-  const lo = Math.min(0, ...values);
-  const hi = Math.max(...values) * 1.1 || 1;
-  const x = (a: number) => margin.left + a * (width - margin.left - margin.right);
-  const y = (v: number) => height - margin.bottom - ((v - lo) / (hi - lo)) * (height - margin.top - margin.bottom);
-  const path = curve.map((p, i) => `${i ? 'L' : 'M'}${x(p.alpha).toFixed(1)},${y(p.value).toFixed(1)}`).join(' ');
+  const values = [rfid, ...curve.map((p) => p.value)];
+  const pad = (Math.max(...values) - Math.min(...values)) * 0.1 || 1;
+  const [lo, hi] = [Math.min(...values) - pad, Math.max(...values) + pad];
+  const x = (a: number) => (margin.left + a * (width - margin.left - margin.right)).toFixed(1);
+  const y = (v: number) => (height - margin.bottom - ((v - lo) / (hi - lo)) * (height - margin.top - margin.bottom)).toFixed(1);
+  const path = curve.map((p, i) => `${i ? 'L' : 'M'}${x(p.alpha)},${y(p.value)}`).join(' ');
   const ticksX = [0, 0.25, 0.5, 0.75, 1].map((a) => `<text x="${x(a)}" y="${height - margin.bottom + 18}" text-anchor="middle">${a}</text>`).join('');
   const ticksY = [0, 0.5, 1].map((f) => lo + f * (hi - lo))
-    .map((v) => `<text x="${margin.left - 8}" y="${y(v) + 4}" text-anchor="end">${fmt(v, 1)}</text>`).join('');
-  const dots = curve.map((p) => `<circle cx="${x(p.alpha)}" cy="${y(p.value)}" r="3.5"><title>α=${p.alpha}: pFID ${fmt(p.value)}</title></circle>`).join('');
+    .map((v) => `<text x="${margin.left - 8}" y="${Number(y(v)) + 4}" text-anchor="end">${fmt(v, 1)}</text>`).join('');
+  const dots = curve.map((p) => `<circle cx="${x(p.alpha)}" cy="${y(p.value)}" r="3.5" fill="#1f6fb4"><title>α=${p.alpha}: pFID ${fmt(p.value)}</title></circle>`).join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">
 <line x1="${margin.left}" y1="${height - margin.bottom}" x2="${width - margin.right}" y2="${height - margin.bottom}" stroke="#444"/>
 <line x1="${margin.left}" y1="${margin.top}" x2="${margin.left}" y2="${height - margin.bottom}" stroke="#444"/>
 ${ticksX}${ticksY}
+<line x1="${margin.left}" y1="${y(rfid)}" x2="${width - margin.right}" y2="${y(rfid)}" stroke="#999" stroke-dasharray="4 4"/>
+<text x="${width - margin.right}" y="${Number(y(rfid)) - 4}" text-anchor="end" fill="#666">rFID ${fmt(rfid, 2)}</text>
 <text x="${(width + margin.left) / 2}" y="${height - 6}" text-anchor="middle">α (δ = ${curve[0]!.delta}, β = 1)</text>
 <path d="${path}" fill="none" stroke="#1f6fb4" stroke-width="2"/>${dots}
 </svg>`;
@@ -55,7 +57,7 @@ export function reportHtml(r: TokenizerEvalResult, o: { tokenizer: string; data:
 <p>Tokenizer <code>${escape(o.tokenizer)}</code>. pFID (RobusTok, METHOD §3): FID between the real images and reconstructions from perturbed tokens, every image perturbed; each token is redrawn with probability α among its δ nearest codes, with a fixed seed.</p>
 <table>${table}</table>
 <h2>pFID against α</h2>
-${curveSvg(r.curve)}
+${curveSvg(r.curve, r.rfid)}
 <table><tr><th>α</th><th>δ</th><th>pFID (${escape(r.features)}, n = ${r.n})</th></tr>${curveRows}</table>
 ${grid}
 </body></html>

@@ -1,22 +1,46 @@
 #!/usr/bin/env node
-// The `robustok` command. Subcommands arrive with the layers they drive
-// (train-tokenizer, eval, ...); today it reports on the engine.
+// The `robustok` command: one table of subcommands, each loaded on demand so
+// that `robustok info` does not pay for the tokenizer or the feature networks.
 import { cuda, getNumThreads, torchVersion } from '../torch/index.js';
+
+type Command = (argv: string[]) => Promise<unknown>;
+
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  info: { summary: 'libtorch version, threads and devices', load: async () => async () => info() },
+  data: { summary: 'datasets: list, info NAME [--grid FILE]', load: () => import('./data.js').then((m) => m.dataCommand) },
+  'train-tokenizer': {
+    summary: 'train a tokenizer with latent perturbation (--config FILE --out DIR; --help for keys)',
+    load: () => import('./train_tokenizer.js').then((m) => m.trainTokenizerCommand),
+  },
+  'train-classifier': {
+    summary: 'train the dataset classifier behind --features classifier:NAME (--data NAME)',
+    load: () => import('./train_classifier.js').then((m) => m.trainClassifierCommand),
+  },
+  eval: {
+    summary: 'rFID, pFID (+ curve over α), PSNR, SSIM, codebook usage of a tokenizer (--tokenizer DIR --data NAME)',
+    load: () => import('./eval.js').then((m) => m.evalCommand),
+  },
+  reconstruct: {
+    summary: 'encode and decode images with a trained tokenizer, print PSNR (--tokenizer DIR --input IMG|FOLDER --out OUT)',
+    load: () => import('./tokenize.js').then((m) => (argv) => m.tokenizeCommand('reconstruct', argv)),
+  },
+  encode: {
+    summary: 'images → token ids as JSON or .npy (--tokenizer DIR --input IMG|FOLDER --out FILE.json|FILE.npy)',
+    load: () => import('./tokenize.js').then((m) => (argv) => m.tokenizeCommand('encode', argv)),
+  },
+  decode: {
+    summary: 'token ids → PNGs (--tokenizer DIR --input FILE.json|FILE.npy --out FOLDER)',
+    load: () => import('./tokenize.js').then((m) => (argv) => m.tokenizeCommand('decode', argv)),
+  },
+};
 
 const usage = `usage: robustok <command>
 
 commands:
-  info             libtorch version, threads and devices
-  data             datasets: list, info NAME [--grid FILE]
-  train-tokenizer  train a tokenizer with latent perturbation (--config FILE --out DIR; --help for keys)
-  train-classifier train the dataset classifier behind --features classifier:NAME (--data NAME)
-  eval             rFID, pFID (+ curve over α), PSNR, SSIM, codebook usage of a tokenizer (--tokenizer DIR --data NAME)
-  reconstruct      encode and decode images with a trained tokenizer, print PSNR (--tokenizer DIR --input IMG|FOLDER --out OUT)
-  encode           images → token ids as JSON or .npy (--tokenizer DIR --input IMG|FOLDER --out FILE.json|FILE.npy)
-  decode           token ids → PNGs (--tokenizer DIR --input FILE.json|FILE.npy --out FOLDER)
+${Object.entries(commands).map(([name, c]) => `  ${name.padEnd(17)}${c.summary}`).join('\n')}
   help             this text
 
-The engine benchmark: npm run bench:engine`;
+Benchmarks: npm run bench:engine | bench:tokenizer | bench:metrics | bench:data`;
 
 function info(): void {
   console.log(JSON.stringify({
@@ -28,44 +52,19 @@ function info(): void {
   }, null, 2));
 }
 
-/** Runs a subcommand; its errors print as one message (no stack) and exit 1. */
-async function run(name: string, body: () => Promise<void>): Promise<void> {
+const [name = 'help', ...rest] = process.argv.slice(2);
+const command = commands[name];
+if (command) {
+  // A subcommand's errors print as one message (no stack) and exit 1.
   try {
-    await body();
+    await (await command.load())(rest);
   } catch (error) {
     console.error(`robustok ${name}: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   }
-}
-
-const [command = 'help', ...rest] = process.argv.slice(2);
-switch (command) {
-  case 'info':
-    info();
-    break;
-  case 'data':
-    await run('data', () => import('./data.js').then((m) => m.dataCommand(rest)));
-    break;
-  case 'train-tokenizer':
-    await run('train-tokenizer', () => import('./train_tokenizer.js').then((m) => m.trainTokenizerCommand(rest)));
-    break;
-  case 'train-classifier':
-    await run('train-classifier', () => import('./train_classifier.js').then((m) => m.trainClassifierCommand(rest)));
-    break;
-  case 'eval':
-    await run('eval', () => import('./eval.js').then((m) => m.evalCommand(rest)));
-    break;
-  case 'reconstruct':
-  case 'encode':
-  case 'decode':
-    await run(command, () => import('./tokenize.js').then((m) => m.tokenizeCommand(command, rest)));
-    break;
-  case 'help':
-  case '--help':
-  case '-h':
-    console.log(usage);
-    break;
-  default:
-    console.error(`robustok: unknown command '${command}'${rest.length ? ` (with ${rest.join(' ')})` : ''}\n\n${usage}`);
-    process.exit(2);
+} else if (['help', '--help', '-h'].includes(name)) {
+  console.log(usage);
+} else {
+  console.error(`robustok: unknown command '${name}'${rest.length ? ` (with ${rest.join(' ')})` : ''}\n\n${usage}`);
+  process.exit(2);
 }

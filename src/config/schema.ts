@@ -118,6 +118,10 @@ export function num(spec: NumSpec): Field<number> {
   });
 }
 
+/** Shorthands for the two most common numbers: a count (integer ≥ 1) and a fraction in [0, 1]. */
+export const positive = (def: number, doc: string): Field<number> => num({ default: def, min: 1, integer: true, doc });
+export const fraction = (def: number, doc: string): Field<number> => num({ default: def, min: 0, max: 1, doc });
+
 export function bool(spec: { default: boolean; doc: string }): Field<boolean> {
   return leaf({
     ...spec,

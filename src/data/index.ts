@@ -9,3 +9,4 @@ export { type Batch, type HostBatch, type LoaderOptions, DataLoader } from './lo
 export { Rng, mixSeed } from './rng.js';
 export { writeGrid, writeImageRows } from './grid.js';
 export { packageDir } from './package_dir.js';
+export { datasetFields } from './schema.js';

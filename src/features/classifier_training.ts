@@ -3,20 +3,15 @@
 // warm-up + cosine schedule and cross-entropy, for a few epochs; the test
 // split's accuracy goes into the file so that every report can say how good
 // the feature network is.
-import { type Infer, choice, group, list, num, str } from '../config/index.js';
-import { DataLoader, type PreparedSplit, leadingSamples, openDataset, prepareSplit } from '../data/index.js';
+import { type Infer, group, list, num, positive } from '../config/index.js';
+import { DataLoader, type PreparedSplit, datasetFields, leadingSamples, openDataset, prepareSplit } from '../data/index.js';
 import { AdamW, Scheduler, warmupCosine } from '../optim/index.js';
 import { F, manualSeed, noGrad, tensor, tidy } from '../torch/index.js';
 import { DatasetClassifier } from './classifier.js';
 
-const positive = (def: number, doc: string) => num({ default: def, min: 1, integer: true, doc });
-
 export const classifierSchema = group({
   data: group({
-    name: str({ default: 'fashion-mnist', doc: 'dataset: fashion-mnist, mnist, emoji or folder:PATH' }),
-    size: positive(32, 'image side (match the tokenizers you will evaluate)'),
-    channels: choice(['1', '3'], '1', 'image channels'),
-    limit: num({ default: 0, min: 0, integer: true, doc: 'use only the first N images of each split (0 = all; for quick tries)' }),
+    ...datasetFields({ size: 'image side (match the tokenizers you will evaluate)', limit: 'use only the first N images of each split (0 = all; for quick tries)' }),
   }),
   model: group({
     widths: list(positive(16, 'channels'), { default: [32, 64, 128], minLength: 1, maxLength: 5, doc: 'conv stage widths (each halves the resolution)' }),

@@ -65,16 +65,27 @@ export class FidInceptionV3 extends Module {
     this.fc = this.child('fc', new Linear(2048, 1008));
   }
 
-  /** Network input `[B, 3, H, W]` in [−1, 1] (299×299 for FID) → globally average-pooled features `[B, 2048]`. */
+  /**
+   * Network input `[B, 3, H, W]` in [−1, 1] (299×299 for FID) → globally
+   * average-pooled features `[B, 2048]`. Each stage runs in its own scope and
+   * the previous activation is freed as soon as the next exists (autograd
+   * keeps what it needs), so peak memory is one block's, not the network's.
+   */
   pooled(x: Tensor): Tensor {
-    let h = x;
-    for (const layer of [this.Conv2d_1a_3x3, this.Conv2d_2a_3x3, this.Conv2d_2b_3x3]) h = layer.forward(h);
-    h = F.maxPool2d(h, 3, { stride: 2 });
-    h = this.Conv2d_4a_3x3.forward(this.Conv2d_3b_1x1.forward(h));
-    h = F.maxPool2d(h, 3, { stride: 2 });
-    for (const block of [this.Mixed_5b, this.Mixed_5c, this.Mixed_5d, this.Mixed_6a, this.Mixed_6b, this.Mixed_6c,
-      this.Mixed_6d, this.Mixed_6e, this.Mixed_7a, this.Mixed_7b, this.Mixed_7c]) h = block.forward(h);
-    return F.adaptiveAvgPool2d(h, 1).flatten(1);
+    const stages: ((h: Tensor) => Tensor)[] = [
+      ...[this.Conv2d_1a_3x3, this.Conv2d_2a_3x3, this.Conv2d_2b_3x3].map((l) => (h: Tensor) => l.forward(h)),
+      (h) => F.maxPool2d(h, 3, { stride: 2 }),
+      (h) => this.Conv2d_4a_3x3.forward(this.Conv2d_3b_1x1.forward(h)),
+      (h) => F.maxPool2d(h, 3, { stride: 2 }),
+      ...[this.Mixed_5b, this.Mixed_5c, this.Mixed_5d, this.Mixed_6a, this.Mixed_6b, this.Mixed_6c,
+        this.Mixed_6d, this.Mixed_6e, this.Mixed_7a, this.Mixed_7b, this.Mixed_7c].map((b) => (h: Tensor) => b.forward(h)),
+      (h) => F.adaptiveAvgPool2d(h, 1).flatten(1),
+    ];
+    return stages.reduce((h, stage) => {
+      const next = tidy(() => stage(h));
+      if (h !== x) h.dispose();
+      return next;
+    }, x);
   }
 
   /** Network input `[B, 3, H, W]` → class logits `[B, 1008]`. */

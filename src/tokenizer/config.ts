@@ -1,20 +1,17 @@
 // Everything a tokenizer training run reads, in one schema: defaults, allowed
 // ranges and docs live here and nowhere else (presets in configs/tokenizer/
 // override them; `--set key=value` overrides those). Symbols as in METHOD.md.
-import { ConfigError, type Infer, bool, choice, group, list, num, str } from '../config/index.js';
+import { ConfigError, type Infer, bool, choice, fraction, group, list, num, positive, str } from '../config/index.js';
+import { datasetFields } from '../data/index.js';
 import type { DiffAugPolicy } from './diffaug.js';
 import type { TokenizerOptions } from './model.js';
 
-const positive = (def: number, doc: string) => num({ default: def, min: 1, integer: true, doc });
-const fraction = (def: number, doc: string) => num({ default: def, min: 0, max: 1, doc });
-const rate = (def: number, doc: string) => num({ default: def, min: 0, max: 1, doc });
+/** A rate or decay in [0, 1] (a fraction by another name, so the docs read right). */
+const rate = fraction;
 
 export const tokenizerSchema = group({
   data: group({
-    name: str({ default: 'fashion-mnist', doc: 'dataset: fashion-mnist, mnist, emoji or folder:PATH' }),
-    size: positive(32, 'image side after preprocessing'),
-    channels: choice(['1', '3'], '1', 'image channels (1 keeps greyscale, 3 converts to RGB)'),
-    limit: num({ default: 0, min: 0, integer: true, doc: 'use only the first N training images (0 = all)' }),
+    ...datasetFields({ size: 'image side after preprocessing', limit: 'use only the first N training images (0 = all)' }),
     flip: bool({ default: false, doc: 'random horizontal flips' }),
   }, 'the training images'),
   model: group({

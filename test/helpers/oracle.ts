@@ -41,7 +41,7 @@ interface Flat {
 }
 
 /** Deterministic values: a seeded generator shared by nothing but this harness. */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
