@@ -15,6 +15,12 @@ export type PtValue = Tensor | number | boolean | string | null | PtValue[] | { 
 const isZip = (bytes: Uint8Array): boolean =>
   bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
 
+/** Legacy torch.save files start with a binary pickle (PROTO opcode, 0x80); the addon checks the rest. */
+const isPickle = (bytes: Uint8Array): boolean => bytes.length >= 2 && bytes[0] === 0x80;
+
+/** A tar archive names its format at byte 257: torch.save's layout in PyTorch's earliest releases. */
+const isTar = (bytes: Uint8Array): boolean => Buffer.from(bytes.subarray(257, 262)).toString('latin1') === 'ustar';
+
 function withTensors(value: unknown): PtValue {
   if (types.isExternal(value)) return wrap(value as Handle);
   if (Array.isArray(value)) return value.map(withTensors);
@@ -26,15 +32,21 @@ function withTensors(value: unknown): PtValue {
 
 /**
  * Reads a torch.save file, e.g. `{model: {...}, ema: {...}, step: 10}` or a
- * bare state_dict. Tensors land on the CPU whatever device they were saved
+ * bare state_dict, in either of its layouts: the zip archive of PyTorch >= 1.6
+ * or the legacy stream written before (and with
+ * `_use_new_zipfile_serialization=False`), the layout of many released
+ * weights files. Tensors land on the CPU whatever device they were saved
  * from; tensors that shared storage in PyTorch still share it.
  */
 export function loadPt(file: string): PtValue {
   const bytes = readFileWhole(file, 'checkpoint');
-  if (!isZip(bytes)) {
-    throw new Error(`${file} is not a zip-format PyTorch checkpoint (it may be a legacy torch.save file, written before ` +
-      'PyTorch 1.6 or with _use_new_zipfile_serialization=False). Re-save it in PyTorch: ' +
-      `torch.save(torch.load(path), path, _use_new_zipfile_serialization=True)`);
+  if (!isZip(bytes) && isTar(bytes)) {
+    throw new Error(`${file} is a tar-format torch.save file, from PyTorch's earliest releases, which robustok does ` +
+      'not read. Re-save it in PyTorch: torch.save(torch.load(path), path)');
+  }
+  if (!isZip(bytes) && !isPickle(bytes)) {
+    throw new Error(`${file} is not a zip-format PyTorch checkpoint nor a legacy torch.save file: it starts with ` +
+      'neither a zip header nor a pickle');
   }
   try {
     return withTensors(N.pickleLoad(bytes));
