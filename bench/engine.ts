@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { AdamW } from '../src/optim/adamw.js';
 import { F, type Tensor, getNumThreads, manualSeed, randn, tidy, zeros } from '../src/torch/index.js';
+import { twinEnv } from './twin_env.js';
 
 const WARMUP_STEPS = 3;
 const TIMED_STEPS = 20;
@@ -64,7 +65,7 @@ function robustokSide() {
 
 async function pytorchSide(threads: number) {
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'engine_torch.py');
-  const child = spawn('/usr/bin/python3', [script, String(threads)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn('/usr/bin/python3', [script, String(threads)], { stdio: ['pipe', 'pipe', 'inherit'], env: twinEnv(threads) });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const next = async (): Promise<string> => {
     const { value, done } = await lines.next();

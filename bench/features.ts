@@ -24,6 +24,7 @@ import {
 } from '../src/features/index.js';
 import { F, type PtValue, type Tensor, loadPt, noGrad, normal_, rand, savePt, tensor, tidy, uniform_ } from '../src/torch/index.js';
 import { tfjsModel, useTfjsCpu } from '../test/helpers/tfjs_nsfwjs.js';
+import { twinEnv } from './twin_env.js';
 
 const REPEATS = 3;
 /** Batches per network: 8 for the Inceptions keeps a pass at a few seconds on 2 cores. */
@@ -104,8 +105,7 @@ interface Twin {
 }
 
 async function startTwin(threads: number, dir: string): Promise<Twin> {
-  const env = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
-  const child = spawn('/usr/bin/python3', [twinScript, String(threads), dir], { stdio: ['pipe', 'pipe', 'inherit'], env });
+  const child = spawn('/usr/bin/python3', [twinScript, String(threads), dir], { stdio: ['pipe', 'pipe', 'inherit'], env: twinEnv(threads) });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const next = async (): Promise<string> => {
     const { value, done } = await lines.next();

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { FeatureStats, frechetDistance } from '../src/metrics/index.js';
 import { type Tensor, arange, getNumThreads, manualSeed, randn, tidy } from '../src/torch/index.js';
 import { benchFeatures, printFeatureTable } from './features.js';
+import { twinEnv } from './twin_env.js';
 
 const DIM = 2048;
 const SAMPLES = 4096;
@@ -62,9 +63,8 @@ async function main(): Promise<void> {
       writeFileSync(file, t.toTypedArray() as Float64Array);
       return file;
     });
-    const env = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
     const run = spawnSync('/usr/bin/python3', [script], {
-      input: JSON.stringify({ task: 'fid_files', dim: DIM, files, repeats: 1 }), encoding: 'utf8', env,
+      input: JSON.stringify({ task: 'fid_files', dim: DIM, files, repeats: 1 }), encoding: 'utf8', env: twinEnv(threads),
     });
     if (run.status !== 0) throw new Error(`metrics_ref.py failed (python3-scipy installed?):\n${run.stderr}`);
     scipy = JSON.parse(run.stdout) as typeof scipy;

@@ -33,6 +33,8 @@ at::Tensor* lookupTensor(Napi::Env env, napi_value value, bool* isHandle);
 at::Tensor& requireTensor(Napi::Env env, napi_value value, const std::string& what);
 // Frees the tensor now (a no-op if it was already freed).
 void releaseTensor(Napi::Env env, napi_value value);
+// Tells V8 about the tensor's memory (once), for tensors the GC now owns.
+void reportTensorMemory(Napi::Env env, napi_value value);
 
 Napi::Value wrap(Napi::Env env, at::Tensor tensor);
 Napi::Value wrapAll(Napi::Env env, const std::vector<at::Tensor>& tensors);

@@ -162,6 +162,10 @@ Napi::Value dispose(Args& a) {
   releaseTensor(a.env(), a.raw(0));
   return undefined(a);
 }
+Napi::Value reportMemory(Args& a) {
+  reportTensorMemory(a.env(), a.raw(0));
+  return undefined(a);
+}
 Napi::Value isDisposed(Args& a) {
   bool isHandle;
   bool disposed = lookupTensor(a.env(), a.raw(0), &isHandle) == nullptr;
@@ -192,7 +196,7 @@ void registerTensor(Napi::Env env, Napi::Object exports) {
       {"toArrayBuffer", toArrayBuffer}, {"item", item}, {"shape", shape}, {"dtype", dtype},
       {"device", device}, {"isContiguous", isContiguous},
       {"to", to}, {"clone", clone}, {"contiguous", contiguous}, {"copy_", copy_}, {"fill_", fill_}, {"zero_", zero_},
-      {"dispose", dispose}, {"isDisposed", isDisposed}, {"liveTensors", liveTensors},
+      {"dispose", dispose}, {"reportMemory", reportMemory}, {"isDisposed", isDisposed}, {"liveTensors", liveTensors},
       {"setNumThreads", setNumThreads}, {"getNumThreads", getNumThreads},
       {"cudaIsAvailable", cudaIsAvailable}, {"cudaDeviceCount", cudaDeviceCount},
   });

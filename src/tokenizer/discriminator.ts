@@ -6,7 +6,7 @@
 // image. METHOD §4 names it the classic alternative to RobusTok's DINO-feature
 // discriminator. Parameter names follow taming's (`main.0.weight`, ...), so a
 // discriminator trained there loads here.
-import { type Tensor, noGrad, normal_ } from '../torch/index.js';
+import { type Tensor, noGrad, normal_, tidy } from '../torch/index.js';
 import { BatchNorm2d, Conv2d, type Layer, LeakyReLU, Module, Sequential } from '../nn/index.js';
 
 export interface PatchDiscriminatorOptions {
@@ -83,6 +83,7 @@ export class PatchDiscriminator extends Module implements Layer {
 
   /** `[B, C, H, W] → [B, 1, h, w]` logits. */
   forward(x: Tensor): Tensor {
-    return this.main.forward(x);
+    // A scope, so the layers' intermediates go when the logits are out (see cnn.ts on why this matters for speed).
+    return tidy(() => this.main.forward(x));
   }
 }

@@ -15,9 +15,14 @@ const stack: Tensor[][] = [];
  */
 const collected = new FinalizationRegistry<unknown>((handle) => N.dispose(handle));
 
-/** Hands a tensor to the GC safety net (tensors that outlive scopes). */
+/**
+ * Hands a tensor to the GC safety net (tensors that outlive scopes), and
+ * only then tells V8 how much native memory it holds, so that scoped
+ * tensors, freed deterministically, never prompt a collection.
+ */
 export function escape(tensor: Tensor): void {
   collected.register(tensor, tensor.handle);
+  N.reportMemory(tensor.handle);
 }
 
 /** Records a new tensor in the innermost open scope, or hands it to the GC safety net. */

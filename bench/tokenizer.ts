@@ -1,0 +1,236 @@
+// bench/tokenizer: one training step of the `small` preset (GAN and latent
+// perturbation on) by robustok's TokenizerTrainer and by its PyTorch twin
+// (bench/tokenizer_torch.py), interleaved step by step (A B, then B A, ...)
+// on the same thread count, from the same weights on the same batch; then
+// encode (images → code ids) and decode (code ids → images) without grad.
+// Prints a table, then one JSON line (ratio = robustok / PyTorch time,
+// median of paired runs).
+//
+//   npm run bench:tokenizer         (ROBUSTOK_THREADS=N to choose threads)
+//
+// The images are uniform noise in [−1, 1], not Fashion-MNIST: the work of a
+// step does not depend on pixel values, and the benchmark needs no dataset.
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfigFile, resolveConfig } from '../src/config/index.js';
+import { type TokenizerConfig, TokenizerTrainer, tokenizerSchema } from '../src/tokenizer/index.js';
+import { type Tensor, getNumThreads, manualSeed, noGrad, rand, savePt, tidy } from '../src/torch/index.js';
+import { twinEnv } from './twin_env.js';
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const smallPreset = path.join(root, 'configs', 'tokenizer', 'small.yaml');
+const BATCH = 64;
+const WARMUP_STEPS = 3;
+const TIMED_STEPS = 20;
+const WARMUP_INFERENCE = 2;
+const TIMED_INFERENCE = 30;
+// Idle time before each timed call. After a call, each process's worker
+// threads keep spinning for a while (libgomp ~ms, OpenBLAS's gemv pool up to
+// ~0.1 s) and would steal the cores from whichever side runs next; a pause
+// gives each call the machine as a training run has it.
+const SETTLE_MS = 150;
+
+/** The q-quantile of `xs`, linear between order statistics (numpy's default). */
+const quantile = (xs: number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (s.length - 1) * q;
+  const lo = Math.floor(at);
+  return s[lo]! + (s[Math.min(lo + 1, s.length - 1)]! - s[lo]!) * (at - lo);
+};
+const median = (xs: number[]): number => quantile(xs, 0.5);
+
+/** The first step at which `config`'s GAN is on: the benchmark times steps from there, where a step costs the most. */
+export const ganStartStep = (config: TokenizerConfig): number => Math.round(config.loss.gan.start * config.train.steps);
+
+/** A batch `[B, C, S, S]` of uniform noise in [−1, 1] (kept). */
+export const noiseImages = (config: TokenizerConfig, batch: number): Tensor =>
+  tidy(() => rand([batch, Number(config.data.channels), config.data.size, config.data.size]).mul(2).sub(1).keep());
+
+/**
+ * Writes what the twin starts from, as a torch.save file: the resolved
+ * config (JSON), the step count, both state dicts (spectral-norm u, v
+ * included) and the images.
+ */
+export function writeTwinInit(file: string, trainer: TokenizerTrainer, images: Tensor): void {
+  if (!trainer.discriminator) throw new Error('the tokenizer benchmark needs loss.gan.enabled=true (its twin trains the discriminator too)');
+  savePt(file, {
+    config: JSON.stringify(trainer.config), startStep: trainer.stepCount,
+    model: trainer.model.stateDict(), discriminator: trainer.discriminator.stateDict(), images,
+  });
+}
+
+export interface Twin {
+  /** Sends one command and waits (blocking) for the twin's one-line answer. */
+  ask(command: 'step' | 'encode' | 'decode' | 'metrics'): string;
+  close(): void;
+}
+
+/**
+ * Starts bench/tokenizer_torch.py on `threads` threads from the init file
+ * `writeTwinInit` wrote. Commands and answers go through two named pipes
+ * read and written synchronously: waiting on a promise would leave Node's
+ * event loop idle while the twin works, and V8 spends idle time on garbage
+ * collection (its memory reducer), which then overlaps robustok's next timed
+ * call — a cost a training loop, which never idles, does not pay.
+ */
+export async function startTwin(threads: number, initFile: string): Promise<Twin> {
+  const script = path.join(root, 'bench', 'tokenizer_torch.py');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'robustok-twin-'));
+  const [commandPipe, answerPipe] = [path.join(dir, 'commands'), path.join(dir, 'answers')];
+  execFileSync('mkfifo', [commandPipe, answerPipe]);
+  const child = spawn('/usr/bin/python3', [script, String(threads), initFile, commandPipe, answerPipe], { stdio: ['ignore', 'pipe', 'inherit'], env: twinEnv(threads) });
+  // Start-up is awaited on stdout, so a twin that fails to start is an error, not a hang on opening a pipe.
+  const first = await new Promise<string>((resolve) => {
+    let text = '';
+    child.stdout!.on('data', (chunk: Buffer) => { text += chunk.toString(); if (text.includes('\n')) resolve(text.trim()); });
+    child.on('exit', () => resolve(text.trim()));
+  });
+  if (first !== 'ready') {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`the PyTorch twin (${script}) did not start (is python3-torch installed? its error is above)${first ? `; it said: ${first}` : ''}`);
+  }
+  // The twin opens the command pipe to read, then the answer pipe to write: the same order here.
+  const commands = openSync(commandPipe, 'w');
+  const answers = openSync(answerPipe, 'r');
+  rmSync(dir, { recursive: true, force: true });
+  const buffer = Buffer.alloc(1 << 16);
+  let pending = '';
+  const readLine = (): string => {
+    while (!pending.includes('\n')) {
+      const n = readSync(answers, buffer);
+      if (n === 0) throw new Error(`the PyTorch twin (${script}) ended early (its error is above)`);
+      pending += buffer.toString('utf8', 0, n);
+    }
+    const end = pending.indexOf('\n');
+    const line = pending.slice(0, end);
+    pending = pending.slice(end + 1);
+    return line;
+  };
+  return {
+    ask: (command) => {
+      writeSync(commands, `${command}\n`);
+      const answer = readLine();
+      if (answer.startsWith('error')) throw new Error(`PyTorch twin: ${answer}`);
+      return answer;
+    },
+    close: () => {
+      writeSync(commands, 'quit\n');
+      closeSync(commands);
+      closeSync(answers);
+    },
+  };
+}
+
+function robustokSide(trainer: TokenizerTrainer, images: Tensor) {
+  const timed = (fn: () => void): number => {
+    const start = performance.now();
+    fn();
+    return performance.now() - start;
+  };
+  let ids: Tensor | null = null;
+  return {
+    step: () => timed(() => trainer.step(images)),
+    encode: () => timed(() => {
+      ids?.dispose();
+      ids = noGrad(() => tidy(() => {
+        trainer.model.eval();
+        return trainer.model.encode(images).idsGrid.keep();
+      }));
+    }),
+    decode: () => timed(() => noGrad(() => tidy(() => {
+      if (!ids) throw new Error('decode before encode');
+      trainer.model.eval();
+      trainer.model.decodeIds(ids);
+    }))),
+    dispose: () => ids?.dispose(),
+  };
+}
+
+/** Sleeps without returning to the event loop (see startTwin on why). */
+const settle = (): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SETTLE_MS);
+
+/** One paired timing [robustok, PyTorch]; round `i` decides who goes first, alternating so neither always runs on a warmer cache. */
+function pair(i: number, ours: () => number, theirs: () => number): [number, number] {
+  settle();
+  const first = i % 2 === 0 ? ours() : theirs();
+  settle();
+  const second = i % 2 === 0 ? theirs() : ours();
+  return i % 2 === 0 ? [first, second] : [second, first];
+}
+
+async function main(): Promise<void> {
+  const threads = getNumThreads();
+  const config = resolveConfig(tokenizerSchema, [loadConfigFile(smallPreset)]);
+  manualSeed(config.train.seed);
+  const trainer = new TokenizerTrainer(config);
+  trainer.stepCount = ganStartStep(config);
+  const images = noiseImages(config, BATCH);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'robustok-bench-'));
+  const initFile = path.join(dir, 'init.pt');
+  writeTwinInit(initFile, trainer, images);
+  const twin = await startTwin(threads, initFile);
+  rmSync(dir, { recursive: true, force: true });
+  const ours = robustokSide(trainer, images);
+  const theirs = (command: 'step' | 'encode' | 'decode') => () => Number(twin.ask(command));
+  const { alpha, delta } = trainer.perturbationNow()!;
+
+  const steps: [number, number][] = [];
+  for (let i = 0; i < WARMUP_STEPS + TIMED_STEPS; i++) {
+    const p = pair(i, ours.step, theirs('step'));
+    if (i >= WARMUP_STEPS) steps.push(p);
+  }
+  // Encode before each decode, so both decode fresh ids of the current weights.
+  const encodes: [number, number][] = [];
+  const decodes: [number, number][] = [];
+  for (let i = 0; i < WARMUP_INFERENCE + TIMED_INFERENCE; i++) {
+    const e = pair(i, ours.encode, theirs('encode'));
+    const d = pair(i, ours.decode, theirs('decode'));
+    if (i >= WARMUP_INFERENCE) {
+      encodes.push(e);
+      decodes.push(d);
+    }
+  }
+  twin.close();
+  ours.dispose();
+  images.dispose();
+  trainer.dispose();
+
+  const summary = (pairs: [number, number][]) => {
+    const a = median(pairs.map((p) => p[0]));
+    const b = median(pairs.map((p) => p[1]));
+    const ratios = pairs.map(([x, y]) => x / y);
+    return { ms: [a, b], perSecond: [(BATCH * 1e3) / a, (BATCH * 1e3) / b], ratio: median(ratios), spread: [quantile(ratios, 0.25), quantile(ratios, 0.75)] };
+  };
+  const rows = { train: summary(steps), encode: summary(encodes), decode: summary(decodes) };
+  const result: Record<string, number | string> = { threads, batch: BATCH, images: 'uniform noise', start_step: ganStartStep(config), alpha, delta };
+  for (const [name, r] of Object.entries(rows)) {
+    Object.assign(result, {
+      [`${name}_ms_robustok`]: r.ms[0], [`${name}_ms_pytorch`]: r.ms[1],
+      [`${name}_images_per_s_robustok`]: r.perSecond[0], [`${name}_images_per_s_pytorch`]: r.perSecond[1], [`${name}_ratio`]: r.ratio,
+      [`${name}_ratio_p25`]: r.spread[0], [`${name}_ratio_p75`]: r.spread[1],
+    });
+  }
+
+  const c = config.model.cnn;
+  console.log(`tokenizer benchmark: small preset (CNN ${c.baseChannels}×[${c.channelMultipliers}], K = ${config.model.codebookSize}), `
+    + `batch ${BATCH}×${config.data.channels}×${config.data.size}×${config.data.size} of noise, from step ${ganStartStep(config)} `
+    + `(GAN on; perturbation α = ${alpha.toFixed(2)}, β = ${config.perturbation.beta}, δ = ${delta}); `
+    + `${TIMED_STEPS} paired steps, ${TIMED_INFERENCE} paired encodes/decodes; ${threads} threads`);
+  const cell = (v: number, d: number, w = 11) => v.toFixed(d).padStart(w);
+  console.log(`${''.padEnd(18)}${'ms robustok'.padStart(12)}${'ms pytorch'.padStart(12)}${'img/s robustok'.padStart(16)}${'img/s pytorch'.padStart(15)}`
+    + `${'ratio'.padStart(8)}${'p25–p75'.padStart(14)}`);
+  const label = { train: 'train step', encode: 'encode (no grad)', decode: 'decode (no grad)' };
+  for (const [name, r] of Object.entries(rows)) {
+    console.log(`${label[name as keyof typeof label].padEnd(18)}${cell(r.ms[0]!, 1, 12)}${cell(r.ms[1]!, 1, 12)}`
+      + `${cell(r.perSecond[0]!, 0, 16)}${cell(r.perSecond[1]!, 0, 15)}${cell(r.ratio, 3, 8)}${`${r.spread[0]!.toFixed(2)}–${r.spread[1]!.toFixed(2)}`.padStart(14)}`);
+  }
+  console.log('ratio = robustok time / PyTorch time, median of paired runs (≤ 1: robustok as fast or faster); p25–p75: their spread, '
+    + 'wide when other processes compete for the cores');
+  console.log(JSON.stringify(result));
+}
+
+// Run only as a script: the twin test imports the helpers above.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();
