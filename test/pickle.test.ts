@@ -7,33 +7,11 @@ import { before, test } from 'node:test';
 import {
   type PtValue, Tensor, flattenStateDict, loadPt, randn, savePt, tensor,
 } from '../src/torch/index.js';
-import { type Described, describeTensor, oracle, scratchDir, withoutLeaks } from './helpers/checkpoint.js';
+import { type Tree, describeTensor, describeTree, normalize, oracle, scratchDir, withoutLeaks } from './helpers/checkpoint.js';
 
-/** A checkpoint's tree as checkpoint_oracle.py describes it, less Python's type names. */
-type Tree =
-  | { tensor: Described; requiresGrad: boolean }
-  | { dict: [string, Tree][] }
-  | { list: Tree[] }
-  | { value: unknown };
 
-function describeTree(value: PtValue): Tree {
-  if (value instanceof Tensor) return { tensor: describeTensor(value), requiresGrad: value.requiresGrad };
-  if (Array.isArray(value)) return { list: value.map(describeTree) };
-  if (value !== null && typeof value === 'object') {
-    return { dict: Object.entries(value).map(([key, item]): [string, Tree] => [key, describeTree(item)]).sort(byKey) };
-  }
-  return { value };
-}
 
-const byKey = (a: [string, unknown], b: [string, unknown]): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 
-/** Python's description made comparable: no type names, keys as strings (JS has no others), sorted. */
-function normalize(tree: Tree & { type?: string }): Tree {
-  if ('tensor' in tree) return { tensor: tree.tensor, requiresGrad: tree.requiresGrad };
-  if ('list' in tree) return { list: tree.list.map(normalize) };
-  if ('dict' in tree) return { dict: tree.dict.map(([k, v]): [string, Tree] => [String(k), normalize(v)]).sort(byKey) };
-  return { value: tree.value };
-}
 
 /** A tree as Python describes it: each node also names its Python type. */
 type PyTree = Tree & { type: string };

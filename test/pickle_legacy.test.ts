@@ -8,33 +8,11 @@ import path from 'node:path';
 import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type PtValue, Tensor, flattenStateDict, loadPt } from '../src/torch/index.js';
-import { type Described, describeTensor, scratchDir, withoutLeaks } from './helpers/checkpoint.js';
+import { type Tree, describeTree, normalize, scratchDir, withoutLeaks } from './helpers/checkpoint.js';
 
-/** A checkpoint's tree as legacy_oracle.py (through checkpoint_oracle.py) describes it, less Python's type names. */
-type Tree =
-  | { tensor: Described; requiresGrad: boolean }
-  | { dict: [string, Tree][] }
-  | { list: Tree[] }
-  | { value: unknown };
 
-const byKey = (a: [string, unknown], b: [string, unknown]): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 
-function describeTree(value: PtValue): Tree {
-  if (value instanceof Tensor) return { tensor: describeTensor(value), requiresGrad: value.requiresGrad };
-  if (Array.isArray(value)) return { list: value.map(describeTree) };
-  if (value !== null && typeof value === 'object') {
-    return { dict: Object.entries(value).map(([key, item]): [string, Tree] => [key, describeTree(item)]).sort(byKey) };
-  }
-  return { value };
-}
 
-/** Python's description made comparable: no type names, keys as strings (JS has no others), sorted. */
-function normalize(tree: Tree & { type?: string }): Tree {
-  if ('tensor' in tree) return { tensor: tree.tensor, requiresGrad: tree.requiresGrad };
-  if ('list' in tree) return { list: tree.list.map(normalize) };
-  if ('dict' in tree) return { dict: tree.dict.map(([k, v]): [string, Tree] => [String(k), normalize(v)]).sort(byKey) };
-  return { value: tree.value };
-}
 
 /** Python's key order as a JS object orders the same keys: integer-like keys first, ascending. */
 function jsKeyOrder(keys: string[]): string[] {

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type DType, dtypeCode } from '../../src/torch/dtype.js';
-import { Tensor, liveTensors, tidy } from '../../src/torch/index.js';
+import { type PtValue, Tensor, liveTensors, tidy } from '../../src/torch/index.js';
 import { native as N } from '../../src/torch/native.js';
 import { wrap } from '../../src/torch/tensor.js';
 
@@ -53,4 +53,31 @@ export function withoutLeaks(fn: () => void): void {
   const before = liveTensors();
   tidy(fn);
   assert.equal(liveTensors(), before, 'tensors left alive');
+}
+
+/** A checkpoint's tree as checkpoint_oracle.py describes it, less Python's type names. */
+export type Tree =
+  | { tensor: Described; requiresGrad: boolean }
+  | { dict: [string, Tree][] }
+  | { list: Tree[] }
+  | { value: unknown };
+
+const byKey = (a: [string, unknown], b: [string, unknown]): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+
+/** A loaded value as a Tree: dict keys sorted, tensors described by value. */
+export function describeTree(value: PtValue): Tree {
+  if (value instanceof Tensor) return { tensor: describeTensor(value), requiresGrad: value.requiresGrad };
+  if (Array.isArray(value)) return { list: value.map(describeTree) };
+  if (value !== null && typeof value === 'object') {
+    return { dict: Object.entries(value).map(([key, item]): [string, Tree] => [key, describeTree(item)]).sort(byKey) };
+  }
+  return { value };
+}
+
+/** Python's description made comparable: no type names, keys as strings (JS has no others), sorted. */
+export function normalize(tree: Tree & { type?: string }): Tree {
+  if ('tensor' in tree) return { tensor: tree.tensor, requiresGrad: tree.requiresGrad };
+  if ('list' in tree) return { list: tree.list.map(normalize) };
+  if ('dict' in tree) return { dict: tree.dict.map(([k, v]): [string, Tree] => [String(k), normalize(v)]).sort(byKey) };
+  return { value: tree.value };
 }
