@@ -20,8 +20,8 @@ import { Progress } from './progress.js';
 export const trainTokenizerUsage = `usage: robustok train-tokenizer --config FILE --out DIR [--set key=value ...] [--resume]
 
 Trains a tokenizer with latent perturbation (RobusTok, METHOD.md §2). Presets
-in configs/tokenizer/: tiny.yaml (seconds), small.yaml (Fashion-MNIST, ~15 min
-on 2 cores), emoji64.yaml (colour emoji, ~30 min), reference.yaml (RobusTok's
+in configs/tokenizer/: tiny.yaml (seconds), small.yaml (Fashion-MNIST, ~3 min
+on 2 cores), emoji64.yaml (colour emoji, ~21 min), reference.yaml (RobusTok's
 ImageNet-256 ViT-B, for a GPU machine). --set overrides any key (e.g. --set perturbation.delta=8); --resume
 continues DIR's checkpoint exactly (or starts one when DIR has none). Keys, defaults and ranges:
 
