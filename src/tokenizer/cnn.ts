@@ -12,9 +12,9 @@
 // its two intermediates at once), so activations that autograd does not save
 // are freed as soon as they are used, as Python's reference counting frees
 // them, rather than piling up until the training step's scope ends. The
-// pile-up (hundreds of MB per step of the small preset at batch 64) is native
-// memory the addon reports to V8, which answered with 3–4 full garbage
-// collections per step, and it left the allocator handing out cold memory:
+// pile-up (hundreds of MB per step of the small preset at batch 64) left the
+// allocator handing out cold memory and, while the addon still reported
+// scoped tensors to V8, cost 3–4 full garbage collections per step:
 // bench/tokenizer (2 threads) measured the train step, no-grad encode and
 // decode at 1.31, 1.38 and 1.63 times PyTorch's time before, within 5% after.
 import { Conv2d, GroupNorm, type Layer, Module, ModuleList } from '../nn/index.js';
