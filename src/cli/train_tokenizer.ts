@@ -21,7 +21,7 @@ export const trainTokenizerUsage = `usage: robustok train-tokenizer --config FIL
 
 Trains a tokenizer with latent perturbation (RobusTok, METHOD.md §2). Presets
 in configs/tokenizer/: tiny.yaml (seconds), small.yaml (Fashion-MNIST, ~3 min
-on 2 cores), emoji64.yaml (colour emoji, ~21 min), reference.yaml (RobusTok's
+on 2 cores), emoji64.yaml (colour emoji, ~23 min), reference.yaml (RobusTok's
 ImageNet-256 ViT-B, for a GPU machine). --set overrides any key (e.g. --set perturbation.delta=8); --resume
 continues DIR's checkpoint exactly (or starts one when DIR has none). Keys, defaults and ranges:
 
