@@ -14,9 +14,10 @@ import sharp from 'sharp';
 import { decodeCommand, encodeCommand, reconstructCommand } from '../src/cli/tokenize.js';
 import { decodeNpy, encodeNpy } from '../src/cli/npy.js';
 import { loadConfigFile, resolveConfig } from '../src/config/index.js';
+import { imagesToBytes } from '../src/data/index.js';
 import { psnr } from '../src/metrics/index.js';
 import {
-  type ImageSpec, Tokenizer, checkTokenizerConfig, modelOptions, readImageFiles, readImageSpec, saveTokenizer, tensorToBytes, tokenGrid, tokenizerSchema,
+  type ImageSpec, Tokenizer, checkTokenizerConfig, modelOptions, readImageFiles, readImageSpec, saveTokenizer, tokenGrid, tokenizerSchema,
 } from '../src/tokenizer/index.js';
 import { liveTensors, manualSeed, noGrad, tensor, tidy } from '../src/torch/index.js';
 
@@ -145,7 +146,7 @@ test('.npy: the header is 64-byte aligned and NumPy-written int32 files read bac
 
 test('decode: PNGs equal decodeIds of the ids, from JSON, .npy and a NumPy int32 file alike', async () => {
   const json = JSON.parse(readFileSync(path.join(work, 'tokens.json'), 'utf8')) as { ids: number[][] };
-  const expected = tidy(() => noGrad(() => tensorToBytes(model.decodeIds(tensor(json.ids.flat(), { dtype: 'int64', shape: [3, 16, 16] })))));
+  const expected = tidy(() => noGrad(() => imagesToBytes(model.decodeIds(tensor(json.ids.flat(), { dtype: 'int64', shape: [3, 16, 16] })))));
   const int32 = path.join(work, 'ids32.npy');
   execFileSync('/usr/bin/python3', ['-c', 'import numpy, sys; numpy.save(sys.argv[2], numpy.load(sys.argv[1]).astype(numpy.int32))', path.join(work, 'ids.npy'), int32]);
   for (const [input, outNames] of [['tokens.json', names], ['ids.npy', names], ['ids32.npy', ['000000.png', '000001.png', '000002.png']]] as const) {
@@ -172,7 +173,7 @@ test('reconstruct: one PNG per input at the tokenizer size, the PSNR of forward(
   const x = await readImageFiles(files, spec);
   const { expectedPsnr, clean } = tidy(() => noGrad(() => {
     const image = model.forward(x).image;
-    return { expectedPsnr: psnr(image, x), clean: tensorToBytes(image) };
+    return { expectedPsnr: psnr(image, x), clean: imagesToBytes(image) };
   }));
   x.dispose();
   assert.ok(Math.abs(value.psnr - expectedPsnr) < 1e-9, `PSNR ${value.psnr} vs ${expectedPsnr}`);
@@ -217,7 +218,7 @@ test('a ViT tokenizer: N latent tokens as a √N × √N grid, the image size fr
     assert.deepEqual(value.grid, [3, 3]);
     assert.equal(value.ids.length, 3 * 9);
     const decoded = (await quiet(() => decodeCommand(['--tokenizer', dir, '--input', path.join(work, 'vit.json'), '--out', path.join(work, 'vit-decoded')]))).value;
-    const expected = tidy(() => noGrad(() => tensorToBytes(vit.decodeIds(tensor(value.ids, { shape: [3, 9] })))));
+    const expected = tidy(() => noGrad(() => imagesToBytes(vit.decodeIds(tensor(value.ids, { shape: [3, 9] })))));
     assert.deepEqual(concat((await Promise.all(decoded.outputs.map(pngChw))).map((p) => p.chw)), expected);
   } finally {
     vit.dispose();

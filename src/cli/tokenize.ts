@@ -4,11 +4,11 @@
 // token ids travel as JSON or as NumPy .npy (int64 [N, h, w]) files.
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { PreparedSplit } from '../data/index.js';
+import { type PreparedSplit, imagesToBytes } from '../data/index.js';
 import { writeGrid } from '../data/grid.js';
 import { psnrPerImage } from '../metrics/index.js';
 import {
-  type ImageSpec, Tokenizer, checkTokenIds, latentPerturbation, readImageFiles, readImageSpec, tensorToBytes, tensorToImages, tokenGrid, writePng,
+  type ImageSpec, Tokenizer, checkTokenIds, latentPerturbation, readImageFiles, readImageSpec, tensorToImages, tokenGrid, writePng,
 } from '../tokenizer/index.js';
 import { Generator, noGrad, tensor, tidy } from '../torch/index.js';
 import { readFlags } from './flags.js';
@@ -144,7 +144,7 @@ export async function reconstructCommand(argv: string[]): Promise<ReconstructRes
         const clean = model.decode(q.zq);
         const perturbed = perturb ? model.decode(latentPerturbation(q.z, q.zq, model.quantize.embedding.weight, q.ids, perturb).latent) : null;
         const shown = Math.max(0, Math.min(to, GRID_IMAGES) - from);
-        const grid = flags.grid && shown > 0 ? [x, clean, perturbed].flatMap((t) => (t ? [tensorToBytes(t.slice(0, 0, shown))] : [])) : [];
+        const grid = flags.grid && shown > 0 ? [x, clean, perturbed].flatMap((t) => (t ? [imagesToBytes(t.slice(0, 0, shown))] : [])) : [];
         return {
           images: tensorToImages(perturbed ?? clean),
           psnr: Array.from(psnrPerImage(clean, x).toTypedArray(), Number),

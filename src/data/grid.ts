@@ -2,6 +2,7 @@
 import sharp from 'sharp';
 import { type Tensor, cat, tidy } from '../torch/index.js';
 import type { PreparedSplit } from './cache.js';
+import { imagesToBytes } from './pixels.js';
 
 /** Writes the first `columns × rows` samples (CHW uint8) as one PNG, 2-pixel white gutters. */
 export async function writeGrid(split: PreparedSplit, file: string, columns = 8, rows = 8): Promise<number> {
@@ -34,11 +35,6 @@ export async function writeGrid(split: PreparedSplit, file: string, columns = 8,
  */
 export async function writeImageRows(rows: Tensor[], file: string): Promise<void> {
   const [n, channels, size] = rows[0]!.shape as [number, 1 | 3, number];
-  const pixels = tidy(() => cat(rows.map((r) => r.detach().to('cpu')), 0).add(1).mul(127.5).round().clamp(0, 255).to('uint8'));
-  try {
-    const images = pixels.toTypedArray() as Uint8Array;
-    await writeGrid({ images, labels: new Int32Array(0), count: rows.length * n, channels, size, skipped: [] }, file, n, rows.length);
-  } finally {
-    pixels.dispose();
-  }
+  const images = tidy(() => imagesToBytes(cat(rows.map((r) => r.detach().to('cpu')), 0)));
+  await writeGrid({ images, labels: new Int32Array(0), count: rows.length * n, channels, size, skipped: [] }, file, n, rows.length);
 }

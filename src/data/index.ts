@@ -8,5 +8,6 @@ export { type Prepared, type PrepareOptions, prepareSplit, cacheEntry } from './
 export { type Batch, type HostBatch, type LoaderOptions, DataLoader } from './loader.js';
 export { Rng, mixSeed } from './rng.js';
 export { writeGrid, writeImageRows } from './grid.js';
+export { imagesToBytes, unitFromByte } from './pixels.js';
 export { packageDir } from './package_dir.js';
 export { datasetFields } from './schema.js';

@@ -4,10 +4,8 @@ import { tensor } from '../torch/index.js';
 import type { Device, Tensor } from '../torch/index.js';
 import { type AugmentConfig, augmentSample, validateAugment } from './augment.js';
 import type { PreparedSplit } from './cache.js';
+import { unitFromByte } from './pixels.js';
 import { Rng, mixSeed } from './rng.js';
-
-/** uint8 → [−1, 1], looked up rather than computed: the inner loop of every batch. */
-const toUnit = Float32Array.from({ length: 256 }, (_, v) => v / 127.5 - 1);
 
 export interface LoaderOptions {
   batchSize: number;
@@ -84,7 +82,7 @@ export class DataLoader {
     indices.forEach((index, k) => {
       const pixels = augmentSample(images.subarray(index * sample, (index + 1) * sample), channels, size, this.augment, this.seed, epoch, index);
       const base = k * sample;
-      for (let p = 0; p < sample; p++) out[base + p] = toUnit[pixels[p]!]!;
+      for (let p = 0; p < sample; p++) out[base + p] = unitFromByte[pixels[p]!]!;
       outLabels[k] = BigInt(labels[index]!);
     });
     return { images: out, labels: outLabels, indices: Uint32Array.from(indices), shape: [indices.length, channels, size, size] };

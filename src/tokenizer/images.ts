@@ -1,12 +1,13 @@
 // Images in and out of a trained tokenizer. In: image files or raw 8-bit
 // images → `[B, C, S, S]` float32 in [−1, 1], preprocessed as the training
 // images were (the tokenizer's ImageSpec) and scaled exactly as the training
-// loader scales them. Out: `[B, C, H, W]` in [−1, 1] → 8-bit images → PNG.
+// loader scales them (src/data/pixels.ts). Out: `[B, C, H, W]` in [−1, 1] → 8-bit images → PNG.
 import sharp from 'sharp';
 import { decodeFile } from '../data/decode.js';
 import type { RawImage } from '../data/image.js';
+import { imagesToBytes, unitFromByte } from '../data/pixels.js';
 import { ImageSizeError, preprocess } from '../data/preprocess.js';
-import { type Tensor, tensor, tidy } from '../torch/index.js';
+import { type Tensor, tensor } from '../torch/index.js';
 import type { ImageSpec } from './io.js';
 
 export type { RawImage } from '../data/image.js';
@@ -28,9 +29,8 @@ export function fitImage(image: RawImage, spec: ImageSpec, what = 'image'): Uint
 
 /**
  * Raw images (any size, grey or RGB) → `[B, C, S, S]` float32 in [−1, 1].
- * The scaling is v / 127.5 − 1 computed in float64 and stored as float32, as
- * the DataLoader does, so a training image and the same image given here
- * are the same tensor.
+ * The scaling is the DataLoader's table, so a training image and the same
+ * image given here are the same tensor.
  */
 export function imagesToTensor(images: readonly RawImage[], spec: ImageSpec, names?: readonly string[]): Tensor {
   if (images.length === 0) throw new Error('no images to convert');
@@ -38,7 +38,7 @@ export function imagesToTensor(images: readonly RawImage[], spec: ImageSpec, nam
   const out = new Float32Array(images.length * sample);
   images.forEach((image, i) => {
     const pixels = fitImage(image, spec, names?.[i] ?? `image ${i}`);
-    for (let p = 0; p < sample; p++) out[i * sample + p] = pixels[p]! / 127.5 - 1;
+    for (let p = 0; p < sample; p++) out[i * sample + p] = unitFromByte[pixels[p]!]!;
   });
   return tensor(out, { shape: [images.length, spec.channels, spec.size, spec.size] });
 }
@@ -59,22 +59,11 @@ export async function readImageFiles(files: readonly string[], spec: ImageSpec):
   return imagesToTensor(images, spec, files);
 }
 
-/** `[B, C, H, W]` in [−1, 1] → CHW uint8 bytes, image after image (rounded and clamped, as the sample grids are). */
-export function tensorToBytes(images: Tensor): Uint8Array {
-  if (images.ndim !== 4) throw new Error(`expected images [B, C, H, W], got [${images.shape}]`);
-  const pixels = tidy(() => images.detach().to('cpu').add(1).mul(127.5).round().clamp(0, 255).to('uint8'));
-  try {
-    return pixels.toTypedArray() as Uint8Array;
-  } finally {
-    pixels.dispose();
-  }
-}
-
 /** `[B, C, H, W]` in [−1, 1] (C = 1 or 3) → 8-bit images in HWC order. */
 export function tensorToImages(images: Tensor): RawImage[] {
   const [B, C, H, W] = images.shape as [number, number, number, number];
   if (C !== 1 && C !== 3) throw new Error(`images must have 1 or 3 channels, got [${images.shape}]`);
-  const bytes = tensorToBytes(images);
+  const bytes = imagesToBytes(images);
   const plane = H * W;
   return Array.from({ length: B }, (_, b) => {
     const chw = bytes.subarray(b * C * plane, (b + 1) * C * plane);
