@@ -12,7 +12,7 @@ import { DataLoader, type Dataset, type PreparedSplit, leadingSamples, openDatas
 import { psnrPerImage } from '../metrics/index.js';
 import { loadFeatureNetwork } from '../features/index.js';
 import { TokenizerTrainer, type TokenizerConfig, checkTokenizerConfig, saveTokenizer, tokenizerSchema } from '../tokenizer/index.js';
-import { type Tensor, manualSeed, tensor } from '../torch/index.js';
+import { type Tensor, manualSeed, tidy } from '../torch/index.js';
 import { loadCheckpoint, saveCheckpoint } from '../train/index.js';
 import { readFlags } from './flags.js';
 import { Progress } from './progress.js';
@@ -167,16 +167,20 @@ async function testSummary(trainer: TokenizerTrainer, cfg: TokenizerConfig, data
   const sums = { clean: 0, perturbed: 0 };
   let perturbedToo = false;
   for (let b = 0; b < loader.batchesPerEpoch; b++) {
-    const host = loader.hostBatch(0, b);
-    const images = tensor(host.images, { shape: host.shape });
-    const { clean, perturbed } = trainer.reconstruct(images);
+    const batch = loader.batch(0, b);
+    const { clean, perturbed } = trainer.reconstruct(batch.images);
+    const rows = [batch.images, clean, ...(perturbed ? [perturbed] : [])];
     try {
-      sums.clean += psnrPerImage(clean, images).sum().item();
-      if (perturbed) sums.perturbed += psnrPerImage(perturbed, images).sum().item();
+      tidy(() => {
+        sums.clean += psnrPerImage(clean, batch.images).sum().item();
+        if (perturbed) sums.perturbed += psnrPerImage(perturbed, batch.images).sum().item();
+      });
       perturbedToo = perturbed !== null;
-      if (b === 0) await writeImageRows([images, clean, ...(perturbed ? [perturbed] : [])].map((t) => t.slice(0, 0, 8)), grid);
+      if (b === 0) await writeImageRows(rows, grid, 8);
     } finally {
-      for (const t of [images, clean, perturbed]) t?.dispose();
+      batch.dispose();
+      clean.dispose();
+      perturbed?.dispose();
     }
   }
   const summary = { step: trainer.stepCount, images: n, psnr: sums.clean / n, psnrPerturbed: perturbedToo ? sums.perturbed / n : null, grid };
@@ -186,6 +190,7 @@ async function testSummary(trainer: TokenizerTrainer, cfg: TokenizerConfig, data
 
 /** The first `n` images of a split as `[n, C, S, S]` in [−1, 1], converted as training batches are (kept). */
 function leadingImages(split: PreparedSplit, n: number): Tensor {
-  const batch = new DataLoader(split, { batchSize: n, shuffle: false }).hostBatch(0, 0);
-  return tensor(batch.images, { shape: batch.shape }).keep();
+  const batch = new DataLoader(split, { batchSize: n, shuffle: false }).batch(0, 0);
+  batch.labels.dispose();
+  return batch.images.keep();
 }

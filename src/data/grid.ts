@@ -31,10 +31,12 @@ export async function writeGrid(split: PreparedSplit, file: string, columns = 8,
 
 /**
  * Rows of images `[N, C, S, S]` in [−1, 1] (e.g. originals, reconstructions,
- * perturbed reconstructions) as one PNG, a row each.
+ * perturbed reconstructions) as one PNG, a row each, of the first `columns`
+ * images (default all N).
  */
-export async function writeImageRows(rows: Tensor[], file: string): Promise<void> {
+export async function writeImageRows(rows: Tensor[], file: string, columns = rows[0]!.size(0)): Promise<void> {
   const [n, channels, size] = rows[0]!.shape as [number, 1 | 3, number];
-  const images = tidy(() => imagesToBytes(cat(rows.map((r) => r.detach().to('cpu')), 0)));
-  await writeGrid({ images, labels: new Int32Array(0), count: rows.length * n, channels, size, skipped: [] }, file, n, rows.length);
+  const shown = Math.min(columns, n);
+  const images = tidy(() => imagesToBytes(cat(rows.map((r) => r.slice(0, 0, shown).detach().to('cpu')), 0)));
+  await writeGrid({ images, labels: new Int32Array(0), count: rows.length * shown, channels, size, skipped: [] }, file, shown, rows.length);
 }

@@ -88,6 +88,17 @@ export class DataLoader {
     return { images: out, labels: outLabels, indices: Uint32Array.from(indices), shape: [indices.length, channels, size, size] };
   }
 
+  /** Batch `b` of `epoch` as tensors, synchronously (evaluation loops; the consumer disposes it). */
+  batch(epoch: number, b: number, order?: Uint32Array): Batch {
+    return this.#toTensors(this.hostBatch(epoch, b, order));
+  }
+
+  #toTensors(host: HostBatch): Batch {
+    const images = tensor(host.images, { shape: host.shape, device: this.device });
+    const labels = tensor(host.labels, { shape: [host.shape[0]], device: this.device });
+    return { images, labels, indices: host.indices, dispose: () => { images.dispose(); labels.dispose(); } };
+  }
+
   /**
    * The batches of `epoch`. While the consumer awaits (or between its steps),
    * up to `prefetch` next batches are assembled on the event loop.
@@ -113,9 +124,7 @@ export class DataLoader {
     while (queue.length > 0) {
       const host = await queue.shift()!;
       schedule();
-      const images = tensor(host.images, { shape: host.shape, device: this.device });
-      const labels = tensor(host.labels, { shape: [host.shape[0]], device: this.device });
-      yield { images, labels, indices: host.indices, dispose: () => { images.dispose(); labels.dispose(); } };
+      yield this.#toTensors(host);
     }
   }
 }

@@ -6,7 +6,7 @@
 import { type Infer, group, list, num, positive } from '../config/index.js';
 import { DataLoader, type PreparedSplit, datasetFields, leadingSamples, openDataset, prepareSplit } from '../data/index.js';
 import { AdamW, Scheduler, warmupCosine } from '../optim/index.js';
-import { F, manualSeed, noGrad, tensor, tidy } from '../torch/index.js';
+import { F, manualSeed, noGrad, tidy } from '../torch/index.js';
 import { DatasetClassifier } from './classifier.js';
 
 export const classifierSchema = group({
@@ -87,10 +87,9 @@ export function accuracy(model: DatasetClassifier, split: PreparedSplit, batchSi
   const loader = new DataLoader(split, { batchSize, shuffle: false });
   let correct = 0;
   for (let b = 0; b < loader.batchesPerEpoch; b++) {
-    const host = loader.hostBatch(0, b);
     correct += noGrad(() => tidy(() => {
-      const logits = model.forward(tensor(host.images, { shape: host.shape }));
-      return logits.argmax(1).eq(tensor(host.labels)).sum().item();
+      const { images, labels } = loader.batch(0, b);
+      return model.forward(images).argmax(1).eq(labels).sum().item();
     }));
   }
   return correct / split.count;

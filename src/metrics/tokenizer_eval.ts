@@ -8,7 +8,7 @@ import type { PreparedSplit } from '../data/index.js';
 import { DataLoader, leadingSamples } from '../data/index.js';
 import type { FeatureNetwork } from '../features/index.js';
 import { CodeHistogram, type Tokenizer, latentPerturbation } from '../tokenizer/index.js';
-import { type Device, Generator, type Tensor, cat, noGrad, tensor, tidy } from '../torch/index.js';
+import { type Device, Generator, type Tensor, cat, noGrad, tidy } from '../torch/index.js';
 import { frechetDistance } from './frechet.js';
 import { psnrPerImage, ssimPerImage } from './image.js';
 import { FeatureStats } from './stats.js';
@@ -89,14 +89,13 @@ export function evaluateTokenizer(tokenizer: Tokenizer, split: PreparedSplit, op
   const histogram = new CodeHistogram(K);
   const sums = { psnr: 0, ssim: 0, psnrPerturbed: 0 };
   const kept: Tensor[][] = [];
-  const loader = new DataLoader(leadingSamples(split, n), { batchSize, shuffle: false });
+  const loader = new DataLoader(leadingSamples(split, n), { batchSize, shuffle: false, device: deviceOf(tokenizer) });
   const main = levels[0]!;
   tokenizer.eval();
   try {
     for (let b = 0, done = 0; b < loader.batchesPerEpoch; b++) {
-      const host = loader.hostBatch(0, b);
-      noGrad(() => tidy(() => {
-        const images = tensor(host.images, { shape: host.shape }).to(deviceOf(tokenizer));
+      const count = noGrad(() => tidy(() => {
+        const { images } = loader.batch(0, b);
         const q = tokenizer.encode(images);
         histogram.update(q.ids);
         const reconstruction = tokenizer.decode(q.zq).clamp(-1, 1);
@@ -116,8 +115,9 @@ export function evaluateTokenizer(tokenizer: Tokenizer, split: PreparedSplit, op
           const take = Math.min(keep - done, images.size(0));
           kept.push([images, reconstruction, mainPerturbed!].map((t) => t.slice(0, 0, take).to('cpu').keep()));
         }
+        return images.size(0);
       }));
-      done += host.labels.length;
+      done += count;
       options.onProgress?.(done, n);
     }
     const fid = (stats: FeatureStats) => frechetAgainst(real, stats);
