@@ -7,9 +7,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { BatchNorm2d, Conv2d, Linear, Module, ReLU, Sequential } from '../nn/index.js';
-import { F, type Tensor, loadSafetensors, saveSafetensors, tidy } from '../torch/index.js';
+import { F, type Tensor, loadSafetensors, saveSafetensors } from '../torch/index.js';
 import type { FeatureNetwork } from './network.js';
-import { toNetworkInput } from './preprocess.js';
+import { runOnImages } from './preprocess.js';
 
 export interface ClassifierOptions {
   /** Input channels and square side the classifier was trained at. */
@@ -100,14 +100,14 @@ export function defaultClassifierFile(cacheDir: string, dataset: string): string
 export function classifierNetwork(model: DatasetClassifier, record: ClassifierRecord): FeatureNetwork {
   const { size, channels, featureSize, numClasses } = record.options;
   model.eval().requiresGrad_(false);
-  const input = (images: Tensor) => toNetworkInput(images, { size, channels });
+  const input = { size, channels };
   return {
     name: `classifier:${record.dataset}`,
     inputSize: size,
     featureSize,
     numClasses,
-    features: (images) => tidy(() => model.features(input(images))),
-    logits: (images) => tidy(() => model.forward(input(images))),
+    features: (images) => runOnImages(images, input, (x) => model.features(x)),
+    logits: (images) => runOnImages(images, input, (x) => model.forward(x)),
     dispose: () => model.dispose(),
   };
 }

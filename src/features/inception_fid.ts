@@ -7,11 +7,11 @@
 import { existsSync } from 'node:fs';
 import { Linear, Module } from '../nn/index.js';
 import {
-  type Device, F, type Tensor, flattenStateDict, getRngState, isGradEnabled, loadPt, loadSafetensors, noGrad, setRngState, tidy, zeros,
+  type Device, F, type Tensor, flattenStateDict, getRngState, loadPt, loadSafetensors, setRngState, tidy, zeros,
 } from '../torch/index.js';
 import { BasicConv2d, InceptionA, InceptionB, InceptionC, InceptionD, InceptionE, type PoolBranch } from './inception_blocks.js';
 import type { FeatureNetwork } from './network.js';
-import { toNetworkInput } from './preprocess.js';
+import { runOnImages } from './preprocess.js';
 
 export interface InceptionV3Options {
   /**
@@ -113,11 +113,8 @@ export class InceptionFid implements FeatureNetwork {
    * Grey images are repeated to 3 channels, as pytorch-fid's loaders convert
    * them to RGB.
    */
-  #run<T>(images: Tensor, head: (x: Tensor) => T): T {
-    const go = () => tidy(() => head(toNetworkInput(images.to({ device: this.device }), { size: this.inputSize, channels: 3 })));
-    // A caller that differentiates through the network (a perceptual loss)
-    // passes an input that requires grad; FID and IS need no graph.
-    return images.requiresGrad && isGradEnabled() ? go() : noGrad(go);
+  #run(images: Tensor, head: (x: Tensor) => Tensor): Tensor {
+    return runOnImages(images, { size: this.inputSize, channels: 3, device: this.device }, head);
   }
 
   /** Images `[B, 1|3, H, W]` in [−1, 1] → pool features `[B, 2048]` (what FID compares). */

@@ -1,6 +1,6 @@
 // Feature networks: what FID-style metrics and perceptual losses look through.
 export { type FeatureNetwork } from './network.js';
-export { type NetworkInput, toNetworkInput } from './preprocess.js';
+export { type NetworkInput, runOnImages, toNetworkInput } from './preprocess.js';
 export * from './classifier.js';
 export * from './classifier_training.js';
 export * from './inception_blocks.js';

@@ -14,10 +14,10 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { packageDir } from '../data/index.js';
-import { type Device, type Tensor, isGradEnabled, noGrad, tidy } from '../torch/index.js';
+import type { Device, Tensor } from '../torch/index.js';
 import { KerasGraph, type KerasModelTopology, type OutputRequest } from './keras_graph.js';
 import type { FeatureNetwork } from './network.js';
-import { toNetworkInput } from './preprocess.js';
+import { type NetworkInput, runOnImages } from './preprocess.js';
 import { type TfjsWeightSpec, decodeTfjsWeights } from './tfjs_weights.js';
 
 export type NsfwjsVariant = 'inception' | 'mobilenet';
@@ -113,14 +113,9 @@ export class NsfwjsNetwork implements FeatureNetwork {
    * ratio ignored. Our [−1, 1] maps to [0, 1] the same way; grey is repeated
    * to RGB.
    */
-  #input(images: Tensor): Tensor {
-    return toNetworkInput(images, { size: this.inputSize, channels: 3, range: [0, 1], alignCorners: true, device: this.device });
-  }
-
   #run(images: Tensor, request: OutputRequest): Tensor {
-    const go = (): Tensor => tidy(() => this.graph.run(this.#input(images), [request])[0]!);
-    // A caller differentiating through the network (a perceptual loss) passes an input that requires grad.
-    return images.requiresGrad && isGradEnabled() ? go() : noGrad(go);
+    const input: NetworkInput = { size: this.inputSize, channels: 3, range: [0, 1], alignCorners: true, device: this.device };
+    return runOnImages(images, input, (x) => this.graph.run(x, [request])[0]!);
   }
 
   /** Images `[B, 1|3, H, W]` in [−1, 1] → the pooled backbone features `[B, featureSize]` that feed the head. */

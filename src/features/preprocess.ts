@@ -4,7 +4,7 @@
 // convention of the framework the network came from (pytorch-fid:
 // align_corners false; nsfwjs: TF.js resizeBilinear with alignCorners true),
 // so features compare with theirs.
-import { type Device, F, type Tensor } from '../torch/index.js';
+import { type Device, F, type Tensor, isGradEnabled, noGrad, tidy } from '../torch/index.js';
 
 export interface NetworkInput {
   /** Square side the network expects. */
@@ -31,4 +31,15 @@ export function toNetworkInput(images: Tensor, target: NetworkInput): Tensor {
   }
   const [lo, hi] = target.range ?? [-1, 1];
   return lo === -1 && hi === 1 ? x : x.add(1).mul((hi - lo) / 2).add(lo);
+}
+
+/**
+ * `head` over the network input made from `images`, in its own scope. FID
+ * and IS need no graph, so it runs without one, unless the caller is
+ * differentiating through the network: a perceptual loss passes an input
+ * that requires grad, and gradients then reach it (the weights stay frozen).
+ */
+export function runOnImages(images: Tensor, target: NetworkInput, head: (x: Tensor) => Tensor): Tensor {
+  const go = (): Tensor => tidy(() => head(toNetworkInput(images, target)));
+  return images.requiresGrad && isGradEnabled() ? go() : noGrad(go);
 }
