@@ -5,7 +5,7 @@
 // seen). Without --out the file goes where `classifier:NAME` looks for it.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, describeConfig, loadConfigFile, resolveConfig } from '../config/index.js';
+import { describeConfig, loadConfigFile, resolveConfig } from '../config/index.js';
 import { type ClassifierConfig, classifierFileFor, classifierSchema, saveClassifier, trainClassifier } from '../features/index.js';
 import { readFlags } from './flags.js';
 import { Progress } from './progress.js';
@@ -31,13 +31,8 @@ export function classifierArgs(argv: string[]): { config: ClassifierConfig; out:
     else return false;
     return true;
   });
-  try {
-    const config = resolveConfig(classifierSchema, sources, sets);
-    return { config, out: out ?? classifierFileFor(config.data.name) };
-  } catch (error) {
-    if (error instanceof ConfigError) throw new Error(`bad config:\n  ${error.issues.join('\n  ')}`);
-    throw error;
-  }
+  const config = resolveConfig(classifierSchema, sources, sets);  // a ConfigError lists every bad key
+  return { config, out: out ?? classifierFileFor(config.data.name) };
 }
 
 /** Trains, prints the test accuracy and writes the classifier file; returns its path and accuracy. */

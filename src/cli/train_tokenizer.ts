@@ -7,7 +7,7 @@
 // tokenizer.safetensors (the EMA weights, for loadTokenizer / robustok eval).
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, describeConfig, loadConfigFile, resolveConfig } from '../config/index.js';
+import { describeConfig, loadConfigFile, resolveConfig } from '../config/index.js';
 import { DataLoader, type Dataset, type PreparedSplit, leadingSamples, openDataset, prepareSplit, writeImageRows } from '../data/index.js';
 import { psnrPerImage } from '../metrics/index.js';
 import { loadFeatureNetwork } from '../features/index.js';
@@ -63,13 +63,7 @@ export async function trainTokenizerCommand(argv: string[]): Promise<void> {
   const args = parseArgs(argv);
   if (!args.out) throw new Error(`--out DIR is required\n\n${trainTokenizerUsage}`);
   const out = args.out;
-  let cfg: TokenizerConfig;
-  try {
-    cfg = config(args, out);
-  } catch (error) {
-    if (error instanceof ConfigError) throw new Error(`bad config:\n  ${error.issues.join('\n  ')}`);
-    throw error;
-  }
+  const cfg = config(args, out);  // a ConfigError lists every bad key
   if (!args.resume && existsSync(path.join(out, 'checkpoint.safetensors'))) {
     throw new Error(`${out} already holds a run: pass --resume to continue it, or choose another --out`);
   }
