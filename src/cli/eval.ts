@@ -14,7 +14,7 @@ import { Tokenizer, readImageSpec } from '../tokenizer/index.js';
 import { resolveConfig } from '../config/index.js';
 import { writeFileAtomic } from '../torch/index.js';
 import { reportHtml } from './eval_report.js';
-import { readFlags } from './flags.js';
+import { parseFraction, readFlags } from './flags.js';
 import { Progress } from './progress.js';
 import { runClassifierTraining } from './train_classifier.js';
 
@@ -49,15 +49,8 @@ interface EvalArgs {
   json: boolean;
 }
 
-function number(flag: string, text: string, check: (v: number) => boolean, range: string): number {
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v) || !check(v)) throw new Error(`${flag} must be ${range}, got '${text}'`);
-  return v;
-}
-
 export function parseEvalArgs(argv: string[]): EvalArgs {
   const args: EvalArgs = { split: 'test', batch: 100, seed: 0, json: false };
-  const fraction = (flag: string, t: string) => number(flag, t, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
   readFlags(argv, evalUsage, (flag, read) => {
     if (flag === '--tokenizer') args.tokenizer = read.value();
     else if (flag === '--data') args.data = read.value();
@@ -69,12 +62,12 @@ export function parseEvalArgs(argv: string[]): EvalArgs {
     else if (flag === '--weights') args.weights = read.value();
     else if (flag === '--n') args.n = read.integer();
     else if (flag === '--batch') args.batch = read.integer();
-    else if (flag === '--pfid-alpha') args.alpha = fraction(flag, read.value());
-    else if (flag === '--pfid-delta') args.delta = number(flag, read.value(), (v) => Number.isInteger(v) && v >= 1, 'a positive integer');
+    else if (flag === '--pfid-alpha') args.alpha = read.fraction();
+    else if (flag === '--pfid-delta') args.delta = read.integer();
     else if (flag === '--curve') {
       const v = read.value();
-      args.curve = v === 'none' ? [] : v.split(',').map((a) => fraction(flag, a));
-    } else if (flag === '--seed') args.seed = number(flag, read.value(), (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer');
+      args.curve = v === 'none' ? [] : v.split(',').map((a) => parseFraction(flag, a));
+    } else if (flag === '--seed') args.seed = read.seed();
     else if (flag === '--json') args.json = true;
     else return false;
     return true;

@@ -6,7 +6,21 @@ export interface FlagValue {
   value(): string;
   /** The next argument as a positive integer. */
   integer(): number;
+  /** The next argument as a number in [0, 1] (a probability such as α). */
+  fraction(): number;
+  /** The next argument as a non-negative integer (a seed). */
+  seed(): number;
 }
+
+/** `text` as a number that passes `check`, or an error naming the flag, the range and the text. */
+function parseNumber(flag: string, text: string, check: (v: number) => boolean, range: string): number {
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || !check(v)) throw new Error(`${flag} must be ${range}, got '${text}'`);
+  return v;
+}
+
+/** `text` as a number in [0, 1]. */
+export const parseFraction = (flag: string, text: string): number => parseNumber(flag, text, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
 
 /**
  * Calls `handle(flag, reader)` for each flag in `argv`; `handle` returns
@@ -26,6 +40,8 @@ export function readFlags(argv: string[], usage: string, handle: (flag: string, 
         if (!Number.isInteger(v) || v < 1) throw new Error(`${flag} takes a positive integer`);
         return v;
       },
+      fraction: () => parseFraction(flag, read.value()),
+      seed: () => parseNumber(flag, read.value(), (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer'),
     };
     if (!handle(flag, read)) throw new Error(`unknown option ${flag}\n\n${usage}`);
   }

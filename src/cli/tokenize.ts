@@ -62,15 +62,9 @@ function parseFlags(argv: string[], usage: string, extra: boolean): Flags {
     else if (flag === '--batch') flags.batch = read.integer();
     else if (extra && flag === '--grid') flags.grid = read.value();
     else if (extra && flag === '--perturb-delta') flags.delta = read.integer();
-    else if (extra && flag === '--perturb-alpha') {
-      const v = Number(read.value());
-      if (!(v >= 0 && v <= 1)) throw new Error(`--perturb-alpha takes a probability in [0, 1]`);
-      flags.alpha = v;
-    } else if (extra && flag === '--seed') {
-      const v = Number(read.value());
-      if (!Number.isInteger(v) || v < 0) throw new Error('--seed takes a non-negative integer');
-      flags.seed = v;
-    } else return false;
+    else if (extra && flag === '--perturb-alpha') flags.alpha = read.fraction();
+    else if (extra && flag === '--seed') flags.seed = read.seed();
+    else return false;
     return true;
   });
   for (const key of ['tokenizer', 'input', 'out'] as const) {
