@@ -31,7 +31,7 @@ const lpipsScale = [0.458, 0.448, 0.45];
  */
 const normEps = 1e-10;
 
-/** `[B, C, H, W]` scaled to unit L2 norm along C at every location. */
+/** `[B, C, H, W]` (or features `[B, C]`) scaled to unit L2 norm along C at every location. */
 export function unitChannels(x: Tensor): Tensor {
   // norm() rather than sqrt(sum(x²)): same value, and its gradient is 0 (not
   // NaN) where the norm is 0.

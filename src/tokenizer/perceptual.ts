@@ -8,15 +8,12 @@
 // Either way the term compares the reconstruction with the clean input image
 // (METHOD §2: the target is always the clean image, perturbed or not).
 import { type FeatureNetwork } from '../features/network.js';
-import { type Lpips, loadLpips } from '../features/lpips.js';
+import { type Lpips, loadLpips, unitChannels } from '../features/lpips.js';
 import { type Tensor, isGradEnabled, noGrad } from '../torch/index.js';
 import type { TokenizerConfig } from './config.js';
 
 export type PerceptualKind = 'none' | 'lpips' | 'features';
 export type PerceptualConfig = TokenizerConfig['loss']['perceptual'];
-
-/** Guards the unit-normalisation of an all-zero feature vector. */
-const normEps = 1e-10;
 
 /**
  * The squared L2 distance between unit-normalised pooled features, per image:
@@ -33,8 +30,7 @@ export function featureDistance(network: FeatureNetwork, reconstruction: Tensor,
       'loss through it cannot train the tokenizer (FeatureNetwork.features must keep autograd on when grad mode is on)');
   }
   const ft = noGrad(() => network.features(target));
-  const unit = (f: Tensor) => f.div(f.norm(2, 1, true).add(normEps));
-  return unit(fr).sub(unit(ft)).square().sum(1);
+  return unitChannels(fr).sub(unitChannels(ft)).square().sum(1);
 }
 
 /**
