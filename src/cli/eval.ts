@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type SplitName, openDataset, prepareSplit, splitNames, writeImageRows } from '../data/index.js';
 import { type FeatureNetwork, MissingClassifierError, classifierFileFor, classifierSchema, loadFeatureNetwork } from '../features/index.js';
-import { FID_UNBIASED_SAMPLES, PFID_CURVE_ALPHAS, type TokenizerEvalResult, defaultPfidDelta, evaluateTokenizer } from '../metrics/index.js';
+import { FID_UNBIASED_SAMPLES, PFID_ALPHA, PFID_CURVE_ALPHAS, type TokenizerEvalResult, evaluateTokenizer } from '../metrics/index.js';
 import { Tokenizer, readImageSpec } from '../tokenizer/index.js';
 import { resolveConfig } from '../config/index.js';
 import { writeFileAtomic } from '../torch/index.js';
@@ -27,7 +27,7 @@ export const evalUsage = `usage: robustok eval --tokenizer DIR --data NAME [opti
   --weights FILE         weights of the feature network
   --n N                  images to use (default: the whole split)
   --batch N              images per batch (default 100)
-  --pfid-alpha A         pFID level α (default ${0.5}); every image perturbed (β = 1)
+  --pfid-alpha A         pFID level α (default ${PFID_ALPHA}); every image perturbed (β = 1)
   --pfid-delta D         pFID level δ (default max(2, round(K·100/4096)))
   --curve LIST|none      α values of the pFID curve (default ${PFID_CURVE_ALPHAS.join(',')})
   --seed S               seed of the perturbation draws (default 0)
@@ -112,7 +112,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
     const n = Math.min(args.n ?? split.count, split.count);
     const bar = new Progress(n, { label: 'eval', unit: 'img', every: 10 });
     result = evaluateTokenizer(tokenizer, split, {
-      network, n, batchSize: args.batch, alpha: args.alpha, delta: args.delta ?? defaultPfidDelta(K), curve: args.curve, seed: args.seed, keep: 8,
+      network, n, batchSize: args.batch, alpha: args.alpha, delta: args.delta, curve: args.curve, seed: args.seed, keep: 8,
       onProgress: (done) => bar.update(done),
     });
     bar.finish();

@@ -4,9 +4,8 @@
 // token ids travel as JSON or as NumPy .npy (int64 [N, h, w]) files.
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { type PreparedSplit, imagesToBytes } from '../data/index.js';
-import { writeGrid } from '../data/grid.js';
-import { psnrPerImage } from '../metrics/index.js';
+import { type PreparedSplit, imagesToBytes, writeGrid } from '../data/index.js';
+import { PFID_ALPHA, defaultPfidDelta, psnrPerImage } from '../metrics/index.js';
 import {
   type ImageSpec, Tokenizer, checkTokenIds, latentPerturbation, readImageFiles, readImageSpec, tensorToImages, tokenGrid, writePng,
 } from '../tokenizer/index.js';
@@ -124,7 +123,7 @@ export async function reconstructCommand(argv: string[]): Promise<ReconstructRes
   const { model, spec } = openTokenizer(flags.tokenizer!);
   const K = model.options.codebookSize;
   const perturb = flags.alpha !== undefined || flags.delta !== undefined
-    ? { alpha: flags.alpha ?? 0.5, delta: flags.delta ?? Math.max(2, Math.round((K * 100) / 4096)), beta: 1, generator: new Generator(flags.seed) }
+    ? { alpha: flags.alpha ?? PFID_ALPHA, delta: flags.delta ?? defaultPfidDelta(K), beta: 1, generator: new Generator(flags.seed) }
     : null;
   const cells: Uint8Array[][] = [];  // per grid image: original, clean, (perturbed) as CHW bytes
   const psnrClean: number[] = [];
