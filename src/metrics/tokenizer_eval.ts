@@ -88,7 +88,7 @@ export function evaluateTokenizer(tokenizer: Tokenizer, split: PreparedSplit, op
   const clean = new FeatureStats(network.featureSize);
   const histogram = new CodeHistogram(K);
   const sums = { psnr: 0, ssim: 0, psnrPerturbed: 0 };
-  const kept: Tensor[][] = [];
+  const kept: Tensor[][] = [[], [], []];  // real, clean, perturbed: the first `keep` images, on the CPU
   const loader = new DataLoader(leadingSamples(split, n), { batchSize, shuffle: false, device: deviceOf(tokenizer) });
   const main = levels[0]!;
   tokenizer.eval();
@@ -113,21 +113,29 @@ export function evaluateTokenizer(tokenizer: Tokenizer, split: PreparedSplit, op
         sums.psnrPerturbed += psnrPerImage(mainPerturbed!, images).sum().item();
         if (done < keep) {
           const take = Math.min(keep - done, images.size(0));
-          kept.push([images, reconstruction, mainPerturbed!].map((t) => t.slice(0, 0, take).to('cpu').keep()));
+          [images, reconstruction, mainPerturbed!].forEach((t, i) => kept[i]!.push(t.slice(0, 0, take).to('cpu').keep()));
         }
         return images.size(0);
       }));
       done += count;
       options.onProgress?.(done, n);
     }
-    const fid = (stats: FeatureStats) => frechetAgainst(real, stats);
+    // The real images' statistics, computed once for every FID against them.
+    const reference = real.result();
+    const fid = (stats: FeatureStats) => tidy(() => {
+      const other = stats.result();
+      return frechetDistance(reference.mu, reference.sigma, other.mu, other.sigma);
+    });
     const curve = levels.map((l) => ({ alpha: l.alpha, delta, value: fid(l.stats) })).sort((a, b) => a.alpha - b.alpha);
+    const rfid = fid(clean);
+    reference.mu.dispose();
+    reference.sigma.dispose();
     const codes = histogram.report();
     return {
       features: network.name,
       n,
       biased: n < FID_UNBIASED_SAMPLES,
-      rfid: fid(clean),
+      rfid,
       pfid: curve.find((p) => p.alpha === alpha)!,
       curve: options.curve && options.curve.length === 0 ? [] : curve,
       psnr: sums.psnr / n,
@@ -135,32 +143,21 @@ export function evaluateTokenizer(tokenizer: Tokenizer, split: PreparedSplit, op
       psnrPerturbed: sums.psnrPerturbed / n,
       usage: codes.usage,
       perplexity: codes.perplexity,
-      samples: kept.length ? catKept(kept) : null,
+      samples: kept[0]!.length ? catKept(kept) : null,
     };
   } finally {
     for (const s of [real, clean, ...levels.map((l) => l.stats)]) s.dispose();
     histogram.dispose();
-    for (const row of kept) for (const t of row) t.dispose();
+    for (const parts of kept) for (const t of parts) t.dispose();
   }
-}
-
-function frechetAgainst(real: FeatureStats, other: FeatureStats): number {
-  return tidy(() => {
-    const a = real.result();
-    const b = other.result();
-    return frechetDistance(a.mu, a.sigma, b.mu, b.sigma);
-  });
 }
 
 function deviceOf(model: Tokenizer): Device {
   return model.parameters()[0]!.device as Device;
 }
 
-function catKept(rows: Tensor[][]): { real: Tensor; clean: Tensor; perturbed: Tensor } {
-  const [real, clean, perturbed] = [0, 1, 2].map((i) => catAll(rows.map((r) => r[i]!)));
+/** The kept slices of each kind as one batch `[keep, C, H, W]` each (kept: the caller disposes them). */
+function catKept(kept: Tensor[][]): { real: Tensor; clean: Tensor; perturbed: Tensor } {
+  const [real, clean, perturbed] = kept.map((parts) => tidy(() => cat(parts, 0)).keep());
   return { real: real!, clean: clean!, perturbed: perturbed! };
-}
-
-function catAll(parts: Tensor[]): Tensor {
-  return (parts.length === 1 ? parts[0]!.clone() : tidy(() => cat(parts, 0))).keep();
 }
