@@ -31,7 +31,7 @@ import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from gan_ref import DiffAugment, NLayerDiscriminator  # noqa: E402
+from gan_ref import AUGMENT_FNS, NLayerDiscriminator, rand_cutout  # noqa: E402
 from tokenizer_ref import Decoder, Encoder  # noqa: E402
 
 
@@ -114,7 +114,7 @@ def code_usage(ids, k):
 
 
 def annealed(step, total, p):
-    """alpha, delta at `step` (METHOD section 2), as annealedPerturbation in perturbation.ts."""
+    """alpha, delta at `step` (docs/method.md §2), as annealedPerturbation in perturbation.ts."""
     if not p["anneal"]:
         return p["alpha"], p["delta"]
     progress = min(max(step / total, 0.0), 1.0) if total > 0 else 0.0
@@ -153,7 +153,7 @@ class Trainer:
         self.discriminator.load_state_dict(discriminator_state, strict=True)
         self.d_optimizer = torch.optim.AdamW(self.discriminator.parameters(), lr=gan["lr"], betas=(0.9, 0.95), weight_decay=gan["weightDecay"])
         self.lecam_real = self.lecam_fake = 0.0
-        self.policy = ",".join(gan["diffaug"])
+        self.policy = list(gan["diffaug"])
 
     def set_lr(self):
         lr = warmup_cosine(self.schedule_step, self.config["optim"], self.config["train"]["steps"])
@@ -163,7 +163,13 @@ class Trainer:
     def augment(self, x):
         # DiffAugment_pytorch draws from the global generator; robustok from its trainer's
         # stream: the same distributions and amount of work.
-        return DiffAugment(x, self.policy) if self.policy else x
+        for family in self.policy:
+            if family == "cutout":
+                x = rand_cutout(x, self.config["loss"]["gan"]["cutoutRatio"])
+            else:
+                for f in AUGMENT_FNS[family]:
+                    x = f(x)
+        return x
 
     def step(self, images):
         c = self.config
@@ -204,13 +210,14 @@ class Trainer:
             fake = self.discriminator(self.augment(image.detach()))
             with torch.no_grad():
                 real_mean, fake_mean = real.mean().item(), fake.mean().item()
-            self.lecam_real = 0.99 * self.lecam_real + 0.01 * real_mean
-            self.lecam_fake = 0.99 * self.lecam_fake + 0.01 * fake_mean
+            decay = gan["lecamDecay"]
+            self.lecam_real = decay * self.lecam_real + (1 - decay) * real_mean
+            self.lecam_fake = decay * self.lecam_fake + (1 - decay) * fake_mean
             lecam = (real - self.lecam_fake).relu().square().mean() + (self.lecam_real - fake).relu().square().mean()
-            d_loss = (1 - real).relu().mean() + (1 + fake).relu().mean()
+            d_loss = ((1 - real).relu().mean() + (1 + fake).relu().mean()) * gan["hingeScale"]
             (d_loss + lecam * gan["lecamWeight"]).backward()
             self.d_optimizer.step()
-            metrics["gan"] = {"generator": g_loss.item(), "adaptiveWeight": adaptive.item(), "discriminator": d_loss.item(), "lecam": lecam.item()}
+            metrics["gan"] = {"adversarial": g_loss.item(), "adaptiveWeight": adaptive.item(), "discriminator": d_loss.item(), "lecam": lecam.item()}
         usage, perplexity = code_usage(q["ids"], c["model"]["codebookSize"])
         self.step_count += 1
         metrics.update({

@@ -84,6 +84,32 @@ test('checkpoint errors name the problem', () => {
   run.dispose();
 });
 
+test('issue #11: a checkpoint whose step or epoch is not a non-negative integer is refused, naming the file and the field', () => {
+  const dir = scratchDir();
+  const file = path.join(dir, 'good.ckpt');
+  const run = makeRun(3);
+  saveCheckpoint(file, run.parts, { step: 5, epoch: 1 });
+  /** A copy of the checkpoint with its header edited by `edit`. */
+  const edited = (name: string, edit: (header: Record<string, unknown>) => unknown): string => {
+    const { tensors, metadata } = loadSafetensors(file);
+    const out = path.join(dir, name);
+    saveSafetensors(out, tensors, { robustok: JSON.stringify(edit(JSON.parse(metadata.robustok!) as Record<string, unknown>)) });
+    for (const t of Object.values(tensors)) t.dispose();
+    return out;
+  };
+  const negative = edited('negative.ckpt', (h) => ({ ...h, step: -50 }));
+  const message = `${negative}: the checkpoint's step is -50; it must be a non-negative integer — the file is damaged or was edited: ` +
+    'resume from another checkpoint, or delete it to start afresh';
+  assert.throws(() => readProgress(negative), { message });
+  assert.throws(() => loadCheckpoint(negative, run.parts), { message });
+  assert.throws(() => readProgress(edited('epoch.ckpt', (h) => ({ ...h, epoch: 1.5 }))), /epoch\.ckpt: the checkpoint's epoch is 1\.5; it must be a non-negative integer/);
+  assert.throws(() => readProgress(edited('text.ckpt', (h) => ({ ...h, step: '7' }))), /text\.ckpt: the checkpoint's step is "7"/);
+  assert.throws(() => readProgress(edited('nostep.ckpt', ({ step: _, ...h }) => h)), /nostep\.ckpt: the checkpoint header lacks 'step'/);
+  assert.throws(() => readProgress(edited('null.ckpt', () => null)), /null\.ckpt: the checkpoint header is null, not an object/);
+  assert.equal(readProgress(edited('zero.ckpt', (h) => ({ ...h, step: 0, epoch: 0 }))).step, 0, 'step 0 is a valid start');
+  run.dispose();
+});
+
 test('a failed save leaves the previous checkpoint intact', () => {
   const dir = scratchDir();
   const file = path.join(dir, 'keep.ckpt');

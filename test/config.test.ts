@@ -162,7 +162,19 @@ test('YAML and JSON presets load and resolve', () => {
   const config = resolveConfig(schema, [loadConfigFile(yaml), loadConfigFile(json)]);
   assert.deepEqual(config.perturbation, { alpha: 0.25, beta: 0.1, delta: 7 });
   assert.deepEqual(config.model, { arch: 'vit', channelMult: [1, 2, 2] });
-  assert.deepEqual(loadConfigFile(file('empty.yml', '# uses the defaults\n')), {});
+  assert.deepEqual(loadConfigFile(file('defaults.yml', '# uses the defaults\n{}\n')), {}, '{} asks for the defaults');
+});
+
+test('issue #11: a config file with no settings is refused, naming the file, not run as the full default training', () => {
+  const empty = file('empty.yaml', '');
+  assert.throws(() => loadConfigFile(empty), { message: `${empty}: the file holds no settings (it is empty); write the settings to change, or {} to use every default` });
+  const blank = file('blank.yml', '\n  \n');
+  assert.throws(() => loadConfigFile(blank), new RegExp(`^Error: ${blank}: the file holds no settings \\(it is empty\\)`));
+  const comments = file('comments.yaml', '# lr: 1e-3\n');
+  assert.throws(() => loadConfigFile(comments), new RegExp(`^Error: ${comments}: the file holds no settings \\(only comments or null\\)`));
+  assert.throws(() => loadConfigFile(file('null.json', 'null')), /null\.json: the file holds no settings/);
+  const scalar = file('scalar.yaml', 'small\n');
+  assert.throws(() => loadConfigFile(scalar), new RegExp(`^Error: ${scalar}: the top level must be a mapping of settings, not "small"`));
 });
 
 test('file errors: missing, syntax with line and column, wrong top level, unknown type', () => {

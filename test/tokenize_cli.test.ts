@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { decodeCommand, encodeCommand, reconstructCommand } from '../src/cli/tokenize.js';
+import { decodeCommand, encodeCommand, encodeUsage, reconstructCommand, reconstructUsage } from '../src/cli/tokenize.js';
 import { decodeNpy, encodeNpy } from '../src/cli/npy.js';
 import { loadConfigFile, resolveConfig } from '../src/config/index.js';
 import { imagesToBytes } from '../src/data/index.js';
@@ -33,16 +33,18 @@ const names = ['a.png', 'b.png', 'c.png'];
 const files = names.map((n) => path.join(imgDir, n));
 let model: Tokenizer;
 
-/** Runs `fn` with console output captured (the commands print a summary and a progress bar). */
-async function quiet<T>(fn: () => Promise<T>): Promise<{ value: T; out: string }> {
+/** Runs `fn` with console output captured (the commands print a summary and a progress bar; warnings apart). */
+async function quiet<T>(fn: () => Promise<T>): Promise<{ value: T; out: string; warnings: string[] }> {
   const lines: string[] = [];
-  const { log, error } = console;
+  const warnings: string[] = [];
+  const { log, error, warn } = console;
   console.log = (...a: unknown[]) => void lines.push(a.join(' '));
   console.error = (...a: unknown[]) => void lines.push(a.join(' '));
+  console.warn = (...a: unknown[]) => void warnings.push(a.join(' '));
   try {
-    return { value: await fn(), out: lines.join('\n') };
+    return { value: await fn(), out: lines.join('\n'), warnings };
   } finally {
-    Object.assign(console, { log, error });
+    Object.assign(console, { log, error, warn });
   }
 }
 
@@ -256,7 +258,10 @@ test('errors name the problem: tokenizer dir, images, ids out of range, grid siz
   const bad = path.join(work, 'bad');
   mkdirSync(bad);
   writeFileSync(path.join(bad, 'broken.png'), Buffer.from('this is not a PNG'));
-  await assert.rejects(run(reconstructCommand, ['--tokenizer', tokDir, '--input', bad, '--out', out]), /broken\.png: cannot be read as an image/);
+  await assert.rejects(run(reconstructCommand, ['--tokenizer', tokDir, '--input', bad, '--out', out]),
+    /--input .*bad: none of its 1 images could be read \(.*broken\.png: not a readable image \(its bytes are not PNG, JPEG or WebP\)/);
+  await assert.rejects(run(encodeCommand, ['--tokenizer', tokDir, '--input', path.join(bad, 'broken.png'), '--out', path.join(out, 'x.json')]),
+    /broken\.png: not a readable image/, 'a single unreadable IMG is an error: nothing else to process');
   writeFileSync(path.join(bad, 'notes.txt'), 'x');
   rmSync(path.join(bad, 'broken.png'));
   await assert.rejects(run(reconstructCommand, ['--tokenizer', tokDir, '--input', bad, '--out', out]), /holds no images/);
@@ -285,6 +290,47 @@ test('errors name the problem: tokenizer dir, images, ids out of range, grid siz
   assert.ok(!existsSync(out), 'nothing is written when the input is rejected');
 });
 
+test('issue #11: a folder with one corrupt image: the others are reconstructed and encoded, one warning counts it; --strict stops naming it', async () => {
+  const mixed = path.join(work, 'mixed');
+  mkdirSync(mixed);
+  for (const file of files) writeFileSync(path.join(mixed, path.basename(file)), readFileSync(file));
+  const whole = readFileSync(files[0]!);
+  const broken = path.join(mixed, 'broken.png');
+  writeFileSync(broken, whole.subarray(0, whole.length >> 1));
+  const warning = `robustok: skipped 1 unreadable image of 4 in --input ${mixed} (${broken}); pass --strict to stop at the first instead`;
+
+  const out = path.join(work, 'mixed-recon');
+  const recon = await quiet(() => reconstructCommand(['--tokenizer', tokDir, '--input', mixed, '--out', out, '--batch', '2']));
+  assert.deepEqual(recon.value.outputs, names.map((n) => path.join(out, n)), 'a, b, c written; broken.png skipped');
+  assert.deepEqual(readdirSync(out).sort(), names);
+  assert.deepEqual(recon.warnings, [warning]);
+  assert.match(recon.out, /^3 images → /m);
+  const clean = (await quiet(() => reconstructCommand(['--tokenizer', tokDir, '--input', imgDir, '--out', path.join(work, 'clean-recon'), '--batch', '2']))).value;
+  assert.ok(Math.abs(recon.value.psnr - clean.psnr) < 1e-9, 'the same PSNR as without the broken file (same batches: a, b | c)');
+
+  const encoded = await quiet(() => encodeCommand(['--tokenizer', tokDir, '--input', mixed, '--out', path.join(work, 'mixed.json')]));
+  assert.deepEqual(encoded.value.files, names.map((n) => path.join(mixed, n)));
+  assert.equal(encoded.value.ids.length, 3 * 16 * 16);
+  assert.deepEqual(encoded.warnings, [warning]);
+  assert.deepEqual((JSON.parse(readFileSync(path.join(work, 'mixed.json'), 'utf8')) as { ids: unknown[] }).ids.length, 3);
+
+  const strictOut = path.join(work, 'mixed-strict');
+  await assert.rejects(quiet(() => reconstructCommand(['--tokenizer', tokDir, '--input', mixed, '--out', strictOut, '--strict'])),
+    { message: new RegExp(`^${broken}: not a readable image \\(truncated or corrupt PNG\\): `) });
+  await assert.rejects(quiet(() => encodeCommand(['--tokenizer', tokDir, '--input', mixed, '--out', path.join(work, 'strict.json'), '--strict'])),
+    /broken\.png: not a readable image \(truncated or corrupt PNG\)/);
+  assert.ok(!existsSync(path.join(work, 'strict.json')));
+  await assert.rejects(quiet(() => decodeCommand(['--tokenizer', tokDir, '--input', path.join(work, 'mixed.json'), '--out', strictOut, '--strict'])),
+    /unknown option --strict/, 'decode reads no images');
+  for (const usage of [reconstructUsage, encodeUsage]) assert.match(usage, /\[--strict\][^]*skipped with one warning that counts them; --strict stops at the first/);
+
+  const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
+  const run = spawnSync(process.execPath, [cli, 'encode', '--tokenizer', tokDir, '--input', mixed, '--out', path.join(work, 'cli.json'), '--strict'],
+    { encoding: 'utf8', env: { ...process.env, ROBUSTOK_THREADS: '1' } });
+  assert.equal(run.status, 1);
+  assert.match(run.stderr, new RegExp(`robustok encode: ${broken}: not a readable image \\(truncated or corrupt PNG\\)`));
+});
+
 test('the robustok command runs them: usage in help, errors as one line and exit 1', () => {
   const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
   const run = spawnSync(process.execPath, [cli, 'decode', '--tokenizer', path.join(work, 'nope'), '--input', path.join(work, 'tokens.json'), '--out', path.join(work, 'x')], { encoding: 'utf8' });
@@ -303,7 +349,7 @@ test('every preset in configs/tokenizer resolves, and its model fits its image s
     assert.ok(grid[0] * grid[1] >= 1, file);
   }
   const reference = resolveConfig(tokenizerSchema, [loadConfigFile(path.join(presets, 'reference.yaml'))]);
-  // METHOD.md §1–2, §4: ViT-B/16 at 256, 256 tokens (16×16), 4096 × 64 codes, α₀ = 1, β = 0.1, δ₀ = 100, LPIPS weight 1, GAN at 28%, EMA 0.9999.
+  // docs/method.md §1–2, §4: ViT-B/16 at 256, 256 tokens (16×16), 4096 × 64 codes, α₀ = 1, β = 0.1, δ₀ = 100, LPIPS weight 1, GAN at 28%, EMA 0.9999.
   assert.deepEqual(tokenGrid(modelOptions(reference), reference.data.size), [16, 16]);
   assert.deepEqual([reference.model.vit.width, reference.model.vit.depth, reference.model.vit.heads, reference.model.vit.patchSize], [768, 12, 12, 16]);
   assert.deepEqual([reference.model.codebookSize, reference.model.codeDim], [4096, 64]);

@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { loadConfigFile, resolveConfig } from '../src/config/index.js';
 import { openDataset, prepareSplit, leadingSamples } from '../src/data/index.js';
 import { type FeatureNetwork, classifierNetwork, classifierSchema, saveClassifier, trainClassifier } from '../src/features/index.js';
-import { FeatureStats, codebookUsage, defaultPfidDelta, evaluateTokenizer, frechetDistance, psnr } from '../src/metrics/index.js';
+import { defaultPfidDelta, evaluateTokenizer } from '../src/eval/index.js';
+import { FeatureStats, codebookUsage, frechetDistance, psnr } from '../src/metrics/index.js';
 import { Tokenizer, modelOptions, saveTokenizer, tokenizerSchema } from '../src/tokenizer/index.js';
 import { manualSeed, noGrad, tensor, tidy } from '../src/torch/index.js';
 
@@ -46,7 +47,8 @@ test('rFID from streamed batches equals the one-shot Fréchet distance; PSNR and
   assert.equal(r.features, 'classifier:fashion-mnist');
   assert.ok(r.biased, 'fewer than 2,048 images');
   assert.ok(Math.abs(r.rfid - expected.fid) <= 1e-6 * Math.max(1, expected.fid), `rFID ${r.rfid} vs one-shot ${expected.fid}`);
-  assert.ok(Math.abs(r.psnr - expected.psnr) < 1e-9, `PSNR ${r.psnr} vs ${expected.psnr}`);
+  // float32 convolutions over batches of 7 and of 96 round differently (seen: 1e-8 dB with one thread).
+  assert.ok(Math.abs(r.psnr - expected.psnr) < 1e-5, `PSNR ${r.psnr} vs ${expected.psnr}`);
   assert.equal(r.usage, expected.codes.usage);
   assert.ok(Math.abs(r.perplexity - expected.codes.perplexity) < 1e-9);
   assert.deepEqual(r.curve, []);
@@ -68,7 +70,7 @@ test('pFID: α = 0 equals rFID, a fixed seed fixes it, the curve holds the defau
   assert.notEqual(a.pfid.value, c.pfid.value, 'another seed draws other perturbations');
   assert.ok(a.pfid.value > a.rfid, `pFID ${a.pfid.value} should exceed rFID ${a.rfid}`);
   assert.ok(a.curve.at(-1)!.value > a.curve[0]!.value, 'α = 1 perturbs more than α = 0.1');
-  assert.throws(() => evaluateTokenizer(tokenizer, split, { network, delta: 65 }), /delta \(δ\) must be an integer in \[1, 64\]/);
+  assert.throws(() => evaluateTokenizer(tokenizer, split, { network, delta: 65 }), /δ must be an integer in \[1, 64\]/);
 });
 
 test('robustok eval --json prints the issue\'s object and writes report.html; bad flags are named', () => {

@@ -1,4 +1,4 @@
-// The tokenizer's GAN parts (METHOD §4): the PatchGAN discriminator and
+// The tokenizer's GAN parts (docs/method.md §4): the PatchGAN discriminator and
 // DiffAugment against PyTorch references (test/gan_ref.py) on the same
 // weights and seeds (values and input gradients, rtol 1e-4, atol 1e-5), the
 // hinge and LeCam losses against their closed forms, the adaptive weight

@@ -101,7 +101,7 @@ test('kind=lpips trains: the term is logged, finite, added with its weight, and 
 test('kind=lpips with the GAN on: the adaptive weight balances pixel + perceptual, all finite', () => {
   const { metrics } = train(tiny(...lpipsSets(1), 'loss.gan.enabled=true', 'loss.gan.start=0'), 2);
   for (const m of metrics) {
-    assert.ok([m.loss, m.perceptual!, m.gan!.adaptiveWeight, m.gan!.generator].every(Number.isFinite), JSON.stringify(m));
+    assert.ok([m.loss, m.perceptual!, m.gan!.adaptiveWeight, m.gan!.adversarial].every(Number.isFinite), JSON.stringify(m));
   }
 });
 

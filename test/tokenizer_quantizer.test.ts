@@ -1,4 +1,4 @@
-// The vector quantizer and latent perturbation (METHOD §1–2).
+// The vector quantizer and latent perturbation (docs/method.md §1–2).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Generator, type Tensor, liveTensors, manualSeed, randn, tidy } from '../src/torch/index.js';

@@ -1,15 +1,10 @@
 // Handles, argument readers and the error guard (see common.h), and the
-// module's entry point.
+// module's entry point. The speed settings applied at load (malloc, BLAS
+// threads) live in runtime.cc.
 #include "common.h"
 
 #include <cmath>
-#include <cstdlib>
 #include <deque>
-
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
-#include <dlfcn.h>
 
 namespace rt {
 
@@ -291,42 +286,8 @@ void registerOps(Napi::Env env, Napi::Object exports, const std::vector<OpEntry>
   }
 }
 
-// A training step allocates and frees the same large buffers every step.
-// With glibc's defaults, freeing them returns the memory to the OS and the
-// next step faults it back in page by page: measured here, 13k page faults
-// and ~25% of a small conv net's step. Keeping up to 256 MiB of freed heap
-// (and serving blocks under 64 MiB from it) removes that; ROBUSTOK_MALLOC=system
-// keeps glibc's defaults.
-static void tuneAllocator() {
-#if defined(__GLIBC__)
-  const char* mode = std::getenv("ROBUSTOK_MALLOC");
-  if (mode != nullptr && std::string(mode) == "system") return;
-  mallopt(M_MMAP_THRESHOLD, 64 << 20);
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
-#endif
-}
-
-// libtorch parallelises its kernels over its own OpenMP pool; a pthreads
-// OpenBLAS (Debian's default) keeps a second pool whose threads spin after
-// each call and take the cores from the first. Measured on 2 cores: a
-// 64×512 matrix-vector product inside a training step took 1.2 ms instead of
-// 5 µs, and a step of the small tokenizer 191 ms instead of 155 ms. One BLAS
-// thread removes the fight at the price of single-threaded large GEMMs
-// (4096×512×512: 13 → 23 ms). OPENBLAS_NUM_THREADS or ROBUSTOK_BLAS_THREADS
-// choose otherwise; other BLAS libraries (MKL) do not export the symbol.
-static void tuneBlasThreads() {
-  if (std::getenv("OPENBLAS_NUM_THREADS") != nullptr) return;
-  using SetThreads = void (*)(int);
-  auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
-  if (set == nullptr) return;
-  const char* wanted = std::getenv("ROBUSTOK_BLAS_THREADS");
-  int n = wanted != nullptr ? std::atoi(wanted) : 1;
-  set(n >= 1 ? n : 1);
-}
-
 Napi::Object init(Napi::Env env, Napi::Object exports) {
-  tuneAllocator();
-  tuneBlasThreads();
+  tuneRuntime();
   registerOps(env, exports, {
       {"newGenerator", newGenerator},
       {"generatorSeed", generatorSeed},

@@ -2,14 +2,20 @@
 // folder of train-tokenizer) applied to image files. Images are fitted to
 // the tokenizer's training size and channels as tokenizer.json records them;
 // token ids travel as JSON or as NumPy .npy (int64 [N, h, w]) files.
+// Unreadable images in a folder follow the data layer's rule
+// (src/data/decode_skips.ts): skipped with one counted warning, or with
+// --strict the first one stops the command.
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { UnreadableImageError } from '../data/decode.js';
+import { decodeFilesSkipping, skippedWarning } from '../data/decode_skips.js';
 import { type PreparedSplit, imagesToBytes, writeGrid } from '../data/index.js';
-import { PFID_ALPHA, defaultPfidDelta, psnrPerImage } from '../metrics/index.js';
+import { PFID_ALPHA, defaultPfidDelta } from '../eval/index.js';
+import { psnrPerImage } from '../metrics/index.js';
 import {
-  type ImageSpec, Tokenizer, checkTokenIds, latentPerturbation, readImageFiles, readImageSpec, tensorToImages, tokenGrid, writePng,
+  type ImageSpec, Tokenizer, checkTokenIds, imagesToTensor, readImageSpec, tensorToImages, tokenGrid, writePng,
 } from '../tokenizer/index.js';
-import { Generator, noGrad, tensor, tidy } from '../torch/index.js';
+import { Generator, type Tensor, noGrad, tensor, tidy } from '../torch/index.js';
 import { readFlags } from './flags.js';
 import { decodeNpy, encodeNpy } from './npy.js';
 import { Progress } from './progress.js';
@@ -17,9 +23,11 @@ import { Progress } from './progress.js';
 const GRID_IMAGES = 32;
 const GRID_COLUMNS = 8;
 const imageExtensions = new Set(['.png', '.jpg', '.jpeg', '.webp']);
+const skipText = `Images of a FOLDER that cannot be read (truncated, corrupt, not an image) are
+skipped with one warning that counts them; --strict stops at the first instead.`;
 
 export const reconstructUsage = `usage: robustok reconstruct --tokenizer DIR --input IMG|FOLDER --out OUT [--batch N] [--grid FILE]
-                           [--perturb-alpha A] [--perturb-delta D] [--seed S]
+                           [--perturb-alpha A] [--perturb-delta D] [--seed S] [--strict]
 
 Encodes and decodes images with a trained tokenizer (DIR holds tokenizer.json
 and tokenizer.safetensors) and writes the reconstructions as PNG: one per input
@@ -28,13 +36,15 @@ Prints the PSNR over the inputs. --perturb-alpha/--perturb-delta decode from
 perturbed tokens instead (every image, β = 1, as pFID does; α defaults to 0.5,
 δ to max(2, round(K·100/4096))), seeded by --seed (0; the draws also follow
 --batch, default 32). --grid writes originals
-and reconstructions of the first ${GRID_IMAGES} inputs as one PNG, rows of ${GRID_COLUMNS}.`;
+and reconstructions of the first ${GRID_IMAGES} inputs as one PNG, rows of ${GRID_COLUMNS}.
+${skipText}`;
 
-export const encodeUsage = `usage: robustok encode --tokenizer DIR --input IMG|FOLDER --out FILE.json|FILE.npy [--batch N]
+export const encodeUsage = `usage: robustok encode --tokenizer DIR --input IMG|FOLDER --out FILE.json|FILE.npy [--batch N] [--strict]
 
 Writes the token ids of each image. FILE.json: {"tokenizer", "grid": [h, w],
 "files", "ids": one row-major list of h·w ids per image}. FILE.npy: an int64
-array [N, h, w] (NumPy .npy), with the file names in FILE.json beside it.`;
+array [N, h, w] (NumPy .npy), with the file names in FILE.json beside it.
+${skipText}`;
 
 export const decodeUsage = `usage: robustok decode --tokenizer DIR --input FILE.json|FILE.npy --out FOLDER [--batch N]
 
@@ -50,10 +60,12 @@ interface Flags {
   alpha?: number;
   delta?: number;
   seed: number;
+  strict: boolean;
 }
 
-function parseFlags(argv: string[], usage: string, extra: boolean): Flags {
-  const flags: Flags = { batch: 32, seed: 0 };
+/** `extra`: reconstruct's own flags; `images`: the command reads image files (reconstruct, encode). */
+function parseFlags(argv: string[], usage: string, extra: boolean, images: boolean): Flags {
+  const flags: Flags = { batch: 32, seed: 0, strict: false };
   readFlags(argv, usage, (flag, read) => {
     if (flag === '--tokenizer') flags.tokenizer = read.value();
     else if (flag === '--input') flags.input = read.value();
@@ -63,6 +75,7 @@ function parseFlags(argv: string[], usage: string, extra: boolean): Flags {
     else if (extra && flag === '--perturb-delta') flags.delta = read.integer();
     else if (extra && flag === '--perturb-alpha') flags.alpha = read.fraction();
     else if (extra && flag === '--seed') flags.seed = read.seed();
+    else if (images && flag === '--strict') flags.strict = true;
     else return false;
     return true;
   });
@@ -101,13 +114,44 @@ function pngNames(files: readonly (string | undefined)[]): string[] {
   return names;
 }
 
+/**
+ * --input's images, read a batch at a time (memory stays bounded on large
+ * folders) under the data layer's rule for unreadable files: each is skipped
+ * and counted, with one warning at the end, or with --strict the first one
+ * stops the command with its error. A single IMG is always strict: there is
+ * nothing else to process.
+ */
+class InputReader {
+  private readonly failures: UnreadableImageError[] = [];
+
+  constructor(private readonly input: string, private readonly total: number, private readonly strict: boolean, private readonly spec: ImageSpec) {}
+
+  /** The readable files of `files` and their tensor (the caller disposes it), or null when none of them reads. */
+  async read(files: readonly string[]): Promise<{ files: string[]; x: Tensor } | null> {
+    const decoded = await decodeFilesSkipping(files, this.strict);
+    this.failures.push(...decoded.failures);
+    return decoded.files.length > 0 ? { files: decoded.files, x: imagesToTensor(decoded.images, this.spec, decoded.files) } : null;
+  }
+
+  /** After the last batch: an error when no image could be read, else the warning for those skipped. */
+  finish(): void {
+    const n = this.failures.length;
+    if (n === 0) return;
+    if (n === this.total) {
+      throw new Error(`--input ${this.input}: none of its ${n} images could be read (${this.failures[0]!.message}${n > 1 ? '; …' : ''}); ` +
+        'check that they are PNG, JPEG or WebP files');
+    }
+    console.warn(skippedWarning(this.failures.map((f) => f.file), this.total, `--input ${this.input}`, 'pass --strict to stop at the first instead'));
+  }
+}
+
 const batches = (n: number, size: number): [number, number][] =>
   Array.from({ length: Math.ceil(n / size) }, (_, b) => [b * size, Math.min(n, (b + 1) * size)]);
 
 const mean = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
 
 export interface ReconstructResult {
-  /** The PNGs written, in input order. */
+  /** The PNGs written, in input order (unreadable inputs skipped). */
   outputs: string[];
   /** Mean per-image PSNR (dB) of the clean reconstructions, and of the perturbed ones when asked for. */
   psnr: number;
@@ -115,12 +159,14 @@ export interface ReconstructResult {
 }
 
 export async function reconstructCommand(argv: string[]): Promise<ReconstructResult> {
-  const flags = parseFlags(argv, reconstructUsage, true);
+  const flags = parseFlags(argv, reconstructUsage, true, true);
   const { files, folder } = inputImages(flags.input!);
   const out = flags.out!;
   const single = !folder && out.toLowerCase().endsWith('.png');
-  const outputs = single ? [out] : pngNames(files).map((n) => path.join(out, n));
+  const outputOf = new Map((single ? [out] : pngNames(files).map((n) => path.join(out, n))).map((o, i) => [files[i]!, o]));
+  const outputs: string[] = [];
   const { model, spec } = openTokenizer(flags.tokenizer!);
+  const inputs = new InputReader(flags.input!, files.length, flags.strict || !folder, spec);
   const K = model.options.codebookSize;
   const perturb = flags.alpha !== undefined || flags.delta !== undefined
     ? { alpha: flags.alpha ?? PFID_ALPHA, delta: flags.delta ?? defaultPfidDelta(K), beta: 1, generator: new Generator(flags.seed) }
@@ -131,12 +177,15 @@ export async function reconstructCommand(argv: string[]): Promise<ReconstructRes
   const bar = folder ? new Progress(files.length, { label: 'reconstruct', unit: 'img', every: 10 }) : null;
   try {
     for (const [from, to] of batches(files.length, flags.batch)) {
-      const x = await readImageFiles(files.slice(from, to), spec);
+      const batch = await inputs.read(files.slice(from, to));
+      bar?.update(to);
+      if (!batch) continue;
+      const x = batch.x;
       const r = tidy(() => noGrad(() => {
         const q = model.encode(x);
         const clean = model.decode(q.zq);
-        const perturbed = perturb ? model.decode(latentPerturbation(q.z, q.zq, model.quantize.embedding.weight, q.ids, perturb).latent) : null;
-        const shown = Math.max(0, Math.min(to, GRID_IMAGES) - from);
+        const perturbed = perturb ? model.decode(model.perturb(q, perturb).latent) : null;
+        const shown = Math.max(0, Math.min(batch.files.length, GRID_IMAGES - cells.length));
         const grid = flags.grid && shown > 0 ? [x, clean, perturbed].flatMap((t) => (t ? [imagesToBytes(t.slice(0, 0, shown))] : [])) : [];
         return {
           images: tensorToImages(perturbed ?? clean),
@@ -147,20 +196,22 @@ export async function reconstructCommand(argv: string[]): Promise<ReconstructRes
       }));
       x.dispose();
       mkdirSync(single ? path.dirname(path.resolve(out)) : out, { recursive: true });
-      await Promise.all(r.images.map((image, i) => writePng(image, outputs[from + i]!)));
+      const written = batch.files.map((f) => outputOf.get(f)!);
+      await Promise.all(r.images.map((image, i) => writePng(image, written[i]!)));
+      outputs.push(...written);
       psnrClean.push(...r.psnr);
       psnrPerturbed.push(...r.psnrPerturbed);
       const sample = spec.channels * spec.size * spec.size;
       for (let i = 0; i < (r.grid[0]?.length ?? 0) / sample; i++) cells.push(r.grid.map((rows) => rows.subarray(i * sample, (i + 1) * sample)));
-      bar?.update(to);
     }
+    inputs.finish();
   } finally {
     bar?.finish();
     model.dispose();
   }
   if (flags.grid) await writePairs(cells, spec, flags.grid);
   const result = { outputs, psnr: mean(psnrClean), psnrPerturbed: perturb ? mean(psnrPerturbed) : null };
-  console.log(`${files.length} image${files.length === 1 ? '' : 's'} → ${single ? out : `${out}/`}: PSNR ${result.psnr.toFixed(2)} dB` +
+  console.log(`${outputs.length} image${outputs.length === 1 ? '' : 's'} → ${single ? out : `${out}/`}: PSNR ${result.psnr.toFixed(2)} dB` +
     (perturb ? ` (clean tokens); ${result.psnrPerturbed!.toFixed(2)} dB written from perturbed tokens (α = ${perturb.alpha}, δ = ${perturb.delta}, seed ${flags.seed})` : ''));
   return result;
 }
@@ -198,37 +249,44 @@ export interface EncodeResult extends IdsMeta {
 }
 
 export async function encodeCommand(argv: string[]): Promise<EncodeResult> {
-  const flags = parseFlags(argv, encodeUsage, false);
+  const flags = parseFlags(argv, encodeUsage, false, true);
   const out = flags.out!;
   const format = path.extname(out).toLowerCase();
   if (format !== '.json' && format !== '.npy') throw new Error(`--out must name a .json or .npy file, got ${out}`);
   const { files, folder } = inputImages(flags.input!);
   const { model, spec, grid } = openTokenizer(flags.tokenizer!);
   const perImage = grid[0] * grid[1];
-  const ids = new BigInt64Array(files.length * perImage);
+  const all = new BigInt64Array(files.length * perImage);
+  const encoded: string[] = [];  // the inputs that could be read, in order
+  const inputs = new InputReader(flags.input!, files.length, flags.strict || !folder, spec);
   const bar = folder ? new Progress(files.length, { label: 'encode', unit: 'img', every: 10 }) : null;
   try {
     for (const [from, to] of batches(files.length, flags.batch)) {
-      const x = await readImageFiles(files.slice(from, to), spec);
-      const batchIds = tidy(() => noGrad(() => model.encode(x).ids.toTypedArray() as BigInt64Array));
-      x.dispose();
-      if (batchIds.length !== (to - from) * perImage) throw new Error(`the tokenizer made ${batchIds.length / (to - from)} ids per image, expected ${perImage} (grid ${grid.join('×')})`);
-      ids.set(batchIds, from * perImage);
+      const batch = await inputs.read(files.slice(from, to));
       bar?.update(to);
+      if (!batch) continue;
+      const n = batch.files.length;
+      const batchIds = tidy(() => noGrad(() => model.encode(batch.x).ids.toTypedArray() as BigInt64Array));
+      batch.x.dispose();
+      if (batchIds.length !== n * perImage) throw new Error(`the tokenizer made ${batchIds.length / n} ids per image, expected ${perImage} (grid ${grid.join('×')})`);
+      all.set(batchIds, encoded.length * perImage);
+      encoded.push(...batch.files);
     }
+    inputs.finish();
   } finally {
     bar?.finish();
     model.dispose();
   }
-  const meta: IdsMeta = { tokenizer: flags.tokenizer!, grid, files };
+  const ids = all.slice(0, encoded.length * perImage);
+  const meta: IdsMeta = { tokenizer: flags.tokenizer!, grid, files: encoded };
   mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
   if (format === '.npy') {
-    writeFileSync(out, encodeNpy(ids, [files.length, ...grid]));
+    writeFileSync(out, encodeNpy(ids, [encoded.length, ...grid]));
     writeFileSync(siblingJson(out), idsJson(meta, null));
   } else {
-    writeFileSync(out, idsJson(meta, Array.from({ length: files.length }, (_, i) => ids.subarray(i * perImage, (i + 1) * perImage))));
+    writeFileSync(out, idsJson(meta, Array.from({ length: encoded.length }, (_, i) => ids.subarray(i * perImage, (i + 1) * perImage))));
   }
-  console.log(`${files.length} image${files.length === 1 ? '' : 's'} → ${out}: ${grid.join('×')} tokens each, ids in [0, ${model.options.codebookSize})` +
+  console.log(`${encoded.length} image${encoded.length === 1 ? '' : 's'} → ${out}: ${grid.join('×')} tokens each, ids in [0, ${model.options.codebookSize})` +
     (format === '.npy' ? `, file names in ${siblingJson(out)}` : ''));
   return { ...meta, ids };
 }
@@ -285,7 +343,7 @@ function readIds(file: string): { values: ArrayLike<number>; count: number; grid
 }
 
 export async function decodeCommand(argv: string[]): Promise<{ outputs: string[] }> {
-  const flags = parseFlags(argv, decodeUsage, false);
+  const flags = parseFlags(argv, decodeUsage, false, false);
   const input = readIds(flags.input!);
   const names = pngNames(input.files);
   const { model, grid } = openTokenizer(flags.tokenizer!);

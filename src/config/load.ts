@@ -35,8 +35,12 @@ function parseYamlFile(text: string, path: string): unknown {
 
 /**
  * The settings in a preset file, as a plain object for `resolveConfig`
- * (validation happens there, against the schema). An empty file is an
- * empty preset; a top level that is not a mapping is an error.
+ * (validation happens there, against the schema). The top level must be a
+ * mapping. A file with no settings at all (empty, only comments, `null`) is
+ * an error rather than an empty preset: it is far more often a file that
+ * was cut short or saved blank than a wish for the defaults, and running
+ * the full default training on it would hide that. `{}` asks for the
+ * defaults explicitly.
  */
 export function loadConfigFile(path: string): Record<string, unknown> {
   const parsers: Record<string, (text: string, path: string) => unknown> = { '.json': parseJson, '.yaml': parseYamlFile, '.yml': parseYamlFile };
@@ -49,7 +53,11 @@ export function loadConfigFile(path: string): Record<string, unknown> {
     const code = (e as NodeJS.ErrnoException).code;
     throw new Error(code === 'ENOENT' ? `config file not found: ${path}` : `cannot read config file ${path}: ${(e as Error).message}`);
   }
-  const value = parser(text, path) ?? {};
+  const value = parser(text, path);
+  if (value === null || value === undefined) {
+    throw new Error(`${path}: the file holds no settings (${text.trim() === '' ? 'it is empty' : 'only comments or null'}); ` +
+      'write the settings to change, or {} to use every default');
+  }
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new Error(`${path}: the top level must be a mapping of settings, not ${Array.isArray(value) ? 'a list' : JSON.stringify(value)}`);
   }

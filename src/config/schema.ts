@@ -139,23 +139,35 @@ export function str(spec: { default: string; doc: string }): Field<string> {
   });
 }
 
-/** One of a fixed set of strings; the config type is their union. */
-export function choice<const C extends readonly [string, ...string[]]>(
-  choices: C,
-  defaultValue: C[number],
-  doc: string,
-): Field<C[number]> {
+/** One of a fixed set of values (strings or numbers); the config type is their union. */
+function oneOf<T extends string | number>(choices: readonly T[], defaultValue: T, doc: string, read: Pick<LeafSpec<T>, 'fromText' | 'normalize'>): Field<T> {
   const allowed = choices.join(' | ');
   return leaf({
     default: defaultValue,
     doc,
     allowed,
     problem: (v) => ((choices as readonly unknown[]).includes(v) ? undefined : `is not one of ${allowed}`),
+    ...read,
+  });
+}
+
+/** One of a fixed set of strings; the config type is their union. */
+export const choice = <const C extends readonly [string, ...string[]]>(choices: C, defaultValue: C[number], doc: string): Field<C[number]> =>
+  oneOf(choices, defaultValue, doc, {
     fromText: stringText,
     // YAML and JSON read `channels: 3` as a number; the choice means the same thing.
     normalize: (v) => (typeof v === 'number' && choices.includes(String(v)) ? String(v) : v),
   });
-}
+
+/**
+ * One of a fixed set of numbers; the config type is their union. Digit
+ * strings ('3' in a config.json written when channels were strings) mean
+ * the same number.
+ */
+export const numChoice = <const C extends readonly [number, ...number[]]>(choices: C, defaultValue: C[number], doc: string): Field<C[number]> =>
+  oneOf(choices, defaultValue, doc, {
+    normalize: (v) => (typeof v === 'string' && v.trim() !== '' && choices.includes(Number(v)) ? Number(v) : v),
+  });
 
 export interface ListSpec<T> {
   default: readonly T[];

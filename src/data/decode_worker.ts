@@ -1,7 +1,7 @@
 // Worker thread body: decodes and preprocesses one file per message, so that
 // the main thread (which drives libtorch) never waits on image codecs.
 import { parentPort } from 'node:worker_threads';
-import { decodeFile } from './decode.js';
+import { UnreadableImageError, decodeFile } from './decode.js';
 import { type PreprocessConfig, preprocess } from './preprocess.js';
 
 export interface DecodeRequest {
@@ -17,7 +17,8 @@ parentPort?.on('message', async ({ id, file, config }: DecodeRequest) => {
     const data = preprocess(await decodeFile(file), config, file);
     parentPort!.postMessage({ id, data } satisfies DecodeReply, [data.buffer as ArrayBuffer]);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    // The file's own failure without its name: prepare.ts names the file itself.
+    const message = error instanceof UnreadableImageError ? error.reason : error instanceof Error ? error.message : String(error);
     const sizeError = error instanceof Error && error.name === 'ImageSizeError';
     parentPort!.postMessage({ id, error: message, sizeError } satisfies DecodeReply);
   }

@@ -1,66 +1,128 @@
-// A user's image folder: `PATH/<class>/*.png|jpg|jpeg|webp` (classes sorted by
-// name), or images directly in PATH (one class). `PATH/train` and `PATH/test`,
-// when both exist, are the splits; otherwise everything is `train`.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+// A user's image folder, `folder:PATH`, read by one rule:
+// - Splits: PATH/train and PATH/test, when both are folders, are the train
+//   and test splits; otherwise all of PATH is the train split.
+// - Classes: in a split folder, every sub-folder that holds images, at any
+//   depth beneath it, is a class named after that sub-folder; images lying
+//   directly in the split folder form one more class, named after PATH. A
+//   folder without sub-folders is therefore a single class. Classes sort by
+//   name; sub-folders without images are not classes.
+// - Images are .png, .jpg, .jpeg and .webp files; names starting with '.'
+//   (.DS_Store, .git) are passed over. Anything else that is not read (other
+//   files, and with splits whatever lies beside train/ and test/) is counted
+//   in one warning that names the first few: never a silent subset.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fingerprintFiles } from './fingerprint.js';
 import { type Dataset, type DatasetLoader, type FileSplit, type SplitName, applyLimit } from './source.js';
 
 const imageExtensions = new Set(['.png', '.jpg', '.jpeg', '.webp']);
+const extensionList = [...imageExtensions].join(', ');
 const isImage = (name: string): boolean => imageExtensions.has(path.extname(name).toLowerCase());
-const sortedEntries = (dir: string): string[] => readdirSync(dir).filter((n) => !n.startsWith('.')).sort();
 const isDir = (p: string): boolean => statSync(p).isDirectory();
+const SHOWN = 3;
 
-/** Class folders and their files, or one unnamed class for a flat folder. */
-function scan(root: string): Map<string, string[]> {
-  const classDirs = sortedEntries(root).filter((n) => isDir(path.join(root, n)));
-  const byClass = new Map<string, string[]>();
-  if (classDirs.length === 0) {
-    byClass.set(path.basename(root), sortedEntries(root).filter(isImage).map((n) => path.join(root, n)));
-  } else {
-    for (const name of classDirs) {
-      const dir = path.join(root, name);
-      byClass.set(name, sortedEntries(dir).filter(isImage).map((n) => path.join(dir, n)));
-    }
+/** `dir`'s entries (paths) in name order, hidden ones left out. */
+const entries = (dir: string): string[] =>
+  readdirSync(dir).filter((n) => !n.startsWith('.')).sort().map((n) => path.join(dir, n));
+
+/** What a folder holds at any depth: images, and files that are not (folders linked into themselves are read once). */
+function walk(dir: string, found: { images: string[]; other: string[] }, seen = new Set<string>()): typeof found {
+  const real = realpathSync(dir);
+  if (seen.has(real)) return found;
+  seen.add(real);
+  for (const entry of entries(dir)) {
+    if (isDir(entry)) walk(entry, found, seen);
+    else (isImage(entry) ? found.images : found.other).push(entry);
   }
-  return byClass;
+  return found;
 }
 
-function split(root: string, classes: string[], byClass: Map<string, string[]>, limit: number | undefined): FileSplit {
+interface Scan {
+  /** Class name → its image files, in path order; classes in name order. */
+  byClass: Map<string, string[]>;
+  /** Files that were not read because they are not images. */
+  other: string[];
+}
+
+/** One split folder under the rule above; `looseClass` names the images lying directly in it. */
+function scan(dir: string, looseClass: string): Scan {
+  const byClass = new Map<string, string[]>();
+  const other: string[] = [];
+  const add = (name: string, files: string[]): void => void byClass.set(name, [...(byClass.get(name) ?? []), ...files]);
+  for (const entry of entries(dir)) {
+    if (isDir(entry)) {
+      const found = walk(entry, { images: [], other });
+      if (found.images.length > 0) add(path.basename(entry), found.images);
+    } else if (isImage(entry)) {
+      add(looseClass, [entry]);
+    } else {
+      other.push(entry);
+    }
+  }
+  return { byClass: new Map([...byClass].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), other };
+}
+
+function split(root: string, name: string, classes: string[], { byClass, other }: Scan, limit: number | undefined): FileSplit {
   const files: string[] = [];
   const labels: number[] = [];
-  for (const [name, list] of byClass) {
+  for (const [className, list] of byClass) {
     for (const file of list) {
       files.push(file);
-      labels.push(classes.indexOf(name));
+      labels.push(classes.indexOf(className));
     }
   }
   if (files.length === 0) {
-    throw new Error(`folder:${root} holds no images (.png, .jpg, .jpeg, .webp), neither directly nor in class sub-folders: add images or point at the right folder`);
+    const others = other.length ? ` (it has ${other.length} other file${other.length === 1 ? '' : 's'}, e.g. ${path.relative(root, other[0]!)})` : '';
+    throw new Error(`${name} holds no images (${extensionList}), neither directly nor in sub-folders${others}: add images or point at the right folder`);
   }
   const n = applyLimit(files.length, limit);
   const chosen = files.slice(0, n);
-  return { kind: 'files', total: files.length, labels: Int32Array.from(labels.slice(0, n)), files: chosen, fingerprint: fingerprintFiles(chosen) };
+  const chosenLabels = Int32Array.from(labels.slice(0, n));
+  // The cache stores labels, so its key covers them: they hang on the whole class list (a class added to train/ renumbers test/'s).
+  const fingerprint = createHash('sha256').update(fingerprintFiles(chosen)).update(JSON.stringify(classes)).update(chosenLabels).digest('hex');
+  return { kind: 'files', total: files.length, labels: chosenLabels, files: chosen, fingerprint };
+}
+
+/** "N files (a, b, c, …)" relative to `root`. */
+function listed(root: string, files: readonly string[], what: string): string {
+  const shown = files.slice(0, SHOWN).map((f) => path.relative(root, f)).join(', ');
+  return `${files.length} ${what}${files.length === 1 ? '' : 's'} (${shown}${files.length > SHOWN ? ', …' : ''})`;
 }
 
 export const folder: DatasetLoader = {
   name: 'folder',
   prefix: true,
-  description: 'your images, one sub-folder per class (or flat); PATH/train and PATH/test as splits when present',
+  description: 'your images: PATH/train and PATH/test as splits when both exist; each sub-folder with images (at any depth) ' +
+    'is a class, images directly in PATH one more class named after PATH; other files are left out with a warning',
   async open(argument, options) {
     const root = path.resolve(argument);
+    const name = `folder:${argument}`;
     if (argument === '') throw new Error('folder: give a path, as folder:PATH');
-    if (!existsSync(root)) throw new Error(`folder:${argument}: ${root} does not exist; give an existing folder of images`);
-    if (!isDir(root)) throw new Error(`folder:${argument}: ${root} is not a folder; give the folder that holds the images`);
-    const splitRoots: Partial<Record<SplitName, string>> =
-      existsSync(path.join(root, 'train')) && existsSync(path.join(root, 'test'))
-        ? { train: path.join(root, 'train'), test: path.join(root, 'test') }
-        : { train: root };
-    const scans = Object.entries(splitRoots).map(([name, dir]) => [name as SplitName, dir, scan(dir)] as const);
-    const classes = [...new Set(scans.flatMap(([, , byClass]) => [...byClass.keys()]))].sort();
+    if (!existsSync(root)) throw new Error(`${name}: ${root} does not exist; give an existing folder of images`);
+    if (!isDir(root)) throw new Error(`${name}: ${root} is not a folder; give the folder that holds the images`);
+    const looseClass = path.basename(root) || 'images';
+    const [train, test] = [path.join(root, 'train'), path.join(root, 'test')];
+    const hasSplits = existsSync(train) && isDir(train) && existsSync(test) && isDir(test);
+    const splitDirs: [SplitName, string][] = hasSplits ? [['train', train], ['test', test]] : [['train', root]];
+    const scans = splitDirs.map(([which, dir]) => [which, scan(dir, looseClass)] as const);
+    const classes = [...new Set(scans.flatMap(([, s]) => [...s.byClass.keys()]))].sort();
     const splits: Partial<Record<SplitName, FileSplit>> = {};
-    for (const [name, dir, byClass] of scans) splits[name] = split(dir, classes, byClass, options.limit);
-    const dataset: Dataset = { name: `folder:${argument}`, classes, splits, defaults: { size: 64, fit: 'resize', channels: 3, padValue: 255 } };
+    for (const [which, s] of scans) splits[which] = split(root, hasSplits ? `${name} (${which}/)` : name, classes, s, options.limit);
+
+    // Everything not read is counted, so a folder never turns silently into a subset of itself.
+    const warn = options.warn ?? ((message: string) => console.warn(message));
+    const other = scans.flatMap(([, s]) => s.other);
+    const beside = hasSplits ? walk(root, { images: [], other: [] }, new Set([realpathSync(train), realpathSync(test)])) : null;
+    if (beside && beside.images.length > 0) {
+      warn(`robustok: ${name}: left out ${listed(root, beside.images, 'image')} beside train/ and test/, which are the splits; ` +
+        'move them into train/ or test/ to use them');
+    }
+    other.push(...(beside?.other ?? []));
+    if (other.length > 0) {
+      warn(`robustok: ${name}: left out ${listed(root, other, 'file')} that ${other.length === 1 ? 'is' : 'are'} not ${extensionList} images`);
+    }
+    const dataset: Dataset = { name, classes, splits, defaults: { size: 64, fit: 'resize', channels: 3, padValue: 255 } };
     return dataset;
   },
 };

@@ -6,6 +6,7 @@ import { DecodePool } from './decode_pool.js';
 import type { RawImage } from './image.js';
 import { ImageSizeError, type PreprocessConfig, preprocess, validatePreprocess } from './preprocess.js';
 import type { Dataset, FileSplit, MemorySplit, SplitName } from './source.js';
+import { skippedWarning } from './decode_skips.js';
 
 export interface PrepareOptions {
   /** Defaults to the dataset's own (e.g. fashion-mnist: 32, pad, 1 channel). */
@@ -102,7 +103,5 @@ async function prepareFiles(
 }
 
 function warnSkipped(warn: (m: string) => void, name: string, skipped: string[], total: number): void {
-  const shown = skipped.slice(0, 3).join(', ');
-  warn(`robustok: skipped ${skipped.length} unreadable image${skipped.length === 1 ? '' : 's'} of ${total} in ${name} ` +
-    `(${shown}${skipped.length > 3 ? ', …' : ''}); pass strict to make this an error`);
+  warn(skippedWarning(skipped, total, name, 'pass strict to make this an error'));
 }

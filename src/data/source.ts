@@ -39,6 +39,8 @@ export interface Dataset {
 export interface OpenOptions {
   /** Load at most this many samples per split (tiny subsets for tests and quick looks). */
   limit?: number;
+  /** Where a loader's warnings go (what it left out of a folder); default console.warn. */
+  warn?: (message: string) => void;
 }
 
 /** A loader: from the part of the name after `prefix:` (for `folder:PATH`) to a dataset. */

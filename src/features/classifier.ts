@@ -1,6 +1,6 @@
 // A small CNN trained on the evaluation dataset itself: the usual feature
 // network for FID on MNIST-like data, where ImageNet networks see nothing
-// they were trained on (DESIGN.md, "Feature networks"). Its penultimate
+// they were trained on (docs/design.md §12). Its penultimate
 // activations give FID-style statistics and its softmax the Inception Score
 // for that dataset. Numbers made with it compare only with numbers made
 // with the same classifier file, so the file records what it was trained on.

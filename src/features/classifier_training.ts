@@ -43,7 +43,7 @@ export interface TrainedClassifier {
 /** Trains on the dataset's train split and measures accuracy on its test split. */
 export async function trainClassifier(config: ClassifierConfig, onProgress?: (p: ClassifierProgress) => void): Promise<TrainedClassifier> {
   const dataset = await openDataset(config.data.name);
-  const preprocess = { size: config.data.size, channels: Number(config.data.channels) as 1 | 3 };
+  const preprocess = { size: config.data.size, channels: config.data.channels };
   const train = leadingSamples(await prepareSplit(dataset, 'train', { preprocess }), config.data.limit || Infinity);
   const test = leadingSamples(await prepareSplit(dataset, 'test', { preprocess }), config.data.limit || Infinity);
   const numClasses = Math.max(...train.labels.map(Number)) + 1;

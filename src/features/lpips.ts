@@ -2,13 +2,13 @@
 // Unreasonable Effectiveness of Deep Features as a Perceptual Metric"),
 // VGG16 variant, as the `lpips` package (v0.1 heads) and taming-transformers'
 // copy of it compute it. VQGAN (Esser et al. 2021), LlamaGen and RobusTok
-// (METHOD §4) train their tokenizers with it at weight 1.
+// (docs/method.md §4) train their tokenizers with it at weight 1.
 //
 // d(x0, x1) = Σ_l mean_hw( w_l · (ŷ0_l − ŷ1_l)² ), where ŷ_l are VGG16's
 // activations at tap l scaled to unit length along the channels and w_l a
 // learned non-negative 1×1 projection to one channel (the "lin" heads).
 //
-// No weights ship with robustok (DESIGN.md: none are reachable offline), so
+// No weights ship with robustok (docs/design.md §11: none are reachable offline), so
 // `loadLpips` reads the user's files: torchvision's VGG16 and the lpips
 // heads, or one LPIPS checkpoint holding both.
 import { existsSync } from 'node:fs';

@@ -1,10 +1,10 @@
-// Evaluation metrics: Fréchet distance and its streaming statistics (FID,
+// Evaluation math, model-free: Fréchet distance and its streaming statistics (FID,
 // rFID, pFID), pixel metrics, codebook utilisation, Inception Score,
 // precision and recall.
 export { FRECHET_EPS, frechetDistance, traceSqrtProduct } from './frechet.js';
 export { FeatureStats, type GaussianStats } from './stats.js';
 export { type ImageMetricOptions, type SsimOptions, psnr, psnrPerImage, ssim, ssimPerImage } from './image.js';
-export { CodeHistogram, type CodebookReport, codebookReport, codebookUsage } from '../tokenizer/codebook_usage.js';
+export { CodeHistogram, type CodebookReport, codebookReport, codebookUsage } from './codebook.js';
 export { type InceptionScore, inceptionScore } from './inception_score.js';
 export { type PrecisionRecallOptions, knnRadii, manifoldCoverage, precisionRecall } from './precision_recall.js';
-export * from './tokenizer_eval.js';
+

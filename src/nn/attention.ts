@@ -1,7 +1,7 @@
 // Multi-head attention (Vaswani et al., 2017) with timm's layout and names
 // (`qkv`, `proj`, `q_norm`, `k_norm`), so ViT checkpoints map one to one.
 // Self- or cross-attention, optional QK-norm (Dehghani et al., 2023), causal
-// masking, and a KV cache for autoregressive sampling (METHOD §5).
+// masking, and a KV cache for autoregressive sampling (docs/method.md §5).
 import { F, type Tensor, cat, ones } from '../torch/index.js';
 import { Linear } from './linear.js';
 import { Module } from './module.js';

@@ -2,7 +2,7 @@
 // largest singular value σ, estimated by power iteration with vectors u, v
 // kept between steps. Same names and update as torch.nn.utils.spectral_norm
 // (`weight_orig`, `weight_u`, `weight_v`), so GAN discriminators trained in
-// PyTorch load here. Used by the tokenizer's discriminator heads (METHOD §4).
+// PyTorch load here. Used by the tokenizer's discriminator heads (docs/method.md §4).
 import { type Tensor, empty, noGrad, normal_, tidy } from '../torch/index.js';
 
 export interface SpectralNormOptions {

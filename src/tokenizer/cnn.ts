@@ -3,7 +3,7 @@
 // blocks with GroupNorm + SiLU, a stride-2 convolution per level to
 // downsample, optional single-head self-attention at the lowest resolution,
 // and a mirrored decoder with nearest-neighbour upsampling. RobusTok is
-// architecture-agnostic (METHOD §1), and this is the project's small-scale,
+// architecture-agnostic (docs/method.md §1), and this is the project's small-scale,
 // CPU-friendly tokenizer backbone. Parameter names follow taming-transformers
 // (`conv_in`, `down.0.block.1.norm1`, `mid.attn_1`, `norm_out`, `conv_out`)
 // so a state dict reads like theirs.

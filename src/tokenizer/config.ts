@@ -1,9 +1,10 @@
 // Everything a tokenizer training run reads, in one schema: defaults, allowed
 // ranges and docs live here and nowhere else (presets in configs/tokenizer/
-// override them; `--set key=value` overrides those). Symbols as in METHOD.md.
+// override them; `--set key=value` overrides those). Symbols as in docs/method.md.
 import { ConfigError, type Infer, bool, choice, fraction, group, list, num, positive, str } from '../config/index.js';
 import { datasetFields } from '../data/index.js';
 import type { DiffAugPolicy } from './diffaug.js';
+import { ANNEALING_DEFAULTS } from './perturbation.js';
 import type { TokenizerOptions } from './model.js';
 
 /** A rate or decay in [0, 1] (a fraction by another name, so the docs read right). */
@@ -15,7 +16,7 @@ export const tokenizerSchema = group({
     flip: bool({ default: false, doc: 'random horizontal flips' }),
   }, 'the training images'),
   model: group({
-    architecture: choice(['cnn', 'vit'], 'cnn', 'encoder/decoder family (METHOD §1: the method is architecture-agnostic)'),
+    architecture: choice(['cnn', 'vit'], 'cnn', 'encoder/decoder family (docs/method.md §1: the method is architecture-agnostic)'),
     codebookSize: num({ default: 256, min: 2, max: 65536, integer: true, doc: 'K, codes in the codebook (4096 at reference scale)' }),
     codeDim: positive(16, 'D, code width (64 at reference scale)'),
     commitmentWeight: num({ default: 0.25, min: 0, max: 10, doc: 'weight of the commitment loss' }),
@@ -36,23 +37,25 @@ export const tokenizerSchema = group({
     }),
   }, 'the tokenizer'),
   perturbation: group({
-    enabled: bool({ default: true, doc: 'latent perturbation in main training (METHOD §2)' }),
+    enabled: bool({ default: true, doc: 'latent perturbation in main training (docs/method.md §2)' }),
     alpha: fraction(1, 'α₀: probability that a token is redrawn'),
     beta: fraction(0.1, 'β: fraction of the batch perturbed'),
-    delta: positive(16, 'δ₀: nearest codes a token may be redrawn from (K = 256: 16 beat the 100/4096 share)'),
+    delta: positive(16, 'δ₀: nearest codes a token may be redrawn from, at most K (K = 256: 16 beat the 100/4096 share)'),
     anneal: bool({ default: true, doc: 'ratio 1 → floor between annealStart and annealEnd: α = r·α₀, δ = ⌊r·δ₀⌋' }),
-    annealStart: fraction(0.2, 'fraction of training where annealing starts'),
-    annealEnd: fraction(0.6, 'fraction where it reaches the floor'),
-    annealFloor: fraction(0.5, 'final ratio'),
+    annealStart: fraction(ANNEALING_DEFAULTS.start, 'fraction of training where annealing starts (epoch 40 of 200)'),
+    annealEnd: fraction(ANNEALING_DEFAULTS.end, 'fraction where it reaches the floor (epoch 120 of 200); at least annealStart'),
+    annealFloor: fraction(ANNEALING_DEFAULTS.floor, 'final ratio'),
     select: choice(['first', 'random'], 'first', 'which ⌊β·B⌋ images: the first of each shuffled batch (released code) or random'),
   }, 'latent perturbation'),
   loss: group({
     reconstruction: choice(['mse', 'l1'], 'mse', 'pixel reconstruction loss'),
     gan: group({
-      enabled: bool({ default: false, doc: 'hinge GAN with a PatchGAN discriminator (METHOD §4)' }),
+      enabled: bool({ default: false, doc: 'hinge GAN with a PatchGAN discriminator (docs/method.md §4)' }),
       start: fraction(0.28, 'fraction of training after which the GAN is on (epoch 56 of 200)'),
       weight: num({ default: 0.5, min: 0, max: 100, doc: 'generator weight, times the VQGAN adaptive weight' }),
       lecamWeight: num({ default: 0.001, min: 0, max: 10, doc: 'LeCam regulariser weight' }),
+      lecamDecay: num({ default: 0.999, min: 0, max: 0.999999, doc: "EMA decay of LeCam's anchors (the released code's 0.999; Tseng et al.'s own code uses 0.99)" }),
+      hingeScale: num({ default: 0.5, min: 0, max: 10, doc: "factor on the discriminator's hinge loss (0.5 as taming's hinge_d_loss and the released code; sets LeCam's strength relative to it)" }),
       lr: rate(1e-4, 'discriminator learning rate'),
       weightDecay: rate(5e-4, 'discriminator weight decay'),
       baseChannels: positive(32, 'discriminator width'),
@@ -60,10 +63,11 @@ export const tokenizerSchema = group({
       spectralNorm: bool({ default: true, doc: 'spectral norm instead of batch norm in the discriminator' }),
       diffaug: list<DiffAugPolicy>(choice(['color', 'translation', 'cutout'], 'color', 'a DiffAugment family'),
         { default: ['color', 'translation', 'cutout'], maxLength: 3, doc: 'DiffAugment on real and fake images, in order (Zhao et al. 2020)' }),
+      cutoutRatio: num({ default: 0.2, min: 0, max: 1, doc: "DiffAugment cutout square's side as a fraction of the image side (the released code's 0.2, i.e. 4% of the area; DiffAugment's own default is 0.5)" }),
     }),
     perceptual: group({
       kind: choice(['none', 'lpips', 'features'], 'none',
-        'perceptual term: none, LPIPS-VGG (Zhang et al. 2018; METHOD §4) from weight files, or a distance between unit-normalised features of `network`'),
+        'perceptual term: none, LPIPS-VGG (Zhang et al. 2018; docs/method.md §4) from weight files, or a distance between unit-normalised features of `network`'),
       weight: num({ default: 1, min: 0, max: 100, doc: 'weight of the perceptual term (1.0 in VQGAN and LlamaGen)' }),
       vgg: str({ default: '', doc: "kind=lpips: VGG16 weights (torchvision's vgg16-397923af.pth, .pth or .safetensors), or one LPIPS checkpoint holding VGG and heads" }),
       lin: str({ default: '', doc: "kind=lpips: LPIPS heads (lpips' weights/v0.1/vgg.pth); the same path as vgg for a combined checkpoint" }),
@@ -86,6 +90,7 @@ export const tokenizerSchema = group({
     logEvery: positive(20, 'steps between metrics.jsonl lines'),
     sampleEvery: positive(500, 'steps between reconstruction grids'),
     checkpointEvery: positive(500, 'steps between checkpoints'),
+    nonFinite: choice(['stop', 'skip'], 'stop', 'a NaN/Inf loss: stop (naming the step, the terms and the last checkpoint) or skip the batch (at most 100 in a row)'),
   }, 'the run'),
 });
 
@@ -97,6 +102,13 @@ export type TokenizerConfig = Infer<typeof tokenizerSchema>;
  */
 export function tokenizerConfigIssues(config: TokenizerConfig): string[] {
   const issues: string[] = [];
+  const { perturbation: pt, model } = config;
+  if (pt.delta > model.codebookSize) {
+    issues.push(`perturbation.delta: δ₀ = ${pt.delta} exceeds the codebook size model.codebookSize = ${model.codebookSize} (a token is redrawn among its δ nearest codes)`);
+  }
+  if (pt.annealStart > pt.annealEnd) {
+    issues.push(`perturbation.annealStart: ${pt.annealStart} is after perturbation.annealEnd ${pt.annealEnd} (annealing needs 0 ≤ start ≤ end ≤ 1)`);
+  }
   const p = config.loss.perceptual;
   if (p.kind === 'lpips') {
     if (p.vgg === '') issues.push("loss.perceptual.vgg: required when loss.perceptual.kind is lpips (torchvision's vgg16-397923af.pth, or an LPIPS checkpoint holding VGG and heads)");
@@ -118,7 +130,7 @@ export function checkTokenizerConfig(config: TokenizerConfig): TokenizerConfig {
 /** The model part of a resolved config. */
 export function modelOptions(config: TokenizerConfig): TokenizerOptions {
   const m = config.model;
-  const imageChannels = Number(config.data.channels);
+  const imageChannels = config.data.channels;
   const common = { codebookSize: m.codebookSize, codeDim: m.codeDim, commitmentWeight: m.commitmentWeight };
   if (m.architecture === 'vit') {
     return { architecture: 'vit', ...common, vit: { ...m.vit, imageSize: config.data.size, imageChannels, codeDim: m.codeDim } };

@@ -4,7 +4,7 @@
 // batch with its own draws from the same distributions, so it cannot tell
 // them apart by the augmentation, and it overfits the training set less; the
 // augmentations are differentiable, so the generator's gradient passes
-// through them. METHOD §4 uses translation, colour and cutout.
+// through them. docs/method.md §4 uses translation, colour and cutout.
 import { F, type Generator, type Tensor, arange, ones, rand, randint, zeros } from '../torch/index.js';
 
 /** An augmentation family of the reference, applied in the order given. */

@@ -3,7 +3,7 @@
 // NLayerDiscriminator that VQGAN trains against (Esser et al. 2021). Each
 // output logit sees one receptive-field patch, so the adversarial loss judges
 // local texture — what MSE and LPIPS leave blurry — rather than the whole
-// image. METHOD §4 names it the classic alternative to RobusTok's DINO-feature
+// image. docs/method.md §4 names it the classic alternative to RobusTok's DINO-feature
 // discriminator. Parameter names follow taming's (`main.0.weight`, ...), so a
 // discriminator trained there loads here.
 import { type Tensor, noGrad, normal_, tidy } from '../torch/index.js';

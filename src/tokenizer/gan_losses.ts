@@ -1,4 +1,4 @@
-// The adversarial part of the tokenizer's loss (METHOD §4): hinge losses for
+// The adversarial part of the tokenizer's loss (docs/method.md §4): hinge losses for
 // discriminator and generator, the LeCam regulariser on the discriminator, and
 // VQGAN's adaptive weight that balances the generator's GAN term against
 // reconstruction.
@@ -30,7 +30,7 @@ export interface LeCamOptions {
  * class, mean(relu(D(x) − α_fake)²) + mean(relu(α_real − D(x̂))²). This bounds
  * how far real and fake logits drift apart, which the paper links to the
  * LeCam divergence and which stabilises training on little data. Add it to
- * the discriminator loss with weight 0.001 (METHOD §4).
+ * the discriminator loss with weight 0.001 (docs/method.md §4).
  *
  * Anchors start at 0 and are updated from the batch means before the penalty
  * is computed, as the reference (`LeCamEMA.update`, then `lecam_reg`).
@@ -84,7 +84,7 @@ export class LeCam implements Stateful {
  * last layer, clamped to [0, 1e4] and detached. Scaling the GAN term by λ
  * makes its gradient at the output as large as the reconstruction's, whatever
  * the two losses' scales, so neither swamps the other as training moves on.
- * METHOD §4 multiplies it by 0.5. Both graphs are retained for the backward
+ * docs/method.md §4 multiplies it by 0.5. Both graphs are retained for the backward
  * pass that follows. Returns a scalar tensor.
  */
 export function adaptiveGanWeight(reconstructionLoss: Tensor, ganLoss: Tensor, lastLayerWeight: Tensor): Tensor {

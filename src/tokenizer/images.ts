@@ -43,15 +43,8 @@ export function imagesToTensor(images: readonly RawImage[], spec: ImageSpec, nam
   return tensor(out, { shape: [images.length, spec.channels, spec.size, spec.size] });
 }
 
-/** Decodes one image file (PNG, JPEG, WebP, ...); the error names the file and why it failed. */
-export async function readImageFile(file: string): Promise<RawImage> {
-  try {
-    return await decodeFile(file);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`${file}: cannot be read as an image (${reason.split('\n')[0]})`);
-  }
-}
+/** Decodes one image file (PNG, JPEG, WebP, ...); an UnreadableImageError names the file and why it failed. */
+export const readImageFile = (file: string): Promise<RawImage> => decodeFile(file);
 
 /** Image files → `[B, C, S, S]` float32 in [−1, 1], the tokenizer's input. */
 export async function readImageFiles(files: readonly string[], spec: ImageSpec): Promise<Tensor> {

@@ -1,4 +1,4 @@
-// The tokenizer: quantizer, latent perturbation, architectures and GAN parts (METHOD §1–2, §4).
+// The tokenizer: quantizer, latent perturbation, architectures and GAN parts (docs/method.md §1–2, §4).
 export * from './tokens.js';
 export * from './quantizer.js';
 export * from './perturbation.js';
@@ -15,4 +15,4 @@ export * from './io.js';
 export * from './token_ids.js';
 export * from './images.js';
 export * from './perceptual.js';
-export * from './codebook_usage.js';
+

@@ -3,13 +3,20 @@
 // weights, PyTorch names), so that `Tokenizer.load(dir)` rebuilds it without
 // the training config.
 //
+// Both files are checked on reading, since users hand them over (copied
+// runs, hand edits, exports from elsewhere): tokenizer.json's structure
+// before a model is built from it, and the weights' dtypes (copying an
+// integer tensor into a float parameter would cast it silently and give a
+// tokenizer that runs but reconstructs noise). Errors name the file and
+// what is wrong.
+//
 // This file imports model.ts for types only: model.ts imports it at run time
 // (`Tokenizer.load` reads through `readTokenizerFiles`), and a one-way
 // dependency keeps the two modules free of an import cycle.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { type PreprocessConfig, validatePreprocess } from '../data/index.js';
-import { type Tensor, loadSafetensors, saveSafetensors, writeFileAtomic } from '../torch/index.js';
+import { type Tensor, isFloatingPoint, loadSafetensors, saveSafetensors, writeFileAtomic } from '../torch/index.js';
 import type { Tokenizer, TokenizerOptions } from './model.js';
 
 const OPTIONS_FILE = 'tokenizer.json';
@@ -39,14 +46,99 @@ function readJson(dir: string): { options: TokenizerOptions; image: ImageSpec | 
   if (!statSync(dir).isDirectory()) throw new Error(`${dir} is not a directory; give the folder that holds ${OPTIONS_FILE} and ${WEIGHTS_FILE}`);
   const file = path.join(dir, OPTIONS_FILE);
   if (!existsSync(file)) throw new Error(`${dir} holds no trained tokenizer (${OPTIONS_FILE} is missing); train one with robustok train-tokenizer`);
-  let json: TokenizerOptions & { image?: ImageSpec };
+  let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8')) as typeof json;
+    json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
     throw new Error(`${file} is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
   }
-  const { image, ...options } = json;
-  return { options: options as TokenizerOptions, image: image ? validatePreprocess(image) : null };
+  return checkTokenizerJson(file, json);
+}
+
+type Kind = 'positive integer' | 'positive number' | 'non-negative number' | 'boolean' | 'list of positive integers';
+const isPositiveInt = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 1;
+const kinds: Record<Kind, (v: unknown) => boolean> = {
+  'positive integer': isPositiveInt,
+  'positive number': (v) => typeof v === 'number' && Number.isFinite(v) && v > 0,
+  'non-negative number': (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0,
+  'boolean': (v) => typeof v === 'boolean',
+  'list of positive integers': (v) => Array.isArray(v) && v.length > 0 && v.every(isPositiveInt),
+};
+type Fields = Record<string, [Kind, string, 'optional'?]>;
+
+/** tokenizer.json's keys: the kind of value and what it is (for messages), per architecture. */
+const commonFields: Fields = {
+  codebookSize: ['positive integer', 'K, the number of codes'],
+  codeDim: ['positive integer', 'D, the width of a code'],
+  commitmentWeight: ['non-negative number', 'the VQ commitment weight', 'optional'],
+};
+const architectureFields: Record<'cnn' | 'vit', [string, Fields]> = {
+  cnn: ["the CNN's options", {
+    imageChannels: ['positive integer', 'image channels'],
+    zChannels: ['positive integer', 'channels of the latent map'],
+    baseChannels: ['positive integer', 'width of the first level'],
+    channelMultipliers: ['list of positive integers', 'width of each level, as multiples of baseChannels'],
+    resBlocks: ['positive integer', 'residual blocks per level'],
+    attention: ['boolean', 'self-attention in the middle', 'optional'],
+    normGroups: ['positive integer', 'GroupNorm groups', 'optional'],
+  }],
+  vit: ["the ViT's options", {
+    imageSize: ['positive integer', 'side of the input image'],
+    patchSize: ['positive integer', 'side of a patch'],
+    imageChannels: ['positive integer', 'image channels'],
+    width: ['positive integer', 'transformer width'],
+    depth: ['positive integer', 'transformer blocks'],
+    heads: ['positive integer', 'attention heads'],
+    mlpRatio: ['positive number', 'MLP width as a multiple of width', 'optional'],
+    numLatentTokens: ['positive integer', 'latent tokens'],
+    codeDim: ['positive integer', 'code width (equal to codeDim)'],
+  }],
+};
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const shown = (v: unknown): string => (v === undefined ? 'nothing' : Array.isArray(v) ? `a list ${JSON.stringify(v)}` : JSON.stringify(v));
+
+/**
+ * tokenizer.json's parsed content → the options and the image geometry,
+ * after checking that every key a model needs is there with the right kind
+ * of value. Relations between values (a patch size that divides the image,
+ * groups that divide widths) are checked where the model is built.
+ */
+function checkTokenizerJson(file: string, json: unknown): { options: TokenizerOptions; image: ImageSpec | null } {
+  const fail = (what: string, fix = 'restore it from the run that wrote it (robustok train-tokenizer), or correct it by hand'): never => {
+    throw new Error(`${file}: ${what} — ${fix}`);
+  };
+  if (!isObject(json)) fail(`holds ${shown(json)}, not a tokenizer's options (an object with "architecture", "codebookSize", "codeDim", ...)`);
+  const options = json as Record<string, unknown>;
+  const check = (object: Record<string, unknown>, fields: Fields, prefix: string): void => {
+    for (const [key, [kind, doc, optional]] of Object.entries(fields)) {
+      const value = object[key];
+      if (value === undefined) {
+        if (!optional) fail(`missing '${prefix}${key}' (${doc})`);
+      } else if (!kinds[kind](value)) {
+        fail(`'${prefix}${key}' (${doc}) must be a ${kind}, got ${shown(value)}`);
+      }
+    }
+  };
+  const architecture = options.architecture;
+  if (architecture !== 'cnn' && architecture !== 'vit') {
+    fail(architecture === undefined ? "missing 'architecture' ('cnn' or 'vit')" : `'architecture' must be 'cnn' or 'vit', got ${shown(architecture)}`);
+  }
+  check(options, commonFields, '');
+  const [doc, fields] = architectureFields[architecture as 'cnn' | 'vit'];
+  const sub = options[architecture as string];
+  if (sub === undefined) fail(`missing '${architecture}' (${doc})`);
+  if (!isObject(sub)) fail(`'${architecture}' (${doc}) must be an object, got ${shown(sub)}`);
+  check(sub as Record<string, unknown>, fields, `${architecture}.`);
+  const { image, ...rest } = options;
+  if (image === undefined || image === null) return { options: rest as TokenizerOptions, image: null };
+  if (!isObject(image)) fail(`'image' (the training images' geometry) must be an object, got ${shown(image)}`);
+  try {
+    return { options: rest as TokenizerOptions, image: validatePreprocess(image as unknown as ImageSpec) };
+  } catch (error) {
+    return fail(`'image': ${error instanceof Error ? error.message : String(error)}`,
+      'it should read { "size": S, "channels": 1 or 3, "fit": "resize", "padValue": 255 }');
+  }
 }
 
 /** What `saveTokenizer` wrote: the options and the weights (the caller disposes the tensors). */
@@ -54,7 +146,15 @@ export function readTokenizerFiles(dir: string): { options: TokenizerOptions; we
   const { options } = readJson(dir);
   const weightsFile = path.join(dir, WEIGHTS_FILE);
   if (!existsSync(weightsFile)) throw new Error(`${dir} has ${OPTIONS_FILE} but no ${WEIGHTS_FILE}: the tokenizer's weights are missing`);
-  return { options, weights: loadSafetensors(weightsFile).tensors };
+  const weights = loadSafetensors(weightsFile).tensors;
+  const wrong = Object.entries(weights).find(([, t]) => !isFloatingPoint(t.dtype));
+  if (wrong) {
+    const [name, { dtype }] = wrong;
+    for (const t of Object.values(weights)) t.dispose();
+    throw new Error(`${weightsFile}: tensor '${name}' has dtype ${dtype}, but a tokenizer's weights are all floating point ` +
+      '(an integer copy would be cast silently and give a broken model) — export the weights as float32 (or float16/bfloat16)');
+  }
+  return { options, weights };
 }
 
 /**

@@ -1,4 +1,4 @@
-// The discrete tokenizer (METHOD §1): encoder → projection to the code width
+// The discrete tokenizer (docs/method.md §1): encoder → projection to the code width
 // → vector quantizer → projection back → decoder. The method is
 // architecture-agnostic: a VQGAN-style CNN (this project's CPU scale) or
 // RobusTok's ViT with latent tokens (reference scale).
@@ -19,7 +19,7 @@ export interface Reconstruction {
   /** The decoded image `[B, C, H, W]`, from perturbed tokens when perturbation was asked for. */
   image: Tensor;
   quantized: Quantized;
-  /** Present when perturbation was applied (after the VQ losses, as METHOD §2 requires). */
+  /** Present when perturbation was applied (after the VQ losses, as docs/method.md §2 requires). */
   perturbed: Perturbed | null;
 }
 
@@ -39,7 +39,12 @@ export class Tokenizer extends Module {
   static load(dir: string): Tokenizer {
     const { options, weights } = readTokenizerFiles(dir);
     try {
-      const model = new Tokenizer(options);
+      let model: Tokenizer;
+      try {
+        model = new Tokenizer(options);
+      } catch (error) {
+        throw new Error(`${dir}/tokenizer.json: the options do not make a model: ${error instanceof Error ? error.message : String(error)}`);
+      }
       try {
         model.loadStateDict(weights);
       } catch (error) {
@@ -94,18 +99,25 @@ export class Tokenizer extends Module {
   }
 
   /**
-   * Encode, optionally perturb (METHOD §2: after the VQ losses, so only the
+   * Latent perturbation (docs/method.md §2) of one of this tokenizer's encodings: each
+   * token redrawn with probability α among the δ codes of this codebook
+   * nearest its continuous latent. `latent` comes back in `q.zq`'s layout.
+   */
+  perturb(q: Quantized, options: PerturbationOptions): Perturbed {
+    return latentPerturbation(q.z, q.zq, this.quantize.embedding.weight, q.ids, options);
+  }
+
+  /**
+   * Encode, optionally perturb (docs/method.md §2: after the VQ losses, so only the
    * reconstruction-side losses see it), decode.
    */
   forward(images: Tensor, perturbation?: PerturbationOptions): Reconstruction {
     const quantized = this.encode(images);
-    const perturbed = perturbation
-      ? latentPerturbation(quantized.z, quantized.zq, this.quantize.embedding.weight, quantized.ids, perturbation)
-      : null;
+    const perturbed = perturbation ? this.perturb(quantized, perturbation) : null;
     return { image: this.decode(perturbed ? perturbed.latent : quantized.zq), quantized, perturbed };
   }
 
-  /** The decoder's last weight: where the VQGAN adaptive weight compares gradient norms (METHOD §4). */
+  /** The decoder's last weight: where the VQGAN adaptive weight compares gradient norms (docs/method.md §4). */
   lastDecoderWeight(): Tensor {
     const params = this.decoder.namedParameters().filter(([name]) => name.endsWith('weight'));
     return params[params.length - 1]![1];

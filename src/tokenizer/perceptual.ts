@@ -1,12 +1,12 @@
-// The tokenizer's perceptual term (METHOD §4: "perceptual LPIPS-VGG (weight
-// 1)"), pluggable because no VGG weights ship with robustok (DESIGN.md):
+// The tokenizer's perceptual term (docs/method.md §4: "perceptual LPIPS-VGG (weight
+// 1)"), pluggable because no VGG weights ship with robustok (docs/design.md §11):
 //   none      pixel loss only: the small/CPU presets, which need no weights;
 //   lpips     LPIPS-VGG (Zhang et al. 2018) from the user's weight files, as
 //             VQGAN (Esser et al. 2021), LlamaGen and RobusTok train with;
 //   features  a distance between the pooled features of any FeatureNetwork
 //             (e.g. the dataset classifier of src/features/classifier.ts).
 // Either way the term compares the reconstruction with the clean input image
-// (METHOD §2: the target is always the clean image, perturbed or not).
+// (docs/method.md §2: the target is always the clean image, perturbed or not).
 import { type FeatureNetwork } from '../features/network.js';
 import { type Lpips, loadLpips, unitChannels } from '../features/lpips.js';
 import { type Tensor, isGradEnabled, noGrad } from '../torch/index.js';

@@ -1,4 +1,4 @@
-// Latent perturbation (RobusTok, METHOD §2; from "Robust Latent Matters",
+// Latent perturbation (RobusTok, docs/method.md §2; from "Robust Latent Matters",
 // arXiv 2503.08354): during main training some tokens are swapped for codes
 // near their continuous latent, so the decoder learns to render the kind of
 // token errors an autoregressive generator makes. It is applied after the
@@ -90,6 +90,9 @@ function checkOptions(o: PerturbationOptions, codebookSize: number): Perturbatio
   return o;
 }
 
+/** The paper's annealing knots (docs/method.md §2): full strength to 20% of training, down to half at 60%. */
+export const ANNEALING_DEFAULTS = { start: 0.2, end: 0.6, floor: 0.5 } as const;
+
 export interface AnnealingOptions {
   /** α₀ and δ₀, the values before annealing. */
   alpha: number;
@@ -103,13 +106,11 @@ export interface AnnealingOptions {
 }
 
 /**
- * The paper's annealing (METHOD §2): ratio r = 1 until `start`, linear down
+ * The paper's annealing (docs/method.md §2): ratio r = 1 until `start`, linear down
  * to `floor` at `end`, constant after; α = r·α₀ and δ = ⌊r·δ₀⌋ (at least 1).
  */
 export function annealedPerturbation(step: number, totalSteps: number, o: AnnealingOptions): { alpha: number; delta: number; ratio: number } {
-  const start = o.start ?? 0.2;
-  const end = o.end ?? 0.6;
-  const floor = o.floor ?? 0.5;
+  const { start = ANNEALING_DEFAULTS.start, end = ANNEALING_DEFAULTS.end, floor = ANNEALING_DEFAULTS.floor } = o;
   if (!(start >= 0 && start <= end && end <= 1)) throw new RangeError(`annealing needs 0 ≤ start ≤ end ≤ 1, got start ${start}, end ${end}`);
   const progress = totalSteps > 0 ? Math.min(Math.max(step / totalSteps, 0), 1) : 0;
   const ratio = progress <= start ? 1 : progress >= end ? floor : 1 - ((progress - start) / (end - start)) * (1 - floor);

@@ -1,4 +1,4 @@
-// The vector quantizer of RobusTok (METHOD §1): latents and codebook vectors
+// The vector quantizer of RobusTok (docs/method.md §1): latents and codebook vectors
 // are both L2-normalised, so the nearest code is the one of highest cosine;
 // gradients pass to the encoder by the straight-through estimator (van den
 // Oord et al., 2017). Losses: codebook ‖zq − sg(z)‖² (weight 1) and

@@ -8,7 +8,7 @@ import type { TokenizerOptions } from './model.js';
 /**
  * The `[h, w]` grid of one image's tokens at side `imageSize`: the CNN's
  * latent map (side / 2^(levels − 1)); the ViT's N latent tokens read out as
- * √N × √N (RobusTok: 256 → 16×16, METHOD §1), or as 1 × N when N is not a square.
+ * √N × √N (RobusTok: 256 → 16×16, docs/method.md §1), or as 1 × N when N is not a square.
  */
 export function tokenGrid(options: TokenizerOptions, imageSize: number): [number, number] {
   if (options.architecture === 'vit') {

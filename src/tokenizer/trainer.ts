@@ -1,19 +1,20 @@
-// Main training of the tokenizer (METHOD §2, §4): one `step` is encode →
+// Main training of the tokenizer (docs/method.md §2, §4): one `step` is encode →
 // quantize → (perturb) → decode, reconstruction + VQ losses, the hinge GAN
 // with the VQGAN adaptive weight once it is switched on, the optional
 // perceptual term (perceptual.ts), AdamW with
 // warm-up + cosine, gradient clipping, EMA of weights; then a discriminator
 // step with DiffAugment and LeCam. Everything random draws from one seeded
 // stream that checkpoints save, so a resumed run continues exactly.
-import { AdamW, Ema, Scheduler, type Stateful, type TrainState, clipGradNorm, warmupCosine } from '../optim/index.js';
-import { F, Generator, type Tensor, getRngState, noGrad, setRngState, tidy } from '../torch/index.js';
+import { AdamW, Ema, Scheduler, type Stateful, clipGradNorm, warmupCosine } from '../optim/index.js';
+import { RngState, checkFinite } from '../train/index.js';
+import { F, Generator, type Tensor, noGrad, tidy } from '../torch/index.js';
 import type { FeatureNetwork } from '../features/network.js';
 import type { Module } from '../nn/index.js';
 import { type TokenizerConfig, checkTokenizerConfig, modelOptions } from './config.js';
 import { diffAugment } from './diffaug.js';
 import { PatchDiscriminator } from './discriminator.js';
 import { LeCam, adaptiveGanWeight, hingeDiscriminatorLoss, hingeGeneratorLoss } from './gan_losses.js';
-import { codebookUsage } from './codebook_usage.js';
+import { codebookUsage } from '../metrics/index.js';
 import { Tokenizer } from './model.js';
 import { PerceptualLoss } from './perceptual.js';
 import { annealedPerturbation } from './perturbation.js';
@@ -33,25 +34,8 @@ export interface StepMetrics {
   perplexity: number;
   alpha: number;
   delta: number;
-  gan?: { generator: number; adaptiveWeight: number; discriminator: number; lecam: number };
-}
-
-/** A Generator's state as a checkpoint part. */
-class GeneratorState implements Stateful {
-  #snapshot: Tensor | null = null;
-  constructor(readonly generator: Generator) {}
-  stateDict(): TrainState {
-    this.#snapshot?.dispose();
-    this.#snapshot = getRngState(this.generator).keep();
-    return { tensors: { state: this.#snapshot }, meta: { kind: 'Generator' } };
-  }
-  loadStateDict(state: TrainState): void {
-    if (state.meta.kind !== 'Generator' || !state.tensors.state) throw new Error('Generator.loadStateDict: not a generator state');
-    setRngState(state.tensors.state, this.generator);
-  }
-  dispose(): void {
-    this.#snapshot?.dispose();
-  }
+  /** `adversarial`: the decoder's hinge loss −mean(D(x̂)) before its weight. */
+  gan?: { adversarial: number; adaptiveWeight: number; discriminator: number; lecam: number; discriminatorSkipped?: boolean };
 }
 
 export interface TrainerOptions {
@@ -67,7 +51,8 @@ export class TokenizerTrainer {
   readonly ema: Ema;
   readonly optimizer: AdamW;
   readonly scheduler: Scheduler;
-  readonly sampler: GeneratorState;
+  /** The one random stream of training (perturbation, DiffAugment); saved with checkpoints. */
+  readonly sampler: RngState;
   readonly discriminator: PatchDiscriminator | null;
   readonly discriminatorOptimizer: AdamW | null;
   readonly lecam: LeCam | null;
@@ -86,15 +71,15 @@ export class TokenizerTrainer {
       lr: optim.lr, lrMin: Math.min(optim.lrMin, optim.lr), warmupSteps: Math.round(optim.warmupFraction * train.steps), totalSteps: train.steps,
     }));
     this.ema = new Ema(this.model.namedParameters(), { decay: optim.emaDecay });
-    this.sampler = new GeneratorState(new Generator(train.seed + 1));
+    this.sampler = new RngState(train.seed + 1);
     const gan = loss.gan;
     this.discriminator = gan.enabled
-      ? new PatchDiscriminator({ inChannels: Number(config.data.channels), baseChannels: gan.baseChannels, layers: gan.layers, spectralNorm: gan.spectralNorm })
+      ? new PatchDiscriminator({ inChannels: config.data.channels, baseChannels: gan.baseChannels, layers: gan.layers, spectralNorm: gan.spectralNorm })
       : null;
     this.discriminatorOptimizer = this.discriminator
       ? new AdamW(this.discriminator.parameters(), { lr: gan.lr, betas: [0.9, 0.95], weightDecay: gan.weightDecay })
       : null;
-    this.lecam = gan.enabled ? new LeCam() : null;
+    this.lecam = gan.enabled ? new LeCam({ decay: gan.lecamDecay }) : null;
   }
 
   /** What a checkpoint must hold to continue exactly. */
@@ -108,7 +93,7 @@ export class TokenizerTrainer {
     return parts;
   }
 
-  /** α, δ at the current step (annealed as METHOD §2), or null with perturbation off. */
+  /** α, δ at the current step (annealed as docs/method.md §2), or null with perturbation off. */
   perturbationNow(): { alpha: number; delta: number } | null {
     const p = this.config.perturbation;
     if (!p.enabled) return null;
@@ -118,17 +103,22 @@ export class TokenizerTrainer {
     return { alpha, delta };
   }
 
-  /** One training step on images `[B, C, H, W]` in [−1, 1]. */
+  /**
+   * One training step on images `[B, C, H, W]` in [−1, 1]. A loss that is not
+   * finite throws NonFiniteLossError before anything is updated (the step is
+   * not counted); a non-finite discriminator loss throws too with
+   * train.nonFinite = stop, and with skip only the discriminator's update is skipped.
+   */
   step(images: Tensor): StepMetrics {
     const { config } = this;
     const perturbation = this.perturbationNow();
-    const generator = this.sampler.generator;
+    const rng = this.sampler.stream;
     const ganOn = this.discriminator !== null && this.stepCount >= Math.round(config.loss.gan.start * config.train.steps);
-    const augment = (x: Tensor) => diffAugment(x, { policy: [...config.loss.gan.diffaug], generator });
+    const augment = (x: Tensor) => diffAugment(x, { policy: [...config.loss.gan.diffaug], cutoutRatio: config.loss.gan.cutoutRatio, generator: rng });
     const metrics = tidy((): StepMetrics => {
       this.model.train();
       const r = this.model.forward(images, perturbation
-        ? { ...perturbation, beta: config.perturbation.beta, select: config.perturbation.select, generator }
+        ? { ...perturbation, beta: config.perturbation.beta, select: config.perturbation.select, generator: rng }
         : undefined);
       const reconstruction = config.loss.reconstruction === 'l1' ? F.l1Loss(r.image, images) : F.mseLoss(r.image, images);
       const perceptual = this.perceptual?.forward(r.image, images) ?? null;
@@ -138,13 +128,19 @@ export class TokenizerTrainer {
       const nll = perceptual ? reconstruction.add(perceptual.mul(config.loss.perceptual.weight)) : reconstruction;
       let loss = nll.add(r.quantized.loss);
       let gan: StepMetrics['gan'];
-      let generatorLoss: Tensor | null = null;
+      let adversarial: Tensor | null = null;
       let adaptive: Tensor | null = null;
       if (ganOn) {
-        generatorLoss = hingeGeneratorLoss(this.discriminator!.forward(augment(r.image)));
-        adaptive = adaptiveGanWeight(nll, generatorLoss, this.model.lastDecoderWeight()).mul(config.loss.gan.weight);
-        loss = loss.add(generatorLoss.mul(adaptive));
+        adversarial = hingeGeneratorLoss(this.discriminator!.forward(augment(r.image)));
+        adaptive = adaptiveGanWeight(nll, adversarial, this.model.lastDecoderWeight()).mul(config.loss.gan.weight);
+        loss = loss.add(adversarial.mul(adaptive));
       }
+      // Checked before backward, so a NaN never reaches the weights or the optimizer's moments.
+      checkFinite(this.stepCount + 1, {
+        loss: loss.item(), reconstruction: reconstruction.item(), ...(perceptual ? { perceptual: perceptual.item() } : {}),
+        codebook: r.quantized.codebookLoss.item(), commitment: r.quantized.commitmentLoss.item(),
+        ...(adversarial ? { adversarial: adversarial.item(), adaptiveWeight: adaptive!.item() } : {}),
+      });
       this.optimizer.zeroGrad();
       loss.backward();
       if (config.optim.clipNorm > 0) clipGradNorm(this.model.parameters(), config.optim.clipNorm);
@@ -156,11 +152,20 @@ export class TokenizerTrainer {
         this.discriminatorOptimizer!.zeroGrad();
         const real = this.discriminator!.forward(augment(images));
         const fake = this.discriminator!.forward(augment(r.image.detach()));
-        const lecam = this.lecam!.forward(real, fake);
-        const dLoss = hingeDiscriminatorLoss(real, fake);
-        dLoss.add(lecam.mul(config.loss.gan.lecamWeight)).backward();
-        this.discriminatorOptimizer!.step();
-        gan = { generator: generatorLoss!.item(), adaptiveWeight: adaptive!.item(), discriminator: dLoss.item(), lecam: lecam.item() };
+        const dLoss = hingeDiscriminatorLoss(real, fake).mul(config.loss.gan.hingeScale);
+        const dValue = dLoss.item();
+        gan = { adversarial: adversarial!.item(), adaptiveWeight: adaptive!.item(), discriminator: dValue, lecam: Number.NaN };
+        if (Number.isFinite(dValue)) {
+          // LeCam's anchors move only with finite logits (its forward updates them).
+          const lecam = this.lecam!.forward(real, fake);
+          dLoss.add(lecam.mul(config.loss.gan.lecamWeight)).backward();
+          this.discriminatorOptimizer!.step();
+          gan.lecam = lecam.item();
+        } else if (config.train.nonFinite === 'stop') {
+          checkFinite(this.stepCount + 1, { discriminator: dValue }, 'discriminator loss');
+        } else {
+          gan.discriminatorSkipped = true;
+        }
       }
       const { usage, perplexity } = codebookUsage(r.quantized.ids, config.model.codebookSize);
       return {

@@ -1,4 +1,4 @@
-// RobusTok's transformer tokenizer (METHOD §1), the 1-D latent-token layout
+// RobusTok's transformer tokenizer (docs/method.md §1), the 1-D latent-token layout
 // of TiTok (Yu et al., "An Image is Worth 32 Tokens for Reconstruction and
 // Generation", 2024): a ViT encoder (Dosovitskiy et al., 2021) reads the
 // image patches together with N learnable latent tokens, and only the latent

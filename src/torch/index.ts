@@ -7,6 +7,7 @@ export * from './random.js';
 export * from './ops.js';
 export * from './autograd.js';
 export * from './runtime.js';
+export { type ThreadAdjustment, type ThreadDecision, type ThreadGovernor, type ThreadSource } from './threads.js';
 export * as F from './functional.js';
 export * as linalg from './linalg.js';
 export { type Safetensors, encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors } from './safetensors.js';

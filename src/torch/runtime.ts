@@ -1,45 +1,36 @@
 // Threads, devices and memory accounting of the libtorch runtime.
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { native as N } from './native.js';
+import { ThreadGovernor, type ThreadDecision, procSampler } from './threads.js';
 
 /** libtorch's version, e.g. "1.13.0". */
 export const torchVersion = N.torchVersion as unknown as string;
 
-/** Sets libtorch's intra-op (OpenMP) thread count. */
+/**
+ * libtorch's intra-op (OpenMP) thread count, chosen at load and adaptable
+ * during long runs (threads.ts says why). libtorch loaded into Node would
+ * otherwise start with a single thread. A training loop calls
+ * `threadGovernor.maybeAdjust()` between steps: it costs one clock read
+ * except every 15 s, when it may change the count and says why.
+ */
+export const threadGovernor = new ThreadGovernor({
+  cores: os.availableParallelism(),
+  sample: procSampler(),
+  apply: (n) => N.setNumThreads(n),
+});
+// ROBUSTOK_THREADS pins the count; else ~100 ms of sampling at load picks it.
+const loadDecision = threadGovernor.start(process.env.ROBUSTOK_THREADS);
+
+/** Sets libtorch's intra-op (OpenMP) thread count and keeps it: the count no longer adapts to the load. */
 export function setNumThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`thread count must be a positive integer, got ${n}`);
-  N.setNumThreads(n);
+  threadGovernor.pin(n);
 }
 export const getNumThreads = (): number => N.getNumThreads();
-
-/**
- * The default thread count: ROBUSTOK_THREADS, else the cores not busy right
- * now. OpenMP threads busy-wait for each other, so one more thread than
- * there are free cores costs far more than one fewer (DESIGN.md measured a
- * 20× slower step with one core taken). libtorch loaded into Node would
- * otherwise start with a single thread.
- */
-export function defaultThreads(): number {
-  const fromEnv = process.env.ROBUSTOK_THREADS;
-  if (fromEnv !== undefined && fromEnv !== '') {
-    const n = Number(fromEnv);
-    if (!Number.isInteger(n) || n < 1) throw new RangeError(`ROBUSTOK_THREADS must be a positive integer, got '${fromEnv}'`);
-    return n;
-  }
-  return Math.max(1, os.availableParallelism() - otherRunnableTasks());
-}
-
-/** Tasks runnable right now besides this one (Linux's /proc/loadavg; 0 elsewhere). */
-function otherRunnableTasks(): number {
-  try {
-    const running = Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[3]?.split('/')[0]);
-    return Number.isInteger(running) ? Math.max(0, running - 1) : 0;
-  } catch {
-    return 0;
-  }
-}
-setNumThreads(defaultThreads());
+/** The thread count in force and why: `source` 'env' | 'pinned' | 'sampled' | 'unsampled', `busyByOthers` in cores, `reason` in words. */
+export const threadDecision = (): ThreadDecision => threadGovernor.decision();
+/** The count chosen at load: ROBUSTOK_THREADS, else the cores other processes left free (sampled). */
+export const defaultThreads = (): number => loadDecision.threads;
 
 /** The number of native tensors alive (not yet disposed or collected). */
 export const liveTensors = (): number => N.liveTensors();

@@ -95,6 +95,12 @@ export function loadCheckpoint(file: string, parts: CheckpointParts): Progress {
   }
 }
 
+/**
+ * The checkpoint's metadata, checked: a damaged or hand-edited header must
+ * fail here, naming the file and the field, not later as a negative count
+ * deep inside the trainer. (A step past the run's total is the trainer's to
+ * judge: only it knows the total.)
+ */
 function parseHeader(file: string, metadata: Record<string, string>): Header {
   const text = metadata.robustok;
   if (text === undefined) throw new Error(`${file} is a safetensors file but not a robustok checkpoint (no 'robustok' metadata)`);
@@ -104,9 +110,20 @@ function parseHeader(file: string, metadata: Record<string, string>): Header {
   } catch {
     throw new Error(`${file}: the checkpoint header is not valid JSON`);
   }
+  const fix = 'the file is damaged or was edited: resume from another checkpoint, or delete it to start afresh';
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    throw new Error(`${file}: the checkpoint header is ${JSON.stringify(header)}, not an object — ${fix}`);
+  }
   if (header.format !== FORMAT) throw new Error(`${file}: checkpoint format '${header.format}', this robustok reads '${FORMAT}'`);
-  if (!Number.isInteger(header.step) || !Number.isInteger(header.epoch) || typeof header.parts !== 'object') {
-    throw new Error(`${file}: the checkpoint header lacks step, epoch or parts`);
+  for (const key of ['step', 'epoch'] as const) {
+    const value: unknown = header[key];
+    if (value === undefined) throw new Error(`${file}: the checkpoint header lacks '${key}' — ${fix}`);
+    if (!Number.isSafeInteger(value) || (value as number) < 0) {
+      throw new Error(`${file}: the checkpoint's ${key} is ${JSON.stringify(value)}; it must be a non-negative integer — ${fix}`);
+    }
+  }
+  if (typeof header.parts !== 'object' || header.parts === null || Array.isArray(header.parts)) {
+    throw new Error(`${file}: the checkpoint header lacks its parts (an object per saved model or optimizer) — ${fix}`);
   }
   return header;
 }

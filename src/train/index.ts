@@ -1,2 +1,4 @@
 // Training infrastructure shared by the tokenizer, generator and post-training loops.
 export * from './checkpoint.js';
+export * from './rng_state.js';
+export * from './non_finite.js';

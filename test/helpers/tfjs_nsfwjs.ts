@@ -10,7 +10,7 @@ import type { TfjsWeightSpec } from '../../src/features/tfjs_weights.js';
 /**
  * Selects TF.js's pure-JS CPU backend: the only one that runs in Node
  * without downloads (tfjs-node fetches libtensorflow at install; the wasm
- * backend lacks kernels, DESIGN.md). Single-threaded.
+ * backend lacks kernels, docs/design.md §1). Single-threaded.
  */
 export async function useTfjsCpu(): Promise<void> {
   tf.enableProdMode();  // silences TF.js's "install tfjs-node" banner

@@ -1,8 +1,9 @@
-// DIR/eval/report.html: one self-contained page (images inlined, the curve
+// A tokenizer evaluation as one self-contained HTML page (images inlined, the curve
 // drawn as SVG, no scripts or network) with every number of `robustok eval`,
 // the reconstructions next to the perturbed ones, and pFID against α.
 import { readFileSync } from 'node:fs';
-import type { PfidPoint, TokenizerEvalResult } from '../metrics/index.js';
+import type { PfidPoint } from './pfid.js';
+import type { TokenizerEvalResult } from './tokenizer_eval.js';
 
 const escape = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const fmt = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
@@ -54,7 +55,7 @@ export function reportHtml(r: TokenizerEvalResult, o: { tokenizer: string; data:
 <style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}table{border-collapse:collapse}th,td{padding:4px 12px;border-bottom:1px solid #ddd;text-align:left}</style>
 </head><body>
 <h1>Tokenizer evaluation</h1>
-<p>Tokenizer <code>${escape(o.tokenizer)}</code>. pFID (RobusTok, METHOD §3): FID between the real images and reconstructions from perturbed tokens, every image perturbed; each token is redrawn with probability α among its δ nearest codes, with a fixed seed.</p>
+<p>Tokenizer <code>${escape(o.tokenizer)}</code>. pFID (RobusTok, docs/method.md §3): FID between the real images and reconstructions from perturbed tokens, every image perturbed; each token is redrawn with probability α among its δ nearest codes, with a fixed seed.</p>
 <table>${table}</table>
 <h2>pFID against α</h2>
 ${curveSvg(r.curve, r.rfid)}

@@ -1,0 +1,97 @@
+// Evaluating a trained tokenizer folder as a run: rFID, pFID and its curve
+// (docs/method.md §3), PSNR, SSIM and codebook usage on a dataset split,
+// written to DIR/eval/ (result.json, report.html, samples.png). A dataset
+// classifier that the chosen features need is trained first, once.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolveConfig } from '../config/index.js';
+import { type SplitName, openDataset, prepareSplit, writeImageRows } from '../data/index.js';
+import { FID_UNBIASED_SAMPLES, type PfidLevelOptions, type TokenizerEvalResult, evaluateTokenizer, pfidLevels, reportHtml } from '../eval/index.js';
+import { type FeatureNetwork, MissingClassifierError, classifierFileFor, classifierSchema, loadFeatureNetwork } from '../features/index.js';
+import { Tokenizer, readImageSpec } from '../tokenizer/index.js';
+import { writeFileAtomic } from '../torch/index.js';
+import { type RunEvents, withDefaults } from './events.js';
+import { runPaths } from './layout.js';
+import { trainClassifier } from './train_classifier.js';
+
+export interface EvalTokenizerOptions extends PfidLevelOptions {
+  /** The tokenizer folder (robustok train-tokenizer's --out). */
+  tokenizer: string;
+  /** Dataset name: fashion-mnist, mnist, emoji, folder:PATH. */
+  data: string;
+  split?: SplitName;
+  /** Feature network (default `classifier:` + data) and its weights file. */
+  features?: string;
+  weights?: string;
+  n?: number;
+  batchSize?: number;
+  events?: RunEvents;
+}
+
+/** What result.json holds: the numbers, and what they were measured on. */
+export interface EvalSummary {
+  features: string;
+  n: number;
+  biased: boolean;
+  rfid: number;
+  pfid: TokenizerEvalResult['pfid'];
+  curve: TokenizerEvalResult['curve'];
+  psnr: number;
+  psnrPerturbed: number;
+  ssim: number;
+  usage: number;
+  perplexity: number;
+}
+
+export async function evalTokenizer(o: EvalTokenizerOptions): Promise<{ summary: EvalSummary; result: Omit<TokenizerEvalResult, 'samples'>; report: string }> {
+  const events = withDefaults(o.events);
+  const split = o.split ?? 'test';
+  const seed = o.seed ?? 0;
+  const tokenizer = Tokenizer.load(o.tokenizer);
+  let network: FeatureNetwork | undefined;
+  let result: TokenizerEvalResult | undefined;
+  try {
+    // A bad level fails here, before data is prepared or a classifier trained.
+    pfidLevels(tokenizer.options.codebookSize, o);
+    const spec = readImageSpec(o.tokenizer);
+    const dataset = await openDataset(o.data);
+    // Size and channels from the tokenizer; the fit (pad, crop, resize) is the dataset's own, as in training.
+    const images = await prepareSplit(dataset, split, { preprocess: { size: spec.size, channels: spec.channels } });
+    network = await featureNetwork(o.features ?? `classifier:${o.data}`, o.weights, spec, events);
+    const paths = runPaths(o.tokenizer).eval;
+    mkdirSync(paths.dir, { recursive: true });
+    const n = Math.min(o.n ?? images.count, images.count);
+    result = evaluateTokenizer(tokenizer, images, {
+      network, n, batchSize: o.batchSize ?? 100, alpha: o.alpha, delta: o.delta, curve: o.curve, seed, keep: 8,
+      onProgress: (done) => events.progress({ label: 'eval', done, total: n, unit: 'img' }),
+    });
+    const grid = result.samples ? paths.samples : null;
+    if (grid && result.samples) await writeImageRows([result.samples.real, result.samples.clean, result.samples.perturbed], grid);
+    const r = result;
+    const summary: EvalSummary = {
+      features: r.features, n: r.n, biased: r.biased, rfid: r.rfid, pfid: r.pfid, curve: r.curve,
+      psnr: r.psnr, psnrPerturbed: r.psnrPerturbed, ssim: r.ssim, usage: r.usage, perplexity: r.perplexity,
+    };
+    writeFileAtomic(paths.result, [Buffer.from(`${JSON.stringify({ ...summary, tokenizer: o.tokenizer, data: o.data, split, seed }, null, 2)}\n`)]);
+    writeFileSync(paths.report, reportHtml(r, { tokenizer: o.tokenizer, data: o.data, split, grid }));
+    if (r.biased) events.log(`warning: FID from ${r.n} images (< ${FID_UNBIASED_SAMPLES}) is biased upwards; compare it only with FIDs at the same n`);
+    const { samples: _samples, ...numbers } = r;
+    return { summary, result: numbers, report: paths.report };
+  } finally {
+    for (const t of Object.values(result?.samples ?? {})) t.dispose();
+    network?.dispose();
+    tokenizer.dispose();
+  }
+}
+
+/** The feature network; a dataset classifier that does not exist yet is trained first (a few minutes on a CPU). */
+async function featureNetwork(name: string, weights: string | undefined, spec: { size: number; channels: 1 | 3 }, events: ReturnType<typeof withDefaults>): Promise<FeatureNetwork> {
+  try {
+    return await loadFeatureNetwork(name, { weights });
+  } catch (error) {
+    if (!(error instanceof MissingClassifierError)) throw error;
+    events.log(`${error.message}; training it now (once)`);
+    const config = resolveConfig(classifierSchema, [{ data: { name: error.dataset, size: spec.size, channels: spec.channels } }], []);
+    await trainClassifier(config, classifierFileFor(error.dataset, { weights }), { events });
+    return loadFeatureNetwork(name, { weights });
+  }
+}

@@ -1,0 +1,11 @@
+// Runs: the library functions behind every robustok command — a typed
+// config, a run folder, and events (progress, log lines, an AbortSignal) in;
+// files and a result out. The CLI, the coming pipeline and the web server
+// all call these; none of them prints.
+export * from './events.js';
+export * from './layout.js';
+export * from './run_folder.js';
+export * from './run_config.js';
+export * from './train_tokenizer.js';
+export * from './train_classifier.js';
+export * from './eval_tokenizer.js';

@@ -1,0 +1,42 @@
+// Where things live in a run folder, in one place: every trainer, the eval
+// commands, the coming pipeline and the web app read and write these names
+// through `runPaths`, so a folder written by one is found by the others.
+// The tokenizer's own files (tokenizer.json, tokenizer.safetensors) are named
+// by the tokenizer layer, which `Tokenizer.load` reads without this module.
+import path from 'node:path';
+
+export interface RunPaths {
+  dir: string;
+  /** The resolved config the run trains with (JSON; rewritten atomically at each start). */
+  config: string;
+  /** One JSON object per logged step. */
+  metrics: string;
+  /** The training state for --resume (atomic; also written on SIGINT/SIGTERM). */
+  checkpoint: string;
+  /** pid, host and start time of the process writing the folder. */
+  lock: string;
+  /** Sample grids: `samples/step-N.png`, and `samples/test.png` at the end. */
+  samples: string;
+  sample(step: number): string;
+  testGrid: string;
+  /** Test-set numbers written when training ends. */
+  summary: string;
+  /** `robustok eval`'s output: result.json, report.html, samples.png. */
+  eval: { dir: string; result: string; report: string; samples: string };
+}
+
+export function runPaths(dir: string): RunPaths {
+  const at = (...parts: string[]) => path.join(dir, ...parts);
+  return {
+    dir,
+    config: at('config.json'),
+    metrics: at('metrics.jsonl'),
+    checkpoint: at('checkpoint.safetensors'),
+    lock: at('.robustok.lock'),
+    samples: at('samples'),
+    sample: (step) => at('samples', `step-${step}.png`),
+    testGrid: at('samples', 'test.png'),
+    summary: at('summary.json'),
+    eval: { dir: at('eval'), result: at('eval', 'result.json'), report: at('eval', 'report.html'), samples: at('eval', 'samples.png') },
+  };
+}

@@ -1,0 +1,193 @@
+// One writer per run folder, and a folder that is tidy whatever killed the
+// last writer. Every trainer opens its --out folder through `RunFolder.open`:
+//  - an exclusive lock file (pid, host, start time): a second process on the
+//    same folder is refused instead of silently interleaving checkpoints and
+//    metrics; a lock left by a dead process (kill -9, power loss) is taken over;
+//  - temporary files of interrupted atomic writes (`*.tmp-<pid>`, a model's
+//    size each) are removed when their writer is gone;
+//  - metrics.jsonl is cut back to the resumed step (the steps after the last
+//    checkpoint are trained again and would be logged twice) and a torn last
+//    line (a write cut short by a kill or a full disk) is dropped;
+//  - config.json is written atomically.
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { writeFileAtomic } from '../torch/index.js';
+import { type RunPaths, runPaths } from './layout.js';
+
+interface LockInfo {
+  pid: number;
+  host: string;
+  startedAt: string;
+}
+
+/** Whether process `pid` exists on this host (signal 0 checks without sending anything). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readLock(file: string): LockInfo | null {
+  try {
+    const info = JSON.parse(readFileSync(file, 'utf8')) as Partial<LockInfo>;
+    return typeof info.pid === 'number' && typeof info.host === 'string' ? { pid: info.pid, host: info.host, startedAt: String(info.startedAt) } : null;
+  } catch {
+    return null;  // gone, or torn by a kill between create and write: stale either way
+  }
+}
+
+/** Creates the lock file only if none exists (O_EXCL), so two starters cannot both win. */
+function tryCreateLock(file: string, info: LockInfo): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    writeSync(fd, `${JSON.stringify(info)}\n`);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+/** Temporary files of atomic writes whose writer is no longer running, under `dir` (two levels). */
+function staleTemporaries(dir: string, depth = 2): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory() && depth > 1) found.push(...staleTemporaries(full, depth - 1));
+    const pid = /\.tmp-(\d+)$/.exec(entry.name)?.[1];
+    if (entry.isFile() && pid !== undefined && (Number(pid) === process.pid ? false : !isAlive(Number(pid)))) found.push(full);
+  }
+  return found;
+}
+
+export interface OpenOptions {
+  /** Lines for the user (a taken-over lock, removed files). */
+  log?: (message: string) => void;
+}
+
+export class RunFolder {
+  readonly paths: RunPaths;
+  #locked = false;
+  readonly #onExit = () => this.release();
+  /** Bytes of metrics.jsonl that hold whole lines: a failed append is cut back to it. */
+  #metricsSize = 0;
+
+  private constructor(dir: string) {
+    this.paths = runPaths(dir);
+  }
+
+  /** Creates `dir` if needed, takes its lock and removes leftovers of dead writers. */
+  static open(dir: string, options: OpenOptions = {}): RunFolder {
+    const log = options.log ?? (() => {});
+    if (existsSync(dir) && !statSync(dir).isDirectory()) throw new Error(`${dir} exists and is not a folder; choose another --out`);
+    const folder = new RunFolder(dir);
+    mkdirSync(folder.paths.samples, { recursive: true });
+    folder.#lock(log);
+    for (const file of staleTemporaries(dir)) {
+      rmSync(file, { force: true });
+      log(`removed ${file}, left by an interrupted write`);
+    }
+    return folder;
+  }
+
+  #lock(log: (message: string) => void): void {
+    const file = this.paths.lock;
+    const me: LockInfo = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() };
+    if (!tryCreateLock(file, me)) {
+      const holder = readLock(file);
+      if (holder && holder.pid === process.pid && holder.host === me.host) throw new Error(`${this.paths.dir} is already open in this process`);
+      if (holder && holder.host !== me.host) {
+        throw new Error(`${this.paths.dir} is being written by pid ${holder.pid} on ${holder.host} since ${holder.startedAt}; ` +
+          `if that process is gone, remove ${file}`);
+      }
+      if (holder && isAlive(holder.pid)) {
+        throw new Error(`${this.paths.dir} is being written by pid ${holder.pid} since ${holder.startedAt}; ` +
+          'wait for it to finish, stop it, or choose another --out');
+      }
+      log(`taking over ${file}${holder ? ` from pid ${holder.pid} (started ${holder.startedAt}), which is no longer running` : ' (unreadable: left by an interrupted start)'}`);
+      rmSync(file, { force: true });
+      if (!tryCreateLock(file, me)) throw new Error(`${this.paths.dir} was locked by another process while this one took over a stale lock; try again`);
+    }
+    this.#locked = true;
+    process.on('exit', this.#onExit);
+  }
+
+  /** Releases the lock (also done at process exit; idempotent). */
+  release(): void {
+    if (!this.#locked) return;
+    this.#locked = false;
+    process.off('exit', this.#onExit);
+    const holder = readLock(this.paths.lock);
+    if (holder?.pid === process.pid) rmSync(this.paths.lock, { force: true });
+  }
+
+  /** config.json, parsed, or null when absent; a damaged file is named. */
+  readConfig(): object | null {
+    const file = this.paths.config;
+    if (!existsSync(file)) return null;
+    return readJsonObject(file, 'the config this run trained with');
+  }
+
+  writeConfig(config: unknown): void {
+    writeFileAtomic(this.paths.config, [Buffer.from(`${JSON.stringify(config, null, 2)}\n`)]);
+  }
+
+  /**
+   * Starts metrics.jsonl afresh (`step` = 0) or keeps the lines of steps up to
+   * `step` (a resume), dropping a torn or unparsable line. Returns the lines dropped.
+   */
+  resetMetrics(step = 0): number {
+    const file = this.paths.metrics;
+    const lines = step > 0 && existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l !== '') : [];
+    const kept = lines.filter((line) => {
+      try {
+        const s = (JSON.parse(line) as { step?: unknown }).step;
+        return typeof s === 'number' && s <= step;
+      } catch {
+        return false;
+      }
+    });
+    const text = kept.map((l) => `${l}\n`).join('');
+    writeFileAtomic(file, [Buffer.from(text)]);
+    this.#metricsSize = Buffer.byteLength(text);
+    return lines.length - kept.length;
+  }
+
+  /** Appends one line; if the write fails part-way (full disk), the partial line is cut off before rethrowing. */
+  appendMetrics(record: object): void {
+    const line = `${JSON.stringify(record)}\n`;
+    try {
+      appendFileSync(this.paths.metrics, line);
+      this.#metricsSize += Buffer.byteLength(line);
+    } catch (error) {
+      try {
+        truncateSync(this.paths.metrics, this.#metricsSize);
+      } catch { /* the original error says more */ }
+      throw error;
+    }
+  }
+}
+
+/** A JSON file that must hold an object, with errors that name the file and say what it is. */
+export function readJsonObject(file: string, what: string): object {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`${file} (${what}) is not valid JSON: ${error instanceof Error ? error.message : String(error)}; ` +
+      'restore it or start a new run in another folder');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new Error(`${file} (${what}) must hold a JSON object, found ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+  }
+  return value;
+}

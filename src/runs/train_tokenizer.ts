@@ -1,0 +1,191 @@
+// Main training of a tokenizer as a run (docs/method.md §2, §4): the loop
+// around TokenizerTrainer.step that owns the run folder — resume, metrics,
+// sample grids, checkpoints, stopping on an abort signal, and the test-set
+// summary at the end. `robustok train-tokenizer` is flags → config → this.
+//
+// Writes to DIR (names in layout.ts): config.json, metrics.jsonl,
+// samples/step-N.png (originals, EMA reconstructions, perturbed ones),
+// checkpoint.safetensors and, at the end, tokenizer.json +
+// tokenizer.safetensors (the EMA weights) and summary.json.
+import { existsSync } from 'node:fs';
+import { DataLoader, type Dataset, type PreparedSplit, leadingSamples, openDataset, prepareSplit, writeImageRows } from '../data/index.js';
+import { type FeatureNetwork, loadFeatureNetwork } from '../features/index.js';
+import { psnrPerImage } from '../metrics/index.js';
+import { TokenizerTrainer, type TokenizerConfig, checkTokenizerConfig, saveTokenizer } from '../tokenizer/index.js';
+import { type Tensor, getNumThreads, manualSeed, threadGovernor, tidy, writeFileAtomic } from '../torch/index.js';
+import { NonFiniteLossError, loadCheckpoint, readProgress, saveCheckpoint } from '../train/index.js';
+import { type RunEnd, type RunEvents, abortReason, withDefaults } from './events.js';
+import type { RunPaths } from './layout.js';
+import { RunFolder } from './run_folder.js';
+
+/** Bad batches skipped in a row before a `skip` run gives up: past this the model itself is broken. */
+const MAX_SKIPPED_IN_A_ROW = 100;
+
+export interface TrainTokenizerOptions {
+  /** Continue DIR's checkpoint exactly (or start one when DIR has none). */
+  resume?: boolean;
+  events?: RunEvents;
+}
+
+export interface TestSummary {
+  step: number;
+  images: number;
+  /** Mean PSNR (dB) of the EMA weights' reconstructions, clean and from perturbed tokens (null with perturbation off). */
+  psnr: number;
+  psnrPerturbed: number | null;
+  grid: string;
+}
+
+export type TrainTokenizerResult = RunEnd & { dir: string; step: number; minutes: number; summary?: TestSummary };
+
+export async function trainTokenizer(config: TokenizerConfig, dir: string, options: TrainTokenizerOptions = {}): Promise<TrainTokenizerResult> {
+  const events = withDefaults(options.events);
+  const cfg = checkTokenizerConfig(config);  // cross-field rules, before any data is read
+  const folder = RunFolder.open(dir, { log: events.log });
+  const { paths } = folder;
+  let trainer: TokenizerTrainer | undefined;
+  let featureNetwork: FeatureNetwork | undefined;
+  let fixedImages: Tensor | null = null;
+  try {
+    const resuming = options.resume === true && existsSync(paths.checkpoint);
+    if (!options.resume && existsSync(paths.checkpoint)) {
+      throw new Error(`${dir} already holds a run: pass --resume to continue it, or choose another --out`);
+    }
+    if (resuming) checkResumable(paths.checkpoint, cfg);
+    folder.writeConfig(cfg);
+
+    const dataset = await openDataset(cfg.data.name);
+    const preprocess = { size: cfg.data.size, channels: cfg.data.channels };
+    const used = leadingSamples(await prepareSplit(dataset, 'train', { preprocess }), cfg.data.limit || Infinity);
+    const loader = new DataLoader(used, { batchSize: cfg.train.batchSize, seed: cfg.train.seed, dropLast: true, augment: { hflip: cfg.data.flip } });
+
+    manualSeed(cfg.train.seed);
+    const perceptual = cfg.loss.perceptual;
+    if (perceptual.kind === 'features') featureNetwork = await loadFeatureNetwork(perceptual.network, { weights: perceptual.networkWeights || undefined });
+    const t = new TokenizerTrainer(cfg, { featureNetwork });
+    trainer = t;
+    if (resuming) {
+      t.stepCount = loadCheckpoint(paths.checkpoint, t.parts()).step;
+      const dropped = folder.resetMetrics(t.stepCount);
+      events.log(`resumed from step ${t.stepCount}${dropped ? ` (${dropped} metrics lines after it dropped: those steps run again)` : ''}`);
+    } else {
+      if (options.resume) events.log(`no checkpoint in ${dir} yet: starting a new run`);
+      folder.resetMetrics();
+    }
+    const save = () => saveCheckpoint(paths.checkpoint, t.parts(), { step: t.stepCount, epoch: Math.floor(t.stepCount / loader.batchesPerEpoch), config: cfg });
+    const startedAt = performance.now();
+    const startStep = t.stepCount;
+    fixedImages = leadingImages(used, 8);
+    let skippedInARow = 0;
+    let lastSaved = resuming ? t.stepCount : null;
+
+    let epoch = Math.floor(t.stepCount / loader.batchesPerEpoch);
+    let skip = t.stepCount % loader.batchesPerEpoch;
+    while (t.stepCount < cfg.train.steps && !events.signal?.aborted) {
+      for await (const batch of loader.epoch(epoch)) {
+        if (skip > 0) { skip -= 1; batch.dispose(); continue; }
+        const stepStart = performance.now();
+        let m;
+        try {
+          m = t.step(batch.images);
+          skippedInARow = 0;
+        } catch (error) {
+          if (!(error instanceof NonFiniteLossError)) throw error;
+          const last = lastSaved === null ? 'no checkpoint was written yet' : `the last good checkpoint is ${paths.checkpoint} (step ${lastSaved})`;
+          if (cfg.train.nonFinite === 'stop') throw new Error(`${error.message}; stopped: ${last}. Lower optim.lr, or set train.nonFinite=skip to skip such batches`, { cause: error });
+          skippedInARow += 1;
+          events.log(`${error.message}: batch skipped (train.nonFinite=skip)`);
+          if (skippedInARow >= MAX_SKIPPED_IN_A_ROW) throw new Error(`${MAX_SKIPPED_IN_A_ROW} batches in a row gave a non-finite loss; stopped: ${last}`, { cause: error });
+          continue;
+        } finally {
+          batch.dispose();
+        }
+        const imagesPerSecond = cfg.train.batchSize / ((performance.now() - stepStart) / 1000);
+        // Cores freed or taken by other processes since the start: follow them (checked every 15 s).
+        const threadChange = threadGovernor.maybeAdjust();
+        if (threadChange.changed) events.log(threadChange.reason ?? `threads → ${threadChange.threads}`);
+        if (m.step % cfg.train.logEvery === 0 || m.step === cfg.train.steps) {
+          const threads = getNumThreads();
+          folder.appendMetrics({ ...m, epoch, imagesPerSecond, threads });
+          events.progress({ label: 'train', done: m.step, total: cfg.train.steps, start: startStep, detail: `loss ${m.loss.toFixed(4)} threads ${threads}` });
+        }
+        if (m.step % cfg.train.sampleEvery === 0 || m.step === cfg.train.steps) await writeSamples(t, fixedImages, paths.sample(m.step));
+        if (m.step % cfg.train.checkpointEvery === 0) {
+          save();
+          lastSaved = m.step;
+        }
+        if (t.stepCount >= cfg.train.steps || events.signal?.aborted) break;
+      }
+      epoch += 1;
+    }
+    save();
+    const minutes = (performance.now() - startedAt) / 60000;
+    if (events.signal?.aborted) return { status: 'interrupted', reason: abortReason(events.signal), dir, step: t.stepCount, minutes };
+    // tokenizer.json records the training images' preprocessing, so reconstruct/encode/eval fit new images the same way.
+    t.ema.withEmaWeights(() => saveTokenizer(dir, t.model, { ...dataset.defaults, ...preprocess }));
+    const summary = await testSummary(t, cfg, dataset, paths);
+    return { status: 'done', dir, step: t.stepCount, minutes, summary };
+  } finally {
+    fixedImages?.dispose();
+    trainer?.dispose();
+    featureNetwork?.dispose();
+    folder.release();
+  }
+}
+
+/** A checkpoint that cannot continue this config is refused before anything is loaded. */
+function checkResumable(file: string, cfg: TokenizerConfig): void {
+  const { step } = readProgress(file);
+  if (step > cfg.train.steps) {
+    throw new Error(`${file} is at step ${step}, past train.steps = ${cfg.train.steps}: raise it (--set train.steps=N) to train further`);
+  }
+}
+
+async function writeSamples(trainer: TokenizerTrainer, images: Tensor, file: string): Promise<void> {
+  const { clean, perturbed } = trainer.reconstruct(images);
+  try {
+    await writeImageRows(perturbed ? [images, clean, perturbed] : [images, clean], file);
+  } finally {
+    clean.dispose();
+    perturbed?.dispose();
+  }
+}
+
+/**
+ * PSNR of the EMA weights' reconstructions on the first 256 test images
+ * (clean and perturbed tokens), in batches of 32 so that large images stay
+ * within memory; written to summary.json with a grid of the first 8.
+ */
+async function testSummary(trainer: TokenizerTrainer, cfg: TokenizerConfig, dataset: Dataset, paths: RunPaths): Promise<TestSummary> {
+  const split = await prepareSplit(dataset, 'test', { preprocess: { size: cfg.data.size, channels: cfg.data.channels } });
+  const n = Math.min(256, split.count);
+  const loader = new DataLoader(leadingSamples(split, n), { batchSize: 32, shuffle: false });
+  const sums = { clean: 0, perturbed: 0 };
+  let perturbedToo = false;
+  for (let b = 0; b < loader.batchesPerEpoch; b++) {
+    const batch = loader.batch(0, b);
+    const { clean, perturbed } = trainer.reconstruct(batch.images);
+    try {
+      tidy(() => {
+        sums.clean += psnrPerImage(clean, batch.images).sum().item();
+        if (perturbed) sums.perturbed += psnrPerImage(perturbed, batch.images).sum().item();
+      });
+      perturbedToo = perturbed !== null;
+      if (b === 0) await writeImageRows([batch.images, clean, ...(perturbed ? [perturbed] : [])], paths.testGrid, 8);
+    } finally {
+      batch.dispose();
+      clean.dispose();
+      perturbed?.dispose();
+    }
+  }
+  const summary = { step: trainer.stepCount, images: n, psnr: sums.clean / n, psnrPerturbed: perturbedToo ? sums.perturbed / n : null, grid: paths.testGrid };
+  writeFileAtomic(paths.summary, [Buffer.from(`${JSON.stringify(summary, null, 2)}\n`)]);
+  return summary;
+}
+
+/** The first `n` images of a split as `[n, C, S, S]` in [−1, 1], converted as training batches are (kept). */
+function leadingImages(split: PreparedSplit, n: number): Tensor {
+  const batch = new DataLoader(split, { batchSize: n, shuffle: false }).batch(0, 0);
+  batch.labels.dispose();
+  return batch.images.keep();
+}

@@ -1,0 +1,35 @@
+// A random stream's position as a checkpoint part: everything a trainer draws
+// (data augmentation, perturbation, DiffAugment) comes from one seeded
+// torch Generator, and saving its state is what makes a resumed run draw
+// exactly what the uninterrupted run would have drawn.
+import type { Stateful, TrainState } from '../optim/index.js';
+import { Generator, type Tensor, getRngState, setRngState } from '../torch/index.js';
+
+/** Checkpoints written before this part had its own name called it 'Generator'. */
+const KINDS = ['RngState', 'Generator'];
+
+export class RngState implements Stateful {
+  #snapshot: Tensor | null = null;
+  readonly stream: Generator;
+
+  constructor(seed: number) {
+    this.stream = new Generator(seed);
+  }
+
+  stateDict(): TrainState {
+    this.#snapshot?.dispose();
+    this.#snapshot = getRngState(this.stream).keep();
+    return { tensors: { state: this.#snapshot }, meta: { kind: 'RngState' } };
+  }
+
+  loadStateDict(state: TrainState): void {
+    if (!KINDS.includes(String(state.meta.kind)) || !state.tensors.state) {
+      throw new Error(`RngState.loadStateDict: not a random-stream state (kind ${JSON.stringify(state.meta.kind)})`);
+    }
+    setRngState(state.tensors.state, this.stream);
+  }
+
+  dispose(): void {
+    this.#snapshot?.dispose();
+  }
+}

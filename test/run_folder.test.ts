@@ -1,0 +1,106 @@
+// The run-folder layer on its own: the lock, leftovers of interrupted writes,
+// metrics.jsonl cut back on resume, damaged files named (issue #11).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { RunFolder, readJsonObject, resolveRunConfig, runPaths } from '../src/runs/index.js';
+import { tokenizerSchema } from '../src/tokenizer/index.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const scratch = (): string => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'robustok-folder-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+};
+/** A pid that is certainly not running: a child that has already exited. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '0']);
+  await new Promise((resolve) => child.on('exit', resolve));
+  return child.pid!;
+}
+
+test('a second writer is refused while the first holds the folder, naming its pid; the lock goes with release', async () => {
+  const dir = scratch();
+  // The holder is another process, as in real use.
+  const holder = spawn(process.execPath, ['--input-type=module', '-e',
+    `const { RunFolder } = await import(${JSON.stringify(path.join(here, '..', 'src', 'runs', 'index.js'))});
+     RunFolder.open(${JSON.stringify(dir)}); console.log('locked'); setTimeout(() => {}, 60000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    await new Promise<void>((resolve) => holder.stdout!.on('data', () => resolve()));
+    assert.throws(() => RunFolder.open(dir), new RegExp(`is being written by pid ${holder.pid} since \\d{4}-`));
+  } finally {
+    holder.kill('SIGKILL');
+    await new Promise((resolve) => holder.on('exit', resolve));
+  }
+  // Killed with -9, it left its lock behind: taken over, with a message.
+  const logs: string[] = [];
+  const folder = RunFolder.open(dir, { log: (m) => logs.push(m) });
+  assert.match(logs.join('\n'), new RegExp(`taking over .*from pid ${holder.pid} .*no longer running`));
+  assert.equal(JSON.parse(readFileSync(runPaths(dir).lock, 'utf8')).pid, process.pid);
+  assert.throws(() => RunFolder.open(dir), /already open in this process/);
+  folder.release();
+  assert.ok(!existsSync(runPaths(dir).lock), 'release removes the lock');
+  RunFolder.open(dir).release();
+});
+
+test('a torn lock file (a kill between create and write) counts as stale', () => {
+  const dir = scratch();
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(runPaths(dir).lock, '{"pid": 12');
+  const logs: string[] = [];
+  RunFolder.open(dir, { log: (m) => logs.push(m) }).release();
+  assert.match(logs.join('\n'), /unreadable/);
+});
+
+test('temporary files of dead writers are removed at open; a live writer\'s are kept', async () => {
+  const dir = scratch();
+  mkdirSync(path.join(dir, 'samples'), { recursive: true });
+  const dead = await deadPid();
+  const stale = [path.join(dir, `checkpoint.safetensors.tmp-${dead}`), path.join(dir, 'samples', `step-5.png.tmp-${dead}`)];
+  const live = path.join(dir, `config.json.tmp-${process.ppid}`);
+  for (const f of [...stale, live]) writeFileSync(f, 'partial');
+  const logs: string[] = [];
+  RunFolder.open(dir, { log: (m) => logs.push(m) }).release();
+  for (const f of stale) assert.ok(!existsSync(f), `${f} removed`);
+  assert.ok(existsSync(live), 'a file another running process is writing stays');
+  assert.equal(logs.filter((l) => l.startsWith('removed')).length, 2);
+});
+
+test('metrics.jsonl on resume keeps the steps up to the checkpoint and drops a torn last line', () => {
+  const dir = scratch();
+  const folder = RunFolder.open(dir);
+  folder.resetMetrics();
+  for (let step = 1; step <= 12; step++) folder.appendMetrics({ step, loss: 1 / step });
+  writeFileSync(runPaths(dir).metrics, `${readFileSync(runPaths(dir).metrics, 'utf8')}{"step": 13, "lo`);  // a kill mid-line
+  assert.equal(folder.resetMetrics(10), 3, 'steps 11, 12 and the torn line');
+  folder.appendMetrics({ step: 11, loss: 0 });
+  const steps = readFileSync(runPaths(dir).metrics, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
+  assert.deepEqual(steps, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  folder.release();
+});
+
+test('damaged or missing JSON files are named with what they are', () => {
+  const dir = scratch();
+  const file = path.join(dir, 'config.json');
+  writeFileSync(file, '{"data": {"name": "fashion');
+  assert.throws(() => readJsonObject(file, 'the config this run trained with'), new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(the config this run trained with\\) is not valid JSON`));
+  assert.throws(() => resolveRunConfig(tokenizerSchema, dir, { resume: true, missing: 'x' }), /config\.json \(the config this run trained with\) is not valid JSON/);
+  writeFileSync(file, 'null');
+  assert.throws(() => readJsonObject(file, 'a config'), /must hold a JSON object, found null/);
+  assert.throws(() => resolveRunConfig(tokenizerSchema, scratch(), { resume: true, missing: '--config FILE is required' }), /--config FILE is required/);
+});
+
+test('cross-field rules fail at config time, naming the keys: δ₀ above K, annealing start after end', async () => {
+  const { checkTokenizerConfig } = await import('../src/tokenizer/index.js');
+  const { resolveConfig } = await import('../src/config/index.js');
+  const cfg = resolveConfig(tokenizerSchema, [], ['perturbation.delta=300', 'perturbation.annealStart=0.7', 'perturbation.annealEnd=0.5']);
+  assert.throws(() => checkTokenizerConfig(cfg), (e: Error) =>
+    /perturbation\.delta: δ₀ = 300 exceeds the codebook size model\.codebookSize = 256/.test(e.message) &&
+    /perturbation\.annealStart: 0\.7 is after perturbation\.annealEnd 0\.5/.test(e.message));
+  assert.equal(resolveConfig(tokenizerSchema, [], ['data.channels=3']).data.channels, 3, 'channels are numbers');
+  assert.equal(resolveConfig(tokenizerSchema, [{ data: { channels: '1' } }], []).data.channels, 1, "an older config.json's '1' still reads");
+});
