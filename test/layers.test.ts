@@ -12,9 +12,11 @@ const ranks: Record<string, number> = {
   torch: 0, config: 0,
   nn: 1, optim: 1, data: 1, metrics: 1, train: 1,
   features: 2, tokenizer: 2,
-  eval: 3,
-  runs: 4,
-  cli: 5,
+  generator: 3,
+  posttrain: 4,
+  eval: 5,
+  runs: 6,
+  cli: 7,
 };
 
 /** `[importing folder, imported folder, file]` for every cross-folder import in src/. */

@@ -79,6 +79,7 @@ export async function trainTokenizer(config: TokenizerConfig, dir: string, optio
     let skippedInARow = 0;
     let lastSaved = resuming ? t.stepCount : null;
 
+    events.progress({ label: 'train', done: startStep, total: cfg.train.steps, start: startStep });  // starts the clock of the rate
     let epoch = Math.floor(t.stepCount / loader.batchesPerEpoch);
     let skip = t.stepCount % loader.batchesPerEpoch;
     while (t.stepCount < cfg.train.steps && !events.signal?.aborted) {
