@@ -30,7 +30,7 @@ export function cliEvents(options: { signals?: boolean } = {}): CliEvents {
     progress(e: ProgressEvent) {
       let bar = bars.get(e.label);
       if (!bar) {
-        bar = new Progress(e.total, { label: e.label, unit: e.unit, start: e.start, every: e.unit === 'img' ? 10 : 1 });
+        bar = new Progress(e.total, { label: e.label, unit: e.unit, start: e.start, every: e.cadence });
         bars.set(e.label, bar);
       }
       bar.update(e.done, e.detail);

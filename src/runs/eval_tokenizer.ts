@@ -62,7 +62,7 @@ export async function evalTokenizer(o: EvalTokenizerOptions): Promise<{ summary:
     const n = Math.min(o.n ?? images.count, images.count);
     result = evaluateTokenizer(tokenizer, images, {
       network, n, batchSize: o.batchSize ?? 100, alpha: o.alpha, delta: o.delta, curve: o.curve, seed, keep: 8,
-      onProgress: (done) => events.progress({ label: 'eval', done, total: n, unit: 'img' }),
+      onProgress: (done) => events.progress({ label: 'eval', done, total: n, unit: 'img', cadence: 10 }),
     });
     const grid = result.samples ? paths.samples : null;
     if (grid && result.samples) await writeImageRows([result.samples.real, result.samples.clean, result.samples.perturbed], grid);

@@ -12,6 +12,8 @@ export interface ProgressEvent {
   unit?: string;
   /** A short note after the counts (loss, threads). */
   detail?: string;
+  /** For plain logs (not a terminal): one line per this many updates (default 1). */
+  cadence?: number;
 }
 
 export interface RunEvents {

@@ -10,7 +10,7 @@ export async function trainClassifier(config: ClassifierConfig, out: string, opt
   const events = withDefaults(options.events);
   events.log(`training a classifier on ${config.data.name} (${config.data.size}×${config.data.size}, ${config.train.epochs} epochs) → ${out}`);
   const { model, testAccuracy } = await fitClassifier(config, (p) => {
-    events.progress({ label: 'classifier', done: p.step, total: p.totalSteps, detail: `epoch ${p.epoch + 1} loss ${p.loss.toFixed(3)}` });
+    events.progress({ label: 'classifier', done: p.step, total: p.totalSteps, detail: `epoch ${p.epoch + 1} loss ${p.loss.toFixed(3)}`, cadence: 50 });
   });
   try {
     mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
