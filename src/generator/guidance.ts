@@ -59,7 +59,8 @@ export function topKFilter(logits: Tensor, k: number): Tensor {
 export function topPFilter(logits: Tensor, p: number): Tensor {
   if (p >= 1) return logits;
   const [sorted, order] = logits.sort(-1, true);
-  const before = sorted.softmax(-1).cumsum(-1).sub(sorted.softmax(-1));  // mass strictly above each token
+  const probabilities = sorted.softmax(-1);
+  const before = probabilities.cumsum(-1).sub(probabilities);  // mass strictly above each token
   const dropSorted = before.ge(p);
   const drop = dropSorted.scatter(-1, order, dropSorted);
   return logits.maskedFill(drop, -Infinity);

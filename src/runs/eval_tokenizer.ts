@@ -27,22 +27,10 @@ export interface EvalTokenizerOptions extends PfidLevelOptions {
   events?: RunEvents;
 }
 
-/** What result.json holds: the numbers, and what they were measured on. */
-export interface EvalSummary {
-  features: string;
-  n: number;
-  biased: boolean;
-  rfid: number;
-  pfid: TokenizerEvalResult['pfid'];
-  curve: TokenizerEvalResult['curve'];
-  psnr: number;
-  psnrPerturbed: number;
-  ssim: number;
-  usage: number;
-  perplexity: number;
-}
+/** Every number of the evaluation (what result.json holds, beside what it was measured on). */
+export type EvalSummary = Omit<TokenizerEvalResult, 'samples'>;
 
-export async function evalTokenizer(o: EvalTokenizerOptions): Promise<{ summary: EvalSummary; result: Omit<TokenizerEvalResult, 'samples'>; report: string }> {
+export async function evalTokenizer(o: EvalTokenizerOptions): Promise<{ summary: EvalSummary; report: string }> {
   const events = withDefaults(o.events);
   const split = o.split ?? 'test';
   const seed = o.seed ?? 0;
@@ -66,16 +54,11 @@ export async function evalTokenizer(o: EvalTokenizerOptions): Promise<{ summary:
     });
     const grid = result.samples ? paths.samples : null;
     if (grid && result.samples) await writeImageRows([result.samples.real, result.samples.clean, result.samples.perturbed], grid);
-    const r = result;
-    const summary: EvalSummary = {
-      features: r.features, n: r.n, biased: r.biased, rfid: r.rfid, pfid: r.pfid, curve: r.curve,
-      psnr: r.psnr, psnrPerturbed: r.psnrPerturbed, ssim: r.ssim, usage: r.usage, perplexity: r.perplexity,
-    };
+    const { samples: _samples, ...summary } = result;
     writeFileAtomic(paths.result, [Buffer.from(`${JSON.stringify({ ...summary, tokenizer: o.tokenizer, data: o.data, split, seed }, null, 2)}\n`)]);
-    writeFileSync(paths.report, reportHtml(r, { tokenizer: o.tokenizer, data: o.data, split, grid }));
-    if (r.biased) events.log(`warning: FID from ${r.n} images (< ${FID_UNBIASED_SAMPLES}) is biased upwards; compare it only with FIDs at the same n`);
-    const { samples: _samples, ...numbers } = r;
-    return { summary, result: numbers, report: paths.report };
+    writeFileSync(paths.report, reportHtml(result, { tokenizer: o.tokenizer, data: o.data, split, grid }));
+    if (summary.biased) events.log(`warning: FID from ${summary.n} images (< ${FID_UNBIASED_SAMPLES}) is biased upwards; compare it only with FIDs at the same n`);
+    return { summary, report: paths.report };
   } finally {
     for (const t of Object.values(result?.samples ?? {})) t.dispose();
     network?.dispose();

@@ -64,7 +64,7 @@ function staleTemporaries(dir: string, depth = 2): string[] {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory() && depth > 1) found.push(...staleTemporaries(full, depth - 1));
     const pid = /\.tmp-(\d+)$/.exec(entry.name)?.[1];
-    if (entry.isFile() && pid !== undefined && (Number(pid) === process.pid ? false : !isAlive(Number(pid)))) found.push(full);
+    if (entry.isFile() && pid !== undefined && !isAlive(Number(pid))) found.push(full);  // this process counts as alive
   }
   return found;
 }
@@ -128,13 +128,6 @@ export class RunFolder {
     process.off('exit', this.#onExit);
     const holder = readLock(this.paths.lock);
     if (holder?.pid === process.pid) rmSync(this.paths.lock, { force: true });
-  }
-
-  /** config.json, parsed, or null when absent; a damaged file is named. */
-  readConfig(): object | null {
-    const file = this.paths.config;
-    if (!existsSync(file)) return null;
-    return readJsonObject(file, 'the config this run trained with');
   }
 
   writeConfig(config: unknown): void {

@@ -6,7 +6,7 @@
 // step with DiffAugment and LeCam. Everything random draws from one seeded
 // stream that checkpoints save, so a resumed run continues exactly.
 import { AdamW, Ema, Scheduler, type Stateful, clipGradNorm, warmupCosine } from '../optim/index.js';
-import { RngState, checkFinite } from '../train/index.js';
+import { NonFiniteLossError, RngState, checkFinite } from '../train/index.js';
 import { F, Generator, type Tensor, noGrad, tidy } from '../torch/index.js';
 import type { FeatureNetwork } from '../features/network.js';
 import type { Module } from '../nn/index.js';
@@ -135,12 +135,14 @@ export class TokenizerTrainer {
         adaptive = adaptiveGanWeight(nll, adversarial, this.model.lastDecoderWeight()).mul(config.loss.gan.weight);
         loss = loss.add(adversarial.mul(adaptive));
       }
-      // Checked before backward, so a NaN never reaches the weights or the optimizer's moments.
-      checkFinite(this.stepCount + 1, {
+      // Read once: checked before backward, so a NaN never reaches the weights or
+      // the optimizer's moments, and then logged.
+      const terms = {
         loss: loss.item(), reconstruction: reconstruction.item(), ...(perceptual ? { perceptual: perceptual.item() } : {}),
         codebook: r.quantized.codebookLoss.item(), commitment: r.quantized.commitmentLoss.item(),
-        ...(adversarial ? { adversarial: adversarial.item(), adaptiveWeight: adaptive!.item() } : {}),
-      });
+      };
+      const ganTerms = adversarial ? { adversarial: adversarial.item(), adaptiveWeight: adaptive!.item() } : null;
+      checkFinite(this.stepCount + 1, { ...terms, ...ganTerms });
       this.optimizer.zeroGrad();
       loss.backward();
       if (config.optim.clipNorm > 0) clipGradNorm(this.model.parameters(), config.optim.clipNorm);
@@ -154,7 +156,7 @@ export class TokenizerTrainer {
         const fake = this.discriminator!.forward(augment(r.image.detach()));
         const dLoss = hingeDiscriminatorLoss(real, fake).mul(config.loss.gan.hingeScale);
         const dValue = dLoss.item();
-        gan = { adversarial: adversarial!.item(), adaptiveWeight: adaptive!.item(), discriminator: dValue, lecam: Number.NaN };
+        gan = { ...ganTerms!, discriminator: dValue, lecam: Number.NaN };
         if (Number.isFinite(dValue)) {
           // LeCam's anchors move only with finite logits (its forward updates them).
           const lecam = this.lecam!.forward(real, fake);
@@ -162,16 +164,14 @@ export class TokenizerTrainer {
           this.discriminatorOptimizer!.step();
           gan.lecam = lecam.item();
         } else if (config.train.nonFinite === 'stop') {
-          checkFinite(this.stepCount + 1, { discriminator: dValue }, 'discriminator loss');
+          throw new NonFiniteLossError(this.stepCount + 1, { discriminator: dValue }, 'discriminator loss');
         } else {
           gan.discriminatorSkipped = true;
         }
       }
       const { usage, perplexity } = codebookUsage(r.quantized.ids, config.model.codebookSize);
       return {
-        step: this.stepCount + 1, loss: loss.item(), reconstruction: reconstruction.item(),
-        ...(perceptual ? { perceptual: perceptual.item() } : {}), codebook: r.quantized.codebookLoss.item(),
-        commitment: r.quantized.commitmentLoss.item(), lr, usage, perplexity,
+        step: this.stepCount + 1, ...terms, lr, usage, perplexity,
         alpha: perturbation?.alpha ?? 0, delta: perturbation?.delta ?? 0, ...(gan ? { gan } : {}),
       };
     });

@@ -4,9 +4,6 @@
 // Trainers check the loss before backward and throw this instead, naming the
 // step and each loss term so the user can see which one broke.
 
-/** What a trainer does when a loss is not finite: stop the run, or skip the batch. */
-export type NonFinitePolicy = 'stop' | 'skip';
-
 export class NonFiniteLossError extends Error {
   constructor(
     /** The step the loss belongs to (1-based, as logged). */
