@@ -12,6 +12,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'train a tokenizer with latent perturbation (--config FILE --out DIR; --help for keys)',
     load: () => import('./train_tokenizer.js').then((m) => m.trainTokenizerCommand),
   },
+  'train-generator': {
+    summary: 'train an autoregressive generator on a tokenizer\'s tokens (--tokenizer DIR --config FILE --out DIR)',
+    load: () => import('./train_generator.js').then((m) => m.trainGeneratorCommand),
+  },
   'train-classifier': {
     summary: 'train the dataset classifier behind --features classifier:NAME (--data NAME)',
     load: () => import('./train_classifier.js').then((m) => m.trainClassifierCommand),

@@ -1,11 +1,12 @@
 // Multi-head attention (Vaswani et al., 2017) with timm's layout and names
 // (`qkv`, `proj`, `q_norm`, `k_norm`), so ViT checkpoints map one to one.
 // Self- or cross-attention, optional QK-norm (Dehghani et al., 2023), causal
-// masking, and a KV cache for autoregressive sampling (docs/method.md §5).
+// masking, rotary positions (rotary.ts), and a KV cache for autoregressive sampling (docs/method.md §5).
 import { F, type Tensor, cat, ones } from '../torch/index.js';
 import { Linear } from './linear.js';
 import { Module } from './module.js';
 import { LayerNorm } from './norm.js';
+import { type Rotary, applyRotary } from './rotary.js';
 
 export interface AttentionOptions {
   heads: number;
@@ -57,6 +58,8 @@ export interface AttentionCall {
   /** Each position attends only to itself and earlier ones (offset by the cache). */
   causal?: boolean;
   cache?: KVCache;
+  /** Rotary angles of this call's positions (`[N, hd/2]`), applied to q and k after QK-norm, before caching. */
+  rotary?: Rotary;
 }
 
 export class Attention extends Module {
@@ -101,6 +104,10 @@ export class Attention extends Module {
     if (this.qNorm && this.kNorm) {
       q = this.qNorm.forward(q);
       k = this.kNorm.forward(k);
+    }
+    if (call.rotary) {
+      q = applyRotary(q, call.rotary);
+      k = applyRotary(k, call.rotary);
     }
     const offset = call.cache?.length ?? 0;
     if (call.cache) [k, v] = call.cache.append(k, v);

@@ -8,6 +8,7 @@ export * from './embedding.js';
 export * from './containers.js';
 export * from './activations.js';
 export * from './attention.js';
+export * from './rotary.js';
 export * from './mlp.js';
 export * from './transformer.js';
 export { SpectralNorm, type SpectralNormOptions } from './spectral_norm.js';

@@ -9,3 +9,4 @@ export * from './run_config.js';
 export * from './train_tokenizer.js';
 export * from './train_classifier.js';
 export * from './eval_tokenizer.js';
+export * from './train_generator.js';

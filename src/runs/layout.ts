@@ -19,6 +19,8 @@ export interface RunPaths {
   samples: string;
   sample(step: number): string;
   testGrid: string;
+  /** A generator's training tokens, cached (token_dataset.ts). */
+  tokens: string;
   /** Test-set numbers written when training ends. */
   summary: string;
   /** `robustok eval`'s output: result.json, report.html, samples.png. */
@@ -36,6 +38,7 @@ export function runPaths(dir: string): RunPaths {
     samples: at('samples'),
     sample: (step) => at('samples', `step-${step}.png`),
     testGrid: at('samples', 'test.png'),
+    tokens: at('tokens-train.safetensors'),
     summary: at('summary.json'),
     eval: { dir: at('eval'), result: at('eval', 'result.json'), report: at('eval', 'report.html'), samples: at('eval', 'samples.png') },
   };

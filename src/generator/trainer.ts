@@ -1,0 +1,109 @@
+// Training of the generator (docs/method.md §5): next-token cross-entropy on
+// the cached token grids, with the label replaced by the null class with
+// probability 0.1 (what classifier-free guidance needs later), AdamW with
+// warm-up + cosine, gradient clipping and an EMA of the weights, which is
+// what samples. Batches are cut from a seeded per-epoch shuffle, and the
+// class dropout and mirror-image choice draw from one seeded stream that
+// checkpoints save, so a resumed run continues exactly.
+import { Rng, mixSeed } from '../data/index.js';
+import { AdamW, Ema, Scheduler, type Stateful, clipGradNorm, decayGroups, warmupCosine } from '../optim/index.js';
+import { F, type Tensor, bernoulli, randint, tensor, tidy, where } from '../torch/index.js';
+import { RngState, checkFinite } from '../train/index.js';
+import type { Module } from '../nn/index.js';
+import { type GeneratorConfig, generatorOptions } from './config.js';
+import { ArGenerator } from './model.js';
+import type { TokenSet } from './token_dataset.js';
+
+export interface GeneratorStepMetrics {
+  step: number;
+  /** Mean next-token cross-entropy (nats). */
+  loss: number;
+  /** Fraction of tokens whose most likely prediction is the true one. */
+  accuracy: number;
+  lr: number;
+  gradNorm: number;
+}
+
+export class GeneratorTrainer {
+  readonly model: ArGenerator;
+  readonly ema: Ema;
+  readonly optimizer: AdamW;
+  readonly scheduler: Scheduler;
+  /** Class dropout and mirror-image choice; saved with checkpoints. */
+  readonly sampler: RngState;
+  stepCount = 0;
+  #order: { epoch: number; rows: Uint32Array } | null = null;
+
+  constructor(readonly config: GeneratorConfig, readonly tokens: TokenSet, numClasses: number) {
+    this.model = new ArGenerator(generatorOptions(config, { vocabSize: tokens.vocabSize, numClasses, grid: tokens.grid }));
+    const { optim, train } = config;
+    this.optimizer = new AdamW(decayGroups(this.model.namedParameters(), optim.weightDecay), { lr: optim.lr, betas: [0.9, optim.beta2] });
+    this.scheduler = new Scheduler(this.optimizer, warmupCosine({
+      lr: optim.lr, lrMin: Math.min(optim.lrMin, optim.lr), warmupSteps: Math.round(optim.warmupFraction * train.steps), totalSteps: train.steps,
+    }));
+    this.ema = new Ema(this.model.namedParameters(), { decay: optim.emaDecay });
+    this.sampler = new RngState(train.seed + 1);
+  }
+
+  /** Full batches per pass over the token set. */
+  get batchesPerEpoch(): number {
+    return Math.floor(this.tokens.labels.size(0) / this.config.train.batchSize);
+  }
+
+  /** What a checkpoint must hold to continue exactly. */
+  parts(): Record<string, Module | Stateful> {
+    return { model: this.model, ema: this.ema, optimizer: this.optimizer, scheduler: this.scheduler, sampler: this.sampler };
+  }
+
+  /** Token-set rows of the step's batch: a seeded shuffle per epoch, cut into full batches. */
+  batchRows(step: number): { epoch: number; rows: Tensor } {
+    const perEpoch = this.batchesPerEpoch;
+    const epoch = Math.floor(step / perEpoch);
+    const B = this.config.train.batchSize;
+    if (this.#order?.epoch !== epoch) this.#order = { epoch, rows: new Rng(mixSeed(this.config.train.seed, epoch)).permutation(this.tokens.labels.size(0)) };
+    const order = this.#order.rows;
+    return { epoch, rows: tensor(Array.from(order.subarray((step % perEpoch) * B, (step % perEpoch + 1) * B)), { dtype: 'int64' }) };
+  }
+
+  /**
+   * One step on the next batch. A non-finite loss throws NonFiniteLossError
+   * before anything is updated (the step is not counted).
+   */
+  step(): GeneratorStepMetrics {
+    const { config, model } = this;
+    const rng = this.sampler.stream;
+    const metrics = tidy((): GeneratorStepMetrics => {
+      model.train();
+      const rows = this.batchRows(this.stepCount).rows;
+      const variants = this.tokens.ids.indexSelect(0, rows);  // [B, V, N]
+      const [B, V, N] = variants.shape as [number, number, number];
+      const pick = V === 1 ? variants.select(1, 0) : variants.gather(1, randint(0, V, [B, 1, 1], { generator: rng }).expand(B, 1, N)).squeeze(1);
+      const ids = pick.to('int64');
+      const labels = this.tokens.labels.indexSelect(0, rows);
+      const dropped = bernoulli(labels.to('float32'), config.model.classDropout, rng).to('bool');
+      const conditioned = where(dropped, model.nullClass, labels);
+      const logits = model.forward(ids, conditioned);  // [B, N, K]
+      const loss = F.crossEntropy(logits.reshape(B * N, -1), ids.reshape(B * N));
+      const value = loss.item();
+      checkFinite(this.stepCount + 1, { loss: value });
+      this.optimizer.zeroGrad();
+      loss.backward();
+      const gradNorm = config.optim.clipNorm > 0 ? clipGradNorm(model.parameters(), config.optim.clipNorm).item() : Number.NaN;
+      const lr = this.optimizer.paramGroups[0]!.lr;
+      this.optimizer.step();
+      this.scheduler.step();
+      this.ema.update();
+      const accuracy = logits.detach().argmax(-1).eq(ids).to('float32').mean().item();
+      return { step: this.stepCount + 1, loss: value, accuracy, lr, gradNorm };
+    });
+    this.stepCount += 1;
+    return metrics;
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    this.ema.dispose();
+    this.sampler.dispose();
+    this.model.dispose();
+  }
+}
