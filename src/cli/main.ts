@@ -16,6 +16,14 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'train an autoregressive generator on a tokenizer\'s tokens (--tokenizer DIR --config FILE --out DIR)',
     load: () => import('./train_generator.js').then((m) => m.trainGeneratorCommand),
   },
+  sample: {
+    summary: 'sample images (and token ids) from a trained generator (--generator DIR --out FILE.png|DIR)',
+    load: () => import('./sample.js').then((m) => m.sampleCommand),
+  },
+  'eval-generator': {
+    summary: 'gFID, Inception Score, precision/recall of a generator\'s samples (--generator DIR)',
+    load: () => import('./eval_generator.js').then((m) => m.evalGeneratorCommand),
+  },
   'train-classifier': {
     summary: 'train the dataset classifier behind --features classifier:NAME (--data NAME)',
     load: () => import('./train_classifier.js').then((m) => m.trainClassifierCommand),

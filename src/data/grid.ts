@@ -40,3 +40,10 @@ export async function writeImageRows(rows: Tensor[], file: string, columns = row
   const images = tidy(() => imagesToBytes(cat(rows.map((r) => r.slice(0, 0, shown).detach().to('cpu')), 0)));
   await writeGrid({ images, labels: new Int32Array(0), count: rows.length * shown, channels, size, skipped: [] }, file, shown, rows.length);
 }
+
+/** Images `[N, C, S, S]` in [−1, 1] as one PNG, `columns` to a row (the last row may be short). */
+export async function writeImageGrid(images: Tensor, file: string, columns: number): Promise<void> {
+  const [n, channels, size] = images.shape as [number, 1 | 3, number];
+  const bytes = tidy(() => imagesToBytes(images.detach().to('cpu')));
+  await writeGrid({ images: bytes, labels: new Int32Array(0), count: n, channels, size, skipped: [] }, file, columns, Math.ceil(n / columns));
+}

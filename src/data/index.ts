@@ -7,7 +7,7 @@ export { type PreparedSplit, defaultCacheDir, leadingSamples } from './cache.js'
 export { type Prepared, type PrepareOptions, prepareSplit, cacheEntry } from './prepare.js';
 export { type Batch, type HostBatch, type LoaderOptions, DataLoader } from './loader.js';
 export { Rng, mixSeed } from './rng.js';
-export { writeGrid, writeImageRows } from './grid.js';
+export { writeGrid, writeImageGrid, writeImageRows } from './grid.js';
 export { imagesToBytes, unitFromByte } from './pixels.js';
 export { packageDir } from './package_dir.js';
 export { datasetFields } from './schema.js';

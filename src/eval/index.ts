@@ -3,4 +3,6 @@
 // The math itself (Fréchet distance, statistics) is in ../metrics.
 export * from './pfid.js';
 export * from './tokenizer_eval.js';
+export * from './generator_eval.js';
 export { curveSvg, reportHtml } from './report.js';
+export { type GeneratorReportInput, generatorReportHtml } from './generator_report.js';

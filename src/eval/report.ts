@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import type { PfidPoint } from './pfid.js';
 import type { TokenizerEvalResult } from './tokenizer_eval.js';
 
-const escape = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-const fmt = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
+export const escape = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+export const fmt = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
 
 /** pFID against α as an SVG line plot, the y axis fitted to the data, rFID as a dashed reference line. */
 export function curveSvg(curve: PfidPoint[], rfid: number, width = 480, height = 280): string {
@@ -33,6 +33,26 @@ ${ticksX}${ticksY}
 </svg>`;
 }
 
+/** A self-contained page: the shared style, a title and the body. */
+export function htmlPage(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
+<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}table{border-collapse:collapse}th,td{padding:4px 12px;border-bottom:1px solid #ddd;text-align:left}</style>
+</head><body>
+${body}
+</body></html>
+`;
+}
+
+/** An inlined PNG grid under a heading and a caption. */
+export const gridHtml = (heading: string, caption: string, alt: string, file: string): string =>
+  `<h2>${escape(heading)}</h2><p>${escape(caption)}</p>
+<img alt="${escape(alt)}" style="image-rendering:pixelated;width:min(100%,960px)" src="data:image/png;base64,${readFileSync(file).toString('base64')}">`;
+
+/** Rows of label / value as an HTML table. */
+export const tableHtml = (rows: [string, string][]): string =>
+  `<table>${rows.map(([k, v]) => `<tr><th>${escape(k)}</th><td>${escape(v)}</td></tr>`).join('\n')}</table>`;
+
 export function reportHtml(r: TokenizerEvalResult, o: { tokenizer: string; data: string; split: string; grid: string | null }): string {
   const rows: [string, string][] = [
     ['feature network', r.features],
@@ -44,23 +64,15 @@ export function reportHtml(r: TokenizerEvalResult, o: { tokenizer: string; data:
     ['codebook usage', `${fmt(100 * r.usage, 1)}%`],
     ['perplexity', fmt(r.perplexity, 1)],
   ];
-  const table = rows.map(([k, v]) => `<tr><th>${escape(k)}</th><td>${escape(v)}</td></tr>`).join('\n');
   const curveRows = r.curve.map((p) => `<tr><td>${p.alpha}</td><td>${p.delta}</td><td>${fmt(p.value)}</td></tr>`).join('');
   const grid = o.grid
-    ? `<h2>Reconstructions</h2><p>Rows: real images, reconstructions, reconstructions from perturbed tokens (α = ${r.pfid.alpha}, δ = ${r.pfid.delta}).</p>
-<img alt="real, reconstructed and perturbed" style="image-rendering:pixelated;width:min(100%,960px)" src="data:image/png;base64,${readFileSync(o.grid).toString('base64')}">`
+    ? gridHtml('Reconstructions', `Rows: real images, reconstructions, reconstructions from perturbed tokens (α = ${r.pfid.alpha}, δ = ${r.pfid.delta}).`, 'real, reconstructed and perturbed', o.grid)
     : '';
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>robustok eval: ${escape(o.tokenizer)}</title>
-<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}table{border-collapse:collapse}th,td{padding:4px 12px;border-bottom:1px solid #ddd;text-align:left}</style>
-</head><body>
-<h1>Tokenizer evaluation</h1>
+  return htmlPage(`robustok eval: ${o.tokenizer}`, `<h1>Tokenizer evaluation</h1>
 <p>Tokenizer <code>${escape(o.tokenizer)}</code>. pFID (RobusTok, docs/method.md §3): FID between the real images and reconstructions from perturbed tokens, every image perturbed; each token is redrawn with probability α among its δ nearest codes, with a fixed seed.</p>
-<table>${table}</table>
+${tableHtml(rows)}
 <h2>pFID against α</h2>
 ${curveSvg(r.curve, r.rfid)}
 <table><tr><th>α</th><th>δ</th><th>pFID (${escape(r.features)}, n = ${r.n})</th></tr>${curveRows}</table>
-${grid}
-</body></html>
-`;
+${grid}`);
 }

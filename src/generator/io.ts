@@ -20,6 +20,8 @@ export interface GeneratorInfo {
   tokenizer: string;
   /** The token set's fingerprint (tokenizer files + data transform). */
   fingerprint: string;
+  /** sha256 of the tokenizer's codebook: the decoders that may decode these tokens have the same. */
+  codebook: string;
   /** The dataset the tokens were encoded from. */
   data: string;
   /** Default sampling settings of `sample` and `eval-generator`. */
@@ -53,7 +55,9 @@ export function readGeneratorInfo(dir: string): GeneratorInfo {
   if (!Array.isArray(json.classes) || json.classes.length !== o.numClasses) {
     throw new Error(`${file}: 'classes' must list the ${o.numClasses} class names`);
   }
-  if (typeof json.tokenizer !== 'string' || typeof json.fingerprint !== 'string') throw new Error(`${file}: 'tokenizer' and 'fingerprint' must be strings`);
+  for (const key of ['tokenizer', 'fingerprint', 'codebook', 'data'] as const) {
+    if (typeof json[key] !== 'string') throw new Error(`${file}: '${key}' must be a string`);
+  }
   return json;
 }
 

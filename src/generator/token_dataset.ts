@@ -109,3 +109,14 @@ export function loadTokenSet(file: string, fingerprint: string): TokenSet | null
   }
   return tokenSet(ids.keep(), labels.keep(), meta.grid, meta.vocabSize, fingerprint);
 }
+
+/**
+ * sha256 of a tokenizer's codebook (`[K, D]` float32 values): tokens mean the
+ * same to two tokenizers exactly when their codebooks are equal, so a
+ * generator's tokens may be decoded by any decoder with this fingerprint
+ * (e.g. the same tokenizer after post-training).
+ */
+export function codebookFingerprint(tokenizer: Tokenizer): string {
+  const values = tidy(() => tokenizer.quantize.embedding.weight.detach().to({ dtype: 'float32', device: 'cpu' }).contiguous().toTypedArray());
+  return createHash('sha256').update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength)).digest('hex');
+}

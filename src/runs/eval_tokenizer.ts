@@ -67,7 +67,7 @@ export async function evalTokenizer(o: EvalTokenizerOptions): Promise<{ summary:
 }
 
 /** The feature network; a dataset classifier that does not exist yet is trained first (a few minutes on a CPU). */
-async function featureNetwork(name: string, weights: string | undefined, spec: { size: number; channels: 1 | 3 }, events: ReturnType<typeof withDefaults>): Promise<FeatureNetwork> {
+export async function featureNetwork(name: string, weights: string | undefined, spec: { size: number; channels: 1 | 3 }, events: ReturnType<typeof withDefaults>): Promise<FeatureNetwork> {
   try {
     return await loadFeatureNetwork(name, { weights });
   } catch (error) {

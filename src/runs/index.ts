@@ -10,3 +10,5 @@ export * from './train_tokenizer.js';
 export * from './train_classifier.js';
 export * from './eval_tokenizer.js';
 export * from './train_generator.js';
+export * from './generator_pair.js';
+export * from './eval_generator.js';

@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { type Dataset, leadingSamples, openDataset, prepareSplit, writeImageRows } from '../data/index.js';
 import {
-  type ArGenerator, type GeneratorConfig, GeneratorTrainer, type Sampling, type TokenSet, loadTokenSet, sampleImages, samplingOf,
+  type ArGenerator, type GeneratorConfig, codebookFingerprint, GeneratorTrainer, type Sampling, type TokenSet, loadTokenSet, sampleImages, samplingOf,
   saveGenerator, saveTokenSet, tokenFingerprint, tokenizeSplit,
 } from '../generator/index.js';
 import { Tokenizer, readImageSpec } from '../tokenizer/index.js';
@@ -113,7 +113,7 @@ export async function trainGenerator(cfg: GeneratorConfig, dir: string, options:
     const minutes = (performance.now() - startedAt) / 60000;
     if (events.signal?.aborted) return { status: 'interrupted', reason: abortReason(events.signal), dir, step: t.stepCount, minutes };
     t.ema.withEmaWeights(() => saveGenerator(dir, t.model, {
-      classes: [...dataset.classes], tokenizer: tokenizerDir, fingerprint: tokens!.fingerprint, data: cfg.data.name, sampling,
+      classes: [...dataset.classes], tokenizer: tokenizerDir, fingerprint: tokens!.fingerprint, codebook: codebookFingerprint(tokenizer), data: cfg.data.name, sampling,
     }));
     return { status: 'done', dir, step: t.stepCount, minutes, grid: paths.sample(t.stepCount) };
   } finally {

@@ -1,0 +1,76 @@
+// Evaluating a trained generator as a run: class-balanced samples decoded by
+// its tokenizer (or another decoder of the same codebook), scored against a
+// split's real images — gFID, Inception Score, precision/recall — written to
+// the generator's eval/ folder (result.json, report.html, samples.png). A
+// dataset classifier that the chosen features need is trained first, once.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { type SplitName, openDataset, prepareSplit, writeImageRows } from '../data/index.js';
+import { type GeneratorEvalResult, evaluateGenerator, generatorReportHtml } from '../eval/index.js';
+import type { FeatureNetwork } from '../features/index.js';
+import type { Sampling } from '../generator/index.js';
+import { readImageSpec } from '../tokenizer/index.js';
+import { writeFileAtomic } from '../torch/index.js';
+import { featureNetwork } from './eval_tokenizer.js';
+import { type RunEvents, withDefaults } from './events.js';
+import { loadGeneratorPair, samplingWith } from './generator_pair.js';
+import { runPaths } from './layout.js';
+
+export interface EvalGeneratorOptions {
+  generator: string;
+  /** Another decoder of the same codebook (default: the generator's own tokenizer). */
+  tokenizer?: string;
+  /** Dataset of the real images (default: the one the generator was trained on). */
+  data?: string;
+  split?: SplitName;
+  features?: string;
+  weights?: string;
+  /** Samples (default 10,000), class-balanced. */
+  n?: number;
+  batchSize?: number;
+  /** Overrides of the generator's default sampling settings. */
+  sampling?: Partial<Sampling>;
+  seed?: number;
+  events?: RunEvents;
+}
+
+export type GeneratorEvalSummary = Omit<GeneratorEvalResult, 'grid'> & { generator: string; tokenizer: string; data: string; split: SplitName; minutes: number };
+
+export async function evalGenerator(o: EvalGeneratorOptions): Promise<{ summary: GeneratorEvalSummary; report: string }> {
+  const events = withDefaults(o.events);
+  const pair = loadGeneratorPair(o.generator, o.tokenizer);
+  let network: FeatureNetwork | undefined;
+  let result: GeneratorEvalResult | undefined;
+  try {
+    const split = o.split ?? 'test';
+    const data = o.data ?? pair.info.data;
+    const spec = readImageSpec(pair.tokenizerDir);
+    const dataset = await openDataset(data);
+    if (dataset.classes.length !== pair.model.options.numClasses) {
+      throw new Error(`${data} has ${dataset.classes.length} classes but the generator was trained on ${pair.model.options.numClasses}`);
+    }
+    const real = await prepareSplit(dataset, split, { preprocess: { size: spec.size, channels: spec.channels } });
+    network = await featureNetwork(o.features ?? `classifier:${data}`, o.weights, spec, events);
+    const n = o.n ?? 10000;
+    const started = performance.now();
+    result = evaluateGenerator(pair.model, pair.tokenizer, real, {
+      network, n, batchSize: o.batchSize ?? 100, sampling: samplingWith(pair.info.sampling, o.sampling ?? {}), seed: o.seed ?? 0, keepPerClass: 10,
+      onProgress: (done) => events.progress({ label: 'sample', done, total: n, unit: 'img', cadence: 10 }),
+    });
+    const paths = runPaths(o.generator).eval;
+    mkdirSync(paths.dir, { recursive: true });
+    const C = pair.model.options.numClasses;
+    if (result.grid) await writeImageRows(Array.from({ length: C }, (_, c) => result!.grid!.narrow(0, c * 10, 10)), paths.samples);
+    const { grid: _grid, ...numbers } = result;
+    const summary: GeneratorEvalSummary = {
+      ...numbers, generator: o.generator, tokenizer: pair.tokenizerDir, data, split, minutes: (performance.now() - started) / 60000,
+    };
+    writeFileAtomic(paths.result, [Buffer.from(`${JSON.stringify(summary, null, 2)}\n`)]);
+    writeFileSync(paths.report, generatorReportHtml(summary, { classes: pair.info.classes, grid: result.grid ? paths.samples : null }));
+    if (summary.biased) events.log(`warning: FID from ${n} samples (< 2048) is biased upwards; compare it only with FIDs at the same n`);
+    return { summary, report: paths.report };
+  } finally {
+    result?.grid?.dispose();
+    network?.dispose();
+    pair.dispose();
+  }
+}
