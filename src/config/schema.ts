@@ -215,3 +215,25 @@ export function nodeAt(schema: Group, path: string): Node | undefined {
   }
   return node;
 }
+
+/**
+ * A copy of `schema` whose fields at the given dotted paths default to other
+ * values (checked like any default), for a layer that reuses another's
+ * settings with its own starting point (post-training reuses the tokenizer's
+ * losses with the GAN on from step 0).
+ */
+export function withDefaults<S extends Shape>(schema: Group<S>, defaults: Record<string, unknown>, prefix = ''): Group<S> {
+  for (const path of Object.keys(defaults)) {
+    if (nodeAt(schema, path)?.kind !== 'field') throw new Error(`invalid schema: withDefaults names '${path}', which is not a setting`);
+  }
+  const fields = Object.fromEntries(Object.entries(schema.fields).map(([key, node]) => {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (node.kind === 'group') return [key, withDefaults(node, Object.fromEntries(Object.entries(defaults)
+      .filter(([p]) => p.startsWith(`${key}.`)).map(([p, v]) => [p.slice(key.length + 1), v])), path)];
+    if (!Object.hasOwn(defaults, key)) return [key, node];
+    const bad = node.check(defaults[key], path);
+    if (bad.length > 0) throw new Error(`invalid schema: ${bad.join('; ')}`);
+    return [key, { ...node, default: defaults[key] }];
+  })) as unknown as S;
+  return { kind: 'group', fields, doc: schema.doc };
+}

@@ -42,6 +42,11 @@ export function checkGeneratorOptions(o: GeneratorOptions): void {
   const [h, w] = o.grid;
   if (!(Number.isInteger(h) && Number.isInteger(w) && h >= 1 && w >= 1)) throw new RangeError(`generator: grid must be two positive integers, got [${o.grid}]`);
   if (o.width % o.heads !== 0) throw new RangeError(`generator: width ${o.width} does not split into ${o.heads} heads`);
+  if (o.positions !== 'learned' && o.positions !== 'rope2d') throw new RangeError(`generator: positions must be 'learned' or 'rope2d', got ${JSON.stringify(o.positions)}`);
+  if (!(o.mlpRatio > 0)) throw new RangeError(`generator: mlpRatio must be > 0, got ${o.mlpRatio}`);
+  if (!(o.dropout >= 0 && o.dropout < 1)) throw new RangeError(`generator: dropout must be in [0, 1), got ${o.dropout}`);
+  if (!(o.ropeBase > 0)) throw new RangeError(`generator: ropeBase must be > 0, got ${o.ropeBase}`);
+  if (typeof o.qkNorm !== 'boolean' || typeof o.tieWeights !== 'boolean') throw new RangeError('generator: qkNorm and tieWeights must be true or false');
   if (o.positions === 'rope2d' && (o.width / o.heads) % 4 !== 0) {
     throw new RangeError(`generator: 2-D RoPE splits each head into row and column pairs, so the head width (${o.width / o.heads}) must be a multiple of 4`);
   }

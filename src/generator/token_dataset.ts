@@ -26,10 +26,14 @@ export interface TokenSet {
  * sha256 over the tokenizer's files (options and weights) and a description
  * of the data (dataset, split fingerprint, preprocessing, limit, flips).
  */
-export function tokenFingerprint(tokenizerDir: string, data: object): string {
+export const tokenFingerprint = (tokenizerDir: string, data: object): string =>
+  filesFingerprint(['tokenizer.json', 'tokenizer.safetensors'].map((f) => path.join(tokenizerDir, f)), data);
+
+/** sha256 over the bytes of `files` and the JSON of `extra`: a cache key that changes with any of them. */
+export function filesFingerprint(files: readonly string[], extra: object): string {
   const hash = createHash('sha256');
-  for (const file of ['tokenizer.json', 'tokenizer.safetensors']) hash.update(readFileSync(path.join(tokenizerDir, file)));
-  hash.update(JSON.stringify(data));
+  for (const file of files) hash.update(readFileSync(file));
+  hash.update(JSON.stringify(extra));
   return hash.digest('hex');
 }
 

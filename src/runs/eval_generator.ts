@@ -51,15 +51,17 @@ export async function evalGenerator(o: EvalGeneratorOptions): Promise<{ summary:
     const real = await prepareSplit(dataset, split, { preprocess: { size: spec.size, channels: spec.channels } });
     network = await featureNetwork(o.features ?? `classifier:${data}`, o.weights, spec, events);
     const n = o.n ?? 10000;
+    const C = pair.model.options.numClasses;
+    const perClass = Math.min(10, Math.floor(n / C));  // grid columns: every class has at least this many samples
     const started = performance.now();
+    events.progress({ label: 'sample', done: 0, total: n, unit: 'img' });  // starts the clock of the rate
     result = evaluateGenerator(pair.model, pair.tokenizer, real, {
-      network, n, batchSize: o.batchSize ?? 100, sampling: samplingWith(pair.info.sampling, o.sampling ?? {}), seed: o.seed ?? 0, keepPerClass: 10,
+      network, n, batchSize: o.batchSize ?? 100, sampling: samplingWith(pair.info.sampling, o.sampling ?? {}), seed: o.seed ?? 0, keepPerClass: perClass,
       onProgress: (done) => events.progress({ label: 'sample', done, total: n, unit: 'img', cadence: 10 }),
     });
     const paths = runPaths(o.generator).eval;
     mkdirSync(paths.dir, { recursive: true });
-    const C = pair.model.options.numClasses;
-    if (result.grid) await writeImageRows(Array.from({ length: C }, (_, c) => result!.grid!.narrow(0, c * 10, 10)), paths.samples);
+    if (result.grid) await writeImageRows(Array.from({ length: C }, (_, c) => result!.grid!.narrow(0, c * perClass, perClass)), paths.samples);
     const { grid: _grid, ...numbers } = result;
     const summary: GeneratorEvalSummary = {
       ...numbers, generator: o.generator, tokenizer: pair.tokenizerDir, data, split, minutes: (performance.now() - started) / 60000,

@@ -21,6 +21,8 @@ export interface RunPaths {
   testGrid: string;
   /** A generator's training tokens, cached (token_dataset.ts). */
   tokens: string;
+  /** Post-training's pregenerated σ-tokens (--pregenerate N). */
+  sigmaTokens: string;
   /** Test-set numbers written when training ends. */
   summary: string;
   /** `robustok eval`'s output: result.json, report.html, samples.png. */
@@ -39,6 +41,7 @@ export function runPaths(dir: string): RunPaths {
     sample: (step) => at('samples', `step-${step}.png`),
     testGrid: at('samples', 'test.png'),
     tokens: at('tokens-train.safetensors'),
+    sigmaTokens: at('tokens-sigma.safetensors'),
     summary: at('summary.json'),
     eval: { dir: at('eval'), result: at('eval', 'result.json'), report: at('eval', 'report.html'), samples: at('eval', 'samples.png') },
   };

@@ -16,13 +16,10 @@ import {
   saveGenerator, saveTokenSet, tokenFingerprint, tokenizeSplit,
 } from '../generator/index.js';
 import { Tokenizer, readImageSpec } from '../tokenizer/index.js';
-import { Generator, type Tensor, arange, getNumThreads, manualSeed, threadGovernor } from '../torch/index.js';
-import { NonFiniteLossError, loadCheckpoint, readProgress, saveCheckpoint } from '../train/index.js';
+import { Generator, type Tensor, arange, manualSeed } from '../torch/index.js';
 import { type RunEnd, type RunEvents, abortReason, withDefaults } from './events.js';
 import { RunFolder } from './run_folder.js';
-
-/** Bad batches skipped in a row before a `skip` run gives up. */
-const MAX_SKIPPED_IN_A_ROW = 100;
+import { resumeDecision, trainingLoop } from './training_loop.js';
 
 export interface TrainGeneratorOptions {
   /** The trained tokenizer folder whose tokens the generator learns. */
@@ -42,17 +39,10 @@ export async function trainGenerator(cfg: GeneratorConfig, dir: string, options:
   let trainer: GeneratorTrainer | undefined;
   let tokens: TokenSet | undefined;
   try {
-    const resuming = options.resume === true && existsSync(paths.checkpoint);
-    if (!options.resume && existsSync(paths.checkpoint)) {
-      throw new Error(`${dir} already holds a run: pass --resume to continue it, or choose another --out`);
-    }
-    if (resuming) {
-      const { step } = readProgress(paths.checkpoint);
-      if (step > cfg.train.steps) throw new Error(`${paths.checkpoint} is at step ${step}, past train.steps = ${cfg.train.steps}: raise it (--set train.steps=N) to train further`);
-    }
+    const resuming = resumeDecision(paths.checkpoint, options.resume, cfg.train.steps);
     folder.writeConfig(cfg);
     const dataset = await openDataset(cfg.data.name);
-    tokens = await trainingTokens(tokenizer, tokenizerDir, dataset, cfg, paths.tokens, events);
+    tokens = await trainingTokens(tokenizer, tokenizerDir, dataset, cfg, paths.tokens, events, resuming);
     if (tokens.labels.size(0) < cfg.train.batchSize) {
       throw new Error(`train.batchSize ${cfg.train.batchSize} is larger than the ${tokens.labels.size(0)} training images`);
     }
@@ -61,57 +51,16 @@ export async function trainGenerator(cfg: GeneratorConfig, dir: string, options:
     const t = new GeneratorTrainer(cfg, tokens, dataset.classes.length);
     trainer = t;
     events.log(`generator: ${(t.model.numParameters() / 1e6).toFixed(2)}M parameters, ${tokens.grid.join('×')} tokens, K = ${tokens.vocabSize}, ${dataset.classes.length} classes`);
-    if (resuming) {
-      t.stepCount = loadCheckpoint(paths.checkpoint, t.parts()).step;
-      const dropped = folder.resetMetrics(t.stepCount);
-      events.log(`resumed from step ${t.stepCount}${dropped ? ` (${dropped} metrics lines after it dropped: those steps run again)` : ''}`);
-    } else {
-      if (options.resume) events.log(`no checkpoint in ${dir} yet: starting a new run`);
-      folder.resetMetrics();
-    }
-    const save = () => saveCheckpoint(paths.checkpoint, t.parts(), { step: t.stepCount, epoch: Math.floor(t.stepCount / t.batchesPerEpoch), config: cfg });
     const sampling = samplingOf(cfg.sample);
-    const grid = (file: string) => t.ema.withEmaWeights(() =>
-      writeClassGrid(t.model, tokenizer, dataset.classes.length, cfg.train.samplesPerClass, sampling, cfg.train.seed, file));
-    const startedAt = performance.now();
-    const startStep = t.stepCount;
-    const tokensPerStep = cfg.train.batchSize * tokens.grid[0] * tokens.grid[1];
-    let skippedInARow = 0;
-    let lastSaved = resuming ? t.stepCount : null;
-    events.progress({ label: 'train', done: startStep, total: cfg.train.steps, start: startStep });
-    while (t.stepCount < cfg.train.steps && !events.signal?.aborted) {
-      const stepStart = performance.now();
-      let m;
-      try {
-        m = t.step();
-        skippedInARow = 0;
-      } catch (error) {
-        if (!(error instanceof NonFiniteLossError)) throw error;
-        const last = lastSaved === null ? 'no checkpoint was written yet' : `the last good checkpoint is ${paths.checkpoint} (step ${lastSaved})`;
-        if (cfg.train.nonFinite === 'stop') throw new Error(`${error.message}; stopped: ${last}. Lower optim.lr, or set train.nonFinite=skip to skip such batches`, { cause: error });
-        skippedInARow += 1;
-        t.stepCount += 1;  // the batch is skipped, not retried: the next step takes the next batch
-        events.log(`${error.message}: batch skipped (train.nonFinite=skip)`);
-        if (skippedInARow >= MAX_SKIPPED_IN_A_ROW) throw new Error(`${MAX_SKIPPED_IN_A_ROW} batches in a row gave a non-finite loss; stopped: ${last}`, { cause: error });
-        continue;
-      }
-      const tokensPerSecond = tokensPerStep / ((performance.now() - stepStart) / 1000);
-      const threadChange = threadGovernor.maybeAdjust();
-      if (threadChange.changed) events.log(threadChange.reason ?? `threads → ${threadChange.threads}`);
-      if (m.step % cfg.train.logEvery === 0 || m.step === cfg.train.steps) {
-        const threads = getNumThreads();
-        folder.appendMetrics({ ...m, epoch: Math.floor((m.step - 1) / t.batchesPerEpoch), tokensPerSecond, threads });
-        events.progress({ label: 'train', done: m.step, total: cfg.train.steps, start: startStep, detail: `loss ${m.loss.toFixed(3)} acc ${(100 * m.accuracy).toFixed(1)}% threads ${threads}` });
-      }
-      if (m.step % cfg.train.sampleEvery === 0 || m.step === cfg.train.steps) await grid(paths.sample(m.step));
-      if (m.step % cfg.train.checkpointEvery === 0) {
-        save();
-        lastSaved = m.step;
-      }
-    }
-    save();
-    const minutes = (performance.now() - startedAt) / 60000;
-    if (events.signal?.aborted) return { status: 'interrupted', reason: abortReason(events.signal), dir, step: t.stepCount, minutes };
+    const { aborted, minutes } = await trainingLoop({
+      folder, events, trainer: t, resuming, asked: options.resume === true, train: cfg.train, config: cfg,
+      batchesPerEpoch: t.batchesPerEpoch, rate: { perStep: cfg.train.batchSize * t.model.length, key: 'tokensPerSecond' },
+      detail: (m) => `loss ${m.loss.toFixed(3)} acc ${(100 * m.accuracy).toFixed(1)}%`,
+      samples: (step) => t.ema.withEmaWeights(() =>
+        writeClassGrid(t.model, tokenizer, dataset.classes.length, cfg.train.samplesPerClass, sampling, cfg.train.seed, paths.sample(step))),
+      onSkip: () => { t.stepCount += 1; },  // the bad batch is passed over, not retried: the next step takes the next one
+    });
+    if (aborted) return { status: 'interrupted', reason: abortReason(events.signal), dir, step: t.stepCount, minutes };
     t.ema.withEmaWeights(() => saveGenerator(dir, t.model, {
       classes: [...dataset.classes], tokenizer: tokenizerDir, fingerprint: tokens!.fingerprint, codebook: codebookFingerprint(tokenizer), data: cfg.data.name, sampling,
     }));
@@ -126,7 +75,7 @@ export async function trainGenerator(cfg: GeneratorConfig, dir: string, options:
 
 /** The training split's tokens: from the run folder's cache when its fingerprint matches, else encoded now and cached. */
 async function trainingTokens(tokenizer: Tokenizer, tokenizerDir: string, dataset: Dataset, cfg: GeneratorConfig, file: string,
-  events: ReturnType<typeof withDefaults>): Promise<TokenSet> {
+  events: ReturnType<typeof withDefaults>, resuming: boolean): Promise<TokenSet> {
   const spec = readImageSpec(tokenizerDir);
   const fingerprint = tokenFingerprint(tokenizerDir, {
     data: dataset.name, source: dataset.splits.train?.fingerprint ?? null, preprocess: spec, limit: cfg.data.limit, flip: cfg.data.flip,
@@ -135,6 +84,10 @@ async function trainingTokens(tokenizer: Tokenizer, tokenizerDir: string, datase
   if (cached) {
     events.log(`tokens: ${cached.labels.size(0)} images from ${file}`);
     return cached;
+  }
+  if (existsSync(file) && resuming) {
+    throw new Error(`the tokenizer ${tokenizerDir} or the data settings changed since this run started (${file} was encoded differently): ` +
+      'its checkpoint learned other tokens, so it cannot continue; start a new run with another --out');
   }
   if (existsSync(file)) events.log(`${file} was encoded by another tokenizer or data transform: encoding again`);
   const split = leadingSamples(await prepareSplit(dataset, 'train', { preprocess: { size: spec.size, channels: spec.channels } }), cfg.data.limit || Infinity);

@@ -7,19 +7,15 @@
 // samples/step-N.png (originals, EMA reconstructions, perturbed ones),
 // checkpoint.safetensors and, at the end, tokenizer.json +
 // tokenizer.safetensors (the EMA weights) and summary.json.
-import { existsSync } from 'node:fs';
 import { DataLoader, type Dataset, type PreparedSplit, leadingSamples, openDataset, prepareSplit, writeImageRows } from '../data/index.js';
 import { type FeatureNetwork, loadFeatureNetwork } from '../features/index.js';
 import { psnrPerImage } from '../metrics/index.js';
 import { TokenizerTrainer, type TokenizerConfig, checkTokenizerConfig, saveTokenizer } from '../tokenizer/index.js';
-import { type Tensor, getNumThreads, manualSeed, threadGovernor, tidy, writeFileAtomic } from '../torch/index.js';
-import { NonFiniteLossError, loadCheckpoint, readProgress, saveCheckpoint } from '../train/index.js';
+import { type Tensor, manualSeed, tidy, writeFileAtomic } from '../torch/index.js';
 import { type RunEnd, type RunEvents, abortReason, withDefaults } from './events.js';
 import type { RunPaths } from './layout.js';
 import { RunFolder } from './run_folder.js';
-
-/** Bad batches skipped in a row before a `skip` run gives up: past this the model itself is broken. */
-const MAX_SKIPPED_IN_A_ROW = 100;
+import { resumeDecision, steppingOnBatches, trainingLoop } from './training_loop.js';
 
 export interface TrainTokenizerOptions {
   /** Continue DIR's checkpoint exactly (or start one when DIR has none). */
@@ -47,11 +43,7 @@ export async function trainTokenizer(config: TokenizerConfig, dir: string, optio
   let featureNetwork: FeatureNetwork | undefined;
   let fixedImages: Tensor | null = null;
   try {
-    const resuming = options.resume === true && existsSync(paths.checkpoint);
-    if (!options.resume && existsSync(paths.checkpoint)) {
-      throw new Error(`${dir} already holds a run: pass --resume to continue it, or choose another --out`);
-    }
-    if (resuming) checkResumable(paths.checkpoint, cfg);
+    const resuming = resumeDecision(paths.checkpoint, options.resume, cfg.train.steps);
     folder.writeConfig(cfg);
 
     const dataset = await openDataset(cfg.data.name);
@@ -64,63 +56,21 @@ export async function trainTokenizer(config: TokenizerConfig, dir: string, optio
     if (perceptual.kind === 'features') featureNetwork = await loadFeatureNetwork(perceptual.network, { weights: perceptual.networkWeights || undefined });
     const t = new TokenizerTrainer(cfg, { featureNetwork });
     trainer = t;
-    if (resuming) {
-      t.stepCount = loadCheckpoint(paths.checkpoint, t.parts()).step;
-      const dropped = folder.resetMetrics(t.stepCount);
-      events.log(`resumed from step ${t.stepCount}${dropped ? ` (${dropped} metrics lines after it dropped: those steps run again)` : ''}`);
-    } else {
-      if (options.resume) events.log(`no checkpoint in ${dir} yet: starting a new run`);
-      folder.resetMetrics();
-    }
-    const save = () => saveCheckpoint(paths.checkpoint, t.parts(), { step: t.stepCount, epoch: Math.floor(t.stepCount / loader.batchesPerEpoch), config: cfg });
-    const startedAt = performance.now();
-    const startStep = t.stepCount;
     fixedImages = leadingImages(used, 8);
-    let skippedInARow = 0;
-    let lastSaved = resuming ? t.stepCount : null;
-
-    events.progress({ label: 'train', done: startStep, total: cfg.train.steps, start: startStep });  // starts the clock of the rate
-    let epoch = Math.floor(t.stepCount / loader.batchesPerEpoch);
-    let skip = t.stepCount % loader.batchesPerEpoch;
-    while (t.stepCount < cfg.train.steps && !events.signal?.aborted) {
-      for await (const batch of loader.epoch(epoch)) {
-        if (skip > 0) { skip -= 1; batch.dispose(); continue; }
-        const stepStart = performance.now();
-        let m;
-        try {
-          m = t.step(batch.images);
-          skippedInARow = 0;
-        } catch (error) {
-          if (!(error instanceof NonFiniteLossError)) throw error;
-          const last = lastSaved === null ? 'no checkpoint was written yet' : `the last good checkpoint is ${paths.checkpoint} (step ${lastSaved})`;
-          if (cfg.train.nonFinite === 'stop') throw new Error(`${error.message}; stopped: ${last}. Lower optim.lr, or set train.nonFinite=skip to skip such batches`, { cause: error });
-          skippedInARow += 1;
-          events.log(`${error.message}: batch skipped (train.nonFinite=skip)`);
-          if (skippedInARow >= MAX_SKIPPED_IN_A_ROW) throw new Error(`${MAX_SKIPPED_IN_A_ROW} batches in a row gave a non-finite loss; stopped: ${last}`, { cause: error });
-          continue;
-        } finally {
-          batch.dispose();
-        }
-        const imagesPerSecond = cfg.train.batchSize / ((performance.now() - stepStart) / 1000);
-        // Cores freed or taken by other processes since the start: follow them (checked every 15 s).
-        const threadChange = threadGovernor.maybeAdjust();
-        if (threadChange.changed) events.log(threadChange.reason ?? `threads → ${threadChange.threads}`);
-        if (m.step % cfg.train.logEvery === 0 || m.step === cfg.train.steps) {
-          const threads = getNumThreads();
-          folder.appendMetrics({ ...m, epoch, imagesPerSecond, threads });
-          events.progress({ label: 'train', done: m.step, total: cfg.train.steps, start: startStep, detail: `loss ${m.loss.toFixed(4)} threads ${threads}` });
-        }
-        if (m.step % cfg.train.sampleEvery === 0 || m.step === cfg.train.steps) await writeSamples(t, fixedImages, paths.sample(m.step));
-        if (m.step % cfg.train.checkpointEvery === 0) {
-          save();
-          lastSaved = m.step;
-        }
-        if (t.stepCount >= cfg.train.steps || events.signal?.aborted) break;
-      }
-      epoch += 1;
+    const images = fixedImages;
+    const steppable = steppingOnBatches(t, loader, (batch) => t.step(batch.images));
+    let loop;
+    try {
+      loop = await trainingLoop({
+        folder, events, trainer: steppable, resuming, asked: options.resume === true, train: cfg.train, config: cfg,
+        batchesPerEpoch: loader.batchesPerEpoch, rate: { perStep: cfg.train.batchSize, key: 'imagesPerSecond' },
+        detail: (m) => `loss ${m.loss.toFixed(4)}`,
+        samples: (step) => writeSamples(t, images, paths.sample(step)),
+      });
+    } finally {
+      await steppable.close();
     }
-    save();
-    const minutes = (performance.now() - startedAt) / 60000;
+    const { minutes } = loop;
     if (events.signal?.aborted) return { status: 'interrupted', reason: abortReason(events.signal), dir, step: t.stepCount, minutes };
     // tokenizer.json records the training images' preprocessing, so reconstruct/encode/eval fit new images the same way.
     t.ema.withEmaWeights(() => saveTokenizer(dir, t.model, { ...dataset.defaults, ...preprocess }));
@@ -131,14 +81,6 @@ export async function trainTokenizer(config: TokenizerConfig, dir: string, optio
     trainer?.dispose();
     featureNetwork?.dispose();
     folder.release();
-  }
-}
-
-/** A checkpoint that cannot continue this config is refused before anything is loaded. */
-function checkResumable(file: string, cfg: TokenizerConfig): void {
-  const { step } = readProgress(file);
-  if (step > cfg.train.steps) {
-    throw new Error(`${file} is at step ${step}, past train.steps = ${cfg.train.steps}: raise it (--set train.steps=N) to train further`);
   }
 }
 

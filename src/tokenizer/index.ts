@@ -16,3 +16,4 @@ export * from './token_ids.js';
 export * from './images.js';
 export * from './perceptual.js';
 
+export * from './objective.js';

@@ -1,22 +1,21 @@
 // Main training of the tokenizer (docs/method.md §2, §4): one `step` is encode →
 // quantize → (perturb) → decode, reconstruction + VQ losses, the hinge GAN
 // with the VQGAN adaptive weight once it is switched on, the optional
-// perceptual term (perceptual.ts), AdamW with
+// perceptual term (objective.ts), AdamW with
 // warm-up + cosine, gradient clipping, EMA of weights; then a discriminator
 // step with DiffAugment and LeCam. Everything random draws from one seeded
 // stream that checkpoints save, so a resumed run continues exactly.
 import { AdamW, Ema, Scheduler, type Stateful, clipGradNorm, warmupCosine } from '../optim/index.js';
-import { NonFiniteLossError, RngState, checkFinite } from '../train/index.js';
-import { F, Generator, type Tensor, noGrad, tidy } from '../torch/index.js';
+import { RngState, checkFinite } from '../train/index.js';
+import { Generator, type Tensor, noGrad, tidy } from '../torch/index.js';
 import type { FeatureNetwork } from '../features/network.js';
 import type { Module } from '../nn/index.js';
 import { type TokenizerConfig, checkTokenizerConfig, modelOptions } from './config.js';
-import { diffAugment } from './diffaug.js';
-import { PatchDiscriminator } from './discriminator.js';
-import { LeCam, adaptiveGanWeight, hingeDiscriminatorLoss, hingeGeneratorLoss } from './gan_losses.js';
+import type { PatchDiscriminator } from './discriminator.js';
 import { codebookUsage } from '../metrics/index.js';
 import { Tokenizer } from './model.js';
-import { PerceptualLoss } from './perceptual.js';
+import { DecoderObjective, type GanTerms } from './objective.js';
+import type { PerceptualLoss } from './perceptual.js';
 import { annealedPerturbation } from './perturbation.js';
 
 /** One logged step: the numbers that go to metrics.jsonl. */
@@ -34,8 +33,7 @@ export interface StepMetrics {
   perplexity: number;
   alpha: number;
   delta: number;
-  /** `adversarial`: the decoder's hinge loss −mean(D(x̂)) before its weight. */
-  gan?: { adversarial: number; adaptiveWeight: number; discriminator: number; lecam: number; discriminatorSkipped?: boolean };
+  gan?: GanTerms;
 }
 
 export interface TrainerOptions {
@@ -53,44 +51,36 @@ export class TokenizerTrainer {
   readonly scheduler: Scheduler;
   /** The one random stream of training (perturbation, DiffAugment); saved with checkpoints. */
   readonly sampler: RngState;
-  readonly discriminator: PatchDiscriminator | null;
-  readonly discriminatorOptimizer: AdamW | null;
-  readonly lecam: LeCam | null;
-  /** Null when loss.perceptual.kind is none. */
-  readonly perceptual: PerceptualLoss | null;
+  /** Reconstruction, perceptual and GAN losses, and the discriminator. */
+  readonly objective: DecoderObjective;
   stepCount = 0;
 
   constructor(readonly config: TokenizerConfig, options: TrainerOptions = {}) {
     checkTokenizerConfig(config);
-    // Loaded first: a wrong weight path fails before anything is allocated.
-    this.perceptual = PerceptualLoss.fromConfig(config.loss.perceptual, { featureNetwork: options.featureNetwork });
+    this.objective = new DecoderObjective(config.loss, { channels: config.data.channels, nonFinite: config.train.nonFinite, featureNetwork: options.featureNetwork });
     this.model = new Tokenizer(modelOptions(config));
-    const { optim, train, loss } = config;
+    const { optim, train } = config;
     this.optimizer = new AdamW(this.model.parameters(), { lr: optim.lr, betas: [0.9, 0.95], weightDecay: optim.weightDecay });
     this.scheduler = new Scheduler(this.optimizer, warmupCosine({
       lr: optim.lr, lrMin: Math.min(optim.lrMin, optim.lr), warmupSteps: Math.round(optim.warmupFraction * train.steps), totalSteps: train.steps,
     }));
     this.ema = new Ema(this.model.namedParameters(), { decay: optim.emaDecay });
     this.sampler = new RngState(train.seed + 1);
-    const gan = loss.gan;
-    this.discriminator = gan.enabled
-      ? new PatchDiscriminator({ inChannels: config.data.channels, baseChannels: gan.baseChannels, layers: gan.layers, spectralNorm: gan.spectralNorm })
-      : null;
-    this.discriminatorOptimizer = this.discriminator
-      ? new AdamW(this.discriminator.parameters(), { lr: gan.lr, betas: [0.9, 0.95], weightDecay: gan.weightDecay })
-      : null;
-    this.lecam = gan.enabled ? new LeCam({ decay: gan.lecamDecay }) : null;
+  }
+
+  get discriminator(): PatchDiscriminator | null {
+    return this.objective.discriminator;
+  }
+
+  get perceptual(): PerceptualLoss | null {
+    return this.objective.perceptual;
   }
 
   /** What a checkpoint must hold to continue exactly. */
   parts(): Record<string, Module | Stateful> {
-    const parts: Record<string, Module | Stateful> = {
-      model: this.model, ema: this.ema, optimizer: this.optimizer, scheduler: this.scheduler, sampler: this.sampler,
+    return {
+      model: this.model, ema: this.ema, optimizer: this.optimizer, scheduler: this.scheduler, sampler: this.sampler, ...this.objective.parts(),
     };
-    if (this.discriminator && this.discriminatorOptimizer && this.lecam) {
-      Object.assign(parts, { discriminator: this.discriminator, discriminatorOptimizer: this.discriminatorOptimizer, lecam: this.lecam });
-    }
-    return parts;
   }
 
   /** α, δ at the current step (annealed as docs/method.md §2), or null with perturbation off. */
@@ -114,34 +104,23 @@ export class TokenizerTrainer {
     const perturbation = this.perturbationNow();
     const rng = this.sampler.stream;
     const ganOn = this.discriminator !== null && this.stepCount >= Math.round(config.loss.gan.start * config.train.steps);
-    const augment = (x: Tensor) => diffAugment(x, { policy: [...config.loss.gan.diffaug], cutoutRatio: config.loss.gan.cutoutRatio, generator: rng });
+    const objective = this.objective;
     const metrics = tidy((): StepMetrics => {
       this.model.train();
       const r = this.model.forward(images, perturbation
         ? { ...perturbation, beta: config.perturbation.beta, select: config.perturbation.select, generator: rng }
         : undefined);
-      const reconstruction = config.loss.reconstruction === 'l1' ? F.l1Loss(r.image, images) : F.mseLoss(r.image, images);
-      const perceptual = this.perceptual?.forward(r.image, images) ?? null;
-      // VQGAN's "nll" term: pixel + weighted perceptual. It is also what the
-      // adaptive GAN weight balances against (taming's calculate_adaptive_weight
-      // takes nll_loss), so the GAN is scaled to both.
-      const nll = perceptual ? reconstruction.add(perceptual.mul(config.loss.perceptual.weight)) : reconstruction;
+      const { nll, reconstruction, perceptual } = objective.nll(r.image, images);
       let loss = nll.add(r.quantized.loss);
-      let gan: StepMetrics['gan'];
-      let adversarial: Tensor | null = null;
-      let adaptive: Tensor | null = null;
-      if (ganOn) {
-        adversarial = hingeGeneratorLoss(this.discriminator!.forward(augment(r.image)));
-        adaptive = adaptiveGanWeight(nll, adversarial, this.model.lastDecoderWeight()).mul(config.loss.gan.weight);
-        loss = loss.add(adversarial.mul(adaptive));
-      }
+      const adversarial = ganOn ? objective.adversarial(r.image, nll, this.model.lastDecoderWeight(), rng) : null;
+      if (adversarial) loss = loss.add(adversarial.adversarial.mul(adversarial.weight));
       // Read once: checked before backward, so a NaN never reaches the weights or
       // the optimizer's moments, and then logged.
       const terms = {
         loss: loss.item(), reconstruction: reconstruction.item(), ...(perceptual ? { perceptual: perceptual.item() } : {}),
         codebook: r.quantized.codebookLoss.item(), commitment: r.quantized.commitmentLoss.item(),
       };
-      const ganTerms = adversarial ? { adversarial: adversarial.item(), adaptiveWeight: adaptive!.item() } : null;
+      const ganTerms = adversarial ? { adversarial: adversarial.adversarial.item(), adaptiveWeight: adversarial.weight.item() } : null;
       checkFinite(this.stepCount + 1, { ...terms, ...ganTerms });
       this.optimizer.zeroGrad();
       loss.backward();
@@ -150,25 +129,7 @@ export class TokenizerTrainer {
       this.optimizer.step();
       this.scheduler.step();
       this.ema.update();
-      if (ganOn) {
-        this.discriminatorOptimizer!.zeroGrad();
-        const real = this.discriminator!.forward(augment(images));
-        const fake = this.discriminator!.forward(augment(r.image.detach()));
-        const dLoss = hingeDiscriminatorLoss(real, fake).mul(config.loss.gan.hingeScale);
-        const dValue = dLoss.item();
-        gan = { ...ganTerms!, discriminator: dValue, lecam: Number.NaN };
-        if (Number.isFinite(dValue)) {
-          // LeCam's anchors move only with finite logits (its forward updates them).
-          const lecam = this.lecam!.forward(real, fake);
-          dLoss.add(lecam.mul(config.loss.gan.lecamWeight)).backward();
-          this.discriminatorOptimizer!.step();
-          gan.lecam = lecam.item();
-        } else if (config.train.nonFinite === 'stop') {
-          throw new NonFiniteLossError(this.stepCount + 1, { discriminator: dValue }, 'discriminator loss');
-        } else {
-          gan.discriminatorSkipped = true;
-        }
-      }
+      const gan = ganTerms ? { ...ganTerms, ...objective.discriminatorStep(images, r.image, rng, this.stepCount + 1) } : undefined;
       const { usage, perplexity } = codebookUsage(r.quantized.ids, config.model.codebookSize);
       return {
         step: this.stepCount + 1, ...terms, lr, usage, perplexity,
@@ -194,11 +155,9 @@ export class TokenizerTrainer {
 
   dispose(): void {
     this.optimizer.dispose();
-    this.discriminatorOptimizer?.dispose();
     this.ema.dispose();
     this.sampler.dispose();
-    this.discriminator?.dispose();
-    this.perceptual?.dispose();
+    this.objective.dispose();
     this.model.dispose();
   }
 }

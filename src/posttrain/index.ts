@@ -1,0 +1,5 @@
+// Post-training (docs/method.md §6): the decoder fitted to the tokens a
+// trained generator produces — σ-preserving sampling and the decoder trainer.
+export * from './config.js';
+export * from './preserved_sampling.js';
+export * from './trainer.js';

@@ -1,0 +1,119 @@
+// What a decoder is trained against (docs/method.md §4), shared by main
+// training and post-training (§6): the pixel loss plus the weighted
+// perceptual term (VQGAN's "nll"), the hinge GAN term scaled by VQGAN's
+// adaptive weight, and the discriminator's own step with DiffAugment and
+// LeCam. The caller composes the decoder's total (main training adds the VQ
+// losses) and runs the model's backward and update in between.
+import { NonFiniteLossError } from '../train/index.js';
+import { AdamW, type Stateful } from '../optim/index.js';
+import { F, type Generator, type Tensor } from '../torch/index.js';
+import type { FeatureNetwork } from '../features/network.js';
+import type { Module } from '../nn/index.js';
+import type { TokenizerConfig } from './config.js';
+import { diffAugment } from './diffaug.js';
+import { PatchDiscriminator } from './discriminator.js';
+import { LeCam, adaptiveGanWeight, hingeDiscriminatorLoss, hingeGeneratorLoss } from './gan_losses.js';
+import { PerceptualLoss } from './perceptual.js';
+
+export type LossConfig = TokenizerConfig['loss'];
+
+/** The discriminator's step, as logged. `adversarial`: the decoder's hinge loss −mean(D(x̂)) before its weight. */
+export interface GanTerms {
+  adversarial: number;
+  adaptiveWeight: number;
+  discriminator: number;
+  lecam: number;
+  discriminatorSkipped?: boolean;
+}
+
+export class DecoderObjective {
+  /** Null when loss.perceptual.kind is none. */
+  readonly perceptual: PerceptualLoss | null;
+  readonly discriminator: PatchDiscriminator | null;
+  readonly discriminatorOptimizer: AdamW | null;
+  readonly lecam: LeCam | null;
+
+  /** `channels` of the images the discriminator sees; the discriminator starts freshly initialised. */
+  constructor(readonly loss: LossConfig, o: { channels: number; nonFinite: 'stop' | 'skip'; featureNetwork?: FeatureNetwork }) {
+    this.nonFinite = o.nonFinite;
+    // Loaded first: a wrong weight path fails before anything is allocated.
+    this.perceptual = PerceptualLoss.fromConfig(loss.perceptual, { featureNetwork: o.featureNetwork });
+    const gan = loss.gan;
+    this.discriminator = gan.enabled
+      ? new PatchDiscriminator({ inChannels: o.channels, baseChannels: gan.baseChannels, layers: gan.layers, spectralNorm: gan.spectralNorm })
+      : null;
+    this.discriminatorOptimizer = this.discriminator
+      ? new AdamW(this.discriminator.parameters(), { lr: gan.lr, betas: [0.9, 0.95], weightDecay: gan.weightDecay })
+      : null;
+    this.lecam = gan.enabled ? new LeCam({ decay: gan.lecamDecay }) : null;
+  }
+
+  private readonly nonFinite: 'stop' | 'skip';
+
+  /** Checkpoint parts of the GAN (none without it). */
+  parts(): Record<string, Module | Stateful> {
+    if (!this.discriminator || !this.discriminatorOptimizer || !this.lecam) return {};
+    return { discriminator: this.discriminator, discriminatorOptimizer: this.discriminatorOptimizer, lecam: this.lecam };
+  }
+
+  /** DiffAugment with the configured policy, drawing from `generator`. */
+  augment(x: Tensor, generator: Generator): Tensor {
+    const gan = this.loss.gan;
+    return diffAugment(x, { policy: [...gan.diffaug], cutoutRatio: gan.cutoutRatio, generator });
+  }
+
+  /**
+   * The reconstruction-side loss of images `[B, C, H, W]` against their
+   * targets: pixel + weight·perceptual (`nll`), with its parts.
+   */
+  nll(image: Tensor, target: Tensor): { nll: Tensor; reconstruction: Tensor; perceptual: Tensor | null } {
+    const reconstruction = this.loss.reconstruction === 'l1' ? F.l1Loss(image, target) : F.mseLoss(image, target);
+    const perceptual = this.perceptual?.forward(image, target) ?? null;
+    // VQGAN's "nll" term: pixel + weighted perceptual. It is also what the
+    // adaptive GAN weight balances against (taming's calculate_adaptive_weight
+    // takes nll_loss), so the GAN is scaled to both.
+    const nll = perceptual ? reconstruction.add(perceptual.mul(this.loss.perceptual.weight)) : reconstruction;
+    return { nll, reconstruction, perceptual };
+  }
+
+  /**
+   * The decoder's GAN term −mean(D(aug(x̂))) and the weight it enters the
+   * loss with: gan.weight × the adaptive weight against `nll` at the
+   * decoder's last layer (docs/method.md §4). Needs the GAN enabled.
+   */
+  adversarial(image: Tensor, nll: Tensor, lastLayerWeight: Tensor, generator: Generator): { adversarial: Tensor; weight: Tensor } {
+    if (!this.discriminator) throw new Error('DecoderObjective.adversarial: loss.gan.enabled is false');
+    const adversarial = hingeGeneratorLoss(this.discriminator.forward(this.augment(image, generator)));
+    const weight = adaptiveGanWeight(nll, adversarial, lastLayerWeight).mul(this.loss.gan.weight);
+    return { adversarial, weight };
+  }
+
+  /**
+   * One discriminator step on real images and (detached) reconstructions,
+   * after the decoder's update. A non-finite discriminator loss throws with
+   * nonFinite = stop (at `step`); with skip only this update is skipped.
+   */
+  discriminatorStep(real: Tensor, fake: Tensor, generator: Generator, step: number): Pick<GanTerms, 'discriminator' | 'lecam' | 'discriminatorSkipped'> {
+    const discriminator = this.discriminator!;
+    this.discriminatorOptimizer!.zeroGrad();
+    const realLogits = discriminator.forward(this.augment(real, generator));
+    const fakeLogits = discriminator.forward(this.augment(fake.detach(), generator));
+    const dLoss = hingeDiscriminatorLoss(realLogits, fakeLogits).mul(this.loss.gan.hingeScale);
+    const value = dLoss.item();
+    if (Number.isFinite(value)) {
+      // LeCam's anchors move only with finite logits (its forward updates them).
+      const lecam = this.lecam!.forward(realLogits, fakeLogits);
+      dLoss.add(lecam.mul(this.loss.gan.lecamWeight)).backward();
+      this.discriminatorOptimizer!.step();
+      return { discriminator: value, lecam: lecam.item() };
+    }
+    if (this.nonFinite === 'stop') throw new NonFiniteLossError(step, { discriminator: value }, 'discriminator loss');
+    return { discriminator: value, lecam: Number.NaN, discriminatorSkipped: true };
+  }
+
+  dispose(): void {
+    this.discriminatorOptimizer?.dispose();
+    this.discriminator?.dispose();
+    this.perceptual?.dispose();
+  }
+}
