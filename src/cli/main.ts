@@ -16,6 +16,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'train an autoregressive generator on a tokenizer\'s tokens (--tokenizer DIR --config FILE --out DIR)',
     load: () => import('./train_generator.js').then((m) => m.trainGeneratorCommand),
   },
+  'post-train': {
+    summary: 'fine-tune a tokenizer\'s decoder on a generator\'s σ-tokens (--tokenizer DIR --generator DIR --config FILE --out DIR)',
+    load: () => import('./post_train.js').then((m) => m.postTrainCommand),
+  },
   sample: {
     summary: 'sample images (and token ids) from a trained generator (--generator DIR --out FILE.png|DIR)',
     load: () => import('./sample.js').then((m) => m.sampleCommand),

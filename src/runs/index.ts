@@ -12,3 +12,4 @@ export * from './eval_tokenizer.js';
 export * from './train_generator.js';
 export * from './generator_pair.js';
 export * from './eval_generator.js';
+export * from './post_train.js';

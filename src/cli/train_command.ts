@@ -1,0 +1,70 @@
+// What every training command shares: `--config FILE --out DIR [--set key=value ...] [--resume]`
+// plus the command's own input flags, the config resolved from the preset
+// (or, resuming, from the run folder), progress bars and signals, and the
+// ending ("interrupted at step N: continue with --resume", exit 130 / 143).
+import { type Group, type Infer, describeConfig, loadConfigFile } from '../config/index.js';
+import { type RunEnd, type RunEvents, resolveRunConfig } from '../runs/index.js';
+import { threadDecision } from '../torch/index.js';
+import { readFlags } from './flags.js';
+import { cliEvents } from './run_events.js';
+
+export interface TrainCommand<G extends Group> {
+  name: string;
+  /** Usage line(s) and description, before the list of keys. */
+  about: string;
+  schema: G;
+  /** Input folders the command requires (flag → what to say when it is missing). */
+  inputs: Record<string, string>;
+  /** Flags that stand for a config key (`--pregenerate N` = `--set tokens.pregenerate=N`). */
+  aliases?: Record<string, string>;
+  /** A preset to suggest when --config is missing. */
+  preset: string;
+  /** Summary of what will run, printed first. */
+  plan(config: Infer<G>): string;
+  run(config: Infer<G>, out: string, o: { inputs: Record<string, string>; resume: boolean; events: RunEvents }): Promise<RunEnd & { step: number }>;
+  /** The line printed when the run is done. */
+  done(result: never): string;
+}
+
+export const trainUsage = <G extends Group>(c: Pick<TrainCommand<G>, 'about' | 'schema'>): string =>
+  `${c.about}\nKeys, defaults and ranges:\n\n${describeConfig(c.schema).map((l) => `  ${l}`).join('\n')}`;
+
+export async function runTrainCommand<G extends Group>(c: TrainCommand<G>, argv: string[]): Promise<void> {
+  const usage = trainUsage(c);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(usage);
+    return;
+  }
+  const args = { config: undefined as string | undefined, out: undefined as string | undefined, sets: [] as string[], resume: false, inputs: {} as Record<string, string> };
+  readFlags(argv, usage, (flag, read) => {
+    if (flag === '--config') args.config = read.value();
+    else if (flag === '--out') args.out = read.value();
+    else if (flag === '--set') args.sets.push(read.value());
+    else if (flag === '--resume') args.resume = true;
+    else if (flag in c.inputs) args.inputs[flag] = read.value();
+    else if (c.aliases && flag in c.aliases) args.sets.push(`${c.aliases[flag]}=${read.value()}`);
+    else return false;
+    return true;
+  });
+  for (const [flag, what] of Object.entries(c.inputs)) {
+    if (!args.inputs[flag]) throw new Error(`${flag} DIR is required (${what})\n\n${usage}`);
+  }
+  if (!args.out) throw new Error(`--out DIR is required\n\n${usage}`);
+  const config = resolveRunConfig(c.schema, args.out, {
+    preset: args.config ? loadConfigFile(args.config) : undefined, sets: args.sets, resume: args.resume,
+    missing: `--config FILE is required (try ${c.preset})\n\n${usage}`,
+  });
+  const events = cliEvents();
+  console.error(`${c.name} → ${args.out}: ${c.plan(config)}; threads: ${threadDecision().reason}`);
+  try {
+    const r = await c.run(config, args.out, { inputs: args.inputs, resume: args.resume, events });
+    if (r.status === 'interrupted') {
+      console.error(`${r.reason} at step ${r.step}: checkpoint saved; continue with --resume`);
+      process.exitCode = events.exitCode(r.reason);
+      return;
+    }
+    console.error(c.done(r as never));
+  } finally {
+    events.close();
+  }
+}
