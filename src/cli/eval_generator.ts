@@ -24,7 +24,9 @@ a split's real images: gFID, Inception Score, precision and recall (k = 3).
   --batch N              samples per batch (default 100)
 ${samplingUsage}
   --json                 print one JSON object instead of the table
-Writes DIR/eval/result.json, DIR/eval/report.html and DIR/eval/samples.png.`;
+  --out FOLDER           where result.json, report.html and samples.png go (default DIR/eval)
+The sample ids are drawn once per sampling setting, seed and n, and cached in
+DIR/eval/samples-*.safetensors: another decoder (--tokenizer) is scored on the same tokens.`;
 
 export async function evalGeneratorCommand(argv: string[]): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -46,6 +48,7 @@ export async function evalGeneratorCommand(argv: string[]): Promise<void> {
     else if (flag === '--weights') o.weights = read.value();
     else if (flag === '--n') o.n = read.integer();
     else if (flag === '--batch') o.batchSize = read.integer();
+    else if (flag === '--out') o.out = read.value();
     else if (flag === '--json') json = true;
     else return readSamplingFlag(flag, read, sampling);
     return true;

@@ -1,33 +1,30 @@
-// Evaluating a generator (docs/method.md §5): class-balanced samples decoded
-// by a tokenizer, against the real images of a split, through one named
-// feature network — gFID (Fréchet distance of the two feature Gaussians),
-// Inception Score (from the network's class probabilities, when it has a
-// classifier head) and improved precision/recall (k = 3, as the ADM
-// evaluator). The math is in ../metrics; this file only feeds it.
+// Evaluating a generator (docs/method.md §5): its class-balanced samples
+// (token ids, drawn once by sampleClassBalanced) decoded by a tokenizer and
+// compared with the real images of a split through one named feature network
+// — gFID (Fréchet distance of the two feature Gaussians), Inception Score
+// (from the network's class probabilities, when it has a classifier head)
+// and improved precision/recall (k = 3, as the ADM evaluator). Taking the
+// ids rather than drawing them lets two decoders (before and after
+// post-training) be scored on identical tokens. The math is in ../metrics.
 import { DataLoader, type PreparedSplit } from '../data/index.js';
 import type { FeatureNetwork } from '../features/index.js';
-import { type ArGenerator, type Sampling, sampleImages } from '../generator/index.js';
 import { FeatureStats, type InceptionScore, frechetDistance, inceptionScore, precisionRecall } from '../metrics/index.js';
 import type { Tokenizer } from '../tokenizer/index.js';
-import { Generator, type Tensor, arange, cat, noGrad, tidy } from '../torch/index.js';
+import { type Tensor, cat, noGrad, tidy } from '../torch/index.js';
 import { FID_UNBIASED_SAMPLES } from './pfid.js';
 
 export interface GeneratorEvalOptions {
   network: FeatureNetwork;
-  /** Samples to draw, spread evenly over the classes (sample i has class i mod C). */
-  n: number;
-  sampling: Sampling;
-  /** Seed of the sampling stream. */
-  seed: number;
+  numClasses: number;
   batchSize?: number;
-  /** Samples per class kept for a report grid. */
+  /** Samples per class kept for a report grid (at most the fewest any class has). */
   keepPerClass?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
 export interface GeneratorEvalResult {
   features: string;
-  /** Generated samples; `real` = real images of the split the statistics came from. */
+  /** Generated samples, and real images of the split the statistics came from. */
   n: number;
   real: number;
   /** True when n < 2048: FID is biased upwards and compares only with FIDs at the same n. */
@@ -37,16 +34,24 @@ export interface GeneratorEvalResult {
   is: InceptionScore | null;
   precision: number;
   recall: number;
-  sampling: Sampling & { seed: number };
   /** `keepPerClass` samples of each class, `[C·k, C, H, W]` class by class (kept: the caller disposes it). */
   grid: Tensor | null;
 }
 
-/** gFID, IS and precision/recall of `model`'s samples decoded by `tokenizer`, against `real`'s images. */
-export function evaluateGenerator(model: ArGenerator, tokenizer: Tokenizer, real: PreparedSplit, o: GeneratorEvalOptions): GeneratorEvalResult {
-  const { network, n, batchSize = 100, keepPerClass = 0 } = o;
-  const C = model.options.numClasses;
-  if (!(Number.isInteger(n) && n >= 2)) throw new RangeError(`generator evaluation needs at least 2 samples, got ${n}`);
+/** Features of images `[B, C, H, W]` into `stats` and, kept, into `into` (for precision/recall). */
+function collect(network: FeatureNetwork, stats: FeatureStats, into: Tensor[], images: Tensor): void {
+  noGrad(() => tidy(() => {
+    const f = network.features(images);
+    stats.update(f);
+    into.push(f.keep());
+  }));
+}
+
+/** gFID, IS and precision/recall of sample ids `[n, N]` with labels `[n]` decoded by `tokenizer`, against `real`'s images. */
+export function evaluateGenerator(tokenizer: Tokenizer, samples: { ids: Tensor; labels: Tensor }, real: PreparedSplit, o: GeneratorEvalOptions): GeneratorEvalResult {
+  const { network, batchSize = 100, keepPerClass = 0, numClasses: C } = o;
+  const n = samples.ids.size(0);
+  if (n < 2) throw new RangeError(`generator evaluation needs at least 2 samples, got ${n}`);
   if (real.count < 2) throw new RangeError(`generator evaluation needs at least 2 real images, the split has ${real.count}`);
   const realStats = new FeatureStats(network.featureSize);
   const fakeStats = new FeatureStats(network.featureSize);
@@ -54,39 +59,29 @@ export function evaluateGenerator(model: ArGenerator, tokenizer: Tokenizer, real
   const fakeFeatures: Tensor[] = [];
   const probabilities: Tensor[] = [];
   const kept: Tensor[][] = Array.from({ length: C }, () => []);
-  const generator = new Generator(o.seed);
+  const labels = Array.from(samples.labels.toTypedArray() as BigInt64Array, Number);
   try {
     const loader = new DataLoader(real, { batchSize, shuffle: false });
     for (let b = 0; b < loader.batchesPerEpoch; b++) {
       const batch = loader.batch(0, b);
       try {
-        noGrad(() => tidy(() => {
-          const f = network.features(batch.images);
-          realStats.update(f);
-          realFeatures.push(f.keep());
-        }));
+        collect(network, realStats, realFeatures, batch.images);
       } finally {
         batch.dispose();
       }
     }
+    tokenizer.eval();
     for (let start = 0; start < n; start += batchSize) {
       const count = Math.min(batchSize, n - start);
-      const labels = arange(start, start + count, 1, { dtype: 'int64' }).remainder(C);
-      const { ids, images } = sampleImages(model, tokenizer, labels, { ...o.sampling, generator });
-      try {
-        noGrad(() => tidy(() => {
-          const f = network.features(images);
-          fakeStats.update(f);
-          fakeFeatures.push(f.keep());
-          if (network.numClasses > 0) probabilities.push(network.logits(images).softmax(-1).keep());
-          for (let i = 0; i < count; i++) {
-            const c = (start + i) % C;
-            if (kept[c]!.length < keepPerClass) kept[c]!.push(images.narrow(0, i, 1).keep());
-          }
-        }));
-      } finally {
-        for (const t of [labels, ids, images]) t.dispose();
-      }
+      noGrad(() => tidy(() => {
+        const images = tokenizer.decodeIds(samples.ids.narrow(0, start, count)).clamp(-1, 1);
+        collect(network, fakeStats, fakeFeatures, images);
+        if (network.numClasses > 0) probabilities.push(network.logits(images).softmax(-1).keep());
+        for (let i = 0; i < count; i++) {
+          const c = labels[start + i]!;
+          if (kept[c]!.length < keepPerClass) kept[c]!.push(images.narrow(0, i, 1).keep());
+        }
+      }));
       o.onProgress?.(start + count, n);
     }
     const gfid = tidy(() => {
@@ -95,11 +90,9 @@ export function evaluateGenerator(model: ArGenerator, tokenizer: Tokenizer, real
     });
     const is = probabilities.length ? tidy(() => inceptionScore(cat(probabilities, 0), Math.min(10, n))) : null;
     const { precision, recall } = tidy(() => precisionRecall(cat(realFeatures, 0), cat(fakeFeatures, 0)));
-    const grid = keepPerClass > 0 ? tidy(() => cat(kept.flat(), 0)).keep() : null;
-    return {
-      features: network.name, n, real: real.count, biased: n < FID_UNBIASED_SAMPLES, gfid, is, precision, recall,
-      sampling: { ...o.sampling, seed: o.seed }, grid,
-    };
+    const full = keepPerClass > 0 && kept.every((k) => k.length === keepPerClass);
+    const grid = full ? tidy(() => cat(kept.flat(), 0)).keep() : null;
+    return { features: network.name, n, real: real.count, biased: n < FID_UNBIASED_SAMPLES, gfid, is, precision, recall, grid };
   } finally {
     for (const t of [...realFeatures, ...fakeFeatures, ...probabilities, ...kept.flat()]) t.dispose();
     realStats.dispose();

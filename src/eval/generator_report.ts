@@ -2,10 +2,13 @@
 // inlined, no scripts or network): every number of `robustok eval-generator`
 // with the network, the sample count and the sampling settings behind it,
 // and a row of samples per class.
+import type { Sampling } from '../generator/index.js';
 import type { GeneratorEvalResult } from './generator_eval.js';
 import { escape, fmt, gridHtml, htmlPage, tableHtml } from './report.js';
 
-export type GeneratorReportInput = Omit<GeneratorEvalResult, 'grid'> & { generator: string; tokenizer: string; data: string; split: string };
+export type GeneratorReportInput = Omit<GeneratorEvalResult, 'grid'> & {
+  generator: string; tokenizer: string; data: string; split: string; sampling: Sampling & { seed: number };
+};
 
 export function generatorReportHtml(r: GeneratorReportInput, o: { classes: readonly string[]; grid: string | null }): string {
   const s = r.sampling;

@@ -4,7 +4,7 @@
 // earlier ones. With guidance (g ≠ 1) the conditional and the unconditional
 // (null-class) rows run as one doubled batch sharing the cache, and their
 // logits combine as guidance.ts says before the draw.
-import { type Generator, type Tensor, cat, fullLike, noGrad, stack, tidy } from '../torch/index.js';
+import { Generator, type Tensor, arange, cat, fullLike, noGrad, stack, tidy } from '../torch/index.js';
 import type { Sampling } from './config.js';
 import { cfgScale, drawTokens, guideLogits } from './guidance.js';
 import type { ArGenerator } from './model.js';
@@ -79,4 +79,40 @@ export function sampleImages(model: ArGenerator, tokenizer: Tokenizer, labels: T
   const ids = sampleTokens(model, labels, o);
   const images = noGrad(() => tidy(() => tokenizer.eval().decodeIds(ids).clamp(-1, 1)));
   return { ids, images };
+}
+
+export interface BalancedSampleOptions extends Sampling {
+  /** Seed of the one stream all batches draw from. */
+  seed: number;
+  batchSize?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * `n` token grids spread evenly over the classes (sample i has class
+ * i mod C), drawn in batches from one seeded stream: ids `[n, N]` and
+ * labels `[n]` (int64, kept: the caller disposes them). The draws do not
+ * depend on any decoder, so one set can be decoded by several.
+ */
+export function sampleClassBalanced(model: ArGenerator, n: number, o: BalancedSampleOptions): { ids: Tensor; labels: Tensor } {
+  const { seed, batchSize = 100, onProgress, ...sampling } = o;
+  const generator = new Generator(seed);
+  const C = model.options.numClasses;
+  const parts: Tensor[] = [];
+  try {
+    for (let start = 0; start < n; start += batchSize) {
+      const count = Math.min(batchSize, n - start);
+      const labels = arange(start, start + count, 1, { dtype: 'int64' }).remainder(C);
+      try {
+        parts.push(sampleTokens(model, labels, { ...sampling, generator }));
+      } finally {
+        labels.dispose();
+      }
+      onProgress?.(start + count, n);
+    }
+    const ids = cat(parts, 0).keep();
+    return { ids, labels: arange(0, n, 1, { dtype: 'int64' }).remainder(C).keep() };
+  } finally {
+    for (const p of parts) p.dispose();
+  }
 }

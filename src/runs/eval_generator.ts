@@ -3,17 +3,18 @@
 // split's real images — gFID, Inception Score, precision/recall — written to
 // the generator's eval/ folder (result.json, report.html, samples.png). A
 // dataset classifier that the chosen features need is trained first, once.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { type SplitName, openDataset, prepareSplit, writeImageRows } from '../data/index.js';
-import { type GeneratorEvalResult, evaluateGenerator, generatorReportHtml } from '../eval/index.js';
+import { type GeneratorEvalResult, type GeneratorReportInput, evaluateGenerator, generatorReportHtml } from '../eval/index.js';
 import type { FeatureNetwork } from '../features/index.js';
-import type { Sampling } from '../generator/index.js';
+import { type ArGenerator, type Sampling, filesFingerprint, sampleClassBalanced } from '../generator/index.js';
 import { readImageSpec } from '../tokenizer/index.js';
-import { writeFileAtomic } from '../torch/index.js';
+import { type Tensor, loadSafetensors, saveSafetensors, writeFileAtomic } from '../torch/index.js';
 import { featureNetwork } from './eval_tokenizer.js';
 import { type RunEvents, withDefaults } from './events.js';
 import { loadGeneratorPair, samplingWith } from './generator_pair.js';
-import { runPaths } from './layout.js';
+import { evalPaths, runPaths } from './layout.js';
 
 export interface EvalGeneratorOptions {
   generator: string;
@@ -30,10 +31,12 @@ export interface EvalGeneratorOptions {
   /** Overrides of the generator's default sampling settings. */
   sampling?: Partial<Sampling>;
   seed?: number;
+  /** Folder for result.json, report.html and samples.png (default: the generator's eval/). */
+  out?: string;
   events?: RunEvents;
 }
 
-export type GeneratorEvalSummary = Omit<GeneratorEvalResult, 'grid'> & { generator: string; tokenizer: string; data: string; split: SplitName; minutes: number };
+export type GeneratorEvalSummary = GeneratorReportInput & { split: SplitName; minutes: number };
 
 export async function evalGenerator(o: EvalGeneratorOptions): Promise<{ summary: GeneratorEvalSummary; report: string }> {
   const events = withDefaults(o.events);
@@ -53,18 +56,25 @@ export async function evalGenerator(o: EvalGeneratorOptions): Promise<{ summary:
     const n = o.n ?? 10000;
     const C = pair.model.options.numClasses;
     const perClass = Math.min(10, Math.floor(n / C));  // grid columns: every class has at least this many samples
+    const sampling = { ...samplingWith(pair.info.sampling, o.sampling ?? {}), seed: o.seed ?? 0 };
     const started = performance.now();
-    events.progress({ label: 'sample', done: 0, total: n, unit: 'img' });  // starts the clock of the rate
-    result = evaluateGenerator(pair.model, pair.tokenizer, real, {
-      network, n, batchSize: o.batchSize ?? 100, sampling: samplingWith(pair.info.sampling, o.sampling ?? {}), seed: o.seed ?? 0, keepPerClass: perClass,
-      onProgress: (done) => events.progress({ label: 'sample', done, total: n, unit: 'img', cadence: 10 }),
-    });
-    const paths = runPaths(o.generator).eval;
+    const samples = drawnSamples(o.generator, pair.model, n, sampling, o.batchSize ?? 100, events);
+    try {
+      events.progress({ label: 'score', done: 0, total: n, unit: 'img' });
+      result = evaluateGenerator(pair.tokenizer, samples, real, {
+        network, numClasses: C, batchSize: o.batchSize ?? 100, keepPerClass: perClass,
+        onProgress: (done) => events.progress({ label: 'score', done, total: n, unit: 'img', cadence: 10 }),
+      });
+    } finally {
+      samples.ids.dispose();
+      samples.labels.dispose();
+    }
+    const paths = evalPaths(o.out ?? runPaths(o.generator).eval.dir);
     mkdirSync(paths.dir, { recursive: true });
     if (result.grid) await writeImageRows(Array.from({ length: C }, (_, c) => result!.grid!.narrow(0, c * perClass, perClass)), paths.samples);
     const { grid: _grid, ...numbers } = result;
     const summary: GeneratorEvalSummary = {
-      ...numbers, generator: o.generator, tokenizer: pair.tokenizerDir, data, split, minutes: (performance.now() - started) / 60000,
+      ...numbers, sampling, generator: o.generator, tokenizer: pair.tokenizerDir, data, split, minutes: (performance.now() - started) / 60000,
     };
     writeFileAtomic(paths.result, [Buffer.from(`${JSON.stringify(summary, null, 2)}\n`)]);
     writeFileSync(paths.report, generatorReportHtml(summary, { classes: pair.info.classes, grid: result.grid ? paths.samples : null }));
@@ -75,4 +85,31 @@ export async function evalGenerator(o: EvalGeneratorOptions): Promise<{ summary:
     network?.dispose();
     pair.dispose();
   }
+}
+
+/**
+ * The class-balanced sample ids: drawn once per generator, sampling settings,
+ * seed and n, and cached in the generator's eval/ folder, since they do not
+ * depend on the decoder — evaluating another decoder (post-trained) then
+ * costs only decoding, and scores it on exactly the same tokens.
+ */
+function drawnSamples(dir: string, model: ArGenerator, n: number, sampling: Sampling & { seed: number }, batchSize: number,
+  events: ReturnType<typeof withDefaults>): { ids: Tensor; labels: Tensor } {
+  const key = filesFingerprint(['generator.json', 'generator.safetensors'].map((f) => path.join(dir, f)), { sampling, n, batchSize });
+  const file = path.join(runPaths(dir).eval.dir, `samples-${key.slice(0, 16)}.safetensors`);
+  if (existsSync(file)) {
+    const { tensors, metadata } = loadSafetensors(file);
+    if (metadata.fingerprint === key && tensors.ids && tensors.labels) {
+      events.log(`samples: ${n} drawn before, from ${file}`);
+      return { ids: tensors.ids.keep(), labels: tensors.labels.keep() };
+    }
+    for (const t of Object.values(tensors)) t.dispose();
+  }
+  events.progress({ label: 'sample', done: 0, total: n, unit: 'img' });
+  const samples = sampleClassBalanced(model, n, {
+    ...sampling, batchSize, onProgress: (done) => events.progress({ label: 'sample', done, total: n, unit: 'img', cadence: 10 }),
+  });
+  mkdirSync(path.dirname(file), { recursive: true });
+  saveSafetensors(file, samples, { fingerprint: key });
+  return samples;
 }

@@ -26,8 +26,19 @@ export interface RunPaths {
   /** Test-set numbers written when training ends. */
   summary: string;
   /** `robustok eval`'s output: result.json, report.html, samples.png. */
-  eval: { dir: string; result: string; report: string; samples: string };
+  eval: EvalPaths;
 }
+
+/** An evaluation's output folder: result.json, report.html, samples.png. */
+export interface EvalPaths {
+  dir: string;
+  result: string;
+  report: string;
+  samples: string;
+}
+
+export const evalPaths = (dir: string): EvalPaths =>
+  ({ dir, result: path.join(dir, 'result.json'), report: path.join(dir, 'report.html'), samples: path.join(dir, 'samples.png') });
 
 export function runPaths(dir: string): RunPaths {
   const at = (...parts: string[]) => path.join(dir, ...parts);
@@ -43,6 +54,6 @@ export function runPaths(dir: string): RunPaths {
     tokens: at('tokens-train.safetensors'),
     sigmaTokens: at('tokens-sigma.safetensors'),
     summary: at('summary.json'),
-    eval: { dir: at('eval'), result: at('eval', 'result.json'), report: at('eval', 'report.html'), samples: at('eval', 'samples.png') },
+    eval: evalPaths(at('eval')),
   };
 }
