@@ -9,11 +9,10 @@
 // must not care whether they were trained, and training three would not
 // fit the time budget.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { decodeNpy } from '../src/cli/npy.js';
 import { loadConfigFile, resolveConfig } from '../src/config/index.js';
@@ -21,25 +20,12 @@ import { DataLoader, leadingSamples, openDataset, prepareSplit } from '../src/da
 import { DatasetClassifier, saveClassifier } from '../src/features/index.js';
 import { generatorSchema } from '../src/generator/index.js';
 import { runPaths, trainGenerator } from '../src/runs/index.js';
-import { Tokenizer, modelOptions, saveTokenizer, tokenizerSchema } from '../src/tokenizer/index.js';
-import { type Tensor, liveTensors, loadSafetensors, manualSeed, noGrad, tidy } from '../src/torch/index.js';
+import { Tokenizer } from '../src/tokenizer/index.js';
+import { liveTensors, loadSafetensors, manualSeed, noGrad, tidy } from '../src/torch/index.js';
 import { scratchDir } from './helpers/checkpoint.js';
+import { metricLines, presets, robustok, sameTensors, saveTinyTokenizer } from './helpers/runs.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
-const presets = { generator: path.join(root, 'configs', 'generator', 'tiny.yaml'), tokenizer: path.join(root, 'configs', 'tokenizer', 'tiny.yaml') };
-const env = { ...process.env, ROBUSTOK_THREADS: '1' };
 const work = scratchDir();
-
-/** A random-weight tokenizer of the tiny preset saved in `dir` (created or overwritten). */
-function saveTinyTokenizer(dir: string, seed: number, sets: string[] = []): string {
-  mkdirSync(dir, { recursive: true });
-  manualSeed(seed);
-  const model = new Tokenizer(modelOptions(resolveConfig(tokenizerSchema, [loadConfigFile(presets.tokenizer)], sets)));
-  saveTokenizer(dir, model, { size: 32, channels: 1, fit: 'resize', padValue: 0 });
-  model.dispose();
-  return dir;
-}
 
 /** trainGenerator on the tiny preset with `sets`, its log lines collected; `stopAt` aborts once that step is logged. */
 async function train(dir: string, tokenizer: string, sets: string[], o: { resume?: boolean; stopAt?: number } = {}) {
@@ -55,9 +41,6 @@ async function train(dir: string, tokenizer: string, sets: string[], o: { resume
   return { result, log: logs.join('\n') };
 }
 
-/** `robustok ARGS` with one thread. */
-const robustok = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { env, encoding: 'utf8' });
-
 const tokA = saveTinyTokenizer(path.join(work, 'tok-a'), 0);
 const tokB = saveTinyTokenizer(path.join(work, 'tok-b'), 1);  // same K, another codebook
 const tokK32 = saveTinyTokenizer(path.join(work, 'tok-k32'), 0, ['model.codebookSize=32']);
@@ -65,21 +48,6 @@ const small = ['data.limit=64', 'train.logEvery=1', 'train.sampleEvery=100', 'tr
 const gen = path.join(work, 'gen');
 const base = await train(gen, tokA, [...small, 'train.steps=4']);
 assert.equal(base.result.status, 'done', 'the shared generator trains');
-
-/** Two safetensors files hold the same tensors: names, dtypes, shapes and every value. */
-const sameTensors = (fileA: string, fileB: string): void => tidy(() => {
-  const [a, b] = [fileA, fileB].map((f) => loadSafetensors(f).tensors) as [Record<string, Tensor>, Record<string, Tensor>];
-  const what = path.basename(fileA);
-  assert.deepEqual(Object.keys(b).sort(), Object.keys(a).sort(), `${what}: tensor names`);
-  for (const [name, t] of Object.entries(a)) {
-    const u = b[name]!;
-    assert.deepEqual([u.dtype, u.shape], [t.dtype, t.shape], `${what}: ${name} dtype/shape`);
-    assert.ok(t.eq(u).all().item(), `${what}: ${name} differs`);
-  }
-});
-/** metrics.jsonl without tokensPerSecond, the one timing-dependent field. */
-const metricLines = (dir: string): object[] => readFileSync(runPaths(dir).metrics, 'utf8').trim().split('\n')
-  .map((l) => { const { tokensPerSecond: _t, ...rest } = JSON.parse(l) as Record<string, unknown>; return rest; });
 
 for (const flip of [false, true]) {
   test(`stopped at step 4 of 8 and resumed, the run equals a straight one bit for bit (data.flip=${flip}, two epochs)`, async () => {

@@ -1,5 +1,5 @@
 // `robustok eval --tokenizer DIR --data NAME [--split test] [--features NAME] [--n N]
-//                [--pfid-alpha A] [--pfid-delta D] [--curve LIST|none] [--json]`
+//                [--pfid-alpha A] [--pfid-delta D] [--curve LIST|none] [--delta-curve LIST] [--json]`
 //
 // flags → runs/eval_tokenizer.ts; prints a table (or one JSON object). Every
 // number names the feature network and the number of images behind it.
@@ -21,6 +21,7 @@ export const evalUsage = `usage: robustok eval --tokenizer DIR --data NAME [opti
   --pfid-alpha A         pFID level α (default ${PFID_ALPHA}); every image perturbed (β = 1)
   --pfid-delta D         pFID level δ (default max(2, round(K·100/4096)))
   --curve LIST|none      α values of the pFID curve (default ${PFID_CURVE_ALPHAS.join(',')})
+  --delta-curve LIST     δ values of a pFID curve over δ at the level's α, e.g. 2,4,8,16 (default none)
   --seed S               seed of the perturbation draws (default 0)
   --json                 print one JSON object instead of the table
 Writes DIR/eval/report.html and DIR/eval/result.json.`;
@@ -36,6 +37,7 @@ interface EvalArgs {
   alpha?: number;
   delta?: number;
   curve?: number[];
+  deltaCurve?: number[];
   seed: number;
   json: boolean;
 }
@@ -58,6 +60,9 @@ function parseEvalArgs(argv: string[]): EvalArgs {
     else if (flag === '--curve') {
       const v = read.value();
       args.curve = v === 'none' ? [] : v.split(',').map((a) => parseFraction(flag, a));
+    } else if (flag === '--delta-curve') {
+      const v = read.value();
+      args.deltaCurve = v === 'none' ? [] : v.split(',').map((d) => positiveInteger(flag, d));
     } else if (flag === '--seed') args.seed = read.seed();
     else if (flag === '--json') args.json = true;
     else return false;
@@ -78,7 +83,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   try {
     const { summary, report } = await evalTokenizer({
       tokenizer: args.tokenizer!, data: args.data!, split: args.split, features: args.features, weights: args.weights,
-      n: args.n, batchSize: args.batch, alpha: args.alpha, delta: args.delta, curve: args.curve, seed: args.seed, events,
+      n: args.n, batchSize: args.batch, alpha: args.alpha, delta: args.delta, curve: args.curve, deltaCurve: args.deltaCurve, seed: args.seed, events,
     });
     if (args.json) console.log(JSON.stringify(summary));
     else printTable(summary, args);
@@ -88,15 +93,25 @@ export async function evalCommand(argv: string[]): Promise<void> {
   }
 }
 
+/** One δ of --delta-curve: a positive integer (its range against K is checked with the tokenizer loaded). */
+function positiveInteger(flag: string, text: string): number {
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isInteger(v) || v < 1) throw new Error(`${flag} takes positive integers separated by commas, got '${text}'`);
+  return v;
+}
+
 function printTable(r: EvalSummary, args: EvalArgs): void {
   const at = `${r.features}, n = ${r.n}${r.biased ? ', biased' : ''}`;
   const lines: [string, string][] = [
     [`rFID (${at})`, r.rfid.toFixed(3)],
     [`pFID α=${r.pfid.alpha} δ=${r.pfid.delta} (${at})`, r.pfid.value.toFixed(3)],
     ...r.curve.map((p): [string, string] => [`  pFID curve α=${p.alpha}`, p.value.toFixed(3)]),
+    ...r.deltaCurve.map((p): [string, string] => [`  pFID curve δ=${p.delta} (α=${p.alpha})`, p.value.toFixed(3)]),
+    [`sensitivity pFID(α=1 δ=${r.pfid.delta}) / rFID`, r.sensitivity.toFixed(3)],
     [`PSNR clean / perturbed (dB, n = ${r.n})`, `${r.psnr.toFixed(2)} / ${r.psnrPerturbed.toFixed(2)}`],
     [`SSIM (n = ${r.n})`, r.ssim.toFixed(4)],
     [`codebook usage / perplexity (${args.split} split)`, `${(100 * r.usage).toFixed(1)}% / ${r.perplexity.toFixed(1)}`],
+    [`mean cosine of a used code to its ${r.pfid.delta - 1} nearest others`, r.neighbourCosine === null ? '— (δ = 1)' : r.neighbourCosine.toFixed(4)],
   ];
   const width = Math.max(...lines.map(([k]) => k.length));
   for (const [k, v] of lines) console.log(`${k.padEnd(width)}  ${v}`);

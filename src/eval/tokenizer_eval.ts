@@ -1,15 +1,18 @@
 // Evaluating a tokenizer on a dataset split in one pass: rFID (reconstructions
-// vs the real images), pFID at its level and its curve over α (the protocol
-// is pfid.ts), PSNR, SSIM, and codebook usage/perplexity.
+// vs the real images), pFID at its level, its curves over α and over δ and
+// the sensitivity pFID(α = 1)/rFID (the protocol is pfid.ts), PSNR, SSIM,
+// and the codebook's usage, perplexity and crowding (issue #14: whether pFID
+// can separate tokenizers at all depends on these).
 // Every FID compares against the same real images the reconstructions come
 // from, through one named feature network.
 import type { PreparedSplit } from '../data/index.js';
 import { DataLoader, leadingSamples } from '../data/index.js';
 import type { FeatureNetwork } from '../features/index.js';
 import { CodeHistogram, FeatureStats, frechetDistance, psnrPerImage, ssimPerImage } from '../metrics/index.js';
+import { neighbourCosine } from '../metrics/codebook.js';
 import type { Tokenizer } from '../tokenizer/index.js';
 import { type Device, type Tensor, cat, noGrad, tidy } from '../torch/index.js';
-import { FID_UNBIASED_SAMPLES, type PfidLevel, type PfidLevelOptions, type PfidPoint, pfidLevels } from './pfid.js';
+import { FID_UNBIASED_SAMPLES, type PfidLevel, type PfidLevelOptions, type PfidPoint, SENSITIVITY_ALPHA, levelKey, pfidLevels, pfidPlan } from './pfid.js';
 
 export interface TokenizerEvalOptions extends PfidLevelOptions {
   network: FeatureNetwork;
@@ -29,13 +32,28 @@ export interface TokenizerEvalResult {
   biased: boolean;
   rfid: number;
   pfid: PfidPoint;
+  /** pFID over α at the level's δ ([] with no curve). */
   curve: PfidPoint[];
+  /** pFID over δ at the level's α ([] unless asked for). */
+  deltaCurve: PfidPoint[];
+  /**
+   * pFID at α = 1 (the level's δ, β = 1) over rFID: how far the decoder can
+   * be pushed by swapping every token among its δ nearest codes. Near 1, pFID
+   * cannot tell tokenizers apart (docs/method.md §2, "Small codebooks").
+   */
+  sensitivity: number;
   /** Mean per-image PSNR (dB) and SSIM of the clean reconstructions, and PSNR of the pFID level's. */
   psnr: number;
   ssim: number;
   psnrPerturbed: number;
   usage: number;
   perplexity: number;
+  /**
+   * Mean cosine of a used code (one that occurs in this split's encodings) to
+   * its δ − 1 nearest other codes, the candidates a pFID swap can land on
+   * (metrics/codebook.ts); null when δ = 1 leaves none.
+   */
+  neighbourCosine: number | null;
   /** The first `keep` images `[k, C, H, W]` in [−1, 1] (kept: the caller disposes them). */
   samples: { real: Tensor; clean: Tensor; perturbed: Tensor } | null;
 }
@@ -50,6 +68,7 @@ export function evaluateTokenizer(tokenizer: Tokenizer, split: PreparedSplit, op
   const K = tokenizer.options.codebookSize;
   const n = Math.min(options.n ?? split.count, split.count);
   if (n < 2) throw new RangeError(`evaluation needs at least 2 images, the split has ${split.count}${options.n ? ` and --n is ${options.n}` : ''}`);
+  const plan = pfidPlan(K, options);
   const levels: Level[] = pfidLevels(K, { ...options, seed })
     .map((level) => ({ ...level, stats: new FeatureStats(network.featureSize) }));
   const real = new FeatureStats(network.featureSize);
@@ -93,23 +112,29 @@ export function evaluateTokenizer(tokenizer: Tokenizer, split: PreparedSplit, op
       const other = stats.result();
       return frechetDistance(reference.mu, reference.sigma, other.mu, other.sigma);
     });
-    const curve = levels.map((l) => ({ alpha: l.alpha, delta: l.delta, value: fid(l.stats) })).sort((a, b) => a.alpha - b.alpha);
+    const measured = new Map(levels.map((l) => [levelKey(l.alpha, l.delta), { alpha: l.alpha, delta: l.delta, value: fid(l.stats) }]));
+    const at = (alpha: number, delta: number): PfidPoint => measured.get(levelKey(alpha, delta))!;
     const rfid = fid(clean);
     reference.mu.dispose();
     reference.sigma.dispose();
     const codes = histogram.report();
+    // Used = occurs in this split's encodings (the histogram above).
+    const crowding = plan.delta >= 2 ? tidy(() => neighbourCosine(tokenizer.quantize.embedding.weight, histogram.counts.gt(0), plan.delta)) : null;
     return {
       features: network.name,
       n,
       biased: n < FID_UNBIASED_SAMPLES,
       rfid,
-      pfid: curve.find((p) => p.alpha === main.alpha)!,
-      curve: options.curve && options.curve.length === 0 ? [] : curve,
+      pfid: at(main.alpha, main.delta),
+      curve: plan.alphas.map((a) => at(a, plan.delta)),
+      deltaCurve: plan.deltas.map((d) => at(plan.alpha, d)),
+      sensitivity: at(SENSITIVITY_ALPHA, plan.delta).value / rfid,
       psnr: sums.psnr / n,
       ssim: sums.ssim / n,
       psnrPerturbed: sums.psnrPerturbed / n,
       usage: codes.usage,
       perplexity: codes.perplexity,
+      neighbourCosine: crowding,
       samples: kept[0]!.length ? catKept(kept) : null,
     };
   } finally {

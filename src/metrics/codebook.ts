@@ -4,8 +4,10 @@
 // perplexity exp(H), H = −Σ pₖ ln pₖ of the code histogram (0·ln 0 = 0), the
 // effective number of codes in use: K for a uniform histogram, 1 when one
 // code takes everything (as reported by VQGAN-family papers, e.g. Yu et al.
-// 2022 "Vector-quantized image modeling with improved VQGAN").
-import { type Tensor, ones, tidy, where, zeros } from '../torch/index.js';
+// 2022 "Vector-quantized image modeling with improved VQGAN"); and how
+// crowded the used codes are (neighbourCosine), which bounds what latent
+// perturbation and pFID can do to a tokenizer (docs/method.md §2–§3).
+import { type Tensor, eye, ones, tidy, where, zeros } from '../torch/index.js';
 
 export interface CodebookReport {
   /** Fraction of the K codes used at least once, in [0, 1]. */
@@ -71,4 +73,36 @@ export function codebookUsage(indices: Tensor, codebookSize: number): CodebookRe
   } finally {
     h.dispose();
   }
+}
+
+/**
+ * How close a used code's pFID swap candidates are to it: the mean, over the
+ * used codes, of the mean cosine between a code and its δ − 1 nearest other
+ * codes. pFID's δ counts the code itself (docs/method.md §2–§3: a token is
+ * redrawn among the δ codes nearest its latent, its own included), so the
+ * δ − 1 others are exactly what a perturbed token can turn into; a value
+ * near 1 means a swap barely changes the decoder's input, and pFID cannot
+ * separate tokenizers (issue #14: ≈ 0.88 at K = 256, δ = 6).
+ *
+ * @param codebook `[K, D]`, compared by cosine as the quantizer does (any norm)
+ * @param used `[K]` bool: the codes that occur in the evaluated encodings
+ * @param delta δ in [2, K]
+ */
+export function neighbourCosine(codebook: Tensor, used: Tensor, delta: number): number {
+  const [K] = codebook.shape as [number, number];
+  if (codebook.ndim !== 2) throw new RangeError(`neighbourCosine: the codebook must be [K, D], got [${codebook.shape}]`);
+  if (used.shape.join() !== String(K)) throw new RangeError(`neighbourCosine: the used mask must be [${K}], got [${used.shape}]`);
+  if (!(Number.isInteger(delta) && delta >= 2 && delta <= K)) {
+    throw new RangeError(`neighbourCosine: δ must be an integer in [2, ${K}] (the code and at least one other), got ${delta}`);
+  }
+  return tidy(() => {
+    const mask = used.to({ dtype: 'bool', device: 'cpu' });
+    if (!mask.any().item()) throw new RangeError('neighbourCosine: no code is used');
+    const c = codebook.detach().to({ dtype: 'float64', device: 'cpu' });
+    const unit = c.div(c.norm(2, -1, true).clamp(1e-12));
+    // The code itself is not its own neighbour: its cosine of 1 is masked out before the top δ − 1.
+    const cosine = unit.matmul(unit.T).maskedFill(eye(K, K, { dtype: 'bool' }), -Infinity);  // [K, K]
+    const perCode = cosine.topk(delta - 1, -1)[0].mean(-1);                                   // [K]
+    return perCode.maskedSelect(mask).mean().item();
+  });
 }

@@ -116,6 +116,8 @@ export class Attention extends Module {
     if (call.causal) {
       if (offset === 0 && !mask) {
         isCausal = true;
+      } else if (N === 1 && !mask) {
+        // One new query after the cached keys: it may see all of them, so no mask is needed (the sampling hot path).
       } else {
         // query i (absolute position offset + i) sees keys 0..offset + i
         const causal = ones([N, k.size(2)], { dtype: 'bool', device: x.device }).tril(offset);

@@ -31,7 +31,8 @@ export function preservedSampling(model: ArGenerator, groundTruth: Tensor, label
   if (groundTruth.ndim !== 2 || N !== model.length || labels.size(0) !== B) {
     throw new RangeError(`preservedSampling: expected ids [B, ${model.length}] and labels [B], got [${groundTruth.shape}] and [${labels.shape}]`);
   }
-  const kept = noGrad(() => tidy(() => bernoulli(zeros([B, N], { device: groundTruth.device }), sigma, o.keepGenerator).to('bool'))).keep();
+  // Both results belong to the caller's scope, like sampleTokens's.
+  const kept = noGrad(() => tidy(() => bernoulli(zeros([B, N], { device: groundTruth.device }), sigma, o.keepGenerator).to('bool')));
   if (sigma === 1) return { ids: groundTruth.to('int64').clone(), kept };  // nothing to draw
   const truth = groundTruth.to('int64');
   try {
@@ -40,6 +41,9 @@ export function preservedSampling(model: ArGenerator, groundTruth: Tensor, label
       choose: (t, drawn) => where(kept.select(1, t), truth.select(1, t), drawn),
     });
     return { ids, kept };
+  } catch (error) {
+    kept.dispose();
+    throw error;
   } finally {
     truth.dispose();
   }

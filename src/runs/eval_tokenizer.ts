@@ -1,5 +1,6 @@
-// Evaluating a trained tokenizer folder as a run: rFID, pFID and its curve
-// (docs/method.md §3), PSNR, SSIM and codebook usage on a dataset split,
+// Evaluating a trained tokenizer folder as a run: rFID, pFID, its curves over
+// α and δ and the sensitivity (docs/method.md §3), PSNR, SSIM and codebook
+// usage, perplexity and crowding on a dataset split,
 // written to DIR/eval/ (result.json, report.html, samples.png). A dataset
 // classifier that the chosen features need is trained first, once.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -49,7 +50,7 @@ export async function evalTokenizer(o: EvalTokenizerOptions): Promise<{ summary:
     mkdirSync(paths.dir, { recursive: true });
     const n = Math.min(o.n ?? images.count, images.count);
     result = evaluateTokenizer(tokenizer, images, {
-      network, n, batchSize: o.batchSize ?? 100, alpha: o.alpha, delta: o.delta, curve: o.curve, seed, keep: 8,
+      network, n, batchSize: o.batchSize ?? 100, alpha: o.alpha, delta: o.delta, curve: o.curve, deltaCurve: o.deltaCurve, seed, keep: 8,
       onProgress: (done) => events.progress({ label: 'eval', done, total: n, unit: 'img', cadence: 10 }),
     });
     const grid = result.samples ? paths.samples : null;

@@ -3,7 +3,8 @@
 // with the VQGAN adaptive weight once it is switched on, the optional
 // perceptual term (objective.ts), AdamW with
 // warm-up + cosine, gradient clipping, EMA of weights; then a discriminator
-// step with DiffAugment and LeCam. Everything random draws from one seeded
+// step with DiffAugment and LeCam; optionally a k-means start of the codebook
+// and dead-code replacement (quantizer.ts). Everything random draws from one seeded
 // stream that checkpoints save, so a resumed run continues exactly.
 import { AdamW, Ema, Scheduler, type Stateful, clipGradNorm, warmupCosine } from '../optim/index.js';
 import { RngState, checkFinite } from '../train/index.js';
@@ -14,6 +15,7 @@ import { type TokenizerConfig, checkTokenizerConfig, modelOptions } from './conf
 import type { PatchDiscriminator } from './discriminator.js';
 import { codebookUsage } from '../metrics/index.js';
 import { Tokenizer } from './model.js';
+import { CodebookUpkeep } from './quantizer.js';
 import { DecoderObjective, type GanTerms } from './objective.js';
 import type { PerceptualLoss } from './perceptual.js';
 import { annealedPerturbation } from './perturbation.js';
@@ -34,6 +36,8 @@ export interface StepMetrics {
   alpha: number;
   delta: number;
   gan?: GanTerms;
+  /** Codes replaced as dead after this step; present when model.deadCodeThreshold > 0. */
+  replacedCodes?: number;
 }
 
 export interface TrainerOptions {
@@ -53,6 +57,8 @@ export class TokenizerTrainer {
   readonly sampler: RngState;
   /** Reconstruction, perceptual and GAN losses, and the discriminator. */
   readonly objective: DecoderObjective;
+  /** The codebook's initialisation and dead-code replacement (model.codebookInit, model.deadCodeThreshold). */
+  readonly codebook: CodebookUpkeep;
   stepCount = 0;
 
   constructor(readonly config: TokenizerConfig, options: TrainerOptions = {}) {
@@ -66,6 +72,7 @@ export class TokenizerTrainer {
     }));
     this.ema = new Ema(this.model.namedParameters(), { decay: optim.emaDecay });
     this.sampler = new RngState(train.seed + 1);
+    this.codebook = new CodebookUpkeep(this.model.quantize, config.model, this.sampler.stream, { ema: this.ema, owner: this.model });
   }
 
   get discriminator(): PatchDiscriminator | null {
@@ -79,7 +86,7 @@ export class TokenizerTrainer {
   /** What a checkpoint must hold to continue exactly. */
   parts(): Record<string, Module | Stateful> {
     return {
-      model: this.model, ema: this.ema, optimizer: this.optimizer, scheduler: this.scheduler, sampler: this.sampler, ...this.objective.parts(),
+      model: this.model, ema: this.ema, optimizer: this.optimizer, scheduler: this.scheduler, sampler: this.sampler, ...this.objective.parts(), ...this.codebook.parts(),
     };
   }
 
@@ -107,6 +114,7 @@ export class TokenizerTrainer {
     const objective = this.objective;
     const metrics = tidy((): StepMetrics => {
       this.model.train();
+      this.codebook.start(this.stepCount, () => this.model.encode(images).z);
       const r = this.model.forward(images, perturbation
         ? { ...perturbation, beta: config.perturbation.beta, select: config.perturbation.select, generator: rng }
         : undefined);
@@ -128,12 +136,14 @@ export class TokenizerTrainer {
       const lr = this.optimizer.paramGroups[0]!.lr;
       this.optimizer.step();
       this.scheduler.step();
+      const replacedCodes = this.codebook.afterStep(r.quantized.ids, r.quantized.z);
       this.ema.update();
       const gan = ganTerms ? { ...ganTerms, ...objective.discriminatorStep(images, r.image, rng, this.stepCount + 1) } : undefined;
       const { usage, perplexity } = codebookUsage(r.quantized.ids, config.model.codebookSize);
       return {
         step: this.stepCount + 1, ...terms, lr, usage, perplexity,
         alpha: perturbation?.alpha ?? 0, delta: perturbation?.delta ?? 0, ...(gan ? { gan } : {}),
+        ...(replacedCodes === null ? {} : { replacedCodes }),
       };
     });
     this.stepCount += 1;
@@ -158,6 +168,7 @@ export class TokenizerTrainer {
     this.ema.dispose();
     this.sampler.dispose();
     this.objective.dispose();
+    this.codebook.dispose();
     this.model.dispose();
   }
 }

@@ -1,0 +1,64 @@
+// The stage graph of a reproduction. Per seed and sweep entry:
+//
+//   train-tokenizer → eval-tokenizer
+//         ↓
+//   train-generator → eval-generator
+//         ↓ (the tokenizers chosen for post-training)
+//   post-train      → eval-posttrained (same generator, same sampled tokens)
+//
+// Which tokenizers are post-trained depends on measured numbers ('best-pfid'
+// is the seed's lowest pFID), so that part of the graph is built once the
+// seed's tokenizer evaluations exist.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { type StageSpec } from './stage.js';
+import {
+  RESULT_FILE, type StageFactory, evalGeneratorStage, evalTokenizerStage, postTrainStage, trainGeneratorStage, trainTokenizerStage,
+} from './stages.js';
+
+/** The stages of one tokenizer (sweep entry and seed) up to its generator's evaluation. */
+export interface TokenizerStages {
+  name: string;
+  seed: number;
+  train: StageSpec;
+  eval: StageSpec;
+  generator: StageSpec;
+  evalGenerator: StageSpec;
+}
+
+/** Post-training of one tokenizer with its own generator, and the generator evaluated through the new decoder. */
+export interface PostTrainStages {
+  name: string;
+  seed: number;
+  post: StageSpec;
+  eval: StageSpec;
+}
+
+export function tokenizerStages(f: StageFactory, name: string, seed: number): TokenizerStages {
+  const train = trainTokenizerStage(f, name, seed);
+  const generator = trainGeneratorStage(f, train);
+  return { name, seed, train, eval: evalTokenizerStage(f, train), generator, evalGenerator: evalGeneratorStage(f, 'eval-generator', generator, train) };
+}
+
+/** In running order: a tokenizer's evaluation right after it, so early numbers appear early. */
+export const orderOf = (t: TokenizerStages): StageSpec[] => [t.train, t.eval, t.generator, t.evalGenerator];
+
+/** A finished eval-tokenizer stage's main pFID. */
+export const measuredPfid = (evalStage: StageSpec): number =>
+  (JSON.parse(readFileSync(path.join(evalStage.dir, RESULT_FILE), 'utf8')) as { pfid: { value: number } }).pfid.value;
+
+/**
+ * The sweep entries to post-train for one seed: `wanted` in order, with
+ * 'best-pfid' → the entry of lowest pFID (the first on a tie) and 'baseline'
+ * → the baseline, each once.
+ */
+export function postTrainTargets(wanted: readonly string[], baseline: string, pfid: ReadonlyMap<string, number>): string[] {
+  const best = [...pfid].reduce<[string, number] | null>((b, e) => (b === null || e[1] < b[1] ? e : b), null)?.[0];
+  const names = wanted.map((w) => (w === 'best-pfid' ? best : w === 'baseline' ? baseline : w)).filter((n): n is string => n !== undefined);
+  return [...new Set(names)];
+}
+
+export function postTrainStages(f: StageFactory, t: TokenizerStages): PostTrainStages {
+  const post = postTrainStage(f, t.train, t.generator);
+  return { name: t.name, seed: t.seed, post, eval: evalGeneratorStage(f, 'eval-posttrained', t.generator, post) };
+}

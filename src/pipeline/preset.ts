@@ -1,0 +1,119 @@
+// A reproduction preset (configs/reproduce/*.yaml): which tokenizers to
+// train per seed, the generator and post-training configs they share, how
+// everything is evaluated, and the analysis settings — everything that
+// decides the three claims' numbers (docs/method.md, last section), in one
+// validated file. Layer configs are not copied in: each names its layer's
+// preset file (relative to the reproduction preset) plus `--set`-style
+// overrides, so a reproduction trains exactly what the single commands
+// would with the same preset and overrides.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, type Infer, fraction, group, list, loadConfigFile, num, positive, resolveConfig, str } from '../config/index.js';
+import { PFID_ALPHA, PFID_CURVE_ALPHAS } from '../eval/index.js';
+import { RESERVED_NAMES, variantList } from './sweep_field.js';
+
+/** A layer's config: its preset file and overrides on top. */
+const layerFields = (preset: string, what: string) => ({
+  preset: str({ default: preset, doc: `${what} preset file, relative to this preset's folder` }),
+  set: list(str({ default: '', doc: 'key.path=value' }), { default: [], doc: `overrides of the ${what} preset (as --set), for every run` }),
+});
+
+export const reproduceSchema = group({
+  seeds: list(num({ default: 0, min: 0, integer: true, doc: 'a seed' }), {
+    default: [0, 1, 2], minLength: 1, doc: 'every tokenizer, generator and post-training run is repeated per seed (train.seed); claims are measured over them',
+  }),
+  tokenizer: group({
+    ...layerFields('../tokenizer/small.yaml', 'tokenizer'),
+    sweep: variantList({
+      default: [{ name: 'none', set: ['perturbation.enabled=false'] }, { name: 'delta16', set: ['perturbation.delta=16'] }],
+      doc: 'the tokenizers trained per seed, each a name and overrides of the tokenizer preset',
+    }),
+    baseline: str({ default: 'none', doc: 'the sweep entry trained without latent perturbation: claim 1 compares the others with it' }),
+  }, 'the tokenizers (docs/method.md §2)'),
+  generator: group(layerFields('../generator/small.yaml', 'generator'), 'one generator per tokenizer and seed, same config (docs/method.md §5); its `sample` group is the sampling of every evaluation'),
+  posttrain: group({
+    ...layerFields('../posttrain/small.yaml', 'post-training'),
+    tokenizers: list(str({ default: 'best-pfid', doc: 'a sweep name' }), {
+      default: ['best-pfid', 'baseline'], doc: "per seed, the tokenizers whose decoder is post-trained with their own generator: sweep names, 'best-pfid' (the seed's lowest pFID) or 'baseline'",
+    }),
+  }, 'post-training (docs/method.md §6)'),
+  eval: group({
+    features: str({ default: '', doc: 'feature network of every FID (empty = classifier:<the tokenizer data>)' }),
+    weights: str({ default: '', doc: "the feature network's weights file (empty = its default place; a missing dataset classifier is trained once)" }),
+    images: positive(10000, 'real test images for rFID and pFID'),
+    samples: positive(10000, 'generated samples for gFID (class-balanced; the same token ids before and after post-training)'),
+    batchSize: positive(100, 'images per evaluation batch'),
+    seed: num({ default: 0, min: 0, integer: true, doc: "seed of the pFID draws and of the generators' samples" }),
+    pfid: group({
+      alpha: fraction(PFID_ALPHA, 'α of the pFID that claims 1 and 2 use (docs/method.md §3)'),
+      delta: num({ default: 0, min: 0, integer: true, doc: 'δ of every pFID level (0 = the default for K, docs/method.md §3)' }),
+      curve: list(fraction(1, 'an α'), { default: [...PFID_CURVE_ALPHAS], doc: 'α values of the pFID curve (α = 1 gives the sensitivity pFID/rFID)' }),
+    }),
+  }, 'evaluation'),
+  analysis: group({
+    perturbed: list(str({ default: '', doc: 'a sweep name' }), {
+      default: [], doc: 'the sweep entries that count as "with perturbation" in claim 1 (empty = every entry but the baseline)',
+    }),
+    level: num({ default: 0.95, min: 0.5, max: 0.999, doc: 'coverage of every bootstrap interval' }),
+    significance: fraction(0.05, 'a sign test supports a direction below this two-sided p'),
+    rfidCost: num({ default: 0.25, min: 0, max: 100, doc: "claim 1's \"small rFID cost\": the interval's upper end of the mean relative rFID change (with − without)/without stays at or below this" }),
+    resamples: positive(2000, 'bootstrap resamples'),
+    seed: num({ default: 0, min: 0, integer: true, doc: 'seed of the bootstrap resampling' }),
+  }, 'how the claims are decided (src/pipeline/verdict.ts)'),
+});
+
+export type ReproduceConfig = Infer<typeof reproduceSchema>;
+
+/** A resolved preset and the folder its layer presets are relative to. */
+export interface ReproducePreset {
+  /** The preset's name (quick, small, …) or file. */
+  name: string;
+  file: string;
+  config: ReproduceConfig;
+}
+
+/** The repository's configs/reproduce/ (dist/src/pipeline/ → three levels up). */
+export const presetFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'configs', 'reproduce');
+
+/** A preset name (configs/reproduce/NAME.yaml) or a path to a .yaml/.json file. */
+export function presetFile(nameOrFile: string): string {
+  if (/\.(ya?ml|json)$/i.test(nameOrFile)) return path.resolve(nameOrFile);
+  const file = path.join(presetFolder, `${nameOrFile}.yaml`);
+  if (!existsSync(file)) throw new Error(`no reproduce preset '${nameOrFile}' (looked for ${file}); give a name of configs/reproduce/ or a .yaml file`);
+  return file;
+}
+
+export interface PresetOverrides {
+  /** Replaces `seeds` (--seeds 0,1,2). */
+  seeds?: readonly number[];
+  /** `key.path=value` (--set). */
+  sets?: readonly string[];
+}
+
+/** Reads, resolves and checks a preset; the problems of the reproduction as a whole come with it (see presetIssues). */
+export function loadPreset(nameOrFile: string, o: PresetOverrides = {}): ReproducePreset {
+  const file = presetFile(nameOrFile);
+  const sets = [...(o.sets ?? []), ...(o.seeds ? [`seeds=${JSON.stringify(o.seeds)}`] : [])];
+  const config = resolveConfig(reproduceSchema, [loadConfigFile(file)], sets);
+  const issues = presetIssues(config);
+  if (issues.length > 0) throw new ConfigError(issues);
+  return { name: nameOrFile, file, config };
+}
+
+/** What the schema cannot say key by key: names that must exist in the sweep, seeds that must differ. */
+export function presetIssues(c: ReproduceConfig): string[] {
+  const names = c.tokenizer.sweep.map((v) => v.name);
+  const issues: string[] = [];
+  if (new Set(c.seeds).size !== c.seeds.length) issues.push(`seeds: ${JSON.stringify(c.seeds)} repeats a seed`);
+  if (!names.includes(c.tokenizer.baseline)) issues.push(`tokenizer.baseline: '${c.tokenizer.baseline}' is not a sweep name (${names.join(', ')})`);
+  c.posttrain.tokenizers.forEach((t, i) => {
+    if (!names.includes(t) && !(RESERVED_NAMES as readonly string[]).includes(t)) {
+      issues.push(`posttrain.tokenizers[${i}]: '${t}' is not a sweep name (${names.join(', ')}), best-pfid or baseline`);
+    }
+  });
+  c.analysis.perturbed.forEach((t, i) => {
+    if (!names.includes(t) || t === c.tokenizer.baseline) issues.push(`analysis.perturbed[${i}]: '${t}' is not a sweep name other than the baseline`);
+  });
+  return issues;
+}

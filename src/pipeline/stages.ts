@@ -1,0 +1,106 @@
+// The six kinds of stage, each a call of the same run function as its single
+// command (src/runs/), never a shell-out: train a tokenizer (docs/method.md
+// §2, §4), evaluate it (rFID, pFID, §3), train a generator on its tokens
+// (§5; the tokens are encoded and cached inside that stage), evaluate the
+// generator (gFID), post-train the decoder (§6) and evaluate the generator
+// again through the post-trained decoder. evalGenerator caches sample ids per
+// generator, settings and seed, so both generator evaluations score the very
+// same tokens (claim 3 is a paired comparison).
+import { copyFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { evalGenerator, evalTokenizer, postTrain, runPaths, trainGenerator, trainTokenizer } from '../runs/index.js';
+import { writeFileAtomic } from '../torch/index.js';
+import type { LayerConfigs } from './layer_configs.js';
+import type { ReproduceConfig } from './preset.js';
+import { type StageKind, type StageSpec, stageId } from './stage.js';
+
+/** What every stage of one reproduction shares. */
+export interface StageFactory {
+  /** The reproduction's folder (--out). */
+  dir: string;
+  config: ReproduceConfig;
+  layers: LayerConfigs;
+}
+
+/** The evaluation result every eval stage writes into its folder (and copies of the report and grid, when made). */
+export const RESULT_FILE = 'result.json';
+export const SAMPLES_FILE = 'samples.png';
+
+const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer.safetensors'];
+const GENERATOR_FILES = ['generator.json', 'generator.safetensors'];
+
+const stageDir = (f: StageFactory, kind: StageKind, name: string, seed: number) => path.join(f.dir, kind, `${name}-s${seed}`);
+
+function spec(f: StageFactory, kind: StageKind, name: string, seed: number, rest: Omit<StageSpec, 'kind' | 'name' | 'seed' | 'id' | 'dir'>): StageSpec {
+  return { kind, name, seed, id: stageId(kind, name, seed), dir: stageDir(f, kind, name, seed), ...rest };
+}
+
+/** The settings of every FID: part of each eval stage's config, so changing them reruns the evaluations. */
+function evalSettings(f: StageFactory) {
+  const e = f.config.eval;
+  return { data: f.layers.data, features: e.features || `classifier:${f.layers.data}`, weights: e.weights, batchSize: e.batchSize, seed: e.seed };
+}
+
+export function trainTokenizerStage(f: StageFactory, name: string, seed: number): StageSpec {
+  const config = f.layers.tokenizer(name, seed);
+  return spec(f, 'train-tokenizer', name, seed, {
+    config, inputs: [], outputs: TOKENIZER_FILES, resumable: true,
+    run: ({ resume, events }) => trainTokenizer(config, stageDir(f, 'train-tokenizer', name, seed), { resume, events }),
+  });
+}
+
+export function evalTokenizerStage(f: StageFactory, tokenizer: StageSpec): StageSpec {
+  const { pfid, images } = f.config.eval;
+  const config = { ...evalSettings(f), images, pfid };
+  const dir = stageDir(f, 'eval-tokenizer', tokenizer.name, tokenizer.seed);
+  return spec(f, 'eval-tokenizer', tokenizer.name, tokenizer.seed, {
+    config, inputs: [tokenizer], outputs: [RESULT_FILE], resumable: false,
+    run: async ({ events }) => {
+      const { summary } = await evalTokenizer({
+        tokenizer: tokenizer.dir, data: config.data, features: config.features, weights: config.weights || undefined, n: images,
+        batchSize: config.batchSize, seed: config.seed, alpha: pfid.alpha, delta: pfid.delta || undefined, curve: pfid.curve, events,
+      });
+      // evalTokenizer writes into the tokenizer's eval/ folder; the stage keeps its own copies.
+      const written = runPaths(tokenizer.dir).eval;
+      for (const [from, to] of [[written.report, 'report.html'], [written.samples, SAMPLES_FILE]] as const) {
+        if (existsSync(from)) copyFileSync(from, path.join(dir, to));
+      }
+      writeFileAtomic(path.join(dir, RESULT_FILE), [Buffer.from(`${JSON.stringify(summary, null, 2)}\n`)]);
+      return { status: 'done' };
+    },
+  });
+}
+
+export function trainGeneratorStage(f: StageFactory, tokenizer: StageSpec): StageSpec {
+  const config = f.layers.generator(tokenizer.seed);
+  const dir = stageDir(f, 'train-generator', tokenizer.name, tokenizer.seed);
+  return spec(f, 'train-generator', tokenizer.name, tokenizer.seed, {
+    config, inputs: [tokenizer], outputs: GENERATOR_FILES, resumable: true,
+    run: ({ resume, events }) => trainGenerator(config, dir, { tokenizer: tokenizer.dir, resume, events }),
+  });
+}
+
+/** gFID of `generator`'s samples decoded by `decoder` (its own tokenizer, or the post-trained one). */
+export function evalGeneratorStage(f: StageFactory, kind: 'eval-generator' | 'eval-posttrained', generator: StageSpec, decoder: StageSpec): StageSpec {
+  const config = { ...evalSettings(f), samples: f.config.eval.samples };
+  const dir = stageDir(f, kind, generator.name, generator.seed);
+  return spec(f, kind, generator.name, generator.seed, {
+    config, inputs: [generator, decoder], outputs: [RESULT_FILE], resumable: false,
+    run: async ({ events }) => {
+      await evalGenerator({
+        generator: generator.dir, tokenizer: decoder.dir, data: config.data, features: config.features, weights: config.weights || undefined,
+        n: config.samples, batchSize: config.batchSize, seed: config.seed, out: dir, events,
+      });
+      return { status: 'done' };
+    },
+  });
+}
+
+export function postTrainStage(f: StageFactory, tokenizer: StageSpec, generator: StageSpec): StageSpec {
+  const config = f.layers.posttrain(tokenizer.seed);
+  const dir = stageDir(f, 'post-train', tokenizer.name, tokenizer.seed);
+  return spec(f, 'post-train', tokenizer.name, tokenizer.seed, {
+    config, inputs: [tokenizer, generator], outputs: TOKENIZER_FILES, resumable: true,
+    run: ({ resume, events }) => postTrain(config, dir, { tokenizer: tokenizer.dir, generator: generator.dir, resume, events }),
+  });
+}
