@@ -16,7 +16,8 @@ const ranks: Record<string, number> = {
   posttrain: 4,
   eval: 5,
   runs: 6,
-  cli: 7,
+  pipeline: 7,
+  cli: 8,
 };
 
 /** `[importing folder, imported folder, file]` for every cross-folder import in src/. */

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfigFile, resolveConfig } from '../src/config/index.js';
 import { Generator, type Tensor, liveTensors, manualSeed, randn, tidy } from '../src/torch/index.js';
 import { TokenizerTrainer, loadTokenizer, tokenizerSchema } from '../src/tokenizer/index.js';
-import { loadCheckpoint, saveCheckpoint } from '../src/train/index.js';
+import { resumedTrainer } from './helpers/tokenizer_resume.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
@@ -72,16 +72,7 @@ test('N steps, checkpoint, resume in a fresh trainer, M steps = N + M steps, bit
   const expected = weights(straight);
   straight.dispose();
 
-  const file = path.join(scratch(), 'ckpt.safetensors');
-  manualSeed(0);
-  const first = new TokenizerTrainer(config);
-  run(first, 0, 3);
-  saveCheckpoint(file, first.parts(), { step: first.stepCount, epoch: 0 });
-  first.dispose();
-
-  manualSeed(123);
-  const resumed = new TokenizerTrainer(config);
-  resumed.stepCount = loadCheckpoint(file, resumed.parts()).step;
+  const resumed = resumedTrainer(config, path.join(scratch(), 'ckpt.safetensors'), 3, run);
   assert.equal(resumed.stepCount, 3);
   run(resumed, 3, 8);
   assert.deepEqual(weights(resumed), expected);

@@ -36,6 +36,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'rFID, pFID (+ curve over α), PSNR, SSIM, codebook usage of a tokenizer (--tokenizer DIR --data NAME)',
     load: () => import('./eval.js').then((m) => m.evalCommand),
   },
+  reproduce: {
+    summary: 'the paper\'s three claims over seeds, one resumable experiment (--preset quick|small|emoji64 --out DIR)',
+    load: () => import('./reproduce.js').then((m) => m.reproduceCommand),
+  },
   reconstruct: {
     summary: 'encode and decode images with a trained tokenizer, print PSNR (--tokenizer DIR --input IMG|FOLDER --out OUT)',
     load: () => import('./tokenize.js').then((m) => (argv) => m.tokenizeCommand('reconstruct', argv)),

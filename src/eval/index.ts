@@ -4,5 +4,5 @@
 export * from './pfid.js';
 export * from './tokenizer_eval.js';
 export * from './generator_eval.js';
-export { curveSvg, reportHtml } from './report.js';
+export { curveSvg, escape, fmt, gridHtml, htmlPage, reportHtml, tableHtml } from './report.js';
 export { type GeneratorReportInput, generatorReportHtml } from './generator_report.js';

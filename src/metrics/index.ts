@@ -4,7 +4,7 @@
 export { FRECHET_EPS, frechetDistance, traceSqrtProduct } from './frechet.js';
 export { FeatureStats, type GaussianStats } from './stats.js';
 export { type ImageMetricOptions, type SsimOptions, psnr, psnrPerImage, ssim, ssimPerImage } from './image.js';
-export { CodeHistogram, type CodebookReport, codebookReport, codebookUsage } from './codebook.js';
+export { CodeHistogram, type CodebookReport, codebookReport, codebookUsage, neighbourCosine } from './codebook.js';
 export { type InceptionScore, inceptionScore } from './inception_score.js';
 export { type PrecisionRecallOptions, knnRadii, manifoldCoverage, precisionRecall } from './precision_recall.js';
 export { type BootstrapOptions, type Interval, type MeanStd, averageRanks, bootstrapInterval, bootstrapMean, kendallTauB, meanStd, seededUniform, signTest, spearman } from './ranks.js';

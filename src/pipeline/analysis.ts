@@ -95,7 +95,9 @@ export const fmtInterval = (i: Interval, signed = false): string => `${fmt(i.est
 const fmtSign = (s: SignResult, claimed: 'lower' | 'higher'): string =>
   `${claimed === 'lower' ? s.negative : s.positive}/${s.positive + s.negative} ${claimed}, sign test p = ${fmt(s.p)}`;
 
-function effect(what: string, values: number[], s: AnalysisSettings, decide: (interval: Interval, sign: SignResult) => Verdict): Effect {
+/** A measured effect; a non-finite value (a failed FID) is left out rather than poisoning the rest. */
+function effect(what: string, measured: number[], s: AnalysisSettings, decide: (interval: Interval, sign: SignResult) => Verdict): Effect {
+  const values = measured.filter(Number.isFinite);
   const interval = bootstrapMean(values, { resamples: s.resamples, level: s.level, seed: s.seed });
   const sign = signTest(values);
   return { what, values, summary: meanStd(values), interval, sign, verdict: decide(interval, sign) };
@@ -157,7 +159,8 @@ function correlations(runs: readonly TokenizerRun[], s: AnalysisSettings, rank: 
   };
 }
 
-export function claimRanking(runs: readonly TokenizerRun[], s: AnalysisSettings): Claim2 {
+export function claimRanking(measured: readonly TokenizerRun[], s: AnalysisSettings): Claim2 {
+  const runs = measured.filter((r) => [r.tokenizer.rfid, r.tokenizer.pfid, r.generator.gfid].every(Number.isFinite));
   const sp = correlations(runs, s, spearman);
   const kt = correlations(runs, s, kendallTauB);
   // Spearman ρ decides (named here before any data); Kendall τ-b is shown beside it.

@@ -25,6 +25,8 @@ export interface TokenizerNumbers {
   /** Mean cosine of each used code to its δ nearest codes, when the evaluation reports it. */
   neighbourCosine: number | null;
   curve: PfidPoint[];
+  /** pFID over δ at the main α (empty unless eval.pfid.deltaCurve asks for it). */
+  deltaCurve: PfidPoint[];
   images: number;
   features: string;
 }
@@ -66,7 +68,7 @@ function tokenizerNumbers(r: Json): TokenizerNumbers {
     rfid, pfid: pfid.value, pfidAlpha: pfid.alpha, pfidDelta: pfid.delta,
     sensitivity: num(r.sensitivity) ?? (atOne && rfid > 0 ? atOne.value / rfid : null),
     psnr: r.psnr as number, ssim: r.ssim as number, usage: r.usage as number, perplexity: r.perplexity as number,
-    neighbourCosine: num(r.neighbourCosine), curve, images: r.n as number, features: r.features as string,
+    neighbourCosine: num(r.neighbourCosine), curve, deltaCurve: (r.deltaCurve as PfidPoint[] | undefined) ?? [], images: r.n as number, features: r.features as string,
   };
 }
 

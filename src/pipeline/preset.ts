@@ -48,7 +48,8 @@ export const reproduceSchema = group({
     pfid: group({
       alpha: fraction(PFID_ALPHA, 'α of the pFID that claims 1 and 2 use (docs/method.md §3)'),
       delta: num({ default: 0, min: 0, integer: true, doc: 'δ of every pFID level (0 = the default for K, docs/method.md §3)' }),
-      curve: list(fraction(1, 'an α'), { default: [...PFID_CURVE_ALPHAS], doc: 'α values of the pFID curve (α = 1 gives the sensitivity pFID/rFID)' }),
+      curve: list(fraction(1, 'an α'), { default: [...PFID_CURVE_ALPHAS], doc: 'α values of the pFID curve at δ' }),
+      deltaCurve: list(positive(1, 'a δ'), { default: [], doc: 'δ values of a pFID curve at α (none by default; each is another pass over the images)' }),
     }),
   }, 'evaluation'),
   analysis: group({

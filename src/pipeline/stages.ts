@@ -58,7 +58,7 @@ export function evalTokenizerStage(f: StageFactory, tokenizer: StageSpec): Stage
     run: async ({ events }) => {
       const { summary } = await evalTokenizer({
         tokenizer: tokenizer.dir, data: config.data, features: config.features, weights: config.weights || undefined, n: images,
-        batchSize: config.batchSize, seed: config.seed, alpha: pfid.alpha, delta: pfid.delta || undefined, curve: pfid.curve, events,
+        batchSize: config.batchSize, seed: config.seed, alpha: pfid.alpha, delta: pfid.delta || undefined, curve: pfid.curve, deltaCurve: pfid.deltaCurve, events,
       });
       // evalTokenizer writes into the tokenizer's eval/ folder; the stage keeps its own copies.
       const written = runPaths(tokenizer.dir).eval;

@@ -21,11 +21,11 @@ export const tokenizerSchema = group({
     codeDim: positive(16, 'D, code width (64 at reference scale)'),
     commitmentWeight: num({ default: 0.25, min: 0, max: 10, doc: 'weight of the commitment loss' }),
     codebookInit: choice(['uniform', 'normal', 'kmeans'], 'uniform',
-      "codes' start (quantizer.ts, CodebookUpkeep): uniform U(−1/K, 1/K) as TiTok and the released code; normal N(0, 1) as torch.nn.Embedding; " +
-      "kmeans: spherical k-means (10 Lloyd iterations, seeded) on the first batch's encoder latents, as vector-quantize-pytorch's kmeans_init"),
+      "codes' start (quantizer.ts, CodebookUpkeep): uniform U(−1/K, 1/K), the default, as TiTok and the released code; normal N(0, 1) as torch.nn.Embedding; " +
+      "kmeans: spherical k-means (10 Lloyd iterations, seeded from the training stream) on the first batch's encoder latents, as vector-quantize-pytorch's kmeans_init"),
     deadCodeThreshold: num({ default: 0, min: 0, max: 1e9,
-      doc: "replace a code whose EMA usage (tokens per batch) falls below this by a random latent of the batch; 0 = off (vector-quantize-pytorch's threshold_ema_dead_code, default 0; Jukebox's restarts use 1)" }),
-    deadCodeDecay: num({ default: 0.99, min: 0, max: 0.999999, doc: "decay of that EMA usage count (Jukebox's 0.99; vector-quantize-pytorch uses its codebook decay, 0.8)" }),
+      doc: "replace a code whose EMA usage (tokens per batch) falls below this by a random latent of the batch, after each step; 0 = off, the default (vector-quantize-pytorch's threshold_ema_dead_code, also 0 by default; Jukebox's restarts use 1)" }),
+    deadCodeDecay: num({ default: 0.99, min: 0, max: 0.999999, doc: "decay of that EMA usage count; default 0.99, Jukebox's (vector-quantize-pytorch uses its codebook decay, 0.8)" }),
     cnn: group({
       zChannels: positive(32, 'encoder output channels before the 1×1 projection'),
       baseChannels: positive(32, 'width of the first level'),

@@ -12,7 +12,7 @@
 // default, as the ecosystem offers them (vector-quantize-pytorch, Jukebox).
 import { Embedding, Module } from '../nn/index.js';
 import { type Ema, type Stateful, type TrainState, checkEnvelope, checkTensors } from '../optim/index.js';
-import { type Device, F, type Generator, type Tensor, noGrad, normal_, ones, randint, randperm, tidy, uniform_, where, zeros } from '../torch/index.js';
+import { type Device, F, type Generator, type Tensor, full, noGrad, normal_, ones, randint, randperm, tidy, uniform_, where, zeros } from '../torch/index.js';
 import { type TokenLayout, fromTokens, idsInLayout, l2Normalize, toTokens } from './tokens.js';
 
 export interface QuantizerOptions {
@@ -165,7 +165,7 @@ export class CodeUsageEma implements Stateful {
   constructor(readonly codebookSize: number, readonly threshold: number, readonly decay: number, device?: Device) {
     if (!(threshold > 0)) throw new RangeError(`CodeUsageEma: the threshold must be > 0, got ${threshold}`);
     if (!(decay >= 0 && decay < 1)) throw new RangeError(`CodeUsageEma: the decay must be in [0, 1), got ${decay}`);
-    this.counts = zeros([codebookSize], { device }).add(threshold).keep();
+    this.counts = full([codebookSize], threshold, { device }).keep();
   }
 
   /** Counts this batch's ids (any shape) into the EMA; returns the dead codes `[K]` (bool). */

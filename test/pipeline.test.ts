@@ -1,0 +1,244 @@
+// `robustok reproduce` (issue #14) end to end on the quick preset, into a
+// temp dir, with one thread and a random-weight tiny feature classifier (the
+// numbers are meaningless; the plumbing is not):
+//  - a run stopped inside its first training stage records it as running,
+//    and --resume continues that stage from its checkpoint, then runs the rest;
+//  - every stage's outputs and stage.json exist; results.json holds numbers
+//    for every tokenizer and seed and the three claims with verdicts;
+//    report.html is offline (no http(s) anywhere);
+//  - a second --resume skips every stage, quickly;
+//  - edited weights rerun exactly the stages that read them, a changed config
+//    key reruns the stages it reaches, an edited record reruns its stage,
+//    each with a line saying why;
+//  - DIR is not reused without --resume, and --jobs > 1 says it is not built.
+// Then, without models: the presets resolve (every stage config) and bad ones
+// list every problem; the verdicts follow the rule on hand-made numbers.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../src/config/index.js';
+import { DatasetClassifier, saveClassifier } from '../src/features/index.js';
+import {
+  type Results, type StageRecord, type TokenizerRun, STAGE_KINDS, analyse, layerConfigs, loadPreset, recordFile, reproduce,
+} from '../src/pipeline/index.js';
+import { loadSafetensors, manualSeed, saveSafetensors, tidy } from '../src/torch/index.js';
+import { scratchDir } from './helpers/checkpoint.js';
+
+const work = scratchDir();
+const dir = path.join(work, 'quick');
+const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
+const classifier = path.join(work, 'classifier.safetensors');
+tidy(() => {
+  manualSeed(0);
+  const model = new DatasetClassifier({ channels: 1, size: 32, numClasses: 10, widths: [8], featureSize: 16 });
+  saveClassifier(classifier, model, { dataset: 'fashion-mnist', testAccuracy: 0, epochs: 0 });
+  model.dispose();
+});
+const sets = [`eval.weights=${classifier}`];
+
+/** `robustok reproduce --preset quick --out DIR ARGS` with one thread: exit status, stderr, seconds. */
+function cliRun(...args: string[]): { status: number | null; stderr: string; stdout: string; seconds: number } {
+  const started = performance.now();
+  const run = spawnSync(process.execPath, [cli, 'reproduce', '--preset', 'quick', '--out', dir, '--set', sets[0]!, ...args], {
+    env: { ...process.env, ROBUSTOK_THREADS: '1' }, encoding: 'utf8', maxBuffer: 1 << 28,
+  });
+  return { status: run.status, stderr: run.stderr, stdout: run.stdout, seconds: (performance.now() - started) / 1000 };
+}
+
+const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) as T;
+const lines = (text: string, pattern: RegExp): string[] => text.split('\n').filter((l) => pattern.test(l));
+let fullSeconds = 0;
+
+test('a reproduction stopped in its first training stage continues it with --resume, then runs every stage into DIR', async () => {
+  const stop = new AbortController();
+  const logs: string[] = [];
+  const stopped = await reproduce(loadPreset('quick', { sets }), dir, {
+    events: {
+      signal: stop.signal, log: (m) => logs.push(m),
+      progress: (e) => { if (e.label === 'train-tokenizer/none-s0 train' && e.done >= 5) stop.abort('stopped by the test'); },
+    },
+  });
+  assert.equal(stopped.status, 'interrupted');
+  const first = path.join(dir, 'train-tokenizer', 'none-s0');
+  assert.equal(readJson<StageRecord>(recordFile(first)).status, 'running');
+  assert.ok(existsSync(path.join(first, 'checkpoint.safetensors')), 'the stopped trainer saved a checkpoint');
+  assert.ok(!existsSync(path.join(dir, 'results.json')));
+
+  const run = cliRun('--resume');
+  fullSeconds = run.seconds;
+  assert.equal(run.status, 0, run.stderr.slice(-3000));
+  assert.match(run.stderr, /train-tokenizer\/none-s0: interrupted \(started [^)]*\): continuing from its last checkpoint/);
+  assert.match(run.stderr, /train-tokenizer\/none-s0: resumed from step 5/);
+  assert.match(run.stdout, /claim 1 \(.*\): (supported|not supported|inconclusive at this scale)/);
+
+  const results = readJson<Results>(path.join(dir, 'results.json'));
+  const seeds = [0, 1];
+  const names = ['none', 'delta4', 'delta8'];
+  assert.deepEqual(results.runs.map((r) => `${r.name}-s${r.seed}`).sort(), seeds.flatMap((s) => names.map((n) => `${n}-s${s}`)).sort());
+  for (const r of results.runs) {
+    for (const v of [r.tokenizer.rfid, r.tokenizer.pfid, r.generator.gfid, r.tokenizer.usage]) assert.ok(Number.isFinite(v), `${r.name}-s${r.seed}: ${v}`);
+    assert.equal(r.configs['train-tokenizer'] && (r.configs['train-tokenizer'] as { train: { seed: number } }).train.seed, r.seed, 'the tokenizer trained with its seed');
+    assert.ok(r.configs['eval-generator'], 'the configs that made the numbers are recorded');
+    // Every stage of this tokenizer: its folder, outputs and a finished record.
+    for (const [kind, rel] of Object.entries(r.stages)) {
+      assert.ok((STAGE_KINDS as readonly string[]).includes(kind));
+      const record = readJson<StageRecord>(recordFile(path.join(dir, rel)));
+      assert.equal(record.status, 'done', rel);
+      assert.equal(rel, `${kind}/${r.name}-s${r.seed}`);
+      assert.ok(record.outputs && record.hash && record.config, rel);
+    }
+    assert.equal(Object.keys(r.stages).length, r.posttrained ? 6 : 4);
+  }
+  for (const s of seeds) {
+    const post = results.runs.filter((r) => r.seed === s && r.posttrained);
+    assert.ok(post.some((r) => r.name === 'none'), `seed ${s}: the baseline is post-trained`);
+    const best = results.runs.filter((r) => r.seed === s).sort((a, b) => a.tokenizer.pfid - b.tokenizer.pfid)[0]!;
+    assert.ok(post.some((r) => r.name === best.name), `seed ${s}: the lowest-pFID tokenizer is post-trained`);
+    for (const r of post) assert.ok(Number.isFinite(r.posttrained!.gfid));
+  }
+  const { claims } = results.analysis;
+  for (const claim of [claims.perturbation, claims.ranking, claims.posttraining]) {
+    assert.ok(['supported', 'not supported', 'inconclusive at this scale'].includes(claim.verdict), claim.verdict);
+    assert.ok(claim.line.startsWith(claim.verdict));
+  }
+  assert.equal(claims.perturbation.pairs.length, 4, 'delta4 and delta8 against none, per seed');
+  assert.equal(claims.ranking.points, 6);
+  assert.ok(Number.isFinite(claims.ranking.spearman.pfid.estimate));
+  assert.equal(claims.posttraining.pairs.length, results.runs.filter((r) => r.posttrained).length);
+  assert.equal(results.preset.config.eval.weights, classifier);
+
+  const html = readFileSync(path.join(dir, 'report.html'), 'utf8');
+  assert.ok(!/https?:\/\//.test(html), 'no network references in report.html');
+  assert.match(html, /<svg/);
+  assert.match(html, /data:image\/png;base64,/);
+  for (const claim of [claims.perturbation, claims.ranking, claims.posttraining]) assert.ok(html.includes(claim.verdict));
+});
+
+test('a second --resume skips every stage, quickly', () => {
+  const run = cliRun('--resume');
+  assert.equal(run.status, 0, run.stderr.slice(-3000));
+  const stageLines = lines(run.stderr, /^[a-z-]+\/[\w.-]+-s\d+: /);
+  const results = readJson<Results>(path.join(dir, 'results.json'));
+  const stages = results.runs.reduce((n, r) => n + Object.keys(r.stages).length, 0);
+  assert.equal(lines(run.stderr, /: skipped \(done .*, same config and inputs\)$/).length, stages, 'one "skipped" line per stage');
+  assert.equal(stageLines.length, stages, `only skipped lines:\n${stageLines.filter((l) => !/skipped/.test(l)).join('\n')}`);
+  assert.ok(run.seconds < Math.max(15, fullSeconds / 3), `the skipping run took ${run.seconds.toFixed(1)} s (the full one ${fullSeconds.toFixed(1)} s)`);
+});
+
+test('changed inputs rerun the stages that read them, with a line saying why; nothing else reruns', () => {
+  // The baseline tokenizer of seed 0: weights edited (every dependent stage must rerun).
+  const weights = path.join(dir, 'train-tokenizer', 'none-s0', 'tokenizer.safetensors');
+  tidy(() => {
+    const { tensors, metadata } = loadSafetensors(weights);
+    const name = Object.keys(tensors).find((k) => tensors[k]!.dtype === 'float32')!;
+    saveSafetensors(weights, { ...tensors, [name]: tensors[name]!.add(0.05) }, metadata);
+  });
+  // An evaluation's record edited by hand: that stage alone reruns.
+  const record = recordFile(path.join(dir, 'eval-generator', 'delta8-s1'));
+  writeFileSync(record, JSON.stringify({ ...readJson<StageRecord>(record), hash: '0'.repeat(64) }));
+  // A config key that only tokenizer evaluations read: all of them rerun.
+  const run = cliRun('--resume', '--set', 'eval.pfid.curve=[0.5]');
+  assert.equal(run.status, 0, run.stderr.slice(-3000));
+  const e = run.stderr;
+  assert.match(e, /train-tokenizer\/none-s0: skipped .*its outputs changed since \(edited\?\)/);
+  for (const kind of ['train-generator', 'eval-generator']) assert.match(e, new RegExp(`${kind}/none-s0: rerun: input[^\\n]*train-tokenizer/none-s0[^\\n]* changed`));
+  assert.match(e, /eval-tokenizer\/none-s0: rerun: config changed: pfid\.curve \[0\.5,1\] → \[0\.5\]; input train-tokenizer\/none-s0 changed/);
+  assert.match(e, /eval-tokenizer\/delta4-s1: rerun: config changed: pfid\.curve/);
+  assert.match(e, /eval-generator\/delta8-s1: rerun: its recorded hash does not match/);
+  for (const id of ['train-tokenizer/delta4-s0', 'train-generator/delta4-s0', 'eval-generator/delta4-s0', 'train-generator/none-s1', 'eval-generator/delta8-s0']) {
+    assert.match(e, new RegExp(`${id}: skipped`), `${id} does not read anything that changed`);
+  }
+  const results = readJson<Results>(path.join(dir, 'results.json'));
+  assert.ok(results.runs.every((r) => r.tokenizer.curve.length === 1), 'the new curve is in the results');
+});
+
+test('DIR is not reused without --resume; --jobs > 1 is refused with a clear message', async () => {
+  const again = cliRun();
+  assert.equal(again.status, 1);
+  assert.match(again.stderr, /already holds a reproduction: pass --resume/);
+  const jobs = cliRun('--resume', '--jobs', '2');
+  assert.equal(jobs.status, 1);
+  assert.match(jobs.stderr, /--jobs > 1 is not implemented yet/);
+  await assert.rejects(reproduce(loadPreset('quick', { sets }), dir, { jobs: 3, resume: true }), /--jobs > 1 is not implemented yet/);
+});
+
+test('the presets resolve with every stage config; a bad preset lists every problem at once', () => {
+  for (const name of ['quick', 'small', 'emoji64']) {
+    const preset = loadPreset(name);
+    const layers = layerConfigs(preset);
+    const { seeds, tokenizer } = preset.config;
+    if (name !== 'quick') {
+      assert.ok(seeds.length >= 3, `${name}: seeds`);
+      assert.ok(tokenizer.sweep.length >= 6, `${name}: at least six tokenizers per seed`);
+    }
+    for (const v of tokenizer.sweep) assert.equal(layers.tokenizer(v.name, seeds[0]!).train.seed, seeds[0]);
+    assert.equal(layers.perturbed(tokenizer.baseline), false);
+  }
+  assert.deepEqual(loadPreset('quick', { seeds: [4, 7] }).config.seeds, [4, 7]);
+  const bad = [
+    'tokenizer.baseline=delta4', 'posttrain.tokenizers=["best-pfid","nope"]',
+    'tokenizer.sweep=[{"name":"none","set":["perturbation.enabled=false"]},{"name":"delta4","set":["perturbation.delta=999","model.nosuch=1"]}]',
+  ];
+  assert.throws(() => layerConfigs(loadPreset('quick', { sets: bad.slice(2) })), (error: unknown) => {
+    assert.ok(error instanceof ConfigError);
+    const text = error.issues.join('\n');
+    assert.match(text, /tokenizer\.sweep\[1\] \(delta4\): .*model\.nosuch: unknown key/);
+    return true;
+  });
+  assert.throws(() => loadPreset('quick', { sets: bad.slice(0, 2) }), (error: unknown) => {
+    assert.ok(error instanceof ConfigError);
+    assert.match(error.message, /posttrain\.tokenizers\[1\]: 'nope' is not a sweep name/);
+    return true;
+  });
+  assert.throws(() => layerConfigs(loadPreset('quick', { sets: ['tokenizer.baseline=delta4'] })), /needs it off/);
+  assert.throws(() => loadPreset('quick', { sets: ['tokenizer.sweep=[{"name":"a b"},{"name":"x"},{"name":"x"}]'] }), /not a name of letters.*\n.*repeated: x/s);
+  assert.throws(() => loadPreset('nosuch'), /no reproduce preset 'nosuch'/);
+});
+
+/** Hand-made runs: `gfid(name, seed)` etc. decide each claim. */
+function runsOf(f: (name: string, seed: number) => { rfid: number; pfid: number; gfid: number; post?: number }): TokenizerRun[] {
+  return ['none', 'a', 'b', 'c'].flatMap((name) => [0, 1, 2].map((seed) => {
+    const v = f(name, seed);
+    return {
+      name, seed, perturbed: name !== 'none', stages: {}, configs: {},
+      tokenizer: { rfid: v.rfid, pfid: v.pfid, pfidAlpha: 0.5, pfidDelta: 6, sensitivity: null, psnr: 20, ssim: 0.8, usage: 0.5, perplexity: 40, neighbourCosine: null, curve: [], deltaCurve: [], images: 100, features: 'x' },
+      generator: { gfid: v.gfid, is: null, precision: 0.5, recall: 0.5, samples: 100 },
+      posttrained: v.post === undefined ? null : { gfid: v.post, is: null, precision: 0.5, recall: 0.5, samples: 100 },
+    };
+  }));
+}
+
+test('the verdicts follow the rule (src/pipeline/verdict.ts) on hand-made numbers', () => {
+  const settings = { perturbed: [], level: 0.95, significance: 0.05, rfidCost: 0.25, resamples: 1000, seed: 0, baseline: 'none' };
+  const jitter = (name: string, seed: number) => ((name.charCodeAt(0) * 7 + seed * 13) % 10) / 100;
+  // Perturbation helps in every pair (9 pairs), rFID barely moves; pFID orders gFID, rFID does not; post-training always helps.
+  const good = analyse(runsOf((name, seed) => {
+    const on = name !== 'none';
+    const quality = on ? 'abc'.indexOf(name) + 1 : 0;
+    return { rfid: 10 + jitter(name, seed) * 3, pfid: 30 - 5 * quality + seed, gfid: 40 - 4 * quality + seed + jitter(name, seed), post: name === 'none' || name === 'c' ? 35 - 4 * quality + seed : undefined };
+  }), settings);
+  assert.equal(good.claims.perturbation.verdict, 'supported', good.claims.perturbation.line);
+  assert.equal(good.claims.ranking.verdict, 'supported', good.claims.ranking.line);
+  assert.equal(good.claims.posttraining.verdict, 'supported', good.claims.posttraining.line);
+  assert.equal(good.tokenizers.length, 4);
+  assert.equal(good.tokenizers[0]!.gfid.n, 3);
+  // The reverse: perturbation hurts everywhere; post-training hurts; rFID ranks, pFID is reversed.
+  const bad = analyse(runsOf((name, seed) => {
+    const q = name === 'none' ? 0 : 'abc'.indexOf(name) + 1;
+    return { rfid: 10 + q, pfid: 20 - q + seed * 0.1, gfid: 30 + 2 * q + seed * 0.1, post: q === 3 || q === 0 ? 40 + q + seed : undefined };
+  }), settings);
+  assert.equal(bad.claims.perturbation.verdict, 'not supported', bad.claims.perturbation.line);
+  assert.equal(bad.claims.ranking.verdict, 'not supported', bad.claims.ranking.line);
+  assert.equal(bad.claims.posttraining.verdict, 'not supported', bad.claims.posttraining.line);
+  // Three pairs that all agree cannot pass a sign test: inconclusive, not supported.
+  const few = analyse(runsOf((name, seed) => ({ rfid: 10, pfid: 20 - seed, gfid: 30 + seed, post: name === 'none' ? 29 + seed : undefined })), settings);
+  assert.equal(few.claims.posttraining.verdict, 'inconclusive at this scale', few.claims.posttraining.line);
+  assert.ok(Math.abs(few.claims.posttraining.effect.sign.p - 0.25) < 1e-12);
+  // A helpful perturbation that costs rFID beyond the bound is not the claim.
+  const costly = analyse(runsOf((name, seed) => ({ rfid: name === 'none' ? 10 : 20 + seed, pfid: name === 'none' ? 30 : 20 + seed, gfid: name === 'none' ? 40 : 30 + seed })), settings);
+  assert.equal(costly.claims.perturbation.rfidCost.verdict, 'not supported');
+  assert.equal(costly.claims.perturbation.verdict, 'not supported');
+});
