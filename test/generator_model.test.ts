@@ -356,3 +356,16 @@ test('parameter count: the formula matches small models; the reference scale\'s 
   }
   assert.equal(liveTensors(), live, 'nothing leaks');
 });
+
+test('bad input is named: token ids outside the codebook, a wrong sequence length, a class id past the null class', () => {
+  const model = makeModel(learned, 1);
+  const N = model.length;
+  const K = learned.vocabSize;
+  tidy(() => {
+    const labels = someLabels(model, 2);
+    assert.throws(() => model.forward(fullLike(randint(0, K, [2, N]), K), labels), /token ids must be in 0…\d+ \(the tokenizer's codes\), got \d+…\d+/);
+    assert.throws(() => model.forward(randint(0, K, [2, N - 1]), labels), /expected token ids \[B, \d+\]/);
+    assert.throws(() => sampleTokens(model, fullLike(labels, learned.numClasses + 1), { cfg: 1, schedule: 'constant', power: 1 }), /class ids must be in 0…/);
+  });
+  model.dispose();
+});

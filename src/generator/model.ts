@@ -134,6 +134,9 @@ export class ArGenerator extends Module {
   forward(ids: Tensor, labels: Tensor): Tensor {
     const N = this.length;
     if (ids.ndim !== 2 || ids.size(1) !== N) throw new RangeError(`generator: expected token ids [B, ${N}], got [${ids.shape}]`);
+    const [low, high] = tidy(() => [ids.min().item(), ids.max().item()]);
+    const K = this.options.vocabSize;
+    if (low < 0 || high >= K) throw new RangeError(`generator: token ids must be in 0…${K - 1} (the tokenizer's codes), got ${low}…${high}`);
     const inputs = cat([this.clsEmb.forward(labels).unsqueeze(1), this.tokEmb.forward(ids.narrow(1, 0, N - 1))], 1);
     return this.run(inputs, 0);
   }
