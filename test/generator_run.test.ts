@@ -170,8 +170,7 @@ test('robustok eval-generator --n 40 --json: one object naming features, n and t
     model.dispose();
   });
   const run = robustok('eval-generator', '--generator', gen, '--weights', clf, '--n', '40', '--json', '--cfg', '2', '--seed', '7');
-  // Fails before the fix of src/runs/eval_generator.ts:56/62 (keepPerClass 10, then narrow(c·10, 10) for every class: n < 10·C has fewer kept).
-  assert.equal(run.status, 0, `eval-generator --n 40 failed (n below 10 per class; see src/runs/eval_generator.ts:62): ${run.stderr}`);
+  assert.equal(run.status, 0, `eval-generator --n 40 failed: ${run.stderr}`);
   const lines = run.stdout.trim().split('\n');
   assert.equal(lines.length, 1, 'one JSON line on stdout');
   const out = JSON.parse(lines[0]!) as Record<string, unknown> & { sampling: Record<string, unknown> };
@@ -184,4 +183,12 @@ test('robustok eval-generator --n 40 --json: one object naming features, n and t
   const html = readFileSync(runPaths(gen).eval.report, 'utf8');
   assert.ok(!/https?:\/\//.test(html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '')), 'no network references in report.html');
   assert.ok(existsSync(runPaths(gen).eval.result) && existsSync(runPaths(gen).eval.samples));
+
+  // The same setting again scores the cached sample ids (same numbers); another decoder folder gets its own report.
+  const other = path.join(work, 'eval-again');
+  const again = robustok('eval-generator', '--generator', gen, '--weights', clf, '--n', '40', '--json', '--cfg', '2', '--seed', '7', '--out', other);
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stderr, /samples: 40 drawn before, from .*samples-[0-9a-f]{16}\.safetensors/);
+  assert.equal((JSON.parse(again.stdout.trim()) as { gfid: number }).gfid, out.gfid);
+  assert.ok(existsSync(path.join(other, 'report.html')));
 });

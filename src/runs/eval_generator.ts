@@ -10,7 +10,7 @@ import { type GeneratorEvalResult, type GeneratorReportInput, evaluateGenerator,
 import type { FeatureNetwork } from '../features/index.js';
 import { type ArGenerator, type Sampling, filesFingerprint, sampleClassBalanced } from '../generator/index.js';
 import { readImageSpec } from '../tokenizer/index.js';
-import { type Tensor, loadSafetensors, saveSafetensors, writeFileAtomic } from '../torch/index.js';
+import { type Tensor, loadSafetensors, saveSafetensors, tidy, writeFileAtomic } from '../torch/index.js';
 import { featureNetwork } from './eval_tokenizer.js';
 import { type RunEvents, withDefaults } from './events.js';
 import { loadGeneratorPair, samplingWith } from './generator_pair.js';
@@ -101,7 +101,9 @@ function drawnSamples(dir: string, model: ArGenerator, n: number, sampling: Samp
     const { tensors, metadata } = loadSafetensors(file);
     if (metadata.fingerprint === key && tensors.ids && tensors.labels) {
       events.log(`samples: ${n} drawn before, from ${file}`);
-      return { ids: tensors.ids.keep(), labels: tensors.labels.keep() };
+      const ids = tidy(() => tensors.ids!.to('int64')).keep();  // stored narrow (int16 up to K = 32,768)
+      tensors.ids.dispose();
+      return { ids, labels: tensors.labels.keep() };
     }
     for (const t of Object.values(tensors)) t.dispose();
   }
@@ -110,6 +112,11 @@ function drawnSamples(dir: string, model: ArGenerator, n: number, sampling: Samp
     ...sampling, batchSize, onProgress: (done) => events.progress({ label: 'sample', done, total: n, unit: 'img', cadence: 10 }),
   });
   mkdirSync(path.dirname(file), { recursive: true });
-  saveSafetensors(file, samples, { fingerprint: key });
+  const narrow = tidy(() => samples.ids.to(model.options.vocabSize <= 32768 ? 'int16' : 'int32')).keep();
+  try {
+    saveSafetensors(file, { ids: narrow, labels: samples.labels }, { fingerprint: key });
+  } finally {
+    narrow.dispose();
+  }
   return samples;
 }
