@@ -26,7 +26,7 @@ export interface PosttrainStepMetrics {
   /** Codebook + commitment loss of the re-encoding (roundTrip only). */
   vq?: number;
   lr: number;
-  /** Fraction of positions that kept the ground-truth token (≈ σ), and that differ from it after sampling. */
+  /** Fraction of positions that kept the ground-truth token (≈ σ), and that differ from it after sampling; NaN for pregenerated σ-tokens (drawn before training). */
   kept: number;
   changed: number;
   gan?: GanTerms;

@@ -91,7 +91,7 @@ export async function postTrain(cfg: PosttrainConfig, dir: string, o: PostTrainO
       loop = await trainingLoop({
         folder, events, trainer: steppable, resuming, asked: o.resume === true, train: cfg.train, config: cfg,
         batchesPerEpoch: loader.batchesPerEpoch, rate: { perStep: cfg.train.batchSize, key: 'imagesPerSecond' },
-        detail: (m) => `loss ${m.loss.toFixed(4)} kept ${(100 * m.kept).toFixed(0)}%`,
+        detail: (m) => `loss ${m.loss.toFixed(4)}${Number.isFinite(m.kept) ? ` kept ${(100 * m.kept).toFixed(0)}%` : ''}`,
         samples: grid,
       });
     } finally {
