@@ -13,6 +13,7 @@ import { TokenizerTrainer, tokenizerSchema } from '../src/tokenizer/index.js';
 import { DatasetClassifier, saveClassifier } from '../src/features/index.js';
 import { full, liveTensors, loadSafetensors, manualSeed, noGrad, tidy } from '../src/torch/index.js';
 import { NonFiniteLossError, readProgress } from '../src/train/index.js';
+import { saveTinyTokenizer } from './helpers/runs.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
@@ -29,7 +30,12 @@ const metricSteps = (out: string): number[] =>
 
 /** Starts a long run and resolves once it has logged `steps` steps. */
 async function startRun(out: string, steps: number, ...extra: string[]): Promise<{ child: ChildProcess; stderr: () => string }> {
-  const child = spawn(process.execPath, [cli, ...train(out, '--set', 'train.steps=100000', ...extra)], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  return startCommand(out, steps, train(out, '--set', 'train.steps=100000', ...extra));
+}
+
+/** Starts `robustok argv…` writing to `out` and resolves once it has logged `steps` steps. */
+async function startCommand(out: string, steps: number, argv: string[]): Promise<{ child: ChildProcess; stderr: () => string }> {
+  const child = spawn(process.execPath, [cli, ...argv], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
   const deadline = Date.now() + 120_000;
@@ -55,6 +61,18 @@ test('two writers: the second is refused naming the first; SIGTERM saves a check
   const steps = metricSteps(out);
   assert.equal(readProgress(path.join(out, 'checkpoint.safetensors')).step, steps.at(-1), 'the checkpoint is at the last logged step');
   assert.ok(!existsSync(path.join(out, '.robustok.lock')), 'the lock is released');
+});
+
+test('SIGTERM stops a generator run at the next step, although its steps never wait on I/O (no grid is due)', { timeout: 60_000 }, async () => {
+  const tokenizer = saveTinyTokenizer(path.join(scratch(), 'tok'), 0);
+  const out = scratch();
+  const run = await startCommand(out, 3, ['train-generator', '--tokenizer', tokenizer, '--config', path.join(root, 'configs', 'generator', 'tiny.yaml'),
+    '--out', out, '--set', 'train.steps=100000', '--set', 'train.logEvery=1', '--set', 'train.sampleEvery=100000', '--set', 'train.checkpointEvery=100000']);
+  const sent = metricSteps(out).at(-1)!;
+  run.child.kill('SIGTERM');
+  assert.equal(await exited(run.child), 143);
+  const saved = readProgress(path.join(out, 'checkpoint.safetensors')).step;
+  assert.ok(saved - sent <= 3, `stopped at step ${saved}, ${saved - sent} steps after the signal (at most the step under way and the next log)`);
 });
 
 test('kill -9, then --resume: metrics hold each step once and the weights equal an uninterrupted run bit for bit', async () => {

@@ -64,6 +64,10 @@ export async function trainingLoop<M extends { step: number; loss: number }>(o: 
   let lastSaved = o.resuming ? t.stepCount : null;
   events.progress({ label: 'train', done: startStep, total: train.steps, start: startStep });  // starts the clock of the rate
   while (t.stepCount < train.steps && !events.signal?.aborted) {
+    // A synchronous step never lets the event loop run, and SIGINT/SIGTERM reach the
+    // AbortSignal only through it: yield once per step (microseconds) so a stop takes effect at once.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (events.signal?.aborted) break;
     const stepStart = performance.now();
     let m: M;
     try {
