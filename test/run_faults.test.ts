@@ -69,8 +69,10 @@ test('SIGTERM stops a generator run at the next step, although its steps never w
   const run = await startCommand(out, 3, ['train-generator', '--tokenizer', tokenizer, '--config', path.join(root, 'configs', 'generator', 'tiny.yaml'),
     '--out', out, '--set', 'train.steps=100000', '--set', 'train.logEvery=1', '--set', 'train.sampleEvery=100000', '--set', 'train.checkpointEvery=100000']);
   const sent = metricSteps(out).at(-1)!;
+  const stray = setTimeout(() => run.child.kill('SIGKILL'), 50_000);  // a run that ignores the signal must not outlive the test
   run.child.kill('SIGTERM');
   assert.equal(await exited(run.child), 143);
+  clearTimeout(stray);
   const saved = readProgress(path.join(out, 'checkpoint.safetensors')).step;
   assert.ok(saved - sent <= 3, `stopped at step ${saved}, ${saved - sent} steps after the signal (at most the step under way and the next log)`);
 });
