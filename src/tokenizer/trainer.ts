@@ -63,7 +63,6 @@ export class TokenizerTrainer {
 
   constructor(readonly config: TokenizerConfig, options: TrainerOptions = {}) {
     checkTokenizerConfig(config);
-    this.objective = new DecoderObjective(config.loss, { channels: config.data.channels, nonFinite: config.train.nonFinite, featureNetwork: options.featureNetwork });
     this.model = new Tokenizer(modelOptions(config));
     const { optim, train } = config;
     this.optimizer = new AdamW(this.model.parameters(), { lr: optim.lr, betas: [0.9, 0.95], weightDecay: optim.weightDecay });
@@ -72,6 +71,9 @@ export class TokenizerTrainer {
     }));
     this.ema = new Ema(this.model.namedParameters(), { decay: optim.emaDecay });
     this.sampler = new RngState(train.seed + 1);
+    // After the model, as before the objective was split out: the discriminator's initial draws
+    // follow the model's, so a seed gives the weights it always gave.
+    this.objective = new DecoderObjective(config.loss, { channels: config.data.channels, nonFinite: config.train.nonFinite, featureNetwork: options.featureNetwork });
     this.codebook = new CodebookUpkeep(this.model.quantize, config.model, this.sampler.stream, { ema: this.ema, owner: this.model });
   }
 
