@@ -39,6 +39,27 @@ test('the tiny preset trains through the CLI: loss falls, files written, the tok
   });
 });
 
+test('the Gaussian-noise kind trains: α and δ report 0, decoded batches differ from a clean run, annealing scales σ_max', () => {
+  const config = (kind: string) => resolveConfig(tokenizerSchema, [loadConfigFile(tinyPreset)],
+    ['train.steps=4', 'train.batchSize=4', `perturbation.kind=${kind}`, 'perturbation.beta=1', 'perturbation.annealStart=0', 'perturbation.annealEnd=1']);
+  const x = tidy(() => randn([4, 1, 32, 32], { generator: new Generator(7) }).tanh());
+  const losses = (kind: string) => {
+    const trainer = new TokenizerTrainer(config(kind));
+    const now = trainer.perturbationNow();
+    const out = [0, 1].map(() => trainer.step(x));
+    const later = trainer.perturbationNow();
+    trainer.dispose();
+    return { out, now, later };
+  };
+  const gaussian = losses('gaussian');
+  const codebook = losses('codebook');
+  assert.deepEqual(gaussian.now, { alpha: 0, delta: 0, noiseScale: 0.5 });
+  assert.ok(gaussian.later !== null && 'noiseScale' in gaussian.later && gaussian.later.noiseScale < 0.5, 'annealed like α');
+  assert.equal(gaussian.out[0]!.alpha, 0);
+  assert.notEqual(gaussian.out[0]!.reconstruction, codebook.out[0]!.reconstruction, 'another corruption, another loss');
+  x.dispose();
+});
+
 test('a bad config value is rejected with the key, the value and the allowed range', () => {
   const out = scratch();
   const run = spawnSync(process.execPath, [cli, 'train-tokenizer', '--config', tinyPreset, '--out', out,

@@ -44,6 +44,9 @@ export const tokenizerSchema = group({
   }, 'the tokenizer'),
   perturbation: group({
     enabled: bool({ default: true, doc: 'latent perturbation in main training (docs/method.md §2)' }),
+    kind: choice(['codebook', 'gaussian'], 'codebook',
+      'codebook: tokens redrawn among their δ nearest codes (RobusTok); gaussian: NextStep-1\'s noise (arXiv 2508.10711) on the quantized latent instead, for comparison (α and δ unused)'),
+    noiseScale: num({ default: 0.5, min: 0, max: 10, doc: 'σ_max of the gaussian kind, relative to the quantized latent\'s RMS: σ ~ U(0, σ_max) per image, annealed like α' }),
     alpha: fraction(1, 'α₀: probability that a token is redrawn'),
     beta: fraction(0.1, 'β: fraction of the batch perturbed'),
     delta: positive(16, 'δ₀: nearest codes a token may be redrawn from, at most K (K = 256: 16 beat the 100/4096 share)'),

@@ -5,6 +5,7 @@
 import { Conv2d, Module } from '../nn/index.js';
 import type { Tensor } from '../torch/index.js';
 import { CnnDecoder, CnnEncoder, type CnnOptions } from './cnn.js';
+import { type GaussianPerturbationOptions, gaussianPerturbation } from './gaussian_noise.js';
 import { readTokenizerFiles } from './io.js';
 import { type PerturbationOptions, type Perturbed, latentPerturbation } from './perturbation.js';
 import { type Quantized, VectorQuantizer } from './quantizer.js';
@@ -101,9 +102,11 @@ export class Tokenizer extends Module {
   /**
    * Latent perturbation (docs/method.md §2) of one of this tokenizer's encodings: each
    * token redrawn with probability α among the δ codes of this codebook
-   * nearest its continuous latent. `latent` comes back in `q.zq`'s layout.
+   * nearest its continuous latent; or, given `noiseScale`, the Gaussian-noise
+   * variant (gaussian_noise.ts). `latent` comes back in `q.zq`'s layout.
    */
-  perturb(q: Quantized, options: PerturbationOptions): Perturbed {
+  perturb(q: Quantized, options: PerturbationOptions | GaussianPerturbationOptions): Perturbed {
+    if ('noiseScale' in options) return gaussianPerturbation(q.zq, q.ids, options);
     return latentPerturbation(q.z, q.zq, this.quantize.embedding.weight, q.ids, options);
   }
 
@@ -111,7 +114,7 @@ export class Tokenizer extends Module {
    * Encode, optionally perturb (docs/method.md §2: after the VQ losses, so only the
    * reconstruction-side losses see it), decode.
    */
-  forward(images: Tensor, perturbation?: PerturbationOptions): Reconstruction {
+  forward(images: Tensor, perturbation?: PerturbationOptions | GaussianPerturbationOptions): Reconstruction {
     const quantized = this.encode(images);
     const perturbed = perturbation ? this.perturb(quantized, perturbation) : null;
     return { image: this.decode(perturbed ? perturbed.latent : quantized.zq), quantized, perturbed };

@@ -72,7 +72,7 @@ export function latentPerturbation(z: Tensor, zq: Tensor, codebook: Tensor, ids:
 }
 
 /** `[B, 1]` bool: true for the ⌊β·B⌋ images to perturb. */
-function imageMask(batch: number, count: number, select: 'first' | 'random', generator?: Generator): Tensor {
+export function imageMask(batch: number, count: number, select: 'first' | 'random', generator?: Generator): Tensor {
   if (select === 'first') return tensor(Array.from({ length: batch }, (_, i) => i < count)).reshape(batch, 1);
   const order = randperm(batch, { generator });
   return order.lt(count).reshape(batch, 1);

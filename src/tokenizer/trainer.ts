@@ -92,14 +92,17 @@ export class TokenizerTrainer {
     };
   }
 
-  /** α, δ at the current step (annealed as docs/method.md §2), or null with perturbation off. */
-  perturbationNow(): { alpha: number; delta: number } | null {
+  /**
+   * α, δ at the current step (annealed as docs/method.md §2), or null with perturbation off;
+   * with the gaussian kind, σ_max annealed by the same ratio (and α, δ reported as 0).
+   */
+  perturbationNow(): { alpha: number; delta: number } | { alpha: 0; delta: 0; noiseScale: number } | null {
     const p = this.config.perturbation;
     if (!p.enabled) return null;
-    if (!p.anneal) return { alpha: p.alpha, delta: p.delta };
-    const { alpha, delta } = annealedPerturbation(this.stepCount, this.config.train.steps,
-      { alpha: p.alpha, delta: p.delta, start: p.annealStart, end: p.annealEnd, floor: p.annealFloor });
-    return { alpha, delta };
+    const { alpha, delta, ratio } = p.anneal
+      ? annealedPerturbation(this.stepCount, this.config.train.steps, { alpha: p.alpha, delta: p.delta, start: p.annealStart, end: p.annealEnd, floor: p.annealFloor })
+      : { alpha: p.alpha, delta: p.delta, ratio: 1 };
+    return p.kind === 'gaussian' ? { alpha: 0, delta: 0, noiseScale: ratio * p.noiseScale } : { alpha, delta };
   }
 
   /**
