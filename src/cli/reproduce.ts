@@ -2,11 +2,13 @@
 // flags → preset → pipeline/reproduce.ts, which owns DIR. Prints the plan,
 // one line per stage (skipped, continued, rerun and why, done), the claims'
 // verdicts, and where results.json and report.html went.
+import { availableParallelism } from 'node:os';
 import { describeConfig } from '../config/index.js';
-import { loadPreset, reproduce, reproduceSchema } from '../pipeline/index.js';
+import { loadPreset, reproduce, reproduceSchema, threadsPerJob } from '../pipeline/index.js';
 import { threadDecision } from '../torch/index.js';
 import { readFlags } from './flags.js';
 import { cliEvents } from './run_events.js';
+import { StageBoard } from './stage_board.js';
 
 export const reproduceUsage = `usage: robustok reproduce --preset quick|small|emoji64|FILE --out DIR [--seeds 0,1,2] [--jobs N] [--set key=value ...] [--resume]
 
@@ -23,7 +25,7 @@ its configs) and DIR/report.html (self-contained).
   --preset NAME|FILE   configs/reproduce/NAME.yaml (quick: CI plumbing in minutes; small: Fashion-MNIST; emoji64), or a file
   --out DIR            the reproduction's folder
   --seeds LIST         comma-separated seeds, replacing the preset's
-  --jobs N             stages run at once (only 1 so far)
+  --jobs N             stages run at once, each in its own process with cores/N threads (default 1: one after another, here)
   --set key=value      override a key of the preset (below)
   --resume             continue DIR's reproduction
 Ctrl-C or SIGTERM stops after the current training step with a checkpoint (exit 130 / 143).
@@ -57,23 +59,26 @@ export async function reproduceCommand(argv: string[]): Promise<void> {
   });
   if (!args.preset) throw new Error(`--preset NAME|FILE is required (quick, small or emoji64)\n\n${reproduceUsage}`);
   if (!args.out) throw new Error(`--out DIR is required\n\n${reproduceUsage}`);
-  if (args.jobs !== 1) throw new Error(`--jobs ${args.jobs}: --jobs > 1 is not implemented yet; use --jobs 1 (the default)`);
   const preset = loadPreset(args.preset, { seeds: args.seeds, sets: args.sets });
   const c = preset.config;
   console.error(`reproduce ${preset.name} → ${args.out}: seeds ${c.seeds.join(', ')}; tokenizers ${c.tokenizer.sweep.map((v) => v.name).join(', ')}; ` +
-    `post-training ${c.posttrain.tokenizers.join(', ')}; threads: ${threadDecision().reason}`);
-  const events = cliEvents();
+    `post-training ${c.posttrain.tokenizers.join(', ')}; threads: ${args.jobs > 1 ? `${threadsPerJob(args.jobs, availableParallelism())} per stage, ${args.jobs} stages at once` : threadDecision().reason}`);
+  const board = new StageBoard({ jobs: args.jobs, tty: process.stderr.isTTY === true });
+  const cli = cliEvents();
+  // On a terminal the board draws progress; in a log, the usual progress lines stay.
+  const events = { ...cli, log: (m: string) => board.log(m), ...(process.stderr.isTTY ? { progress: undefined } : {}) };
   try {
-    const r = await reproduce(preset, args.out, { resume: args.resume, jobs: args.jobs, events });
+    const r = await reproduce(preset, args.out, { resume: args.resume, jobs: args.jobs, events, onStage: (u) => board.update(u) });
     if (r.status === 'interrupted') {
       console.error(`${r.reason}: stopped; continue with --resume`);
-      process.exitCode = events.exitCode(r.reason);
+      process.exitCode = cli.exitCode(r.reason);
       return;
     }
     const claims = r.output!.analysis.claims;
     for (const [i, claim] of [claims.perturbation, claims.ranking, claims.posttraining].entries()) console.log(`claim ${i + 1} (${claim.claim}): ${claim.verdict}`);
     console.error(`results: ${r.results}\nreport: ${r.report}`);
   } finally {
-    events.close();
+    board.close();
+    cli.close();
   }
 }

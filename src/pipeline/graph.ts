@@ -11,7 +11,7 @@
 // seed's tokenizer evaluations exist.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type StageSpec } from './stage.js';
+import { type StageKind, type StageSpec } from './stage.js';
 import {
   RESULT_FILE, type StageFactory, evalGeneratorStage, evalTokenizerStage, postTrainStage, trainGeneratorStage, trainTokenizerStage,
 } from './stages.js';
@@ -61,4 +61,15 @@ export function postTrainTargets(wanted: readonly string[], baseline: string, pf
 export function postTrainStages(f: StageFactory, t: TokenizerStages): PostTrainStages {
   const post = postTrainStage(f, t.train, t.generator);
   return { name: t.name, seed: t.seed, post, eval: evalGeneratorStage(f, 'eval-posttrained', t.generator, post) };
+}
+
+/** The stage of `kind` for one sweep entry and seed, rebuilt from the factory (how a child process finds its stage). */
+export function stageAt(f: StageFactory, kind: StageKind, name: string, seed: number): StageSpec {
+  const t = tokenizerStages(f, name, seed);
+  const p = kind === 'post-train' || kind === 'eval-posttrained' ? postTrainStages(f, t) : null;
+  const byKind: Record<StageKind, () => StageSpec> = {
+    'train-tokenizer': () => t.train, 'eval-tokenizer': () => t.eval, 'train-generator': () => t.generator,
+    'eval-generator': () => t.evalGenerator, 'post-train': () => p!.post, 'eval-posttrained': () => p!.eval,
+  };
+  return byKind[kind]();
 }

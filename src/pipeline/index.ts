@@ -9,6 +9,8 @@ export * from './hash.js';
 export * from './stage.js';
 export * from './decision.js';
 export * from './runner.js';
+export * from './scheduler.js';
+export * from './child_stage.js';
 export * from './stages.js';
 export * from './graph.js';
 export * from './measurements.js';

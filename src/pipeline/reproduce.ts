@@ -6,10 +6,12 @@
 // interrupted trainer continues from its checkpoint, and a stage whose
 // config or inputs changed reruns with a line saying why.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { type RunEnd, type RunEvents, abortReason } from '../runs/index.js';
+import { type ProgressEvent, type RunEnd, type RunEvents, abortReason } from '../runs/index.js';
 import { writeFileAtomic } from '../torch/index.js';
 import { analyse } from './analysis.js';
+import { runStageInChild } from './child_stage.js';
 import { type PostTrainStages, type TokenizerStages, measuredPfid, orderOf, postTrainStages, postTrainTargets, tokenizerStages } from './graph.js';
 import { layerConfigs } from './layer_configs.js';
 import { gatherRuns } from './measurements.js';
@@ -17,15 +19,33 @@ import type { ReproducePreset } from './preset.js';
 import { reproduceReportHtml } from './report.js';
 import { type Results, type StageSummary, versions } from './results.js';
 import { type StageOutcome, runStage } from './runner.js';
-import { type StageSpec, readRecord } from './stage.js';
+import { runScheduled } from './scheduler.js';
+import { type StageKind, type StageSpec, readRecord } from './stage.js';
 import type { StageFactory } from './stages.js';
 
 export interface ReproduceOptions {
   /** Continue DIR's reproduction (required when DIR already holds one). */
   resume?: boolean;
-  /** Stages run at once; only 1 for now. */
+  /**
+   * Stages run at once (default 1, in this process). Above 1 each stage runs in
+   * a child process with ⌊cores / jobs⌋ libtorch threads; at most the core count.
+   */
   jobs?: number;
+  /** The cores to divide between jobs (default: os.availableParallelism()). */
+  cores?: number;
   events?: RunEvents;
+  /** Each stage's state as it changes, and its progress: what a live view draws. */
+  onStage?(update: StageUpdate): void;
+}
+
+export type StageState = 'waiting' | 'running' | 'done' | 'skipped' | 'interrupted' | 'failed';
+
+export interface StageUpdate {
+  id: string;
+  kind: StageKind;
+  state: StageState;
+  /** The latest progress of a running stage. */
+  progress?: ProgressEvent;
 }
 
 export type ReproduceResult = RunEnd & { dir: string; stages: StageOutcome[]; results?: string; report?: string; output?: Results };
@@ -33,10 +53,19 @@ export type ReproduceResult = RunEnd & { dir: string; stages: StageOutcome[]; re
 /** DIR's marker: the preset of the latest start (and, by existing, a refusal of a second start without --resume). */
 export const markerFile = (dir: string): string => path.join(dir, 'reproduce.json');
 
+/** libtorch threads of each of `jobs` parallel stages: the cores shared out, never more threads than cores. */
+export function threadsPerJob(jobs: number, cores: number): number {
+  if (!(Number.isInteger(jobs) && jobs >= 1)) throw new RangeError(`--jobs must be a positive integer, got ${jobs}`);
+  if (jobs > cores) {
+    throw new RangeError(`--jobs ${jobs} is more than the ${cores} cores here: each stage needs a core of its own ` +
+      '(OpenMP threads that outnumber the cores cost up to 20×); use at most ' + cores);
+  }
+  return Math.floor(cores / jobs);
+}
+
 export async function reproduce(preset: ReproducePreset, dir: string, o: ReproduceOptions = {}): Promise<ReproduceResult> {
   const jobs = o.jobs ?? 1;
-  // Parallel stages need each stage's own thread count and core split (docs/design.md §9); not built yet.
-  if (jobs !== 1) throw new Error(`--jobs ${jobs}: --jobs > 1 is not implemented yet; run with --jobs 1 (stages one after another)`);
+  const threads = threadsPerJob(jobs, o.cores ?? availableParallelism());
   const events = o.events ?? {};
   const log = (m: string) => events.log?.(m);
   const layers = layerConfigs(preset);  // every config resolved before anything trains
@@ -47,35 +76,43 @@ export async function reproduce(preset: ReproducePreset, dir: string, o: Reprodu
   mkdirSync(dir, { recursive: true });
   writeFileAtomic(markerFile(dir), [Buffer.from(`${JSON.stringify({ preset: preset.name, file: preset.file, config: preset.config, lastStartedAt: new Date().toISOString() }, null, 2)}\n`)]);
 
-  const outcomes: StageOutcome[] = [];
-  const tokenizers: TokenizerStages[] = [];
-  const posts: PostTrainStages[] = [];
-  const interrupted = (): ReproduceResult => ({ status: 'interrupted', reason: abortReason(events.signal), dir, stages: outcomes });
-  /** Runs stages in order; false when one was interrupted (or an abort arrived between stages). */
-  const runAll = async (stages: readonly StageSpec[]): Promise<boolean> => {
-    for (const stage of stages) {
-      if (events.signal?.aborted) return false;
-      const outcome = await runStage(stage, events);
-      outcomes.push(outcome);
-      if (outcome.status === 'interrupted') return false;
+  const update = (spec: StageSpec, state: StageState, progress?: ProgressEvent) => o.onStage?.({ id: spec.id, kind: spec.kind, state, progress });
+  /** One stage, in this process (jobs = 1) or a child; its states and progress reported as they change. */
+  const start = async (spec: StageSpec): Promise<StageOutcome> => {
+    update(spec, 'running');
+    const watched: RunEvents = { ...events, progress: (e) => { events.progress?.(e); update(spec, 'running', e); } };
+    try {
+      const outcome = jobs === 1 ? await runStage(spec, watched) : await runStageInChild({ preset, dir: f.dir }, spec, threads, watched);
+      update(spec, outcome.status);
+      return outcome;
+    } catch (error) {
+      update(spec, 'failed');
+      throw error;
     }
-    return true;
   };
+  const outcomes: StageOutcome[] = [];
+  /** Schedules `stages`; false when one was interrupted or an abort arrived. */
+  const runAll = async (stages: readonly StageSpec[]): Promise<boolean> => {
+    for (const s of stages) update(s, 'waiting');
+    const r = await runScheduled(stages, jobs, start, () => events.signal?.aborted === true);
+    outcomes.push(...r.outcomes);
+    return !r.interrupted;
+  };
+  const interrupted = (): ReproduceResult => ({ status: 'interrupted', reason: abortReason(events.signal), dir, stages: outcomes });
 
+  // Every seed's tokenizers and generators first, then post-training: which
+  // decoders are post-trained depends on the seed's measured pFIDs (graph.ts).
   const { sweep, baseline } = preset.config.tokenizer;
+  const tokenizers: TokenizerStages[] = preset.config.seeds.flatMap((seed) => sweep.map((v) => tokenizerStages(f, v.name, seed)));
+  if (!(await runAll(tokenizers.flatMap(orderOf)))) return interrupted();
+  const posts: PostTrainStages[] = [];
   for (const seed of preset.config.seeds) {
-    const seedStages = sweep.map((v) => tokenizerStages(f, v.name, seed));
-    tokenizers.push(...seedStages);
-    for (const t of seedStages) if (!(await runAll(orderOf(t)))) return interrupted();
-    const pfids = new Map(seedStages.map((t) => [t.name, measuredPfid(t.eval)]));
-    const targets = postTrainTargets(preset.config.posttrain.tokenizers, baseline, pfids);
+    const seedStages = tokenizers.filter((t) => t.seed === seed);
+    const targets = postTrainTargets(preset.config.posttrain.tokenizers, baseline, new Map(seedStages.map((t) => [t.name, measuredPfid(t.eval)])));
     log(`seed ${seed}: post-training ${targets.join(', ')} (${preset.config.posttrain.tokenizers.join(', ')})`);
-    for (const name of targets) {
-      const p = postTrainStages(f, seedStages.find((t) => t.name === name)!);
-      posts.push(p);
-      if (!(await runAll([p.post, p.eval]))) return interrupted();
-    }
+    posts.push(...targets.map((name) => postTrainStages(f, seedStages.find((t) => t.name === name)!)));
   }
+  if (!(await runAll(posts.flatMap((p) => [p.post, p.eval])))) return interrupted();
 
   const runs = gatherRuns(f.dir, tokenizers, posts, layers.perturbed);
   const analysis = analyse(runs, { ...preset.config.analysis, baseline });
