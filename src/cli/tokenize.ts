@@ -13,7 +13,7 @@ import { type PreparedSplit, imagesToBytes, writeGrid } from '../data/index.js';
 import { PFID_ALPHA, defaultPfidDelta } from '../eval/index.js';
 import { psnrPerImage } from '../metrics/index.js';
 import {
-  type ImageSpec, Tokenizer, checkTokenIds, imagesToTensor, readImageSpec, tensorToImages, tokenGrid, writePng,
+  type ImageSpec, type Tokenizer, checkTokenIds, imagesToTensor, openTokenizer, tensorToImages, tokenGrid, writePng,
 } from '../tokenizer/index.js';
 import { Generator, type Tensor, noGrad, tensor, tidy } from '../torch/index.js';
 import { readFlags } from './flags.js';
@@ -86,9 +86,8 @@ function parseFlags(argv: string[], usage: string, extra: boolean, images: boole
 }
 
 /** A trained tokenizer with the image geometry it reads and the grid of ids it makes. */
-function openTokenizer(dir: string): { model: Tokenizer; spec: ImageSpec; grid: [number, number] } {
-  const model = Tokenizer.load(dir);
-  const spec = readImageSpec(dir);
+function openForImages(ref: string): { model: Tokenizer; spec: ImageSpec; grid: [number, number] } {
+  const { model, image: spec } = openTokenizer(ref);
   return { model, spec, grid: tokenGrid(model.options, spec.size) };
 }
 
@@ -165,7 +164,7 @@ export async function reconstructCommand(argv: string[]): Promise<ReconstructRes
   const single = !folder && out.toLowerCase().endsWith('.png');
   const outputOf = new Map((single ? [out] : pngNames(files).map((n) => path.join(out, n))).map((o, i) => [files[i]!, o]));
   const outputs: string[] = [];
-  const { model, spec } = openTokenizer(flags.tokenizer!);
+  const { model, spec } = openForImages(flags.tokenizer!);
   const inputs = new InputReader(flags.input!, files.length, flags.strict || !folder, spec);
   const K = model.options.codebookSize;
   const perturb = flags.alpha !== undefined || flags.delta !== undefined
@@ -254,7 +253,7 @@ export async function encodeCommand(argv: string[]): Promise<EncodeResult> {
   const format = path.extname(out).toLowerCase();
   if (format !== '.json' && format !== '.npy') throw new Error(`--out must name a .json or .npy file, got ${out}`);
   const { files, folder } = inputImages(flags.input!);
-  const { model, spec, grid } = openTokenizer(flags.tokenizer!);
+  const { model, spec, grid } = openForImages(flags.tokenizer!);
   const perImage = grid[0] * grid[1];
   const all = new BigInt64Array(files.length * perImage);
   const encoded: string[] = [];  // the inputs that could be read, in order
@@ -346,7 +345,7 @@ export async function decodeCommand(argv: string[]): Promise<{ outputs: string[]
   const flags = parseFlags(argv, decodeUsage, false, false);
   const input = readIds(flags.input!);
   const names = pngNames(input.files);
-  const { model, grid } = openTokenizer(flags.tokenizer!);
+  const { model, grid } = openForImages(flags.tokenizer!);
   const K = model.options.codebookSize;
   const outputs = names.map((n) => path.join(flags.out!, n));
   try {
