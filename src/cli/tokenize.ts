@@ -26,11 +26,12 @@ const imageExtensions = new Set(['.png', '.jpg', '.jpeg', '.webp']);
 const skipText = `Images of a FOLDER that cannot be read (truncated, corrupt, not an image) are
 skipped with one warning that counts them; --strict stops at the first instead.`;
 
-export const reconstructUsage = `usage: robustok reconstruct --tokenizer DIR --input IMG|FOLDER --out OUT [--batch N] [--grid FILE]
+export const reconstructUsage = `usage: robustok reconstruct --tokenizer DIR|KIND:PATH --input IMG|FOLDER --out OUT [--batch N] [--grid FILE]
                            [--perturb-alpha A] [--perturb-delta D] [--seed S] [--strict]
 
 Encodes and decodes images with a trained tokenizer (DIR holds tokenizer.json
-and tokenizer.safetensors) and writes the reconstructions as PNG: one per input
+and tokenizer.safetensors; KIND:PATH reads a published tokenizer's file, see
+robustok import --help) and writes the reconstructions as PNG: one per input
 in folder OUT, same base name (or, for one IMG and OUT ending in .png, that file).
 Prints the PSNR over the inputs. --perturb-alpha/--perturb-delta decode from
 perturbed tokens instead (every image, β = 1, as pFID does; α defaults to 0.5,
@@ -39,14 +40,14 @@ perturbed tokens instead (every image, β = 1, as pFID does; α defaults to 0.5,
 and reconstructions of the first ${GRID_IMAGES} inputs as one PNG, rows of ${GRID_COLUMNS}.
 ${skipText}`;
 
-export const encodeUsage = `usage: robustok encode --tokenizer DIR --input IMG|FOLDER --out FILE.json|FILE.npy [--batch N] [--strict]
+export const encodeUsage = `usage: robustok encode --tokenizer DIR|KIND:PATH --input IMG|FOLDER --out FILE.json|FILE.npy [--batch N] [--strict]
 
 Writes the token ids of each image. FILE.json: {"tokenizer", "grid": [h, w],
 "files", "ids": one row-major list of h·w ids per image}. FILE.npy: an int64
 array [N, h, w] (NumPy .npy), with the file names in FILE.json beside it.
 ${skipText}`;
 
-export const decodeUsage = `usage: robustok decode --tokenizer DIR --input FILE.json|FILE.npy --out FOLDER [--batch N]
+export const decodeUsage = `usage: robustok decode --tokenizer DIR|KIND:PATH --input FILE.json|FILE.npy --out FOLDER [--batch N]
 
 Decodes token ids (as robustok encode writes them, or from a generator) to
 PNGs in FOLDER, named after the encoded files (or 000000.png, ...).`;
