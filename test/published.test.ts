@@ -4,19 +4,19 @@
 // codebooks), saved with torch.save as upstream saves them: the code ids
 // must be equal and the decoded images within 1e-4. Then the named errors
 // (missing, truncated, another kind's file), `robustok import` and the
-// KIND:PATH resolver.
+// KIND:PATH resolver; a pixelRange other than robustok's [−1, 1].
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { importCommand } from '../src/cli/import.js';
 import {
-  type Tokenizer, latentPerturbation, loadPublished, openTokenizer, parseTokenizerRef, readImageSpec, tokenizerImageSpec,
+  Tokenizer, latentPerturbation, loadPublished, openTokenizer, parseTokenizerRef, readImageSpec, saveTokenizer, tokenizerImageSpec,
 } from '../src/tokenizer/index.js';
-import { type Tensor, loadPt, noGrad, tidy } from '../src/torch/index.js';
+import { type Tensor, loadPt, manualSeed, noGrad, rand, tidy } from '../src/torch/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const testSource = path.resolve(here, '..', '..', 'test');
@@ -129,4 +129,29 @@ test('robustok import writes a tokenizer folder; KIND:PATH and the folder give t
     }
   }
   assert.throws(() => parseTokenizerRef(`vq99:${out}`), /'vq99' is not a tokenizer kind \(llamagen-vq16, .*\) and vq99:.* is not a folder/);
+});
+
+test('pixelRange: the tokenizer feeds its model that range and hands back [−1, 1]; tokenizer.json keeps it', () => {
+  manualSeed(3);
+  const cnn = { imageChannels: 3, zChannels: 4, baseChannels: 8, channelMultipliers: [1, 2], resBlocks: 1, normGroups: 4 };
+  const plain = new Tokenizer({ architecture: 'cnn', cnn, codebookSize: 16, codeDim: 4 });
+  const unit = new Tokenizer({ architecture: 'cnn', cnn, codebookSize: 16, codeDim: 4, pixelRange: [0, 1] });
+  unit.loadStateDict(plain.stateDict());
+  const dir = path.join(work, 'unit-range');
+  mkdirSync(dir);
+  saveTokenizer(dir, unit, { size: 8, channels: 3, fit: 'resize', padValue: 255 });
+  const reloaded = Tokenizer.load(dir);
+  try {
+    assert.deepEqual(reloaded.options.pixelRange, [0, 1]);
+    noGrad(() => tidy(() => {
+      const x = rand([2, 3, 8, 8]).mul(2).sub(1);                          // robustok's [−1, 1]
+      const q = reloaded.encode(x);
+      assert.deepEqual(values(q.ids), values(plain.encode(x.add(1).div(2)).ids), 'the encoder reads (x + 1) / 2');
+      const diff = reloaded.decode(q.zq).sub(plain.decode(q.zq).mul(2).sub(1)).abs().max().item();
+      assert.ok(diff < 1e-5, `the decoder's [0, 1] output comes back as 2y − 1 (differs by ${diff})`);
+    }));
+  } finally {
+    for (const m of [plain, unit, reloaded]) m.dispose();
+  }
+  assert.throws(() => new Tokenizer({ architecture: 'cnn', cnn, codebookSize: 16, codeDim: 4, pixelRange: [1, 0] }), /pixelRange must be \[low, high\] with low < high/);
 });
