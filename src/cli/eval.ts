@@ -9,7 +9,7 @@ import { type EvalSummary, evalTokenizer } from '../runs/index.js';
 import { parseFraction, readFlags } from './flags.js';
 import { cliEvents } from './run_events.js';
 
-export const evalUsage = `usage: robustok eval --tokenizer DIR --data NAME [options]
+export const evalUsage = `usage: robustok eval --tokenizer DIR|KIND:PATH --data NAME [options]
 
   --split train|test     split to evaluate (default test)
   --features NAME        feature network: classifier:DATASET (default classifier:NAME,
@@ -23,8 +23,11 @@ export const evalUsage = `usage: robustok eval --tokenizer DIR --data NAME [opti
   --curve LIST|none      α values of the pFID curve (default ${PFID_CURVE_ALPHAS.join(',')})
   --delta-curve LIST     δ values of a pFID curve over δ at the level's α, e.g. 2,4,8,16 (default none)
   --seed S               seed of the perturbation draws (default 0)
+  --out DIR              where report.html and result.json go (default TOKENIZER/eval,
+                         or PATH.eval beside a released file)
   --json                 print one JSON object instead of the table
-Writes DIR/eval/report.html and DIR/eval/result.json.`;
+TOKENIZER is a tokenizer folder, or KIND:PATH for a published tokenizer's file
+(robustok import --help lists the kinds).`;
 
 interface EvalArgs {
   tokenizer?: string;
@@ -40,6 +43,7 @@ interface EvalArgs {
   deltaCurve?: number[];
   seed: number;
   json: boolean;
+  out?: string;
 }
 
 function parseEvalArgs(argv: string[]): EvalArgs {
@@ -64,6 +68,7 @@ function parseEvalArgs(argv: string[]): EvalArgs {
       const v = read.value();
       args.deltaCurve = v === 'none' ? [] : v.split(',').map((d) => positiveInteger(flag, d));
     } else if (flag === '--seed') args.seed = read.seed();
+    else if (flag === '--out') args.out = read.value();
     else if (flag === '--json') args.json = true;
     else return false;
     return true;
@@ -83,7 +88,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   try {
     const { summary, report } = await evalTokenizer({
       tokenizer: args.tokenizer!, data: args.data!, split: args.split, features: args.features, weights: args.weights,
-      n: args.n, batchSize: args.batch, alpha: args.alpha, delta: args.delta, curve: args.curve, deltaCurve: args.deltaCurve, seed: args.seed, events,
+      n: args.n, batchSize: args.batch, alpha: args.alpha, delta: args.delta, curve: args.curve, deltaCurve: args.deltaCurve, seed: args.seed, out: args.out, events,
     });
     if (args.json) console.log(JSON.stringify(summary));
     else printTable(summary, args);

@@ -40,6 +40,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'the paper\'s three claims over seeds, one resumable experiment (--preset quick|small|emoji64 --out DIR)',
     load: () => import('./reproduce.js').then((m) => m.reproduceCommand),
   },
+  import: {
+    summary: 'a published tokenizer\'s released file → a tokenizer folder (--kind KIND --weights FILE --out DIR)',
+    load: () => import('./import.js').then((m) => m.importCommand),
+  },
   reconstruct: {
     summary: 'encode and decode images with a trained tokenizer, print PSNR (--tokenizer DIR --input IMG|FOLDER --out OUT)',
     load: () => import('./tokenize.js').then((m) => (argv) => m.tokenizeCommand('reconstruct', argv)),

@@ -6,7 +6,7 @@ import { type TrainCommand, runTrainCommand, trainUsage } from './train_command.
 
 const command: TrainCommand<typeof posttrainSchema> = {
   name: 'post-train',
-  about: `usage: robustok post-train --tokenizer DIR --generator DIR --config FILE --out DIR [--set key=value ...] [--pregenerate N] [--resume]
+  about: `usage: robustok post-train --tokenizer DIR|KIND:PATH --generator DIR --config FILE --out DIR [--set key=value ...] [--pregenerate N] [--resume]
 
 Fine-tunes the tokenizer's decoder on σ-tokens of a trained generator (docs/method.md §6):
 each training image's tokens, with each one kept with probability σ and otherwise

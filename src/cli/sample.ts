@@ -17,7 +17,7 @@ import { readFlags } from './flags.js';
 import { encodeNpy } from './npy.js';
 import { samplingUsage, readSamplingFlag } from './sampling_flags.js';
 
-export const sampleUsage = `usage: robustok sample --generator DIR [--tokenizer DIR] [--class C | --per-class N] [--n N] [options] --out FILE.png|DIR
+export const sampleUsage = `usage: robustok sample --generator DIR [--tokenizer DIR|KIND:PATH] [--class C | --per-class N] [--n N] [options] --out FILE.png|DIR
 
 Samples images from a trained generator (docs/method.md §5) and decodes them with
 its tokenizer, or with --tokenizer DIR, another decoder of the same codebook (a

@@ -13,7 +13,7 @@ import { type PreparedSplit, imagesToBytes, writeGrid } from '../data/index.js';
 import { PFID_ALPHA, defaultPfidDelta } from '../eval/index.js';
 import { psnrPerImage } from '../metrics/index.js';
 import {
-  type ImageSpec, Tokenizer, checkTokenIds, imagesToTensor, readImageSpec, tensorToImages, tokenGrid, writePng,
+  type ImageSpec, type Tokenizer, checkTokenIds, imagesToTensor, openTokenizer, tensorToImages, tokenGrid, writePng,
 } from '../tokenizer/index.js';
 import { Generator, type Tensor, noGrad, tensor, tidy } from '../torch/index.js';
 import { readFlags } from './flags.js';
@@ -26,11 +26,12 @@ const imageExtensions = new Set(['.png', '.jpg', '.jpeg', '.webp']);
 const skipText = `Images of a FOLDER that cannot be read (truncated, corrupt, not an image) are
 skipped with one warning that counts them; --strict stops at the first instead.`;
 
-export const reconstructUsage = `usage: robustok reconstruct --tokenizer DIR --input IMG|FOLDER --out OUT [--batch N] [--grid FILE]
+export const reconstructUsage = `usage: robustok reconstruct --tokenizer DIR|KIND:PATH --input IMG|FOLDER --out OUT [--batch N] [--grid FILE]
                            [--perturb-alpha A] [--perturb-delta D] [--seed S] [--strict]
 
 Encodes and decodes images with a trained tokenizer (DIR holds tokenizer.json
-and tokenizer.safetensors) and writes the reconstructions as PNG: one per input
+and tokenizer.safetensors; KIND:PATH reads a published tokenizer's file, see
+robustok import --help) and writes the reconstructions as PNG: one per input
 in folder OUT, same base name (or, for one IMG and OUT ending in .png, that file).
 Prints the PSNR over the inputs. --perturb-alpha/--perturb-delta decode from
 perturbed tokens instead (every image, β = 1, as pFID does; α defaults to 0.5,
@@ -39,14 +40,14 @@ perturbed tokens instead (every image, β = 1, as pFID does; α defaults to 0.5,
 and reconstructions of the first ${GRID_IMAGES} inputs as one PNG, rows of ${GRID_COLUMNS}.
 ${skipText}`;
 
-export const encodeUsage = `usage: robustok encode --tokenizer DIR --input IMG|FOLDER --out FILE.json|FILE.npy [--batch N] [--strict]
+export const encodeUsage = `usage: robustok encode --tokenizer DIR|KIND:PATH --input IMG|FOLDER --out FILE.json|FILE.npy [--batch N] [--strict]
 
 Writes the token ids of each image. FILE.json: {"tokenizer", "grid": [h, w],
 "files", "ids": one row-major list of h·w ids per image}. FILE.npy: an int64
 array [N, h, w] (NumPy .npy), with the file names in FILE.json beside it.
 ${skipText}`;
 
-export const decodeUsage = `usage: robustok decode --tokenizer DIR --input FILE.json|FILE.npy --out FOLDER [--batch N]
+export const decodeUsage = `usage: robustok decode --tokenizer DIR|KIND:PATH --input FILE.json|FILE.npy --out FOLDER [--batch N]
 
 Decodes token ids (as robustok encode writes them, or from a generator) to
 PNGs in FOLDER, named after the encoded files (or 000000.png, ...).`;
@@ -86,9 +87,8 @@ function parseFlags(argv: string[], usage: string, extra: boolean, images: boole
 }
 
 /** A trained tokenizer with the image geometry it reads and the grid of ids it makes. */
-function openTokenizer(dir: string): { model: Tokenizer; spec: ImageSpec; grid: [number, number] } {
-  const model = Tokenizer.load(dir);
-  const spec = readImageSpec(dir);
+function openForImages(ref: string): { model: Tokenizer; spec: ImageSpec; grid: [number, number] } {
+  const { model, image: spec } = openTokenizer(ref);
   return { model, spec, grid: tokenGrid(model.options, spec.size) };
 }
 
@@ -165,7 +165,7 @@ export async function reconstructCommand(argv: string[]): Promise<ReconstructRes
   const single = !folder && out.toLowerCase().endsWith('.png');
   const outputOf = new Map((single ? [out] : pngNames(files).map((n) => path.join(out, n))).map((o, i) => [files[i]!, o]));
   const outputs: string[] = [];
-  const { model, spec } = openTokenizer(flags.tokenizer!);
+  const { model, spec } = openForImages(flags.tokenizer!);
   const inputs = new InputReader(flags.input!, files.length, flags.strict || !folder, spec);
   const K = model.options.codebookSize;
   const perturb = flags.alpha !== undefined || flags.delta !== undefined
@@ -254,7 +254,7 @@ export async function encodeCommand(argv: string[]): Promise<EncodeResult> {
   const format = path.extname(out).toLowerCase();
   if (format !== '.json' && format !== '.npy') throw new Error(`--out must name a .json or .npy file, got ${out}`);
   const { files, folder } = inputImages(flags.input!);
-  const { model, spec, grid } = openTokenizer(flags.tokenizer!);
+  const { model, spec, grid } = openForImages(flags.tokenizer!);
   const perImage = grid[0] * grid[1];
   const all = new BigInt64Array(files.length * perImage);
   const encoded: string[] = [];  // the inputs that could be read, in order
@@ -346,7 +346,7 @@ export async function decodeCommand(argv: string[]): Promise<{ outputs: string[]
   const flags = parseFlags(argv, decodeUsage, false, false);
   const input = readIds(flags.input!);
   const names = pngNames(input.files);
-  const { model, grid } = openTokenizer(flags.tokenizer!);
+  const { model, grid } = openForImages(flags.tokenizer!);
   const K = model.options.codebookSize;
   const outputs = names.map((n) => path.join(flags.out!, n));
   try {

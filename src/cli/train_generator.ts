@@ -6,7 +6,7 @@ import { type TrainCommand, runTrainCommand, trainUsage } from './train_command.
 
 const command: TrainCommand<typeof generatorSchema> = {
   name: 'train-generator',
-  about: `usage: robustok train-generator --tokenizer DIR --config FILE --out DIR [--set key=value ...] [--resume]
+  about: `usage: robustok train-generator --tokenizer DIR|KIND:PATH --config FILE --out DIR [--set key=value ...] [--resume]
 
 Trains a class-conditional autoregressive transformer on the tokens of a trained
 tokenizer (docs/method.md §5). The training images are encoded once and cached

@@ -6,9 +6,8 @@
 // size or flip setting) is never silently paired with old tokens.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { DataLoader, type PreparedSplit } from '../data/index.js';
-import type { Tokenizer } from '../tokenizer/index.js';
+import { type Tokenizer, tokenizerSourceFiles } from '../tokenizer/index.js';
 import { type Device, type Tensor, cat, loadSafetensors, noGrad, saveSafetensors, stack, tensor, tidy } from '../torch/index.js';
 
 /** A tokenized split: ids `[M, V, N]` (V = 1, or 2 with mirror images), labels `[M]` (int64). */
@@ -26,8 +25,7 @@ export interface TokenSet {
  * sha256 over the tokenizer's files (options and weights) and a description
  * of the data (dataset, split fingerprint, preprocessing, limit, flips).
  */
-export const tokenFingerprint = (tokenizerDir: string, data: object): string =>
-  filesFingerprint(['tokenizer.json', 'tokenizer.safetensors'].map((f) => path.join(tokenizerDir, f)), data);
+export const tokenFingerprint = (tokenizer: string, data: object): string => filesFingerprint(tokenizerSourceFiles(tokenizer), data);
 
 /** sha256 over the bytes of `files` and the JSON of `extra`: a cache key that changes with any of them. */
 export function filesFingerprint(files: readonly string[], extra: object): string {

@@ -9,7 +9,7 @@ import { type SplitName, openDataset, prepareSplit, writeImageRows } from '../da
 import { type GeneratorEvalResult, type GeneratorReportInput, evaluateGenerator, generatorReportHtml } from '../eval/index.js';
 import type { FeatureNetwork } from '../features/index.js';
 import { type ArGenerator, type Sampling, filesFingerprint, sampleClassBalanced } from '../generator/index.js';
-import { readImageSpec } from '../tokenizer/index.js';
+import { tokenizerImageSpec } from '../tokenizer/index.js';
 import { type Tensor, loadSafetensors, saveSafetensors, tidy, writeFileAtomic } from '../torch/index.js';
 import { featureNetwork } from './eval_tokenizer.js';
 import { type RunEvents, withDefaults } from './events.js';
@@ -46,7 +46,7 @@ export async function evalGenerator(o: EvalGeneratorOptions): Promise<{ summary:
   try {
     const split = o.split ?? 'test';
     const data = o.data ?? pair.info.data;
-    const spec = readImageSpec(pair.tokenizerDir);
+    const spec = tokenizerImageSpec(pair.tokenizerDir);
     const dataset = await openDataset(data);
     if (dataset.classes.length !== pair.model.options.numClasses) {
       throw new Error(`${data} has ${dataset.classes.length} classes but the generator was trained on ${pair.model.options.numClasses}`);

@@ -8,15 +8,17 @@ import { resolveConfig } from '../config/index.js';
 import { type SplitName, openDataset, prepareSplit, writeImageRows } from '../data/index.js';
 import { FID_UNBIASED_SAMPLES, type PfidLevelOptions, type TokenizerEvalResult, evaluateTokenizer, pfidLevels, reportHtml } from '../eval/index.js';
 import { type FeatureNetwork, MissingClassifierError, classifierFileFor, classifierSchema, loadFeatureNetwork } from '../features/index.js';
-import { Tokenizer, readImageSpec } from '../tokenizer/index.js';
+import { openTokenizer, parseTokenizerRef } from '../tokenizer/index.js';
 import { writeFileAtomic } from '../torch/index.js';
 import { type RunEvents, withDefaults } from './events.js';
-import { runPaths } from './layout.js';
+import { evalPaths, runPaths } from './layout.js';
 import { trainClassifier } from './train_classifier.js';
 
 export interface EvalTokenizerOptions extends PfidLevelOptions {
-  /** The tokenizer folder (robustok train-tokenizer's --out). */
+  /** The tokenizer: a folder (robustok train-tokenizer's --out) or KIND:PATH, a published tokenizer's file. */
   tokenizer: string;
+  /** Where result.json and report.html go (default DIR/eval for a folder, PATH.eval/ beside a released file). */
+  out?: string;
   /** Dataset name: fashion-mnist, mnist, emoji, folder:PATH. */
   data: string;
   split?: SplitName;
@@ -35,18 +37,17 @@ export async function evalTokenizer(o: EvalTokenizerOptions): Promise<{ summary:
   const events = withDefaults(o.events);
   const split = o.split ?? 'test';
   const seed = o.seed ?? 0;
-  const tokenizer = Tokenizer.load(o.tokenizer);
+  const { model: tokenizer, image: spec } = openTokenizer(o.tokenizer);
   let network: FeatureNetwork | undefined;
   let result: TokenizerEvalResult | undefined;
   try {
     // A bad level fails here, before data is prepared or a classifier trained.
     pfidLevels(tokenizer.options.codebookSize, o);
-    const spec = readImageSpec(o.tokenizer);
     const dataset = await openDataset(o.data);
     // Size and channels from the tokenizer; the fit (pad, crop, resize) is the dataset's own, as in training.
     const images = await prepareSplit(dataset, split, { preprocess: { size: spec.size, channels: spec.channels } });
     network = await featureNetwork(o.features ?? `classifier:${o.data}`, o.weights, spec, events);
-    const paths = runPaths(o.tokenizer).eval;
+    const paths = evalOutput(o);
     mkdirSync(paths.dir, { recursive: true });
     const n = Math.min(o.n ?? images.count, images.count);
     result = evaluateTokenizer(tokenizer, images, {
@@ -78,4 +79,11 @@ export async function featureNetwork(name: string, weights: string | undefined, 
     await trainClassifier(config, classifierFileFor(error.dataset, { weights }), { events });
     return loadFeatureNetwork(name, { weights });
   }
+}
+
+/** The evaluation's output folder: --out, else the tokenizer folder's eval/, else PATH.eval/ beside a released file. */
+function evalOutput(o: EvalTokenizerOptions): ReturnType<typeof evalPaths> {
+  if (o.out) return evalPaths(o.out);
+  const ref = parseTokenizerRef(o.tokenizer);
+  return 'folder' in ref ? runPaths(ref.folder).eval : evalPaths(`${ref.file}.eval`);
 }

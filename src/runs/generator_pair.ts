@@ -4,13 +4,13 @@
 // decoder with the same codebook, so any other is refused here, before a
 // single token is drawn.
 import { type ArGenerator, type GeneratorInfo, type Sampling, codebookFingerprint, loadGenerator } from '../generator/index.js';
-import { Tokenizer } from '../tokenizer/index.js';
+import { type Tokenizer, openTokenizer } from '../tokenizer/index.js';
 
 export interface GeneratorPair {
   model: ArGenerator;
   info: GeneratorInfo;
   tokenizer: Tokenizer;
-  /** The tokenizer folder in use. */
+  /** The tokenizer in use: a folder or KIND:PATH. */
   tokenizerDir: string;
   dispose(): void;
 }
@@ -20,7 +20,7 @@ export function loadGeneratorPair(generatorDir: string, tokenizerDir?: string): 
   const dir = tokenizerDir ?? info.tokenizer;
   let tokenizer: Tokenizer;
   try {
-    tokenizer = Tokenizer.load(dir);
+    tokenizer = openTokenizer(dir).model;
   } catch (error) {
     model.dispose();
     const hint = tokenizerDir ? '' : ` (the tokenizer ${generatorDir} was trained on; pass --tokenizer DIR if it moved)`;

@@ -10,7 +10,7 @@ import { DataLoader, type PreparedSplit, leadingSamples, openDataset, prepareSpl
 import { type FeatureNetwork, loadFeatureNetwork } from '../features/index.js';
 import { filesFingerprint, samplingOf } from '../generator/index.js';
 import { type PosttrainConfig, PostTrainer } from '../posttrain/index.js';
-import { Tokenizer, readImageSpec, saveTokenizer } from '../tokenizer/index.js';
+import { openTokenizer, saveTokenizer, tokenizerImageSpec, tokenizerSourceFiles } from '../tokenizer/index.js';
 import { Generator, type Tensor, cat, loadSafetensors, manualSeed, noGrad, saveSafetensors, tensor, tidy } from '../torch/index.js';
 import { type RunEnd, type RunEvents, abortReason, withDefaults } from './events.js';
 import { loadGeneratorPair } from './generator_pair.js';
@@ -34,7 +34,7 @@ const GRID_IMAGES = 8;
 export async function postTrain(cfg: PosttrainConfig, dir: string, o: PostTrainOptions): Promise<PostTrainResult> {
   const events = withDefaults(o.events);
   const pair = loadGeneratorPair(o.generator, o.tokenizer);  // refuses a tokenizer of another codebook
-  const oldDecoder = Tokenizer.load(pair.tokenizerDir);
+  const oldDecoder = openTokenizer(pair.tokenizerDir).model;
   const folder = RunFolder.open(dir, { log: events.log });
   const { paths } = folder;
   let trainer: PostTrainer | undefined;
@@ -43,7 +43,7 @@ export async function postTrain(cfg: PosttrainConfig, dir: string, o: PostTrainO
   try {
     const resuming = resumeDecision(paths.checkpoint, o.resume, cfg.train.steps);
     folder.writeConfig(cfg);
-    const spec = readImageSpec(pair.tokenizerDir);
+    const spec = tokenizerImageSpec(pair.tokenizerDir);
     const dataName = cfg.data.name || pair.info.data;
     const dataset = await openDataset(dataName);
     if (dataset.classes.length !== pair.model.options.numClasses) {
@@ -122,7 +122,7 @@ const rowsOf = (ids: Tensor, rows: Uint32Array): Tensor =>
  */
 async function pregenerate(t: PostTrainer, source: PreparedSplit, file: string, dirs: string[], events: ReturnType<typeof withDefaults>): Promise<Tensor> {
   const cfg = t.config;
-  const files = [...['generator.json', 'generator.safetensors'].map((f) => `${dirs[0]}/${f}`), ...['tokenizer.json', 'tokenizer.safetensors'].map((f) => `${dirs[1]}/${f}`)];
+  const files = [...['generator.json', 'generator.safetensors'].map((f) => `${dirs[0]}/${f}`), ...tokenizerSourceFiles(dirs[1]!)];
   const fingerprint = filesFingerprint(files, { sigma: cfg.sigma, sampling: t.sampling, seed: cfg.train.seed, count: source.count, labels: Array.from(source.labels.subarray(0, 16)) });
   try {
     const { tensors, metadata } = loadSafetensors(file);

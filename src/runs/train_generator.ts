@@ -9,13 +9,12 @@
 // checkpoint.safetensors and, at the end, generator.json +
 // generator.safetensors (the EMA weights).
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { type Dataset, leadingSamples, openDataset, prepareSplit, writeImageRows } from '../data/index.js';
 import {
   type ArGenerator, type GeneratorConfig, codebookFingerprint, GeneratorTrainer, type Sampling, type TokenSet, loadTokenSet, sampleImages, samplingOf,
   saveGenerator, saveTokenSet, tokenFingerprint, tokenizeSplit,
 } from '../generator/index.js';
-import { Tokenizer, readImageSpec } from '../tokenizer/index.js';
+import { type Tokenizer, absoluteTokenizerRef, openTokenizer, tokenizerImageSpec } from '../tokenizer/index.js';
 import { Generator, type Tensor, arange, manualSeed } from '../torch/index.js';
 import { type RunEnd, type RunEvents, abortReason, withDefaults } from './events.js';
 import { RunFolder } from './run_folder.js';
@@ -32,8 +31,8 @@ export type TrainGeneratorResult = RunEnd & { dir: string; step: number; minutes
 
 export async function trainGenerator(cfg: GeneratorConfig, dir: string, options: TrainGeneratorOptions): Promise<TrainGeneratorResult> {
   const events = withDefaults(options.events);
-  const tokenizerDir = path.resolve(options.tokenizer);
-  const tokenizer = Tokenizer.load(tokenizerDir);  // a folder that is not a tokenizer fails here, naming it
+  const tokenizerDir = absoluteTokenizerRef(options.tokenizer);
+  const tokenizer = openTokenizer(tokenizerDir).model;  // a folder that is not a tokenizer fails here, naming it
   const folder = RunFolder.open(dir, { log: events.log });
   const { paths } = folder;
   let trainer: GeneratorTrainer | undefined;
@@ -76,7 +75,7 @@ export async function trainGenerator(cfg: GeneratorConfig, dir: string, options:
 /** The training split's tokens: from the run folder's cache when its fingerprint matches, else encoded now and cached. */
 async function trainingTokens(tokenizer: Tokenizer, tokenizerDir: string, dataset: Dataset, cfg: GeneratorConfig, file: string,
   events: ReturnType<typeof withDefaults>, resuming: boolean): Promise<TokenSet> {
-  const spec = readImageSpec(tokenizerDir);
+  const spec = tokenizerImageSpec(tokenizerDir);
   const fingerprint = tokenFingerprint(tokenizerDir, {
     data: dataset.name, source: dataset.splits.train?.fingerprint ?? null, preprocess: spec, limit: cfg.data.limit, flip: cfg.data.flip,
   });

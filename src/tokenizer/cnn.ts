@@ -6,7 +6,10 @@
 // architecture-agnostic (docs/method.md §1), and this is the project's small-scale,
 // CPU-friendly tokenizer backbone. Parameter names follow taming-transformers
 // (`conv_in`, `down.0.block.1.norm1`, `mid.attn_1`, `norm_out`, `conv_out`)
-// so a state dict reads like theirs.
+// so a state dict reads like theirs. With `attention: true` and
+// `attentionLevels` it is taming's Encoder/Decoder exactly (the released
+// VQGAN f16 models: attention in the middle and at the 16×16 level). The
+// blocks live in vqgan_blocks.ts, shared with LlamaGen's layout (llamagen.ts).
 //
 // Every composite forward runs in its own `tidy` scope (and normActConv frees
 // its two intermediates at once), so activations that autograd does not save
@@ -18,7 +21,8 @@
 // bench/tokenizer (2 threads) measured the train step, no-grad encode and
 // decode at 1.31, 1.38 and 1.63 times PyTorch's time before, within 5% after.
 import { Conv2d, GroupNorm, type Layer, Module, ModuleList } from '../nn/index.js';
-import { F, type Tensor, tidy } from '../torch/index.js';
+import { type Tensor, tidy } from '../torch/index.js';
+import { Downsample, Level, Mid, ResnetBlock, Upsample, conv3, norm, normActConv } from './vqgan_blocks.js';
 
 export interface CnnOptions {
   /** Image channels (3 for RGB, 1 for greyscale): encoder input, decoder output. */
@@ -37,6 +41,13 @@ export interface CnnOptions {
   /** Self-attention in the middle, at the lowest resolution (taming: always on). */
   attention?: boolean;
   /**
+   * Levels (0 = full resolution) whose residual blocks are each followed by
+   * self-attention (`down.i.attn.j`, `up.i.attn.j`): taming's
+   * attn_resolutions counted in levels ([4] for the f16 models at 256²);
+   * LlamaGen's lowest level. Default none.
+   */
+  attentionLevels?: number[];
+  /**
    * GroupNorm groups (32 in VQGAN). A layer of C channels uses
    * min(normGroups, C) groups, so narrow test-size models still work; every
    * width must split evenly into that many groups.
@@ -49,7 +60,7 @@ function positiveInt(name: string, v: number): void {
 }
 
 /** Validates the options; returns the width of each level. */
-function levelWidths(o: CnnOptions): number[] {
+export function levelWidths(o: CnnOptions): number[] {
   positiveInt('imageChannels', o.imageChannels);
   positiveInt('zChannels', o.zChannels);
   positiveInt('baseChannels', o.baseChannels);
@@ -59,6 +70,11 @@ function levelWidths(o: CnnOptions): number[] {
     throw new RangeError('CNN tokenizer: channelMultipliers must list at least one level, e.g. [1, 2, 2]');
   }
   o.channelMultipliers.forEach((m, i) => positiveInt(`channelMultipliers[${i}]`, m));
+  for (const level of o.attentionLevels ?? []) {
+    if (!(Number.isInteger(level) && level >= 0 && level < o.channelMultipliers.length)) {
+      throw new RangeError(`CNN tokenizer: attentionLevels holds ${level}, not a level in [0, ${o.channelMultipliers.length}) (one per channelMultipliers entry)`);
+    }
+  }
   const widths = o.channelMultipliers.map((m) => m * o.baseChannels);
   const groups = o.normGroups ?? 32;
   for (const c of widths) {
@@ -73,149 +89,9 @@ function levelWidths(o: CnnOptions): number[] {
 /** The downsampling factor f = 2^(levels − 1): an H×W image gives an (H/f)×(W/f) latent. */
 export const cnnDownsampleFactor = (o: Pick<CnnOptions, 'channelMultipliers'>): number => 2 ** (o.channelMultipliers.length - 1);
 
-/** GroupNorm with min(groups, C) groups (the rule documented on `normGroups`); ε = 1e-6 as taming. */
-const norm = (channels: number, groups: number): GroupNorm => new GroupNorm(Math.min(groups, channels), channels, { eps: 1e-6 });
-const conv3 = (cin: number, cout: number): Conv2d => new Conv2d(cin, cout, 3, { padding: 1 });
-
-/**
- * conv(SiLU(norm(x))) `[B, cin, H, W] → [B, cout, H, W]`, each intermediate
- * freed as soon as the next op has read it, as Python's reference counting
- * frees it: the convolution's output then reuses the normalised map's
- * still-cached buffer (the freeing that matched PyTorch's decode time).
- */
-function normActConv(norm: GroupNorm, conv: Conv2d, x: Tensor): Tensor {
-  const normed = norm.forward(x);
-  const activated = F.silu(normed);
-  normed.dispose();
-  const out = conv.forward(activated);
-  activated.dispose();
-  return out;
-}
-
-/** x + conv(SiLU(norm(conv(SiLU(norm(x)))))), with a 1×1 `nin_shortcut` when the width changes (He et al., 2016). */
-class ResnetBlock extends Module implements Layer {
-  readonly norm1: GroupNorm;
-  readonly conv1: Conv2d;
-  readonly norm2: GroupNorm;
-  readonly conv2: Conv2d;
-  readonly ninShortcut: Conv2d | null;
-
-  constructor(cin: number, cout: number, groups: number) {
-    super();
-    this.norm1 = this.child('norm1', norm(cin, groups));
-    this.conv1 = this.child('conv1', conv3(cin, cout));
-    this.norm2 = this.child('norm2', norm(cout, groups));
-    this.conv2 = this.child('conv2', conv3(cout, cout));
-    this.ninShortcut = cin === cout ? null : this.child('nin_shortcut', new Conv2d(cin, cout, 1));
-  }
-
-  /** `[B, cin, H, W] → [B, cout, H, W]` */
-  forward(x: Tensor): Tensor {
-    return tidy(() => {
-      const out = normActConv(this.norm2, this.conv2, normActConv(this.norm1, this.conv1, x));
-      return (this.ninShortcut ? this.ninShortcut.forward(x) : x).add(out);
-    });
-  }
-}
-
-/**
- * Single-head self-attention over all positions of a feature map (taming's
- * AttnBlock): 1×1 convs for q, k, v and the output, scale 1/√C. At the lowest
- * resolution it lets every latent see the whole image at small cost.
- */
-class AttnBlock extends Module implements Layer {
-  readonly norm: GroupNorm;
-  readonly q: Conv2d;
-  readonly k: Conv2d;
-  readonly v: Conv2d;
-  readonly projOut: Conv2d;
-
-  constructor(channels: number, groups: number) {
-    super();
-    this.norm = this.child('norm', norm(channels, groups));
-    this.q = this.child('q', new Conv2d(channels, channels, 1));
-    this.k = this.child('k', new Conv2d(channels, channels, 1));
-    this.v = this.child('v', new Conv2d(channels, channels, 1));
-    this.projOut = this.child('proj_out', new Conv2d(channels, channels, 1));
-  }
-
-  /** `[B, C, H, W] → [B, C, H, W]` */
-  forward(x: Tensor): Tensor {
-    const [B, C, H, W] = x.shape as [number, number, number, number];
-    const h = this.norm.forward(x);
-    // [B, C, H, W] → [B, 1, HW, C]: one head over the HW positions
-    const tokens = (t: Tensor): Tensor => t.reshape(B, 1, C, H * W).transpose(2, 3);
-    const out = F.scaledDotProductAttention(tokens(this.q.forward(h)), tokens(this.k.forward(h)), tokens(this.v.forward(h)));
-    return x.add(this.projOut.forward(out.transpose(2, 3).reshape(B, C, H, W)));
-  }
-}
-
-/**
- * Halves the resolution with a 3×3 stride-2 convolution, padded (0, 1, 0, 1)
- * as taming does (a learned downsampling rather than average pooling).
- */
-class Downsample extends Module implements Layer {
-  readonly conv: Conv2d;
-  constructor(channels: number) {
-    super();
-    this.conv = this.child('conv', new Conv2d(channels, channels, 3, { stride: 2 }));
-  }
-  /** `[B, C, H, W] → [B, C, H/2, W/2]` */
-  forward(x: Tensor): Tensor {
-    return tidy(() => this.conv.forward(F.pad(x, [0, 1, 0, 1])));
-  }
-}
-
-/** Doubles the resolution: nearest-neighbour upsampling then a 3×3 conv (no checkerboard artefacts of transposed convs). */
-class Upsample extends Module implements Layer {
-  readonly conv: Conv2d;
-  constructor(channels: number) {
-    super();
-    this.conv = this.child('conv', conv3(channels, channels));
-  }
-  /** `[B, C, H, W] → [B, C, 2H, 2W]` */
-  forward(x: Tensor): Tensor {
-    return tidy(() => this.conv.forward(F.interpolate(x, { scaleFactor: 2, mode: 'nearest' })));
-  }
-}
-
-/** One resolution level: `block` (residual blocks) then an optional `downsample`/`upsample`. */
-class Level extends Module implements Layer {
-  readonly block: ModuleList<ResnetBlock>;
-  readonly resample: (Module & Layer) | null;
-
-  constructor(blocks: ResnetBlock[], resample: ['downsample' | 'upsample', Module & Layer] | null) {
-    super();
-    this.block = this.child('block', new ModuleList(blocks));
-    this.resample = resample ? this.child(resample[0], resample[1]) : null;
-  }
-  forward(x: Tensor): Tensor {
-    return tidy(() => {
-      const h = this.block.items.reduce((t, b) => b.forward(t), x);
-      return this.resample ? this.resample.forward(h) : h;
-    });
-  }
-}
-
-/** `block_1`, optional `attn_1`, `block_2` at the lowest resolution. */
-class Mid extends Module implements Layer {
-  readonly block1: ResnetBlock;
-  readonly attn1: AttnBlock | null;
-  readonly block2: ResnetBlock;
-
-  constructor(channels: number, groups: number, attention: boolean) {
-    super();
-    this.block1 = this.child('block_1', new ResnetBlock(channels, channels, groups));
-    this.attn1 = attention ? this.child('attn_1', new AttnBlock(channels, groups)) : null;
-    this.block2 = this.child('block_2', new ResnetBlock(channels, channels, groups));
-  }
-  forward(x: Tensor): Tensor {
-    return tidy(() => {
-      const h = this.block1.forward(x);
-      return this.block2.forward(this.attn1 ? this.attn1.forward(h) : h);
-    });
-  }
-}
+/** The attention of level `i` of width `channels`, or null where the options put none. */
+export const levelAttention = (o: CnnOptions, i: number, channels: number): { channels: number; groups: number } | null =>
+  (o.attentionLevels ?? []).includes(i) ? { channels, groups: o.normGroups ?? 32 } : null;
 
 /**
  * VQGAN encoder: `conv_in` → levels (`down.i.block.j`, `down.i.downsample`
@@ -238,7 +114,7 @@ export class CnnEncoder extends Module implements Layer {
     widths.forEach((cout, i) => {
       const blocks = Array.from({ length: options.resBlocks }, (_, j) => new ResnetBlock(j === 0 ? cin : cout, cout, groups));
       const last = i === widths.length - 1;
-      this.down.push(new Level(blocks, last ? null : ['downsample', new Downsample(cout)]));
+      this.down.push(new Level('block', blocks, levelAttention(options, i, cout), last ? null : ['downsample', new Downsample(cout)]));
       cin = cout;
     });
     this.mid = this.child('mid', new Mid(cin, groups, options.attention ?? false));
@@ -289,7 +165,7 @@ export class CnnDecoder extends Module implements Layer {
     for (let i = widths.length - 1; i >= 0; i--) {
       const cout = widths[i]!;
       const blocks = Array.from({ length: options.resBlocks + 1 }, (_, j) => new ResnetBlock(j === 0 ? cin : cout, cout, groups));
-      levels[i] = new Level(blocks, i === 0 ? null : ['upsample', new Upsample(cout)]);
+      levels[i] = new Level('block', blocks, levelAttention(options, i, cout), i === 0 ? null : ['upsample', new Upsample(cout)]);
       cin = cout;
     }
     this.up = this.child('up', new ModuleList(levels));

@@ -55,7 +55,8 @@ function readJson(dir: string): { options: TokenizerOptions; image: ImageSpec | 
   return checkTokenizerJson(file, json);
 }
 
-type Kind = 'positive integer' | 'positive number' | 'non-negative number' | 'boolean' | 'list of positive integers';
+type Kind = 'positive integer' | 'positive number' | 'non-negative number' | 'boolean' | 'list of positive integers' |
+  'list of level indices' | "'cosine' or 'euclidean'" | 'range [low, high]';
 const isPositiveInt = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 1;
 const kinds: Record<Kind, (v: unknown) => boolean> = {
   'positive integer': isPositiveInt,
@@ -63,6 +64,9 @@ const kinds: Record<Kind, (v: unknown) => boolean> = {
   'non-negative number': (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0,
   'boolean': (v) => typeof v === 'boolean',
   'list of positive integers': (v) => Array.isArray(v) && v.length > 0 && v.every(isPositiveInt),
+  'list of level indices': (v) => Array.isArray(v) && v.every((i) => Number.isInteger(i) && i >= 0),
+  "'cosine' or 'euclidean'": (v) => v === 'cosine' || v === 'euclidean',
+  'range [low, high]': (v) => Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number' && Number.isFinite(x)) && v[0] < v[1],
 };
 type Fields = Record<string, [Kind, string, 'optional'?]>;
 
@@ -71,17 +75,23 @@ const commonFields: Fields = {
   codebookSize: ['positive integer', 'K, the number of codes'],
   codeDim: ['positive integer', 'D, the width of a code'],
   commitmentWeight: ['non-negative number', 'the VQ commitment weight', 'optional'],
+  distance: ["'cosine' or 'euclidean'", "the quantizer's metric", 'optional'],
+  pixelRange: ['range [low, high]', 'the pixel range the model reads and writes', 'optional'],
 };
-const architectureFields: Record<'cnn' | 'vit', [string, Fields]> = {
-  cnn: ["the CNN's options", {
-    imageChannels: ['positive integer', 'image channels'],
-    zChannels: ['positive integer', 'channels of the latent map'],
-    baseChannels: ['positive integer', 'width of the first level'],
-    channelMultipliers: ['list of positive integers', 'width of each level, as multiples of baseChannels'],
-    resBlocks: ['positive integer', 'residual blocks per level'],
-    attention: ['boolean', 'self-attention in the middle', 'optional'],
-    normGroups: ['positive integer', 'GroupNorm groups', 'optional'],
-  }],
+const cnnFields: Fields = {
+  imageChannels: ['positive integer', 'image channels'],
+  zChannels: ['positive integer', 'channels of the latent map'],
+  baseChannels: ['positive integer', 'width of the first level'],
+  channelMultipliers: ['list of positive integers', 'width of each level, as multiples of baseChannels'],
+  resBlocks: ['positive integer', 'residual blocks per level'],
+  attention: ['boolean', 'self-attention in the middle', 'optional'],
+  attentionLevels: ['list of level indices', 'levels with self-attention after each residual block', 'optional'],
+  normGroups: ['positive integer', 'GroupNorm groups', 'optional'],
+};
+type Architecture = 'cnn' | 'llamagen' | 'vit';
+const architectureFields: Record<Architecture, [string, Fields]> = {
+  cnn: ["the CNN's options", cnnFields],
+  llamagen: ["the LlamaGen CNN's options", cnnFields],
   vit: ["the ViT's options", {
     imageSize: ['positive integer', 'side of the input image'],
     patchSize: ['positive integer', 'side of a patch'],
@@ -121,20 +131,20 @@ function checkTokenizerJson(file: string, json: unknown): { options: TokenizerOp
     }
   };
   const architecture = options.architecture;
-  if (architecture !== 'cnn' && architecture !== 'vit') {
-    fail(architecture === undefined ? "missing 'architecture' ('cnn' or 'vit')" : `'architecture' must be 'cnn' or 'vit', got ${shown(architecture)}`);
+  if (!Object.hasOwn(architectureFields, architecture as string)) {
+    fail(architecture === undefined ? "missing 'architecture' ('cnn', 'llamagen' or 'vit')" : `'architecture' must be 'cnn', 'llamagen' or 'vit', got ${shown(architecture)}`);
   }
   check(options, commonFields, '');
-  const [doc, fields] = architectureFields[architecture as 'cnn' | 'vit'];
+  const [doc, fields] = architectureFields[architecture as Architecture];
   const sub = options[architecture as string];
   if (sub === undefined) fail(`missing '${architecture}' (${doc})`);
   if (!isObject(sub)) fail(`'${architecture}' (${doc}) must be an object, got ${shown(sub)}`);
   check(sub as Record<string, unknown>, fields, `${architecture}.`);
   const { image, ...rest } = options;
-  if (image === undefined || image === null) return { options: rest as TokenizerOptions, image: null };
+  if (image === undefined || image === null) return { options: rest as unknown as TokenizerOptions, image: null };
   if (!isObject(image)) fail(`'image' (the training images' geometry) must be an object, got ${shown(image)}`);
   try {
-    return { options: rest as TokenizerOptions, image: validatePreprocess(image as unknown as ImageSpec) };
+    return { options: rest as unknown as TokenizerOptions, image: validatePreprocess(image as unknown as ImageSpec) };
   } catch (error) {
     return fail(`'image': ${error instanceof Error ? error.message : String(error)}`,
       'it should read { "size": S, "channels": 1 or 3, "fit": "resize", "padValue": 255 }');

@@ -1,20 +1,46 @@
 // The discrete tokenizer (docs/method.md §1): encoder → projection to the code width
 // → vector quantizer → projection back → decoder. The method is
-// architecture-agnostic: a VQGAN-style CNN (this project's CPU scale) or
-// RobusTok's ViT with latent tokens (reference scale).
+// architecture-agnostic: a VQGAN-style CNN (this project's CPU scale, and
+// taming's released VQGANs), LlamaGen's VQ layout of that CNN, or RobusTok's
+// ViT with latent tokens (reference scale). Parameter names are the upstream
+// VQModel's (`encoder`, `quant_conv`, `quantize.embedding`,
+// `post_quant_conv`, `decoder`), so released state dicts load as they are
+// (published.ts).
 import { Conv2d, Module } from '../nn/index.js';
 import type { Tensor } from '../torch/index.js';
 import { CnnDecoder, CnnEncoder, type CnnOptions } from './cnn.js';
 import { type GaussianPerturbationOptions, gaussianPerturbation } from './gaussian_noise.js';
 import { readTokenizerFiles } from './io.js';
+import { LlamaGenDecoder, LlamaGenEncoder } from './llamagen.js';
 import { type PerturbationOptions, type Perturbed, latentPerturbation } from './perturbation.js';
-import { type Quantized, VectorQuantizer } from './quantizer.js';
+import { type CodeDistance, type Quantized, VectorQuantizer } from './quantizer.js';
 import { fromTokens } from './tokens.js';
 import { VitDecoder, VitEncoder, type VitOptions } from './vit.js';
 
-export type TokenizerOptions =
-  | { architecture: 'cnn'; cnn: CnnOptions; codebookSize: number; codeDim: number; commitmentWeight?: number }
-  | { architecture: 'vit'; vit: VitOptions; codebookSize: number; codeDim: number; commitmentWeight?: number };
+/** What every architecture's options hold. */
+interface QuantizerChoice {
+  codebookSize: number;
+  codeDim: number;
+  commitmentWeight?: number;
+  /** The quantizer's metric (default cosine; taming's VQGANs: euclidean). */
+  distance?: CodeDistance;
+  /**
+   * The pixel range the encoder reads and the decoder writes (default
+   * [−1, 1], robustok's own, LlamaGen's and taming's). The tokenizer maps
+   * robustok's [−1, 1] images into it and its outputs back, so callers never
+   * see another convention.
+   */
+  pixelRange?: [number, number];
+}
+
+export type TokenizerOptions = QuantizerChoice & (
+  | { architecture: 'cnn'; cnn: CnnOptions }
+  | { architecture: 'llamagen'; llamagen: CnnOptions }
+  | { architecture: 'vit'; vit: VitOptions });
+
+/** The CNN options of a CNN architecture (taming's or LlamaGen's layout); null for the ViT. */
+export const cnnOptionsOf = (o: TokenizerOptions): CnnOptions | null =>
+  o.architecture === 'cnn' ? o.cnn : o.architecture === 'llamagen' ? o.llamagen : null;
 
 export interface Reconstruction {
   /** The decoded image `[B, C, H, W]`, from perturbed tokens when perturbation was asked for. */
@@ -25,8 +51,8 @@ export interface Reconstruction {
 }
 
 export class Tokenizer extends Module {
-  readonly encoder: CnnEncoder | VitEncoder;
-  readonly decoder: CnnDecoder | VitDecoder;
+  readonly encoder: CnnEncoder | LlamaGenEncoder | VitEncoder;
+  readonly decoder: CnnDecoder | LlamaGenDecoder | VitDecoder;
   readonly quantize: VectorQuantizer;
   /** 1×1 convolutions between the CNN's latent width and the code width (taming's names); the ViT projects in its own head. */
   readonly quantConv: Conv2d | null;
@@ -60,34 +86,55 @@ export class Tokenizer extends Module {
 
   constructor(readonly options: TokenizerOptions) {
     super();
-    const { codebookSize, codeDim } = options;
-    if (options.architecture === 'cnn') {
-      this.encoder = this.child('encoder', new CnnEncoder(options.cnn));
-      this.quantConv = this.child('quant_conv', new Conv2d(options.cnn.zChannels, codeDim, 1));
-      this.quantize = this.child('quantize', new VectorQuantizer({ codebookSize, codeDim, commitmentWeight: options.commitmentWeight }));
-      this.postQuantConv = this.child('post_quant_conv', new Conv2d(codeDim, options.cnn.zChannels, 1));
-      this.decoder = this.child('decoder', new CnnDecoder(options.cnn));
+    const { codebookSize, codeDim, commitmentWeight, distance } = options;
+    const quantizer = (): VectorQuantizer => new VectorQuantizer({ codebookSize, codeDim, commitmentWeight, distance });
+    const range = options.pixelRange;
+    if (range !== undefined && !(Array.isArray(range) && range.length === 2 && range.every(Number.isFinite) && range[0] < range[1])) {
+      throw new Error(`pixelRange must be [low, high] with low < high, got ${JSON.stringify(range)}`);
+    }
+    const cnn = cnnOptionsOf(options);
+    if (cnn) {
+      const llamagen = options.architecture === 'llamagen';
+      this.encoder = this.child('encoder', llamagen ? new LlamaGenEncoder(cnn) : new CnnEncoder(cnn));
+      this.quantConv = this.child('quant_conv', new Conv2d(cnn.zChannels, codeDim, 1));
+      this.quantize = this.child('quantize', quantizer());
+      this.postQuantConv = this.child('post_quant_conv', new Conv2d(codeDim, cnn.zChannels, 1));
+      this.decoder = this.child('decoder', llamagen ? new LlamaGenDecoder(cnn) : new CnnDecoder(cnn));
     } else if (options.architecture === 'vit') {
       if (options.vit.codeDim !== codeDim) throw new Error(`vit.codeDim ${options.vit.codeDim} must equal codeDim ${codeDim}`);
       this.encoder = this.child('encoder', new VitEncoder(options.vit));
       this.quantConv = null;
-      this.quantize = this.child('quantize', new VectorQuantizer({ codebookSize, codeDim, commitmentWeight: options.commitmentWeight }));
+      this.quantize = this.child('quantize', quantizer());
       this.postQuantConv = null;
       this.decoder = this.child('decoder', new VitDecoder(options.vit));
     } else {
-      throw new Error(`architecture must be 'cnn' or 'vit', got '${(options as { architecture: string }).architecture}'`);
+      throw new Error(`architecture must be 'cnn', 'llamagen' or 'vit', got '${(options as { architecture: string }).architecture}'`);
     }
   }
 
   /** Images `[B, C, H, W]` in [−1, 1] → quantized latents and code ids (`[B, h, w]` for the CNN, `[B, N]` for the ViT). */
   encode(images: Tensor): Quantized {
-    const latent = this.encoder.forward(images);
+    const latent = this.encoder.forward(this.#toModelPixels(images));
     return this.quantize.forward(this.quantConv ? this.quantConv.forward(latent) : latent);
   }
 
   /** A quantized latent (`[B, D, h, w]` or `[B, N, D]`) → images `[B, C, H, W]`. */
   decode(latent: Tensor): Tensor {
-    return this.decoder.forward(this.postQuantConv ? this.postQuantConv.forward(latent) : latent);
+    return this.#fromModelPixels(this.decoder.forward(this.postQuantConv ? this.postQuantConv.forward(latent) : latent));
+  }
+
+  /** robustok's [−1, 1] → the model's pixelRange (an affine map; nothing for [−1, 1]). */
+  #toModelPixels(images: Tensor): Tensor {
+    const range = this.options.pixelRange;
+    if (!range || (range[0] === -1 && range[1] === 1)) return images;
+    return images.add(1).mul((range[1] - range[0]) / 2).add(range[0]);
+  }
+
+  /** The model's pixelRange → robustok's [−1, 1]. */
+  #fromModelPixels(images: Tensor): Tensor {
+    const range = this.options.pixelRange;
+    if (!range || (range[0] === -1 && range[1] === 1)) return images;
+    return images.sub(range[0]).mul(2 / (range[1] - range[0])).sub(1);
   }
 
   /** Code ids (`[B, h, w]` or `[B, N]`) → images, as a generator's samples are decoded. */
@@ -102,12 +149,13 @@ export class Tokenizer extends Module {
   /**
    * Latent perturbation (docs/method.md §2) of one of this tokenizer's encodings: each
    * token redrawn with probability α among the δ codes of this codebook
-   * nearest its continuous latent; or, given `noiseScale`, the Gaussian-noise
-   * variant (gaussian_noise.ts). `latent` comes back in `q.zq`'s layout.
+   * nearest its continuous latent (by the quantizer's own metric); or, given
+   * `noiseScale`, the Gaussian-noise variant (gaussian_noise.ts). `latent`
+   * comes back in `q.zq`'s layout.
    */
   perturb(q: Quantized, options: PerturbationOptions | GaussianPerturbationOptions): Perturbed {
     if ('noiseScale' in options) return gaussianPerturbation(q.zq, q.ids, options);
-    return latentPerturbation(q.z, q.zq, this.quantize.embedding.weight, q.ids, options);
+    return latentPerturbation(q.z, q.zq, this.quantize.embedding.weight, q.ids, options, this.quantize.distance);
   }
 
   /**

@@ -5,7 +5,8 @@
 // VQ losses are computed, so it only touches the reconstruction, perceptual
 // and GAN terms; the target stays the clean image.
 import { type Generator, type Tensor, bernoulli, noGrad, randint, randperm, tensor, where, zeros } from '../torch/index.js';
-import { fromTokens, l2Normalize, toTokens } from './tokens.js';
+import { type CodeDistance, codeNearness, inCodeSpace } from './quantizer.js';
+import { fromTokens, toTokens } from './tokens.js';
 
 export interface PerturbationOptions {
   /** α: the probability that a token is redrawn (1.0 at reference scale, 0.5 in the plug-in example). */
@@ -39,13 +40,16 @@ export interface Perturbed {
  * reach the encoder through a straight-through estimator, z + sg(e − z);
  * the codebook gets no gradient through them.
  *
- * @param z  continuous latent `[B, N, D]` or `[B, D, H, W]` (normalised here)
+ * @param z  continuous latent `[B, N, D]` or `[B, D, H, W]` (taken to code space here)
  * @param zq its quantized latent (the quantizer's straight-through output), as
  *   `[B, N, D]` or `[B, D, H, W]`; the result comes back in zq's layout
- * @param codebook `[K, D]` (normalised here)
+ * @param codebook `[K, D]` (taken to code space here)
  * @param ids the quantizer's code ids `[B, N]` (or grid `[B, H, W]`)
+ * @param distance the quantizer's metric, which decides the δ nearest codes:
+ *   cosine on normalised vectors (RobusTok, LlamaGen), or Euclidean on raw ones (taming)
  */
-export function latentPerturbation(z: Tensor, zq: Tensor, codebook: Tensor, ids: Tensor, options: PerturbationOptions): Perturbed {
+export function latentPerturbation(z: Tensor, zq: Tensor, codebook: Tensor, ids: Tensor, options: PerturbationOptions,
+  distance: CodeDistance = 'cosine'): Perturbed {
   const { alpha, beta, delta, generator } = checkOptions(options, codebook.size(0));
   const [tokens] = toTokens(z);
   const [quantized, layout] = toTokens(zq);
@@ -54,11 +58,11 @@ export function latentPerturbation(z: Tensor, zq: Tensor, codebook: Tensor, ids:
   }
   const [B, N] = tokens.shape as [number, number, number];
   const originalIds = ids.reshape(B, N);
-  const codes = l2Normalize(codebook).detach();
+  const codes = inCodeSpace(codebook, distance).detach();
   const count = Math.floor(beta * B);
 
   const { newIds, redrawn } = noGrad(() => {
-    const candidates = l2Normalize(tokens).matmul(codes.T).topk(delta, -1)[1];            // [B, N, δ]
+    const candidates = codeNearness(inCodeSpace(tokens, distance), codes, distance).topk(delta, -1)[1];  // [B, N, δ]
     const pick = randint(0, delta, [B, N, 1], { generator });
     const drawn = candidates.gather(2, pick).squeeze(2);                                 // [B, N]
     const images = imageMask(B, count, options.select ?? 'first', generator);           // [B, 1]

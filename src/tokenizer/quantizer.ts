@@ -3,7 +3,9 @@
 // gradients pass to the encoder by the straight-through estimator (van den
 // Oord et al., 2017). Losses: codebook ‖zq − sg(z)‖² (weight 1) and
 // commitment ‖sg(zq) − z‖² (weight β_c = 0.25); no EMA codebook, no entropy
-// loss, as in the paper's setting.
+// loss, as in the paper's setting. LlamaGen's VQ models quantize the same
+// way (codebook_l2_norm); taming's VQGAN compares raw latents and codes by
+// Euclidean distance (`distance: 'euclidean'`).
 //
 // Below the quantizer, its codebook's upkeep in training (issue #14: at
 // small scale half the codes went unused and the used ones crowded, so pFID
@@ -24,12 +26,31 @@ export interface QuantizerOptions {
   commitmentWeight?: number;
   /** Weight of the codebook loss (1). */
   codebookWeight?: number;
+  /** How a latent finds its code: 'cosine' (normalised, the default) or 'euclidean' (raw, taming's VQGAN). */
+  distance?: CodeDistance;
+}
+
+/** The quantizer's metric: RobusTok and LlamaGen compare normalised vectors, taming raw ones. */
+export type CodeDistance = 'cosine' | 'euclidean';
+
+/** Latents or codes `[..., D]` in the space where `distance` compares them (normalised for cosine). */
+export const inCodeSpace = (x: Tensor, distance: CodeDistance): Tensor => (distance === 'cosine' ? l2Normalize(x) : x);
+
+/**
+ * How near each code `[K, D]` is to each latent `[B, N, D]` → `[B, N, K]`,
+ * larger is nearer; both already in code space. Cosine: z·e. Euclidean:
+ * 2z·e − ‖e‖², which orders codes as −‖z − e‖² does (‖z‖² is the same for
+ * every code of a latent).
+ */
+export function codeNearness(z: Tensor, codes: Tensor, distance: CodeDistance): Tensor {
+  const dot = z.matmul(codes.T);
+  return distance === 'cosine' ? dot : dot.mul(2).sub(codes.pow(2).sum(-1));
 }
 
 export interface Quantized {
   /** z + sg(ẑ − z): the quantized latent, in the input's layout, with the encoder's gradient. */
   zq: Tensor;
-  /** The normalised continuous latent `[B, N, D]` (what perturbation searches from). */
+  /** The continuous latent `[B, N, D]` in code space, normalised for cosine (what perturbation searches from). */
   z: Tensor;
   /** Code ids `[B, N]`. */
   ids: Tensor;
@@ -49,6 +70,9 @@ export class VectorQuantizer extends Module {
   constructor(readonly options: QuantizerOptions) {
     super();
     const { codebookSize: K, codeDim: D } = options;
+    if (options.distance !== undefined && options.distance !== 'cosine' && options.distance !== 'euclidean') {
+      throw new RangeError(`distance must be 'cosine' or 'euclidean', got '${String(options.distance)}'`);
+    }
     if (!(Number.isInteger(K) && K >= 2)) throw new RangeError(`codebookSize must be an integer ≥ 2, got ${K}`);
     if (!(Number.isInteger(D) && D >= 1)) throw new RangeError(`codeDim must be a positive integer, got ${D}`);
     this.embedding = this.child('embedding', new Embedding(K, D));
@@ -56,14 +80,23 @@ export class VectorQuantizer extends Module {
     noGrad(() => uniform_(this.embedding.weight, -1 / K, 1 / K));
   }
 
-  /** The normalised codebook `[K, D]`. */
-  codes(): Tensor {
-    return l2Normalize(this.embedding.weight);
+  get distance(): CodeDistance {
+    return this.options.distance ?? 'cosine';
   }
 
-  /** Nearest codes (highest cosine) for normalised tokens `[B, N, D]` → ids `[B, N]`. */
+  /** The codebook `[K, D]` as the lookup uses it (normalised for cosine). */
+  codes(): Tensor {
+    return inCodeSpace(this.embedding.weight, this.distance);
+  }
+
+  /**
+   * Nearest codes for tokens `[B, N, D]` in code space → ids `[B, N]`: highest
+   * cosine, or smallest ‖z‖² + ‖e‖² − 2z·e written as taming's
+   * VectorQuantizer2 writes it, so near-ties fall the same way.
+   */
   nearest(z: Tensor, codes: Tensor = this.codes()): Tensor {
-    return z.matmul(codes.T).argmax(-1);
+    if (this.distance === 'cosine') return z.matmul(codes.T).argmax(-1);
+    return z.pow(2).sum(-1, true).add(codes.pow(2).sum(-1)).sub(z.matmul(codes.T).mul(2)).argmin(-1);
   }
 
   /** Quantizes `[B, D, H, W]` or `[B, N, D]` latents. */
@@ -72,7 +105,7 @@ export class VectorQuantizer extends Module {
     if (tokens.size(-1) !== this.options.codeDim) {
       throw new Error(`quantizer expects latents of width ${this.options.codeDim}, got shape [${latent.shape}]`);
     }
-    const z = l2Normalize(tokens);
+    const z = inCodeSpace(tokens, this.distance);
     const codes = this.codes();
     const ids = noGrad(() => this.nearest(z, codes));
     const quantized = F.embedding(ids, codes);

@@ -3,7 +3,7 @@
 // generator) before they reach the codebook lookup, whose own error for a bad
 // id names neither the image nor the position.
 import { cnnDownsampleFactor } from './cnn.js';
-import type { TokenizerOptions } from './model.js';
+import { type TokenizerOptions, cnnOptionsOf } from './model.js';
 
 /**
  * The `[h, w]` grid of one image's tokens at side `imageSize`: the CNN's
@@ -16,7 +16,7 @@ export function tokenGrid(options: TokenizerOptions, imageSize: number): [number
     const side = Math.round(Math.sqrt(n));
     return side * side === n ? [side, side] : [1, n];
   }
-  const f = cnnDownsampleFactor(options.cnn);
+  const f = cnnDownsampleFactor(cnnOptionsOf(options)!);
   if (imageSize % f !== 0) throw new Error(`image side ${imageSize} is not a multiple of the CNN's downsampling factor ${f}`);
   return [imageSize / f, imageSize / f];
 }
