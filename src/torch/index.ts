@@ -17,3 +17,4 @@ export {
   type Backend, type CollectiveOptions, type DistributedAvailability, type ProcessGroupOptions, type ReduceOp, type Rendezvous,
   ProcessGroup, Work, distributedAvailability, requireDistributed,
 } from './distributed.js';
+export { type BackwardHook, addBackwardHook } from './backward_hooks.js';

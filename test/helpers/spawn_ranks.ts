@@ -22,10 +22,10 @@ export interface RankRun {
   stderr: string;
 }
 
-/** Runs `node ...args(rank)` for every rank at once (one thread each) and waits for all of them. */
+/** Runs `node ...args(rank)` for every rank at once (one thread each; RANK and LOCAL_RANK set) and waits for all of them. */
 export function runRanks(worldSize: number, args: (rank: number) => string[], env: Record<string, string> = {}): Promise<RankRun[]> {
   return Promise.all(Array.from({ length: worldSize }, (_, rank) => new Promise<RankRun>((resolve, reject) => {
-    const child = spawn(process.execPath, args(rank), { env: { ...process.env, ROBUSTOK_THREADS: '1', OMP_NUM_THREADS: '1', ...env } });
+    const child = spawn(process.execPath, args(rank), { env: { ...process.env, ROBUSTOK_THREADS: '1', OMP_NUM_THREADS: '1', RANK: String(rank), LOCAL_RANK: String(rank), ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
