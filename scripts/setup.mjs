@@ -1,5 +1,6 @@
 // One-shot set-up for a fresh machine, run by `npm start` and `npm test`:
-// npm dependencies, a C++ toolchain and CMake, libtorch, and (with --oracle)
+// npm dependencies, a C++ toolchain and CMake, libtorch (with the Gloo headers
+// its process groups include), and (with --oracle)
 // the PyTorch + SciPy that the parity tests compare against; then it builds
 // the native addon. Installs Debian packages only when missing and root.
 //
@@ -68,6 +69,14 @@ function libtorch() {
     'Either install libtorch-dev, or download libtorch (CPU or CUDA) and set LIBTORCH=/path/to/libtorch.');
 }
 
+// Debian's libtorch-dev ships c10d's headers, but they include <gloo/...> from
+// libgloo-dev, which it does not depend on: without it the addon builds with
+// distributed training reported unavailable (native/CMakeLists.txt).
+function glooHeaders() {
+  if (process.env.LIBTORCH || !debianTorchConfig() || existsSync('/usr/include/gloo/config.h')) return;
+  aptInstall(['libgloo-dev'], 'distributed training (robustok launch) needs the Gloo headers that Debian\'s libtorch-dev includes');
+}
+
 function oracle() {
   const check = spawnSync('/usr/bin/python3', ['-c', 'import torch, scipy, numpy'], { stdio: 'ignore' });
   if (check.status === 0) return;
@@ -85,6 +94,7 @@ try {
   datasets();
   toolchain();
   libtorch();
+  glooHeaders();
   if (wantOracle) oracle();
   const { buildNative } = await import('./build-native.mjs');
   buildNative();

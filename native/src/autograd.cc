@@ -14,6 +14,12 @@ Napi::Value setRequiresGrad(Args& a) {
 Napi::Value isLeaf(Args& a) { return Napi::Boolean::New(a.env(), a.tensor(0).is_leaf()); }
 // The accumulated gradient (an alias, not a copy), or null.
 Napi::Value grad(Args& a) { return wrap(a.env(), a.tensor(0).grad()); }
+// gradVersion(t): the version counter of t's gradient (bumped by every in-place
+// accumulation), or -1 without one; tells which gradients a backward touched.
+Napi::Value gradVersion(Args& a) {
+  const at::Tensor& g = a.tensor(0).grad();
+  return Napi::Number::New(a.env(), g.defined() ? static_cast<double>(g._version()) : -1.0);
+}
 // setGrad(t, g | null), checked as PyTorch checks `t.grad = g`.
 Napi::Value setGrad(Args& a) {
   at::Tensor& t = a.tensor(0);
@@ -76,7 +82,7 @@ Napi::Value isGradEnabled(Args& a) { return Napi::Boolean::New(a.env(), at::Grad
 void registerAutograd(Napi::Env env, Napi::Object exports) {
   registerOps(env, exports, {
       {"requiresGrad", requiresGrad}, {"setRequiresGrad", setRequiresGrad}, {"isLeaf", isLeaf},
-      {"grad", grad}, {"setGrad", setGrad}, {"setData", setData}, {"detach", detach}, {"detach_", detach_}, {"backward", backward},
+      {"grad", grad}, {"gradVersion", gradVersion}, {"setGrad", setGrad}, {"setData", setData}, {"detach", detach}, {"detach_", detach_}, {"backward", backward},
       {"autogradGrad", autogradGrad}, {"setGradEnabled", setGradEnabled}, {"isGradEnabled", isGradEnabled},
   });
 }

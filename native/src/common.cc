@@ -298,6 +298,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerNN(env, exports);
   registerAutograd(env, exports);
   registerSerialize(env, exports);
+  registerDistributed(env, exports);
   exports.Set("torchVersion", Napi::String::New(env, TORCH_VERSION));
   return exports;
 }

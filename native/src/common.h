@@ -110,6 +110,7 @@ void registerOpsShape(Napi::Env env, Napi::Object exports);
 void registerNN(Napi::Env env, Napi::Object exports);
 void registerAutograd(Napi::Env env, Napi::Object exports);
 void registerSerialize(Napi::Env env, Napi::Object exports);
+void registerDistributed(Napi::Env env, Napi::Object exports);
 
 // Speed settings applied once at load, before any op runs (runtime.cc).
 void tuneRuntime();

@@ -8,6 +8,10 @@ type Command = (argv: string[]) => Promise<unknown>;
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   info: { summary: 'libtorch version, threads and devices', load: async () => async () => info() },
   data: { summary: 'datasets: list, info NAME [--grid FILE]', load: () => import('./data.js').then((m) => m.dataCommand) },
+  launch: {
+    summary: 'run a training command as N data-parallel processes (--nproc N [--nnodes …] <command> …)',
+    load: () => import('./launch.js').then((m) => m.launchCommand),
+  },
   'train-tokenizer': {
     summary: 'train a tokenizer with latent perturbation (--config FILE --out DIR; --help for keys)',
     load: () => import('./train_tokenizer.js').then((m) => m.trainTokenizerCommand),

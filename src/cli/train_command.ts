@@ -5,6 +5,7 @@
 import { type Group, type Infer, describeConfig, loadConfigFile } from '../config/index.js';
 import { type RunEnd, type RunEvents, resolveRunConfig } from '../runs/index.js';
 import { threadDecision } from '../torch/index.js';
+import { rankEnvFrom } from '../train/index.js';
 import { readFlags } from './flags.js';
 import { cliEvents } from './run_events.js';
 
@@ -63,7 +64,9 @@ export async function runTrainCommand<G extends Group>(c: TrainCommand<G>, argv:
       process.exitCode = events.exitCode(r.reason);
       return;
     }
-    console.error(c.done(r as never));
+    // Rank 0 of a data-parallel run (robustok launch) writes the results the done line names.
+    const rank = rankEnvFrom()?.rank ?? 0;
+    console.error(rank === 0 ? c.done(r as never) : `rank ${rank}: done at step ${r.step}`);
   } finally {
     events.close();
   }

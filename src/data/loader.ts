@@ -18,6 +18,15 @@ export interface LoaderOptions {
   /** Batches assembled ahead of the consumer. Default 2. */
   prefetch?: number;
   device?: Device;
+  /**
+   * Data-parallel training: this process is `rank` of `worldSize`. Step b's
+   * global batch is `worldSize × batchSize` consecutive samples of the epoch's
+   * order (the same seed on every rank), and each rank takes its own
+   * `batchSize` of them, so the ranks together see exactly what one process
+   * with the global batch would (PyTorch's DistributedSampler shards too, but
+   * by stride). Needs dropLast, so every rank has the same number of batches.
+   */
+  shard?: { rank: number; worldSize: number };
 }
 
 /** Host-side batch: `images` B×C×S×S float32 in [−1, 1], `labels` B int64. */
@@ -45,13 +54,22 @@ export class DataLoader {
   private readonly augment: AugmentConfig;
   private readonly prefetch: number;
   private readonly device: Device | undefined;
+  private readonly shard: { rank: number; worldSize: number };
 
   constructor(private readonly split: PreparedSplit, options: LoaderOptions) {
     const { batchSize, shuffle = true, seed = 0, dropLast = false, prefetch = 2 } = options;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
     if (!Number.isInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
     if (!Number.isInteger(prefetch) || prefetch < 0) throw new RangeError(`prefetch must be a non-negative integer, got ${prefetch}`);
-    if (dropLast && split.count < batchSize) throw new RangeError(`dropLast with batchSize ${batchSize} leaves no batch from ${split.count} samples`);
+    const shard = options.shard ?? { rank: 0, worldSize: 1 };
+    if (!Number.isInteger(shard.worldSize) || shard.worldSize < 1 || !Number.isInteger(shard.rank) || shard.rank < 0 || shard.rank >= shard.worldSize) {
+      throw new RangeError(`shard must be a rank in [0, worldSize) of a positive worldSize, got rank ${shard.rank} of ${shard.worldSize}`);
+    }
+    if (shard.worldSize > 1 && !dropLast) throw new RangeError('a sharded loader needs dropLast, so that every rank has as many batches');
+    this.shard = shard;
+    if (dropLast && split.count < batchSize * shard.worldSize) {
+      throw new RangeError(`dropLast with batchSize ${batchSize}${shard.worldSize > 1 ? ` on each of ${shard.worldSize} ranks` : ''} leaves no batch from ${split.count} samples`);
+    }
     this.batchSize = batchSize;
     this.shuffle = shuffle;
     this.seed = seed;
@@ -62,7 +80,7 @@ export class DataLoader {
   }
 
   get batchesPerEpoch(): number {
-    const n = this.split.count / this.batchSize;
+    const n = this.split.count / (this.batchSize * this.shard.worldSize);
     return this.dropLast ? Math.floor(n) : Math.ceil(n);
   }
 
@@ -75,7 +93,8 @@ export class DataLoader {
   /** Batch `b` of `epoch` on the host: the pure function that the iterator prefetches. */
   hostBatch(epoch: number, b: number, order = this.order(epoch)): HostBatch {
     const { channels, size, images, labels } = this.split;
-    const indices = order.subarray(b * this.batchSize, Math.min(order.length, (b + 1) * this.batchSize));
+    const start = (b * this.shard.worldSize + this.shard.rank) * this.batchSize;
+    const indices = order.subarray(start, Math.min(order.length, start + this.batchSize));
     const sample = channels * size * size;
     const out = new Float32Array(indices.length * sample);
     const outLabels = new BigInt64Array(indices.length);

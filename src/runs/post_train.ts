@@ -12,6 +12,7 @@ import { filesFingerprint, samplingOf } from '../generator/index.js';
 import { type PosttrainConfig, PostTrainer } from '../posttrain/index.js';
 import { openTokenizer, saveTokenizer, tokenizerImageSpec, tokenizerSourceFiles } from '../tokenizer/index.js';
 import { Generator, type Tensor, cat, loadSafetensors, manualSeed, noGrad, saveSafetensors, tensor, tidy } from '../torch/index.js';
+import { refuseDataParallel } from './data_parallel.js';
 import { type RunEnd, type RunEvents, abortReason, withDefaults } from './events.js';
 import { loadGeneratorPair } from './generator_pair.js';
 import { RunFolder } from './run_folder.js';
@@ -32,6 +33,7 @@ export type PostTrainResult = RunEnd & { dir: string; step: number; minutes: num
 const GRID_IMAGES = 8;
 
 export async function postTrain(cfg: PosttrainConfig, dir: string, o: PostTrainOptions): Promise<PostTrainResult> {
+  refuseDataParallel('post-train');
   const events = withDefaults(o.events);
   const pair = loadGeneratorPair(o.generator, o.tokenizer);  // refuses a tokenizer of another codebook
   const oldDecoder = openTokenizer(pair.tokenizerDir).model;

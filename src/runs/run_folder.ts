@@ -77,6 +77,8 @@ export interface OpenOptions {
 export class RunFolder {
   readonly paths: RunPaths;
   #locked = false;
+  /** A data-parallel rank other than 0: reads the folder, writes nothing (rank 0 holds the lock). */
+  #follower = false;
   readonly #onExit = () => this.release();
   /** Bytes of metrics.jsonl that hold whole lines: a failed append is cut back to it. */
   #metricsSize = 0;
@@ -96,6 +98,16 @@ export class RunFolder {
       rmSync(file, { force: true });
       log(`removed ${file}, left by an interrupted write`);
     }
+    return folder;
+  }
+
+  /**
+   * The folder as seen by a data-parallel rank other than 0 (src/train/distributed.ts):
+   * it reads the checkpoint, takes no lock, and its writes are skipped.
+   */
+  static follow(dir: string): RunFolder {
+    const folder = new RunFolder(dir);
+    folder.#follower = true;
     return folder;
   }
 
@@ -131,6 +143,7 @@ export class RunFolder {
   }
 
   writeConfig(config: unknown): void {
+    if (this.#follower) return;
     writeFileAtomic(this.paths.config, [Buffer.from(`${JSON.stringify(config, null, 2)}\n`)]);
   }
 
@@ -139,6 +152,7 @@ export class RunFolder {
    * `step` (a resume), dropping a torn or unparsable line. Returns the lines dropped.
    */
   resetMetrics(step = 0): number {
+    if (this.#follower) return 0;
     const file = this.paths.metrics;
     const lines = step > 0 && existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l !== '') : [];
     const kept = lines.filter((line) => {
@@ -157,6 +171,7 @@ export class RunFolder {
 
   /** Appends one line; if the write fails part-way (full disk), the partial line is cut off before rethrowing. */
   appendMetrics(record: object): void {
+    if (this.#follower) return;
     const line = `${JSON.stringify(record)}\n`;
     try {
       appendFileSync(this.paths.metrics, line);

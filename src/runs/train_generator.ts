@@ -16,6 +16,7 @@ import {
 } from '../generator/index.js';
 import { type Tokenizer, absoluteTokenizerRef, openTokenizer, tokenizerImageSpec } from '../tokenizer/index.js';
 import { Generator, type Tensor, arange, manualSeed } from '../torch/index.js';
+import { refuseDataParallel } from './data_parallel.js';
 import { type RunEnd, type RunEvents, abortReason, withDefaults } from './events.js';
 import { RunFolder } from './run_folder.js';
 import { resumeDecision, trainingLoop } from './training_loop.js';
@@ -30,6 +31,7 @@ export interface TrainGeneratorOptions {
 export type TrainGeneratorResult = RunEnd & { dir: string; step: number; minutes: number; grid?: string };
 
 export async function trainGenerator(cfg: GeneratorConfig, dir: string, options: TrainGeneratorOptions): Promise<TrainGeneratorResult> {
+  refuseDataParallel('train-generator');
   const events = withDefaults(options.events);
   const tokenizerDir = absoluteTokenizerRef(options.tokenizer);
   const tokenizer = openTokenizer(tokenizerDir).model;  // a folder that is not a tokenizer fails here, naming it

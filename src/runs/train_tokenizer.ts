@@ -14,7 +14,7 @@ import { TokenizerTrainer, type TokenizerConfig, checkTokenizerConfig, saveToken
 import { type Tensor, manualSeed, tidy, writeFileAtomic } from '../torch/index.js';
 import { type RunEnd, type RunEvents, abortReason, withDefaults } from './events.js';
 import type { RunPaths } from './layout.js';
-import { RunFolder } from './run_folder.js';
+import { joinDataParallel, openRunFolder, rankEvents } from './data_parallel.js';
 import { resumeDecision, steppingOnBatches, trainingLoop } from './training_loop.js';
 
 export interface TrainTokenizerOptions {
@@ -35,9 +35,10 @@ export interface TestSummary {
 export type TrainTokenizerResult = RunEnd & { dir: string; step: number; minutes: number; summary?: TestSummary };
 
 export async function trainTokenizer(config: TokenizerConfig, dir: string, options: TrainTokenizerOptions = {}): Promise<TrainTokenizerResult> {
-  const events = withDefaults(options.events);
   const cfg = checkTokenizerConfig(config);  // cross-field rules, before any data is read
-  const folder = RunFolder.open(dir, { log: events.log });
+  const parallel = joinDataParallel();
+  const events = withDefaults(rankEvents(options.events, parallel));
+  const folder = openRunFolder(dir, parallel, events.log);
   const { paths } = folder;
   let trainer: TokenizerTrainer | undefined;
   let featureNetwork: FeatureNetwork | undefined;
@@ -49,7 +50,10 @@ export async function trainTokenizer(config: TokenizerConfig, dir: string, optio
     const dataset = await openDataset(cfg.data.name);
     const preprocess = { size: cfg.data.size, channels: cfg.data.channels };
     const used = leadingSamples(await prepareSplit(dataset, 'train', { preprocess }), cfg.data.limit || Infinity);
-    const loader = new DataLoader(used, { batchSize: cfg.train.batchSize, seed: cfg.train.seed, dropLast: true, augment: { hflip: cfg.data.flip } });
+    const loader = new DataLoader(used, {
+      batchSize: cfg.train.batchSize, seed: cfg.train.seed, dropLast: true, augment: { hflip: cfg.data.flip },
+      shard: parallel ? { rank: parallel.rank, worldSize: parallel.worldSize } : undefined,
+    });
 
     manualSeed(cfg.train.seed);
     const perceptual = cfg.loss.perceptual;
@@ -65,13 +69,14 @@ export async function trainTokenizer(config: TokenizerConfig, dir: string, optio
         folder, events, trainer: steppable, resuming, asked: options.resume === true, train: cfg.train, config: cfg,
         batchesPerEpoch: loader.batchesPerEpoch, rate: { perStep: cfg.train.batchSize, key: 'imagesPerSecond' },
         detail: (m) => `loss ${m.loss.toFixed(4)}`,
-        samples: (step) => writeSamples(t, images, paths.sample(step)),
+        samples: (step) => writeSamples(t, images, paths.sample(step)), parallel,
       });
     } finally {
       await steppable.close();
     }
     const { minutes } = loop;
-    if (events.signal?.aborted) return { status: 'interrupted', reason: abortReason(events.signal), dir, step: t.stepCount, minutes };
+    if (loop.aborted) return { status: 'interrupted', reason: abortReason(events.signal), dir, step: t.stepCount, minutes };
+    if (parallel && !parallel.isMain) return { status: 'done', dir, step: t.stepCount, minutes };
     // tokenizer.json records the training images' preprocessing, so reconstruct/encode/eval fit new images the same way.
     t.ema.withEmaWeights(() => saveTokenizer(dir, t.model, { ...dataset.defaults, ...preprocess }));
     const summary = await testSummary(t, cfg, dataset, paths);
@@ -81,6 +86,7 @@ export async function trainTokenizer(config: TokenizerConfig, dir: string, optio
     trainer?.dispose();
     featureNetwork?.dispose();
     folder.release();
+    parallel?.dispose();
   }
 }
 

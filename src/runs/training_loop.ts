@@ -3,12 +3,16 @@
 // at the run's cadence, write sample grids and checkpoints, follow the cores
 // other processes free or take, and apply the non-finite-loss policy (stop
 // naming the last good checkpoint, or skip at most 100 bad batches in a row).
-// Trainers differ in their step and their data, not in any of this.
+// Trainers differ in their step and their data, not in any of this. In a
+// data-parallel run (src/train/distributed.ts) every rank runs this loop:
+// rank 0's weights go to all, logged numbers are means over the ranks, a stop
+// on any rank stops all at the same step, and rank 0 alone writes samples and
+// checkpoints, between barriers.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Batch, DataLoader } from '../data/index.js';
 import { getNumThreads, threadGovernor } from '../torch/index.js';
-import { type CheckpointParts, NonFiniteLossError, loadCheckpoint, readProgress, saveCheckpoint } from '../train/index.js';
+import { type CheckpointParts, type DataParallel, NonFiniteLossError, loadCheckpoint, readProgress, saveCheckpoint } from '../train/index.js';
 import type { RunEvents, withDefaults } from './events.js';
 import type { RunFolder } from './run_folder.js';
 
@@ -42,6 +46,8 @@ export interface LoopOptions<M extends { step: number; loss: number }> {
   config: unknown;
   /** A skipped bad batch: move past it (the generator's cursor is its step count). */
   onSkip?(): void;
+  /** This process's rank of a data-parallel run, or none for a single process. */
+  parallel?: DataParallel | null;
 }
 
 /** Runs the loop; returns whether it stopped on an abort, and its minutes. Saves a checkpoint at the end either way. */
@@ -56,18 +62,30 @@ export async function trainingLoop<M extends { step: number; loss: number }>(o: 
     if (o.asked) events.log(`no checkpoint in ${paths.dir} yet: starting a new run`);
     folder.resetMetrics();
   }
+  const parallel = o.parallel ?? null;
+  const main = parallel?.isMain ?? true;
+  parallel?.attach(t.parts());
   const epochOf = (step: number) => Math.floor(step / o.batchesPerEpoch);
-  const save = () => saveCheckpoint(paths.checkpoint, t.parts(), { step: t.stepCount, epoch: epochOf(t.stepCount), config: o.config });
+  const save = () => {
+    parallel?.barrier();
+    if (main) saveCheckpoint(paths.checkpoint, t.parts(), { step: t.stepCount, epoch: epochOf(t.stepCount), config: o.config });
+    parallel?.barrier();  // no rank goes on (or ends) before the checkpoint is whole
+  };
+  const stopAsked = () => (parallel ? parallel.any(events.signal?.aborted === true) : events.signal?.aborted === true);
   const startedAt = performance.now();
   const startStep = t.stepCount;
   let skippedInARow = 0;
   let lastSaved = o.resuming ? t.stepCount : null;
+  let stopped = false;
   events.progress({ label: 'train', done: startStep, total: train.steps, start: startStep });  // starts the clock of the rate
-  while (t.stepCount < train.steps && !events.signal?.aborted) {
+  while (t.stepCount < train.steps) {
     // A synchronous step never lets the event loop run, and SIGINT/SIGTERM reach the
     // AbortSignal only through it: yield once per step (microseconds) so a stop takes effect at once.
     await new Promise((resolve) => setImmediate(resolve));
-    if (events.signal?.aborted) break;
+    if (stopAsked()) {
+      stopped = true;
+      break;
+    }
     const stepStart = performance.now();
     let m: M;
     try {
@@ -89,17 +107,18 @@ export async function trainingLoop<M extends { step: number; loss: number }>(o: 
     if (threadChange.changed) events.log(threadChange.reason ?? `threads → ${threadChange.threads}`);
     if (m.step % train.logEvery === 0 || m.step === train.steps) {
       const threads = getNumThreads();
-      folder.appendMetrics({ ...m, epoch: epochOf(m.step - 1), [o.rate.key]: rate, threads });
+      if (parallel) m = parallel.averageNumbers(m);
+      folder.appendMetrics({ ...m, epoch: epochOf(m.step - 1), [o.rate.key]: rate * (parallel?.worldSize ?? 1), threads });
       events.progress({ label: 'train', done: m.step, total: train.steps, start: startStep, detail: `${o.detail(m)} threads ${threads}` });
     }
-    if (m.step % train.sampleEvery === 0 || m.step === train.steps) await o.samples(m.step);
+    if (main && (m.step % train.sampleEvery === 0 || m.step === train.steps)) await o.samples(m.step);
     if (m.step % train.checkpointEvery === 0) {
       save();
       lastSaved = m.step;
     }
   }
   save();
-  return { aborted: events.signal?.aborted === true, minutes: (performance.now() - startedAt) / 60000 };
+  return { aborted: stopped, minutes: (performance.now() - startedAt) / 60000 };
 }
 
 /**

@@ -13,3 +13,8 @@ export * as linalg from './linalg.js';
 export { type Safetensors, encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors } from './safetensors.js';
 export { type PtValue, loadPt, savePt, flattenStateDict } from './pickle.js';
 export { writeFileAtomic } from './atomic_write.js';
+export {
+  type Backend, type CollectiveOptions, type DistributedAvailability, type ProcessGroupOptions, type ReduceOp, type Rendezvous,
+  ProcessGroup, Work, distributedAvailability, requireDistributed,
+} from './distributed.js';
+export { type BackwardHook, addBackwardHook } from './backward_hooks.js';

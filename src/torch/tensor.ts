@@ -3,6 +3,7 @@
 // scope, see scope.ts) except the ones ending in `_`, which work in place.
 import { type DType, dtypeCode, dtypeName, isDType, type TypedArray, typedArrayFor } from './dtype.js';
 import { type Handle, native as N } from './native.js';
+import { aroundBackward } from './backward_hooks.js';
 import { escape, inScope, setTensorCheck, track, untrackNewest } from './scope.js';
 
 export type Device = 'cpu' | 'cuda' | `cuda:${number}` | string;
@@ -182,8 +183,12 @@ export class Tensor {
   set grad(value: Tensor | null) {
     N.setGrad(this.handle, value === null ? null : value.handle);
   }
+  /** The version of `.grad` (each in-place accumulation bumps it), or -1 without a gradient. */
+  get gradVersion(): number {
+    return N.gradVersion(this.handle) as number;
+  }
   backward(gradient?: Tensor, options: BackwardOptions = {}): void {
-    N.backward(this.handle, gradient?.handle ?? null, options.retainGraph ?? null, options.createGraph ?? false);
+    aroundBackward(() => N.backward(this.handle, gradient?.handle ?? null, options.retainGraph ?? null, options.createGraph ?? false));
   }
   detach(): Tensor {
     return wrap(N.detach(this.handle));

@@ -2,3 +2,4 @@
 export * from './checkpoint.js';
 export * from './rng_state.js';
 export * from './non_finite.js';
+export * from './distributed.js';

@@ -12,7 +12,7 @@ import { Tokenizer, modelOptions, saveTokenizer, tokenizerSchema } from '../../s
 import { type Tensor, loadSafetensors, manualSeed, tidy } from '../../src/torch/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
+export const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
 export const presets = {
   generator: path.join(root, 'configs', 'generator', 'tiny.yaml'),
   tokenizer: path.join(root, 'configs', 'tokenizer', 'tiny.yaml'),

@@ -1,0 +1,159 @@
+// `robustok launch --nproc N [--nnodes M --node-rank R --master-addr A --master-port P] <command> [flags]`:
+// torchrun for robustok. Starts N processes of a training command on this
+// machine with torchrun's environment (RANK, WORLD_SIZE, LOCAL_RANK,
+// MASTER_ADDR, MASTER_PORT), prefixes their output with the rank, ends all of
+// them when one fails (and says which, with its error), and forwards
+// Ctrl-C / SIGTERM so every rank stops at the same step and rank 0 saves.
+import { type ChildProcess, spawn } from 'node:child_process';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { readFlags } from './flags.js';
+
+/** Training commands (train-generator and post-train accept only --nproc 1 for now: their run functions say so). */
+const LAUNCHABLE = ['train-tokenizer', 'train-generator', 'post-train'];
+/** How long ranks get to stop after a failure or a signal before they are killed. */
+const GRACE_MS = 15_000;
+
+export const launchUsage = `usage: robustok launch --nproc N [--nnodes M --node-rank R --master-addr A --master-port P] <command> [flags]
+
+Runs <command> (${LAUNCHABLE.join(', ')}) as N data-parallel processes on this
+machine, as torchrun does: each gets RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR
+and MASTER_PORT, and ROBUSTOK_THREADS = cores / N unless it is set. Every rank
+trains on its own train.batchSize share of each step (the global batch is
+N × M × train.batchSize); rank 0 logs, draws samples and writes checkpoints.
+Several machines: run the same line on each with --nnodes M and its own
+--node-rank (0 … M−1), --master-addr naming node 0 (reachable from all) and
+the same --master-port; the run folder must be on storage all nodes share.
+
+  --nproc N          processes on this machine (required)
+  --nnodes M         machines in the job (default 1)
+  --node-rank R      this machine's index (default 0)
+  --master-addr A    where rank 0 serves the rendezvous (default 127.0.0.1)
+  --master-port P    its TCP port (default 29500)`;
+
+export interface LaunchPlan {
+  nproc: number;
+  nnodes: number;
+  nodeRank: number;
+  masterAddr: string;
+  masterPort: number;
+  command: string[];
+}
+
+/** The launcher's flags, up to the command, which keeps its own. */
+export function parseLaunch(argv: string[]): LaunchPlan {
+  const commandAt = argv.findIndex((a) => LAUNCHABLE.includes(a));
+  const own = commandAt < 0 ? argv : argv.slice(0, commandAt);
+  const plan = { nproc: 0, nnodes: 1, nodeRank: 0, masterAddr: '127.0.0.1', masterPort: 29500, command: commandAt < 0 ? [] : argv.slice(commandAt) };
+  readFlags(own, launchUsage, (flag, read) => {
+    if (flag === '--nproc') plan.nproc = read.integer();
+    else if (flag === '--nnodes') plan.nnodes = read.integer();
+    else if (flag === '--node-rank') plan.nodeRank = read.seed();
+    else if (flag === '--master-addr') plan.masterAddr = read.value();
+    else if (flag === '--master-port') plan.masterPort = read.integer();
+    else return false;
+    return true;
+  });
+  if (plan.nproc < 1) throw new Error(`--nproc N is required\n\n${launchUsage}`);
+  if (plan.command.length === 0) throw new Error(`a command to launch is required (one of ${LAUNCHABLE.join(', ')})\n\n${launchUsage}`);
+  if (plan.nodeRank >= plan.nnodes) throw new Error(`--node-rank ${plan.nodeRank} must be below --nnodes ${plan.nnodes}`);
+  if (plan.masterPort > 65535) throw new Error(`--master-port must be at most 65535, got ${plan.masterPort}`);
+  return plan;
+}
+
+/** The environment of local process `local` (torchrun's variables). */
+export function rankEnvironment(plan: LaunchPlan, local: number, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const threads = Math.max(1, Math.floor(os.availableParallelism() / plan.nproc));
+  return {
+    ...base,
+    RANK: String(plan.nodeRank * plan.nproc + local), WORLD_SIZE: String(plan.nnodes * plan.nproc),
+    LOCAL_RANK: String(local), LOCAL_WORLD_SIZE: String(plan.nproc),
+    MASTER_ADDR: plan.masterAddr, MASTER_PORT: String(plan.masterPort),
+    ROBUSTOK_THREADS: base.ROBUSTOK_THREADS ?? String(threads),
+  };
+}
+
+/** Writes `stream`'s lines to `out`, each after `prefix`; returns the last non-empty line seen. */
+function prefixLines(stream: NodeJS.ReadableStream, out: NodeJS.WritableStream, prefix: string): () => string {
+  let partial = '';
+  let last = '';
+  stream.on('data', (chunk: Buffer) => {
+    const lines = (partial + chunk.toString()).split(/\r?\n|\r/);
+    partial = lines.pop()!;
+    for (const line of lines) {
+      out.write(`${prefix}${line}\n`);
+      if (line.trim() !== '') last = line;
+    }
+  });
+  stream.on('end', () => {
+    if (partial !== '') out.write(`${prefix}${partial}\n`);
+    if (partial.trim() !== '') last = partial;
+  });
+  return () => last;
+}
+
+export async function launchCommand(argv: string[]): Promise<void> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') {
+    console.log(launchUsage);
+    return;
+  }
+  const plan = parseLaunch(argv);
+  const main = fileURLToPath(new URL('./main.js', import.meta.url));
+  const worldSize = plan.nnodes * plan.nproc;
+  console.error(`launch: ${plan.nproc} process(es) on this node (${plan.nodeRank} of ${plan.nnodes}), world size ${worldSize}, ` +
+    `rendezvous ${plan.masterAddr}:${plan.masterPort}: ${plan.command.join(' ')}`);
+  const children: { rank: number; child: ChildProcess; lastError: () => string }[] = [];
+  let failure: { rank: number; code: number; message: string } | null = null;
+  let killTimer: NodeJS.Timeout | undefined;
+  const stopAll = (signal: NodeJS.Signals) => {
+    for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill(signal);
+    // A rank stuck in a collective with a dead peer may not get to its handler: kill what is left.
+    killTimer ??= setTimeout(() => children.forEach((c) => c.child.kill('SIGKILL')), GRACE_MS);
+  };
+  let interrupted = false;
+  const forward = (signal: NodeJS.Signals) => () => {
+    interrupted = true;
+    stopAll(signal);
+  };
+  const onInt = forward('SIGINT');
+  const onTerm = forward('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  const exits = Array.from({ length: plan.nproc }, (_, local) => {
+    const rank = plan.nodeRank * plan.nproc + local;
+    const child = spawn(process.execPath, [main, ...plan.command], {
+      // Their own process group: a terminal's Ctrl-C reaches them once, through the launcher.
+      env: rankEnvironment(plan, local), stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+    });
+    prefixLines(child.stdout!, process.stdout, `[rank ${rank}] `);
+    const lastError = prefixLines(child.stderr!, process.stderr, `[rank ${rank}] `);
+    children.push({ rank, child, lastError });
+    return new Promise<number>((resolve) => {
+      child.once('error', (error) => {
+        failure ??= { rank, code: 1, message: error.message };
+        stopAll('SIGTERM');
+        resolve(1);
+      });
+      child.once('close', (code, signal) => {
+        const status = code ?? (signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : 1);
+        // The first rank to fail is the cause; the others end because of it.
+        if (status !== 0 && failure === null && !interrupted) {
+          failure = { rank, code: status, message: lastError() || `ended by ${signal ?? `exit code ${code}`}` };
+          stopAll('SIGTERM');
+        }
+        resolve(status);
+      });
+    });
+  });
+  const codes = await Promise.all(exits);
+  clearTimeout(killTimer);
+  process.off('SIGINT', onInt);
+  process.off('SIGTERM', onTerm);
+  const failed = failure as { rank: number; code: number; message: string } | null;
+  if (failed) {
+    console.error(`launch: rank ${failed.rank} failed (exit ${failed.code}): ${failed.message}`);
+    process.exitCode = failed.code;
+  } else if (codes.some((c) => c !== 0)) {
+    process.exitCode = codes.find((c) => c !== 0)!;
+  }
+}

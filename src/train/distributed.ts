@@ -1,0 +1,193 @@
+// Data-parallel training, as PyTorch's DistributedDataParallel does it: every
+// process (rank) holds the whole model, starts from rank 0's weights, trains
+// on its own shard of each batch, and after each backward the gradients are
+// averaged over the ranks, so every rank takes the same optimizer step. With
+// B samples per rank on W ranks this is one process with batch W·B (for
+// losses that are means over the batch, as ours are).
+//
+// Kept out of models and trainers: the training loop attaches a DataParallel
+// to the trainer's checkpoint parts, and gradients are averaged from a hook
+// around Tensor.backward (src/torch/backward_hooks.ts). Rank 0 alone logs,
+// draws samples and writes checkpoints.
+import { Module } from '../nn/index.js';
+import { type Backend, ProcessGroup, type Tensor, addBackwardHook, cat, noGrad, tensor, tidy } from '../torch/index.js';
+
+/** torchrun's environment for one rank (what `robustok launch` sets). */
+export interface RankEnv {
+  rank: number;
+  worldSize: number;
+  localRank: number;
+  masterAddr: string;
+  masterPort: number;
+}
+
+function intVar(env: NodeJS.ProcessEnv, name: string, fallback?: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') {
+    if (fallback !== undefined) return fallback;
+    throw new Error(`${name} is not set: start data-parallel runs with \`robustok launch\` (or set RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT as torchrun does)`);
+  }
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name}=${text} is not a non-negative integer`);
+  return value;
+}
+
+/** The rank's environment, or null when WORLD_SIZE is unset or 1 (a single process). */
+export function rankEnvFrom(env: NodeJS.ProcessEnv = process.env): RankEnv | null {
+  if (env.WORLD_SIZE === undefined || env.WORLD_SIZE === '' || env.WORLD_SIZE === '1') return null;
+  const worldSize = intVar(env, 'WORLD_SIZE');
+  const rank = intVar(env, 'RANK');
+  if (rank >= worldSize) throw new Error(`RANK=${rank} is not below WORLD_SIZE=${worldSize}`);
+  return {
+    rank, worldSize, localRank: intVar(env, 'LOCAL_RANK', rank),
+    masterAddr: env.MASTER_ADDR || '127.0.0.1', masterPort: intVar(env, 'MASTER_PORT', 29500),
+  };
+}
+
+/** Floats per flat gradient bucket (PyTorch's DDP uses 25 MiB buckets). */
+const BUCKET_FLOATS = (25 << 20) / 4;
+
+export class DataParallel {
+  readonly #removeHooks: (() => void)[] = [];
+  #shapesChecked = false;
+
+  constructor(readonly group: ProcessGroup) {}
+
+  /** Joins the other ranks (blocking until all have arrived). */
+  static init(env: RankEnv, options: { backend?: Backend; timeoutMs?: number } = {}): DataParallel {
+    return new DataParallel(ProcessGroup.init({
+      rank: env.rank, worldSize: env.worldSize, backend: options.backend, timeoutMs: options.timeoutMs,
+      rendezvous: { kind: 'tcp', host: env.masterAddr, port: env.masterPort },
+    }));
+  }
+
+  get rank(): number { return this.group.rank; }
+  get worldSize(): number { return this.group.worldSize; }
+  /** Rank 0 logs, samples and checkpoints. */
+  get isMain(): boolean { return this.group.rank === 0; }
+
+  /**
+   * Starts data-parallel training of `parts` (a trainer's checkpoint parts):
+   * every module's parameters and buffers become rank 0's, and each module's
+   * gradients are averaged over the ranks after every backward that touched
+   * them. Other state (optimizers, EMA, schedules) is a function of the
+   * weights, the gradients and the step, so it stays equal by itself.
+   */
+  attach(parts: Record<string, unknown>): void {
+    const modules = Object.values(parts).filter((p): p is Module => p instanceof Module);
+    noGrad(() => {
+      for (const m of modules) {
+        const tensors = [...m.parameters(), ...m.namedBuffers().map(([, b]) => b)];
+        this.#broadcastFlat(tensors);
+      }
+    });
+    for (const m of modules) this.#averageGradients(m.parameters());
+  }
+
+  /** Means of the numbers in `record` (nested ones too) over the ranks; other fields as they are. */
+  averageNumbers<T extends object>(record: T): T {
+    const paths: string[][] = [];
+    const walk = (o: object, at: string[]) => {
+      for (const [k, v] of Object.entries(o)) {
+        if (typeof v === 'number') paths.push([...at, k]);
+        else if (v && typeof v === 'object' && !Array.isArray(v)) walk(v as object, [...at, k]);
+      }
+    };
+    walk(record, []);
+    const read = (p: string[]) => p.reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], record) as number;
+    const values = tensor(Float64Array.from(paths, read));
+    this.group.allReduce(values, 'avg').wait();
+    const means = values.toTypedArray() as Float64Array;
+    values.dispose();
+    const out = structuredClone(record) as Record<string, unknown>;
+    paths.forEach((p, i) => {
+      const parent = p.slice(0, -1).reduce<Record<string, unknown>>((o, k) => o[k] as Record<string, unknown>, out);
+      parent[p[p.length - 1]!] = means[i];
+    });
+    return out as T;
+  }
+
+  /** Whether any rank says yes (a stop asked on one rank stops all at the same step). */
+  any(flag: boolean): boolean {
+    const t = tensor([flag ? 1 : 0]);
+    this.group.allReduce(t, 'max').wait();
+    const result = t.item() > 0;
+    t.dispose();
+    return result;
+  }
+
+  barrier(): void {
+    this.group.barrier().wait();
+  }
+
+  /** Removes the gradient hooks and leaves the group. */
+  dispose(): void {
+    for (const remove of this.#removeHooks) remove();
+    this.group.destroy();
+  }
+
+  #averageGradients(params: Tensor[]): void {
+    let before: number[] = [];
+    this.#removeHooks.push(addBackwardHook({
+      before: () => { before = params.map((p) => p.gradVersion); },
+      after: () => {
+        // Only gradients this backward wrote (a discriminator's backward leaves the model's alone).
+        const touched = params.filter((p, i) => p.gradVersion !== before[i] && p.gradVersion >= 0);
+        if (touched.length > 0) this.#allReduceGradients(touched);
+      },
+    }));
+  }
+
+  /**
+   * Averages the gradients of `params` in flat buckets: one collective per
+   * ~25 MiB instead of one per tensor, all launched before any is waited for.
+   */
+  #allReduceGradients(params: Tensor[]): void {
+    noGrad(() => tidy(() => {
+      const grads = params.map((p) => p.grad!);
+      const buckets = bucketsOf(grads);
+      const flats = buckets.map((b) => cat(b.map((g) => g.flatten())));
+      const works = flats.map((f) => this.group.allReduce(f, 'avg', { checkShapes: !this.#shapesChecked }));
+      this.#shapesChecked = true;
+      works.forEach((w) => w.wait());
+      buckets.forEach((b, i) => unflattenInto(flats[i]!, b));
+    }));
+  }
+
+  /** Copies rank 0's values of `tensors` into every rank's, through flat buckets. */
+  #broadcastFlat(tensors: Tensor[]): void {
+    tidy(() => {
+      for (const bucket of bucketsOf(tensors)) {
+        const flat = cat(bucket.map((t) => t.flatten()));
+        this.group.broadcast(flat, 0).wait();
+        unflattenInto(flat, bucket);
+      }
+    });
+  }
+}
+
+/** Consecutive groups of tensors of one dtype, each at most BUCKET_FLOATS elements (or one larger tensor). */
+function bucketsOf(tensors: Tensor[]): Tensor[][] {
+  const buckets: Tensor[][] = [];
+  let size = 0;
+  for (const t of tensors) {
+    const last = buckets[buckets.length - 1];
+    if (last && size + t.numel <= BUCKET_FLOATS && last[0]!.dtype === t.dtype) {
+      last.push(t);
+      size += t.numel;
+    } else {
+      buckets.push([t]);
+      size = t.numel;
+    }
+  }
+  return buckets;
+}
+
+/** Copies consecutive slices of `flat` `[Σ numel]` back into `tensors`, in place. */
+function unflattenInto(flat: Tensor, tensors: Tensor[]): void {
+  let offset = 0;
+  for (const t of tensors) {
+    t.copy_(flat.narrow(0, offset, t.numel).view(t.shape));
+    offset += t.numel;
+  }
+}

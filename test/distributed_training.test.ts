@@ -1,0 +1,96 @@
+// Data-parallel training (src/train/distributed.ts) with two real processes
+// on loopback: 20 steps of the tiny tokenizer on 2 ranks with batch 8 each
+// equal one process with batch 16 on the same data order (every step's loss
+// and the final weights within 1e-5 relative), and a 2-rank checkpoint
+// resumes in one process. Skipped, saying why, without Gloo in the addon.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { runPaths } from '../src/runs/index.js';
+import { type Tensor, distributedAvailability, loadSafetensors, tidy } from '../src/torch/index.js';
+import { cli, metricLines, presets, robustok } from './helpers/runs.js';
+import { freePort, runRanks } from './helpers/spawn_ranks.js';
+
+const { backends, reason } = distributedAvailability();
+const skip = backends.includes('gloo') ? false : `no Gloo in this addon: ${reason}`;
+const work = mkdtempSync(path.join(os.tmpdir(), 'robustok-ddp-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+// Perturbation off: its noise is drawn per batch from one stream, which a rank's half-batch draws differently.
+const sets = (steps: number, batchSize: number) => ['--set', 'perturbation.enabled=false', '--set', `train.steps=${steps}`,
+  '--set', `train.batchSize=${batchSize}`, '--set', 'train.logEvery=1', '--set', `train.checkpointEvery=${steps}`, '--set', `train.sampleEvery=${steps}`];
+
+async function twoRanks(out: string, steps: number): Promise<void> {
+  const port = await freePort();
+  const runs = await runRanks(2, () => [cli, 'train-tokenizer', '--config', presets.tokenizer, '--out', out, ...sets(steps, 8)],
+    { WORLD_SIZE: '2', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port) });
+  runs.forEach((run, rank) => assert.equal(run.code, 0, `rank ${rank}:\n${run.stderr}`));
+}
+
+function single(out: string, steps: number, ...extra: string[]): void {
+  const run = robustok('train-tokenizer', '--config', presets.tokenizer, '--out', out, ...sets(steps, 16), ...extra);
+  assert.equal(run.status, 0, run.stderr);
+}
+
+const relativeClose = (a: number, b: number, what: string) =>
+  assert.ok(Math.abs(a - b) <= 1e-5 * Math.max(Math.abs(a), Math.abs(b), 1e-12), `${what}: ${a} vs ${b}`);
+
+/**
+ * The model's weights in two checkpoints agree within 1e-5 relative, per
+ * tensor: ‖a − b‖ ≤ 1e-5·‖b‖. (Not element by element: AdamW divides each
+ * gradient by its own running scale, so a gradient that is rounding noise in
+ * both runs gives updates of either sign, of the order of lr, in either.)
+ */
+const sameWeights = (fileA: string, fileB: string) => tidy(() => {
+  const [a, b] = [fileA, fileB].map((f) => loadSafetensors(f).tensors) as [Record<string, Tensor>, Record<string, Tensor>];
+  const names = Object.keys(a).filter((n) => n.startsWith('model.'));
+  assert.ok(names.length > 0);
+  for (const name of names) {
+    const scale = Math.max(b[name]!.norm().item(), 1e-12);
+    const diff = a[name]!.sub(b[name]!).norm().item();
+    assert.ok(diff <= 1e-5 * scale, `${name}: ‖a − b‖ = ${diff}, ${diff / scale} of ‖b‖`);
+  }
+});
+
+test('2 ranks × batch 8 equal 1 process × batch 16: every step\'s loss and the final weights', { skip }, async () => {
+  const one = path.join(work, 'one');
+  const two = path.join(work, 'two');
+  single(one, 20);
+  await twoRanks(two, 20);
+  const [a, b] = [metricLines(one), metricLines(two)] as { step: number; loss: number; reconstruction: number }[][];
+  assert.equal(b.length, 20);
+  a.forEach((m, i) => {
+    assert.equal(b[i]!.step, m.step);
+    relativeClose(b[i]!.loss, m.loss, `loss at step ${m.step}`);
+    relativeClose(b[i]!.reconstruction, m.reconstruction, `reconstruction at step ${m.step}`);
+  });
+  sameWeights(runPaths(one).checkpoint, runPaths(two).checkpoint);
+});
+
+test('a checkpoint of a 2-rank run resumes in one process (batch 16) as a 1-process checkpoint does', { skip }, async () => {
+  const two = path.join(work, 'resume-two');
+  const one = path.join(work, 'resume-one');
+  await twoRanks(two, 10);
+  single(one, 10);
+  // Continue both in one process: the same global batch, so the same data order from step 10 on.
+  single(two, 12, '--resume');
+  single(one, 12, '--resume');
+  assert.equal(metricLines(two).length, 12);
+  sameWeights(runPaths(one).checkpoint, runPaths(two).checkpoint);
+});
+
+test('robustok launch: a failing rank ends the job with its message and a non-zero exit', { skip }, async () => {
+  const port = await freePort();
+  const run = robustok('launch', '--nproc', '2', '--master-port', String(port), 'train-tokenizer', '--config', presets.tokenizer,
+    '--out', path.join(work, 'failing'), '--set', 'train.batchSize=4096');
+  assert.equal(run.status, 1, run.stderr);
+  assert.match(run.stderr, /\[rank [01]\] robustok train-tokenizer: dropLast with batchSize 4096 on each of 2 ranks leaves no batch from 512 samples/);
+  assert.match(run.stderr, /launch: rank [01] failed \(exit 1\): robustok train-tokenizer: dropLast with batchSize 4096/);
+});
+
+test('robustok launch refuses a missing --nproc and a command it cannot launch', () => {
+  assert.match(robustok('launch', 'train-tokenizer').stderr, /--nproc N is required/);
+  assert.match(robustok('launch', '--nproc', '2').stderr, /a command to launch is required \(one of train-tokenizer, train-generator, post-train\)/);
+});
