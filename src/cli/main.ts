@@ -40,6 +40,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'the paper\'s three claims over seeds, one resumable experiment (--preset quick|small|emoji64 --out DIR)',
     load: () => import('./reproduce.js').then((m) => m.reproduceCommand),
   },
+  serve: {
+    summary: 'a local web app: runs and their curves, a tokenizer lab, a generator lab (--runs DIR --port 7860)',
+    load: () => import('./serve.js').then((m) => m.serveCommand),
+  },
   reconstruct: {
     summary: 'encode and decode images with a trained tokenizer, print PSNR (--tokenizer DIR --input IMG|FOLDER --out OUT)',
     load: () => import('./tokenize.js').then((m) => (argv) => m.tokenizeCommand('reconstruct', argv)),
