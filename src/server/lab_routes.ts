@@ -115,8 +115,8 @@ function generatorRequest(c: LabContext, fields: Record<string, unknown>) {
   if (!existsSync(path.join(dir, 'generator.safetensors'))) throw new HttpError(409, `run '${String(fields.run)}' has no trained generator yet (generator.safetensors appears when training ends)`);
   const info = readGeneratorInfo(dir);
   const asked = fields.decoders ?? [];
-  if (!Array.isArray(asked) || asked.length > 2) throw badRequest(`'decoders' must list one or two tokenizer runs, got ${JSON.stringify(asked)}`);
-  const decoders = asked.length === 0 ? [info.tokenizer] : asked.map((d) => trainedTokenizer(c.root, d));
+  if (!Array.isArray(asked) || asked.length > 2) throw badRequest(`'decoders' must list one or two tokenizer runs (null: the generator's own), got ${JSON.stringify(asked)}`);
+  const decoders = asked.length === 0 ? [info.tokenizer] : asked.map((d) => (d === null ? info.tokenizer : trainedTokenizer(c.root, d)));
   const settings = Object.fromEntries(Object.keys(samplingSchema.fields).filter((k) => fields[k] !== undefined).map((k) => [k, fields[k]]));
   let sampling;
   try {

@@ -4,7 +4,7 @@
 // updates) for routing that a Map does. Every handler may throw an
 // HttpError; the dispatcher turns it (or any other error, as a 500) into a
 // JSON answer { error }, so one bad request never stops the server.
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -33,12 +33,16 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** The package root: dist/src/server/ → ../../.. holds web/ and dist/web/. */
+/** The package root: dist/src/server/ → ../../.. holds web/index.html and dist/web/*.js (web/*.ts compiled for the browser). */
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const pageFiles = {
-  '/': [path.join(packageRoot, 'web', 'index.html'), 'text/html; charset=utf-8'],
-  '/app.js': [path.join(packageRoot, 'dist', 'web', 'app.js'), 'text/javascript; charset=utf-8'],
-} as const;
+
+/** The page's files: index.html at /, its compiled modules at /NAME.js; null for any other path. */
+function pageFile(pathname: string): { file: string; type: string } | null {
+  if (pathname === '/') return { file: path.join(packageRoot, 'web', 'index.html'), type: 'text/html; charset=utf-8' };
+  const module = /^\/([a-z_]+\.js)$/.exec(pathname)?.[1];
+  const file = module ? path.join(packageRoot, 'dist', 'web', module) : null;
+  return file && existsSync(file) ? { file, type: 'text/javascript; charset=utf-8' } : null;
+}
 
 type Answer = object | { file: string; type: string };
 type Handler = (request: IncomingMessage, url: URL) => Promise<Answer> | Answer;
@@ -72,8 +76,8 @@ async function handle(table: Map<string, Handler>, request: IncomingMessage, res
   const started = performance.now();
   try {
     const url = new URL(request.url ?? '/', 'http://localhost');
-    const page = pageFiles[url.pathname as keyof typeof pageFiles];
-    if (page && request.method === 'GET') return send(response, 200, readFileSync(page[0]), page[1]);
+    const page = request.method === 'GET' ? pageFile(url.pathname) : null;
+    if (page) return send(response, 200, readFileSync(page.file), page.type);
     const handler = table.get(`${request.method} ${url.pathname}`);
     if (!handler) {
       const allowed = [...table.keys()].filter((k) => k.endsWith(` ${url.pathname}`)).map((k) => k.split(' ')[0]);
