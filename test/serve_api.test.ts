@@ -5,10 +5,12 @@
 // kind of bad input answered with its 4xx and a message that names the
 // problem — after which the server still serves.
 import assert from 'node:assert/strict';
-import { symlinkSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
+import { ModelCache } from '../src/server/model_cache.js';
 import { type RunningServer, startServer } from '../src/server/index.js';
 import { api, makeServeRuns } from './helpers/serve.js';
 
@@ -28,6 +30,7 @@ const reconstruct = async (fields: Record<string, unknown>) => {
   assert.equal(status, 200, JSON.stringify(json));
   return json as unknown as Reconstruction;
 };
+const readSize = (file: string): number => statSync(file).size;
 /** Each token's position among its candidates: 0 where the encoder's code stayed, the drawn rank where it was redrawn. */
 const ranks = (r: Reconstruction) => r.perturbedIds.map((id, i) => r.candidates[i]!.indexOf(id));
 
@@ -47,6 +50,42 @@ test('the runs list names every run with its kind and status; a run shows config
   const png = await fetch(new URL('/api/run/file?run=tok&file=samples/step-30.png', base));
   assert.equal(png.headers.get('content-type'), 'image/png');
   assert.deepEqual([...new Uint8Array(await png.arrayBuffer()).subarray(1, 4)], [0x50, 0x4e, 0x47]);
+});
+
+test('a run still training shows as training, and its new metrics lines appear (what the page polls for)', async () => {
+  const dir = path.join(runs.root, 'live');
+  mkdirSync(dir);
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ data: { name: 'fashion-mnist' }, perturbation: { alpha: 1 } }));
+  writeFileSync(path.join(dir, '.robustok.lock'), JSON.stringify({ pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() }));
+  appendFileSync(path.join(dir, 'metrics.jsonl'), '{"step":1,"loss":2}\n');
+  try {
+    const first = ((await api(base, '/api/runs')).json.runs as { id: string; status: string; updated: number }[]).find((r) => r.id === 'live')!;
+    assert.deepEqual([first.status, (await api(base, '/api/run?run=live')).json.metrics], ['training', [{ step: 1, loss: 2 }]]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    appendFileSync(path.join(dir, 'metrics.jsonl'), '{"step":2,"loss":1}\n{"step":3,"lo');  // a line being written is left out
+    const later = ((await api(base, '/api/runs')).json.runs as { id: string; updated: number }[]).find((r) => r.id === 'live')!;
+    assert.ok(later.updated > first.updated, 'the run\'s update time moves');
+    assert.deepEqual(((await api(base, '/api/run?run=live')).json.metrics as { step: number }[]).map((m) => m.step), [1, 2]);
+    const refused = await api(base, '/api/tokenizer/reconstruct', { run: 'live', image: { test: 0 }, alpha: 0, delta: 1 });
+    assert.deepEqual([refused.status, refused.json.error], [409, "run 'live' has no trained tokenizer yet (tokenizer.safetensors appears when training ends)"]);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('the model cache keeps models while their weights fit the bound, dropping the least recently used (and disposing it)', () => {
+  const weights = path.join(runs.root, 'tok', 'tokenizer.safetensors');
+  const disposed: string[] = [];
+  const model = (name: string) => ({ dispose: () => disposed.push(name) });
+  const size = readSize(weights);
+  const cache = new ModelCache(2 * size);
+  const loads: string[] = [];
+  const get = (key: string) => cache.get(key, weights, () => (loads.push(key), model(key)));
+  get('a'); get('b'); get('a'); get('c');
+  assert.deepEqual([loads, disposed, cache.keys()], [['a', 'b', 'c'], ['b'], ['a', 'c']], 'b was the least recently used');
+  const single = new ModelCache(1);
+  single.get('big', weights, () => model('big'));
+  assert.deepEqual(single.keys(), ['big'], 'a model larger than the bound still loads, alone');
 });
 
 test('reconstruction: α = 0 leaves the tokens, α = 1 redraws them among their δ nearest codes; the clean image never moves', async () => {
@@ -75,7 +114,7 @@ test('two tokenizers given the same seed, α and δ get the same draw: the same 
   assert.ok(ranks(a).some((r) => r > 0), 'some tokens were redrawn away from their code');
 });
 
-test('a clicked token takes the code of the rank asked for, and only its part of the image changes', async () => {
+test('a clicked token takes the code of the rank asked for and the other tokens stay; hovering names a code\'s nearest codes', async () => {
   const plain = await reconstruct({ alpha: 0 });
   const index = 27;
   const swapped = await reconstruct({ alpha: 0, overrides: [{ index, rank: 3 }] });
