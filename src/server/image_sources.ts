@@ -9,31 +9,22 @@ import { type PreparedSplit, openDataset, prepareSplit } from '../data/index.js'
 import { decodeImage } from '../data/decode.js';
 import { type RawImage, chwToHwc } from '../data/image.js';
 import { HttpError, badRequest } from './http_error.js';
+import { RecentMap } from './recent.js';
 
 export const UPLOAD_BYTES_LIMIT = 10 << 20;
 export const UPLOAD_SIDE_LIMIT = 4096;
 const UPLOAD_FORMATS = new Set(['png', 'jpeg', 'webp']);
-/** Uploads kept at once: a few images being compared, not an archive. */
-const KEPT_UPLOADS = 32;
+/**
+ * Decoded uploads kept at once, in bytes of pixels: a 4096 × 4096 RGB upload
+ * is 48 MB decoded, so a count alone would not bound the memory.
+ */
+const KEPT_UPLOAD_BYTES = 256 << 20;
 /** Prepared test splits kept at once (one per dataset and tokenizer geometry). */
 const KEPT_SPLITS = 4;
 
-/** A Map that forgets its oldest entry past `capacity`. */
-class Recent<V> {
-  readonly #entries = new Map<string, V>();
-  constructor(readonly capacity: number) {}
-  get(key: string): V | undefined {
-    return this.#entries.get(key);
-  }
-  set(key: string, value: V): void {
-    this.#entries.set(key, value);
-    if (this.#entries.size > this.capacity) this.#entries.delete(this.#entries.keys().next().value!);
-  }
-}
-
 export class ImageSources {
-  readonly #uploads = new Recent<RawImage>(KEPT_UPLOADS);
-  readonly #splits = new Recent<Promise<PreparedSplit>>(KEPT_SPLITS);
+  readonly #uploads = new RecentMap<RawImage>(KEPT_UPLOAD_BYTES, (image) => image.data.length);
+  readonly #splits = new RecentMap<Promise<PreparedSplit>>(KEPT_SPLITS);
   #nextUpload = 1;
 
   /** Checks and decodes an upload's bytes; returns its id for later requests. 415 for a non-image, 413 for one too large. */
@@ -66,7 +57,7 @@ export class ImageSources {
 
   uploaded(id: string): RawImage {
     const image = this.#uploads.get(id);
-    if (!image) throw new HttpError(404, `no upload '${id}' (uploads are kept while the server runs, the latest ${KEPT_UPLOADS}); upload the image again`);
+    if (!image) throw new HttpError(404, `no upload '${id}' (the server keeps the latest uploads, up to ${KEPT_UPLOAD_BYTES >> 20} MB of pixels, until it stops); upload the image again`);
     return image;
   }
 
