@@ -39,7 +39,7 @@ test('the runs list names every run with its kind and status; a run shows config
   assert.equal(status, 200);
   const kinds = Object.fromEntries((json.runs as { id: string; kind: string; status: string }[]).map((r) => [r.id, `${r.kind}/${r.status}`]));
   // 'escape' (a link out of --runs) is not listed: the scan does not follow links.
-  assert.deepEqual(kinds, { gen: 'generator/done', repro: 'reproduce/stopped', tok: 'tokenizer/done', 'tok-random': 'tokenizer/done' });
+  assert.deepEqual(kinds, { gen: 'generator/done', repro: 'reproduce/stopped', 'repro/tokenizer/base-s0': 'tokenizer/stopped', tok: 'tokenizer/done', 'tok-random': 'tokenizer/done' });
 
   const detail = (await api(base, '/api/run?run=tok')).json as { config: { data: { name: string } }; metrics: { step: number; loss: number }[]; images: string[]; results: object };
   assert.equal(detail.config.data.name, 'fashion-mnist');

@@ -48,7 +48,7 @@ test('the page in Chromium: runs and curves, the tokenizer lab with an upload an
     // Runs: every run listed; the first tokenizer's curves drawn.
     await page.locator('#runs-list li[data-run="tok"]').waitFor();
     const listed = await page.locator('#runs-list li').evaluateAll((items) => items.map((li) => li.getAttribute('data-run')));
-    assert.deepEqual(listed, ['gen', 'repro', 'tok', 'tok-random']);
+    assert.deepEqual(listed, ['gen', 'repro', 'repro/tokenizer/base-s0', 'tok', 'tok-random']);
     await page.locator('#runs-list li[data-run="tok"]').click();
     await page.locator('#run-detail svg.chart[data-metric="loss"]').waitFor();
     assert.ok(await page.locator('#run-detail svg.chart').count() >= 5, 'a chart per logged metric');

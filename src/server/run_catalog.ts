@@ -23,7 +23,7 @@ export interface RunEntry {
 
 /** Folders a run keeps its own outputs in, never runs themselves. */
 const NOT_RUNS = new Set(['samples', 'eval', 'node_modules']);
-/** Reproduce folders nest stages two levels down (DIR/seed-0/tokenizer-…); deeper is not looked at. */
+/** Reproduce folders nest their stages two levels down (DIR/KIND/NAME-sSEED, src/pipeline/stages.ts); deeper is not looked at. */
 const MAX_DEPTH = 4;
 
 /** What kind of run `dir` holds, from its files; null when it holds none. */

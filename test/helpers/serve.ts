@@ -2,7 +2,8 @@
 // with a tokenizer trained on the tiny preset (so its reconstructions look
 // like the images and α visibly changes them), a random-weight tokenizer of
 // the same shape (another codebook, no config.json: it names no dataset),
-// a generator trained a few steps on the first, and a reproduce marker.
+// a generator trained a few steps on the first, and a reproduce folder
+// with one stage just started.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfigFile, resolveConfig } from '../../src/config/index.js';
@@ -33,6 +34,9 @@ export async function makeServeRuns(o: { generator?: boolean } = {}): Promise<Se
   }
   mkdirSync(path.join(root, 'repro'), { recursive: true });
   writeFileSync(path.join(root, 'repro', 'reproduce.json'), '{"preset":"quick"}\n');
+  // A stage of the reproduction that has only started (its config written, nothing trained).
+  mkdirSync(path.join(root, 'repro', 'tokenizer', 'base-s0'), { recursive: true });
+  writeFileSync(path.join(root, 'repro', 'tokenizer', 'base-s0', 'config.json'), '{"perturbation":{"enabled":false}}\n');
   const outside = saveTinyTokenizer(path.join(work, 'outside'), 2);
   return { root, outside };
 }
