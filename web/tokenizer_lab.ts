@@ -129,8 +129,12 @@ export class TokenizerLab {
   async #hover(run: string, index: number, columns: number, code: number, now: number): Promise<void> {
     const key = `${run}/${now}`;
     if (!this.#neighbours.has(key)) {
-      const { neighbours } = await call<{ neighbours: { code: number; cosine: number }[] }>(`/api/tokenizer/neighbours?run=${encodeURIComponent(run)}&code=${now}&count=6`);
-      this.#neighbours.set(key, neighbours.map((n) => `${n.code} (${n.cosine.toFixed(2)})`).join(', '));
+      try {
+        const { neighbours } = await call<{ neighbours: { code: number; cosine: number }[] }>(`/api/tokenizer/neighbours?run=${encodeURIComponent(run)}&code=${now}&count=6`);
+        this.#neighbours.set(key, neighbours.map((n) => `${n.code} (${n.cosine.toFixed(2)})`).join(', '));
+      } catch (error) {
+        return this.#say(error);
+      }
     }
     byId('token-info').textContent = `${run} · token row ${Math.floor(index / columns)}, column ${index % columns}: code ${code}` +
       `${now !== code ? ` → ${now}` : ''} · nearest codes of ${now} by cosine: ${this.#neighbours.get(key)}`;
