@@ -5,6 +5,7 @@
 // kind of bad input answered with its 4xx and a message that names the
 // problem — after which the server still serves.
 import assert from 'node:assert/strict';
+import { get } from 'node:http';
 import { appendFileSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -151,6 +152,15 @@ test('the generator lab: a seeded sample decoded by two decoders of one codebook
   assert.deepEqual(kept.json.images, kept.json.truth);
 });
 
+/** GET with the path sent exactly as written (fetch would normalise the dots away on the client). */
+const rawGet = (route: string) => new Promise<{ status: number; json: Record<string, unknown> }>((resolve, reject) => {
+  get(new URL(base), { path: route }, (response) => {
+    let text = '';
+    response.on('data', (part: Buffer) => { text += part.toString(); });
+    response.on('end', () => resolve({ status: response.statusCode!, json: JSON.parse(text) as Record<string, unknown> }));
+  }).on('error', reject);
+});
+
 /** [what, request, status, message pattern] for each bad input. */
 const tooWide = await sharp({ create: { width: 5000, height: 8, channels: 3, background: '#000' } }).png().toBuffer();
 const bad: [string, () => ReturnType<typeof api>, number, RegExp][] = [
@@ -181,6 +191,8 @@ const bad: [string, () => ReturnType<typeof api>, number, RegExp][] = [
   ['σ above 1', () => api(base, '/api/generator/preserved', { run: 'gen', image: { test: 0 }, sigma: 2 }), 400, /'sigma' .* must be a number in \[0, 1\], got 2/],
   ['a class the generator does not have', () => api(base, '/api/generator/sample', { run: 'gen', class: 10 }), 400, /'class' .* must be an integer in \[0, 9\], got 10/],
   ['an unknown route', () => api(base, '/api/nothing'), 404, /no route GET \/api\/nothing/],
+  ['a page path that climbs out', () => rawGet('/../../etc/passwd'), 404, /no route GET \/etc\/passwd/],
+  ['a module path that climbs out', () => rawGet('/..%2f..%2fpackage.js'), 404, /no route GET \/\.\.%2f\.\.%2fpackage\.js/],
   ['GET on a POST route', () => api(base, '/api/upload'), 405, /\/api\/upload takes POST, not GET/],
 ];
 
