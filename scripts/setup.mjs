@@ -1,7 +1,7 @@
 // One-shot set-up for a fresh machine, run by `npm start` and `npm test`:
 // npm dependencies, a C++ toolchain and CMake, libtorch (with the Gloo headers
-// its process groups include), and (with --oracle)
-// the PyTorch + SciPy that the parity tests compare against; then it builds
+// its process groups include), and (with --oracle) the PyTorch + SciPy that the
+// parity tests compare against and the Chromium that the browser test drives; then it builds
 // the native addon. Installs Debian packages only when missing and root.
 //
 //   node scripts/setup.mjs [--oracle]
@@ -84,6 +84,18 @@ function oracle() {
     'the parity tests compare against PyTorch: Debian\'s python3-torch (the same libtorch 1.13) is missing');
 }
 
+// The browser test of `robustok serve` drives Debian's chromium (through
+// playwright-core, which downloads no browser). Only the tests need it, so a
+// machine where it cannot be installed still sets up; the test then says why it skips.
+function browser() {
+  if (existsSync(process.env.ROBUSTOK_CHROMIUM ?? '/usr/bin/chromium')) return;
+  try {
+    aptInstall(['chromium'], 'the browser test of robustok serve drives Debian\'s chromium');
+  } catch (error) {
+    say(`chromium not installed, so the browser test will be skipped: ${error instanceof Error ? error.message.split('\n')[0] : error}`);
+  }
+}
+
 function datasets() {
   if (existsSync('/usr/share/datasets/fashion-mnist') || process.env.ROBUSTOK_FASHION_MNIST) return;
   aptInstall(['dataset-fashion-mnist'], 'the fashion-mnist dataset (and its tests) read Debian\'s dataset-fashion-mnist');
@@ -95,7 +107,10 @@ try {
   toolchain();
   libtorch();
   glooHeaders();
-  if (wantOracle) oracle();
+  if (wantOracle) {
+    oracle();
+    browser();
+  }
   const { buildNative } = await import('./build-native.mjs');
   buildNative();
 } catch (error) {

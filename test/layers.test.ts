@@ -16,7 +16,7 @@ const ranks: Record<string, number> = {
   posttrain: 4,
   eval: 5,
   runs: 6,
-  pipeline: 7,
+  pipeline: 7, server: 7,
   cli: 8,
 };
 

@@ -48,6 +48,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'a published tokenizer\'s released file → a tokenizer folder (--kind KIND --weights FILE --out DIR)',
     load: () => import('./import.js').then((m) => m.importCommand),
   },
+  serve: {
+    summary: 'a local web app: runs and their curves, a tokenizer lab, a generator lab (--runs DIR --port 7860)',
+    load: () => import('./serve.js').then((m) => m.serveCommand),
+  },
   reconstruct: {
     summary: 'encode and decode images with a trained tokenizer, print PSNR (--tokenizer DIR --input IMG|FOLDER --out OUT)',
     load: () => import('./tokenize.js').then((m) => (argv) => m.tokenizeCommand('reconstruct', argv)),

@@ -17,40 +17,52 @@ export class UnreadableImageError extends Error {
   }
 }
 
-export async function decodeFile(file: string): Promise<RawImage> {
+/** Decodes an image file. */
+export const decodeFile = (file: string): Promise<RawImage> => decodeImage(file, file);
+
+/**
+ * Decodes an image file or the bytes of one (an upload); `name` is what an
+ * UnreadableImageError calls it.
+ */
+export async function decodeImage(input: string | Buffer, name: string): Promise<RawImage> {
   let decoded: { data: Buffer; info: OutputInfo };
   try {
-    decoded = await sharp(file, { failOn: 'error' })
+    decoded = await sharp(input, { failOn: 'error' })
       .flatten({ background: '#ffffff' })
       .removeAlpha()
       .raw()
       .toBuffer({ resolveWithObject: true });
   } catch (error) {
     const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.trim();
-    throw new UnreadableImageError(file, `not a readable image (${describeBytes(file)}): ${message || 'no reason given'}`);
+    throw new UnreadableImageError(name, `not a readable image (${describeBytes(input)}): ${message || 'no reason given'}`);
   }
   const { data, info } = decoded;
   const channels = info.channels;
   if (channels === 1 || channels === 3) {
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), height: info.height, width: info.width, channels };
   }
-  throw new UnreadableImageError(file, `decoded to ${channels} channels; expected grey or RGB`);
+  throw new UnreadableImageError(name, `decoded to ${channels} channels; expected grey or RGB`);
 }
 
-/** What a file that failed to decode looks like, from its first bytes: the likely cause for the message. */
-function describeBytes(file: string): string {
-  let head: Buffer;
+/** The first 12 bytes of a file, or why it cannot be opened. */
+function fileHead(file: string): Buffer | string {
   try {
     const fd = openSync(file, 'r');
     try {
-      head = Buffer.alloc(12);
-      head = head.subarray(0, readSync(fd, head, 0, 12, 0));
+      const head = Buffer.alloc(12);
+      return head.subarray(0, readSync(fd, head, 0, 12, 0));
     } finally {
       closeSync(fd);
     }
   } catch (error) {
     return `cannot open it: ${(error as NodeJS.ErrnoException).code ?? String(error)}`;
   }
+}
+
+/** What a file (or bytes) that failed to decode looks like, from its first bytes: the likely cause for the message. */
+function describeBytes(input: string | Buffer): string {
+  const head = Buffer.isBuffer(input) ? input.subarray(0, 12) : fileHead(input);
+  if (typeof head === 'string') return head;
   if (head.length === 0) return 'the file is empty';
   const format = head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) ? 'PNG'
     : head[0] === 0xff && head[1] === 0xd8 ? 'JPEG'

@@ -34,3 +34,13 @@ export function hwcToChw(image: RawImage): Uint8Array {
   }
   return out;
 }
+
+/** CHW bytes (the cache's and tensors' layout) → an HWC RawImage, the inverse of hwcToChw. */
+export function chwToHwc(chw: Uint8Array, height: number, width: number, channels: 1 | 3): RawImage {
+  const plane = height * width;
+  const data = new Uint8Array(channels * plane);
+  for (let p = 0; p < plane; p++) {
+    for (let c = 0; c < channels; c++) data[p * channels + c] = chw[c * plane + p]!;
+  }
+  return { data, height, width, channels };
+}

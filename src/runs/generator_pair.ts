@@ -26,18 +26,23 @@ export function loadGeneratorPair(generatorDir: string, tokenizerDir?: string): 
     const hint = tokenizerDir ? '' : ` (the tokenizer ${generatorDir} was trained on; pass --tokenizer DIR if it moved)`;
     throw new Error(`${error instanceof Error ? error.message : String(error)}${hint}`);
   }
-  const K = tokenizer.options.codebookSize;
-  const problem = K !== model.options.vocabSize
-    ? `has ${K} codes but the generator was trained on ${model.options.vocabSize}`
-    : codebookFingerprint(tokenizer) !== info.codebook
-      ? 'has a different codebook from the tokenizer the generator was trained on (its tokens would decode to other images)'
-      : null;
+  const problem = decoderMismatch(tokenizer, model, info);
   if (problem) {
     tokenizer.dispose();
     model.dispose();
     throw new Error(`tokenizer ${dir} ${problem}; use a decoder of the same codebook (e.g. that tokenizer post-trained)`);
   }
   return { model, info, tokenizer, tokenizerDir: dir, dispose: () => { tokenizer.dispose(); model.dispose(); } };
+}
+
+/** Why `tokenizer` cannot decode the generator's tokens (another K, another codebook), or null when it can. */
+export function decoderMismatch(tokenizer: Tokenizer, model: ArGenerator, info: GeneratorInfo): string | null {
+  const K = tokenizer.options.codebookSize;
+  if (K !== model.options.vocabSize) return `has ${K} codes but the generator was trained on ${model.options.vocabSize}`;
+  if (codebookFingerprint(tokenizer) !== info.codebook) {
+    return 'has a different codebook from the tokenizer the generator was trained on (its tokens would decode to other images)';
+  }
+  return null;
 }
 
 /** The generator's default sampling settings with the given ones on top (undefined = keep). */

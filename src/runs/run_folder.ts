@@ -40,6 +40,12 @@ function readLock(file: string): LockInfo | null {
   }
 }
 
+/** Whether a live process on this host holds `dir`'s lock (a run still training; the web app shows it live). */
+export function isBeingWritten(dir: string): boolean {
+  const holder = readLock(runPaths(dir).lock);
+  return holder !== null && holder.host === os.hostname() && isAlive(holder.pid);
+}
+
 /** Creates the lock file only if none exists (O_EXCL), so two starters cannot both win. */
 function tryCreateLock(file: string, info: LockInfo): boolean {
   let fd: number;

@@ -2,9 +2,10 @@
 // images → `[B, C, S, S]` float32 in [−1, 1], preprocessed as the training
 // images were (the tokenizer's ImageSpec) and scaled exactly as the training
 // loader scales them (src/data/pixels.ts). Out: `[B, C, H, W]` in [−1, 1] → 8-bit images → PNG.
+import { writeFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { decodeFile } from '../data/decode.js';
-import type { RawImage } from '../data/image.js';
+import { type RawImage, chwToHwc } from '../data/image.js';
 import { imagesToBytes, unitFromByte } from '../data/pixels.js';
 import { ImageSizeError, preprocess } from '../data/preprocess.js';
 import { type Tensor, tensor } from '../torch/index.js';
@@ -58,18 +59,16 @@ export function tensorToImages(images: Tensor): RawImage[] {
   if (C !== 1 && C !== 3) throw new Error(`images must have 1 or 3 channels, got [${images.shape}]`);
   const bytes = imagesToBytes(images);
   const plane = H * W;
-  return Array.from({ length: B }, (_, b) => {
-    const chw = bytes.subarray(b * C * plane, (b + 1) * C * plane);
-    const data = new Uint8Array(C * plane);
-    for (let p = 0; p < plane; p++) {
-      for (let c = 0; c < C; c++) data[p * C + c] = chw[c * plane + p]!;
-    }
-    return { data, height: H, width: W, channels: C };
-  });
+  return Array.from({ length: B }, (_, b) => chwToHwc(bytes.subarray(b * C * plane, (b + 1) * C * plane), H, W, C));
+}
+
+/** An 8-bit image as PNG bytes (grey stays one channel). */
+export function encodePng(image: RawImage): Promise<Buffer> {
+  const { data, width, height, channels } = image;
+  return sharp(data, { raw: { width, height, channels } }).png().toBuffer();
 }
 
 /** Writes an 8-bit image as a PNG (grey stays one channel). */
 export async function writePng(image: RawImage, file: string): Promise<void> {
-  const { data, width, height, channels } = image;
-  await sharp(data, { raw: { width, height, channels } }).png().toFile(file);
+  writeFileSync(file, await encodePng(image));
 }

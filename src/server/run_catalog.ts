@@ -1,0 +1,99 @@
+// The runs under --runs: every folder a robustok command wrote (tokenizer,
+// generator, post-trained tokenizer, reproduce experiment and its stages),
+// found by the files each leaves, named by its path relative to --runs.
+// Run names come from clients, so each is resolved here and only here:
+// a name that leads outside --runs (`..`, an absolute path, a symbolic
+// link pointing out) is refused with 403, one that names no run with 404.
+import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { isBeingWritten, runPaths } from '../runs/index.js';
+import { HttpError, badRequest } from './http_error.js';
+
+export type RunKind = 'tokenizer' | 'post-trained tokenizer' | 'generator' | 'reproduce';
+
+export interface RunEntry {
+  /** The folder relative to --runs, with '/' separators: the run's name in the API. */
+  id: string;
+  kind: RunKind;
+  /** 'training' while a live process holds the folder's lock; 'done' once the model files exist; else 'stopped'. */
+  status: 'training' | 'done' | 'stopped';
+  /** Last change of metrics.jsonl (or of the folder), ms since the epoch: the page refetches a run when it moves. */
+  updated: number;
+}
+
+/** Folders a run keeps its own outputs in, never runs themselves. */
+const NOT_RUNS = new Set(['samples', 'eval', 'node_modules']);
+/** Reproduce folders nest their stages two levels down (DIR/KIND/NAME-sSEED, src/pipeline/stages.ts); deeper is not looked at. */
+const MAX_DEPTH = 4;
+
+/** What kind of run `dir` holds, from its files; null when it holds none. */
+export function runKind(dir: string): RunKind | null {
+  if (existsSync(path.join(dir, 'reproduce.json'))) return 'reproduce';
+  if (existsSync(path.join(dir, 'generator.json'))) return 'generator';
+  const config = readConfig(dir);
+  if (config && 'sigma' in config) return 'post-trained tokenizer';  // only post-training's config has σ
+  if (existsSync(path.join(dir, 'tokenizer.json')) || (config && 'perturbation' in config)) return 'tokenizer';
+  if (config && 'sampling' in config) return 'generator';  // a generator still training (no generator.json yet)
+  return null;
+}
+
+/** DIR/config.json as an object, or null when absent or unreadable (a run being started). */
+export function readConfig(dir: string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(readFileSync(runPaths(dir).config, 'utf8'));
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? value as Record<string, unknown> : null;
+  } catch {
+    return null;
+  }
+}
+
+function runStatus(dir: string, kind: RunKind): RunEntry['status'] {
+  if (isBeingWritten(dir)) return 'training';
+  const final = { tokenizer: 'tokenizer.safetensors', 'post-trained tokenizer': 'tokenizer.safetensors', generator: 'generator.safetensors', reproduce: 'results.json' }[kind];
+  return existsSync(path.join(dir, final)) ? 'done' : 'stopped';
+}
+
+function updatedAt(dir: string): number {
+  const metrics = runPaths(dir).metrics;
+  return statSync(existsSync(metrics) ? metrics : dir).mtimeMs;
+}
+
+/** Every run under `root`, sorted by name. */
+export function listRuns(root: string): RunEntry[] {
+  const found: RunEntry[] = [];
+  const visit = (dir: string, depth: number): void => {
+    const kind = depth > 0 ? runKind(dir) : null;
+    if (kind) found.push({ id: path.relative(root, dir).split(path.sep).join('/'), kind, status: runStatus(dir, kind), updated: updatedAt(dir) });
+    if (depth >= MAX_DEPTH || (kind !== null && kind !== 'reproduce')) return;  // only a reproduce folder holds runs
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;  // removed or unreadable while scanning
+    }
+    for (const entry of entries) {
+      if (entry.isDirectory() && !entry.name.startsWith('.') && !NOT_RUNS.has(entry.name)) visit(path.join(dir, entry.name), depth + 1);
+    }
+  };
+  visit(root, 0);
+  return found.sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/**
+ * A run name from a client → its folder, checked: inside `root` (after
+ * following links), existing, and a run. 403 for a name that leads out,
+ * 404 for one that names nothing.
+ */
+export function resolveRun(root: string, id: unknown, kinds?: readonly RunKind[]): { dir: string; kind: RunKind } {
+  if (typeof id !== 'string' || id === '') throw badRequest(`'run' must name a run under --runs (e.g. "small"), got ${id === undefined ? 'nothing' : JSON.stringify(id)}`);
+  const outside = new HttpError(403, `run '${id}' is outside --runs (${root}); runs are named by their path inside it`);
+  if (path.isAbsolute(id) || id.includes('\0') || id.split(/[\\/]/).includes('..')) throw outside;
+  const dir = path.join(root, id);
+  if (!existsSync(dir)) throw new HttpError(404, `no run '${id}' under --runs (${root}); GET /api/runs lists them`);
+  const real = realpathSync(dir);
+  if (real !== root && !real.startsWith(`${root}${path.sep}`)) throw outside;
+  const kind = statSync(real).isDirectory() ? runKind(real) : null;
+  if (!kind) throw new HttpError(404, `'${id}' under --runs holds no run (no config.json, tokenizer.json, generator.json or reproduce.json)`);
+  if (kinds && !kinds.includes(kind)) throw badRequest(`run '${id}' is a ${kind}; this needs a ${kinds.join(' or ')}`);
+  return { dir: real, kind };
+}
