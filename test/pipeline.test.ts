@@ -117,6 +117,9 @@ test('a reproduction stopped in its first training stage continues it with --res
   assert.match(html, /<svg/);
   assert.match(html, /data:image\/png;base64,/);
   for (const claim of [claims.perturbation, claims.ranking, claims.posttraining]) assert.ok(html.includes(claim.verdict));
+  const summary = readFileSync(path.join(dir, 'summary.md'), 'utf8');
+  for (const claim of [claims.perturbation, claims.ranking, claims.posttraining]) assert.ok(summary.includes(`**${claim.verdict}**`), 'summary.md carries the verdicts');
+  for (const plot of ['gfid-vs-rfid.svg', 'gfid-vs-pfid.svg']) assert.match(readFileSync(path.join(dir, 'plots', plot), 'utf8'), /^<svg[^>]*xmlns=/);
 });
 
 test('a second --resume skips every stage, quickly', () => {

@@ -20,7 +20,8 @@ Every stage writes DIR/<stage>/<name>-s<seed>/ with a stage.json (its config
 and a content hash of config and inputs). --resume skips finished stages,
 continues interrupted ones from their checkpoint, and reruns those whose config
 or inputs changed, saying why. At the end: DIR/results.json (every number with
-its configs) and DIR/report.html (self-contained).
+its configs), DIR/report.html (self-contained), DIR/summary.md (the claims and
+tokenizer tables in Markdown) and DIR/plots/ (gFID against rFID and pFID, SVG).
 
   --preset NAME|FILE   configs/reproduce/NAME.yaml (quick: CI plumbing in minutes; small: Fashion-MNIST; emoji64), or a file
   --out DIR            the reproduction's folder

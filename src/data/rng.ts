@@ -1,6 +1,7 @@
 // A small seeded PRNG for data decisions (shuffles, crops, flips, splits).
 // It is separate from torch.manualSeed so that data order does not shift
 // when a model draws a different number of random numbers.
+import { mulberry32 } from '../torch/index.js';
 
 /** Mixes any number of integers into one 32-bit seed (splitmix-style avalanche). */
 export function mixSeed(...parts: number[]): number {
@@ -16,19 +17,11 @@ export function mixSeed(...parts: number[]): number {
 
 /** Mulberry32: fast, 32-bit state, good enough for augmentation and shuffling. */
 export class Rng {
-  private state: number;
+  /** A float in [0, 1). */
+  readonly next: () => number;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** A float in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = mulberry32(seed);
   }
 
   /** A float in [lo, hi). */

@@ -54,7 +54,7 @@ export function gridOf(ids: Tensor): [number, number] {
 /** Encodes a split without gradients, in batches → ids `[M, V, N]` (int16 when K ≤ 32,768, else int32). */
 export function tokenizeSplit(tokenizer: Tokenizer, split: PreparedSplit, fingerprint: string, o: TokenizeOptions = {}): TokenSet {
   const K = tokenizer.options.codebookSize;
-  const dtype = K <= 32768 ? 'int16' : 'int32';
+  const dtype = idDtype(K);
   const loader = new DataLoader(split, { batchSize: o.batchSize ?? 256, shuffle: false, device: o.device });
   const parts: Tensor[] = [];
   let grid: [number, number] = [0, 0];
@@ -86,6 +86,9 @@ export function tokenizeSplit(tokenizer: Tokenizer, split: PreparedSplit, finger
 function tokenSet(ids: Tensor, labels: Tensor, grid: [number, number], vocabSize: number, fingerprint: string): TokenSet {
   return { ids, labels, grid, vocabSize, fingerprint, dispose: () => { ids.dispose(); labels.dispose(); } };
 }
+
+/** The narrowest integer type that holds code ids below `vocabSize`: how token files are stored. */
+export const idDtype = (vocabSize: number): 'int16' | 'int32' => (vocabSize <= 32768 ? 'int16' : 'int32');
 
 /** Writes a token set to a safetensors file (atomically), its grid, K and fingerprint in the metadata. */
 export function saveTokenSet(file: string, set: TokenSet): void {

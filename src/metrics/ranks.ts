@@ -3,6 +3,7 @@
 // (Spearman ρ; Kendall τ-b, which counts ties the way scipy.stats.kendalltau
 // does), a seeded percentile bootstrap, the two-sided sign test and mean ± std.
 // Plain numbers in and out: at a few dozen points none of this needs tensors.
+import { mulberry32 } from '../torch/index.js';
 
 /** Mean and sample standard deviation (divisor n − 1; NaN for n < 2, so one seed never looks certain). */
 export interface MeanStd {
@@ -105,16 +106,7 @@ export function signTest(differences: readonly number[]): { positive: number; ne
 }
 
 /** A small seeded generator (mulberry32): bootstrap intervals must come out the same on every run. */
-export function seededUniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededUniform = (seed: number): (() => number) => mulberry32(seed);
 
 export interface BootstrapOptions {
   /** Resamples (default 2000). */

@@ -19,4 +19,5 @@ export * from './analysis.js';
 export * from './results.js';
 export * from './scatter_svg.js';
 export * from './report.js';
+export * from './summary_md.js';
 export * from './reproduce.js';

@@ -9,12 +9,12 @@ import { curveSvg, escape, gridHtml, htmlPage } from '../eval/index.js';
 import type { MeanStd } from '../metrics/index.js';
 import { type Effect, fmt } from './analysis.js';
 import type { Results } from './results.js';
-import { scatterSvg } from './scatter_svg.js';
+import { rankingPlots } from './summary_md.js';
 import { SAMPLES_FILE } from './stages.js';
 import type { Verdict } from './verdict.js';
 
 /** Mean ± std in 3 significant digits; the std left out where undefined (one seed). */
-const pm = (m: MeanStd | null): string =>
+export const pm = (m: MeanStd | null): string =>
   (m === null || !Number.isFinite(m.mean) ? 'n/a' : `${fmt(m.mean)}${Number.isFinite(m.std) ? ` ± ${fmt(m.std)}` : ''}`);
 
 /** A table with a header row; cells are escaped here. */
@@ -43,7 +43,7 @@ export function reproduceReportHtml(r: Results, dir: string): string {
     t.name, t.perturbed ? 'yes' : 'no', String(t.seeds), pm(t.rfid), pm(t.pfid), pm(t.gfid), pm(t.gfidPosttrained), pm(t.sensitivity),
     pm(t.usage), pm(t.perplexity), pm(t.neighbourCosine), pm(t.psnr),
   ]);
-  const points = (f: (run: Results['runs'][number]) => number) => r.runs.map((run) => ({ x: f(run), y: run.generator.gfid, group: run.name, series: `seed ${run.seed}`, label: `${run.name} seed ${run.seed}` }));
+  const plots = rankingPlots(r);
   const sp = claims.ranking.spearman;
   const kt = claims.ranking.kendall;
   const firstSeed = c.seeds[0]!;
@@ -73,8 +73,8 @@ ${table(['measure', 'mean ± std', 'mean [interval]', 'sign', 'verdict'], [
 <h3>By sweep entry (vs ${escape(claims.perturbation.baseline)})</h3>
 ${table(['tokenizer', 'ΔpFID', 'ΔgFID', 'relative rFID change'], claims.perturbation.perVariant.map((v) => [v.name, pm(v.pfid), pm(v.gfid), pm(v.rfidRelative)]))}
 <h2>Claim 2: which tokenizer metric ranks by gFID</h2>
-${scatterSvg(points((run) => run.tokenizer.rfid), { xLabel: 'rFID', yLabel: 'gFID', title: `gFID vs rFID: ρ = ${fmt(sp.rfid.estimate)}, τ = ${fmt(kt.rfid.estimate)}` })}
-${scatterSvg(points((run) => run.tokenizer.pfid), { xLabel: 'pFID', yLabel: 'gFID', title: `gFID vs pFID: ρ = ${fmt(sp.pfid.estimate)}, τ = ${fmt(kt.pfid.estimate)}` })}
+${inline(plots.rfid)}
+${inline(plots.pfid)}
 ${table(['rank correlation with gFID', 'rFID', 'pFID', 'pFID − rFID'], [
     ['Spearman ρ', fmt(sp.rfid.estimate), fmt(sp.pfid.estimate), `${fmt(sp.difference.estimate, true)} [${fmt(sp.difference.lo, true)}, ${fmt(sp.difference.hi, true)}]`],
     ['Kendall τ-b', fmt(kt.rfid.estimate), fmt(kt.pfid.estimate), `${fmt(kt.difference.estimate, true)} [${fmt(kt.difference.lo, true)}, ${fmt(kt.difference.hi, true)}]`]])}

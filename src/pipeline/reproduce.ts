@@ -1,7 +1,8 @@
 // `robustok reproduce` as a library function: the stage graph of a preset run
 // stage by stage into DIR (each skipped, continued or rerun by its record,
 // runner.ts), then the numbers gathered from the stage folders, the claims
-// analysed, and DIR/results.json + DIR/report.html written. Run again with
+// analysed, and DIR/results.json, DIR/report.html, DIR/summary.md and
+// DIR/plots/*.svg written. Run again with
 // `resume` after any interruption: finished stages are skipped, an
 // interrupted trainer continues from its checkpoint, and a stage whose
 // config or inputs changed reruns with a line saying why.
@@ -17,6 +18,7 @@ import { layerConfigs } from './layer_configs.js';
 import { gatherRuns } from './measurements.js';
 import type { ReproducePreset } from './preset.js';
 import { reproduceReportHtml } from './report.js';
+import { rankingPlots, reproduceMarkdown } from './summary_md.js';
 import { type Results, type StageSummary, versions } from './results.js';
 import { type StageOutcome, runStage } from './runner.js';
 import { runScheduled } from './scheduler.js';
@@ -125,6 +127,11 @@ export async function reproduce(preset: ReproducePreset, dir: string, o: Reprodu
   const report = path.join(dir, 'report.html');
   writeFileAtomic(results, [Buffer.from(`${JSON.stringify(output, null, 2)}\n`)]);
   writeFileSync(report, reproduceReportHtml(output, f.dir));
+  writeFileSync(path.join(dir, 'summary.md'), reproduceMarkdown(output));
+  const plots = rankingPlots(output);
+  mkdirSync(path.join(dir, 'plots'), { recursive: true });
+  writeFileSync(path.join(dir, 'plots', 'gfid-vs-rfid.svg'), plots.rfid);
+  writeFileSync(path.join(dir, 'plots', 'gfid-vs-pfid.svg'), plots.pfid);
   for (const claim of [analysis.claims.perturbation, analysis.claims.ranking, analysis.claims.posttraining]) log(`${claim.claim}: ${claim.line}`);
   return { status: 'done', dir, stages: outcomes, results, report, output };
 }

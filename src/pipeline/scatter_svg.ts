@@ -70,7 +70,7 @@ export function scatterSvg(points: readonly ScatterPoint[], o: ScatterOptions): 
     ...groups.map((g, i) => `${marker(0, width - m.right + 16, row(i), colour(g))}<text x="${width - m.right + 26}" y="${row(i) + 4}">${escape(g)}</text>`),
     ...series.map((sr, i) => `${marker(i, width - m.right + 16, row(groups.length + 1 + i), '#666')}<text x="${width - m.right + 26}" y="${row(groups.length + 1 + i) + 4}">${escape(sr)}</text>`),
   ].join('');
-  return `<svg width="${width}" height="${height}" font-family="sans-serif" font-size="12" role="img" aria-label="${escape(o.title)}">
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12" role="img" aria-label="${escape(o.title)}">
 <text x="${m.left}" y="16" font-weight="bold">${escape(o.title)}</text>
 <line x1="${m.left}" y1="${height - m.bottom}" x2="${width - m.right}" y2="${height - m.bottom}" stroke="#444"/>
 <line x1="${m.left}" y1="${m.top}" x2="${m.left}" y2="${height - m.bottom}" stroke="#444"/>

@@ -3,14 +3,14 @@
 // split's real images — gFID, Inception Score, precision/recall — written to
 // the generator's eval/ folder (result.json, report.html, samples.png). A
 // dataset classifier that the chosen features need is trained first, once.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type SplitName, openDataset, prepareSplit, writeImageRows } from '../data/index.js';
 import { type GeneratorEvalResult, type GeneratorReportInput, evaluateGenerator, generatorReportHtml } from '../eval/index.js';
 import type { FeatureNetwork } from '../features/index.js';
-import { type ArGenerator, type Sampling, filesFingerprint, sampleClassBalanced } from '../generator/index.js';
+import { type ArGenerator, type Sampling, filesFingerprint, idDtype, sampleClassBalanced } from '../generator/index.js';
 import { tokenizerImageSpec } from '../tokenizer/index.js';
-import { type Tensor, loadSafetensors, saveSafetensors, tidy, writeFileAtomic } from '../torch/index.js';
+import { type Tensor, loadCached, saveSafetensors, tidy, writeFileAtomic } from '../torch/index.js';
 import { featureNetwork } from './eval_tokenizer.js';
 import { type RunEvents, withDefaults } from './events.js';
 import { loadGeneratorPair, samplingWith } from './generator_pair.js';
@@ -97,22 +97,19 @@ function drawnSamples(dir: string, model: ArGenerator, n: number, sampling: Samp
   events: ReturnType<typeof withDefaults>): { ids: Tensor; labels: Tensor } {
   const key = filesFingerprint(['generator.json', 'generator.safetensors'].map((f) => path.join(dir, f)), { sampling, n, batchSize });
   const file = path.join(runPaths(dir).eval.dir, `samples-${key.slice(0, 16)}.safetensors`);
-  if (existsSync(file)) {
-    const { tensors, metadata } = loadSafetensors(file);
-    if (metadata.fingerprint === key && tensors.ids && tensors.labels) {
-      events.log(`samples: ${n} drawn before, from ${file}`);
-      const ids = tidy(() => tensors.ids!.to('int64')).keep();  // stored narrow (int16 up to K = 32,768)
-      tensors.ids.dispose();
-      return { ids, labels: tensors.labels.keep() };
-    }
-    for (const t of Object.values(tensors)) t.dispose();
+  const cached = loadCached(file, key, ['ids', 'labels']);
+  if (cached) {
+    events.log(`samples: ${n} drawn before, from ${file}`);
+    const ids = tidy(() => cached.ids!.to('int64')).keep();  // stored narrow (idDtype)
+    cached.ids!.dispose();
+    return { ids, labels: cached.labels!.keep() };
   }
   events.progress({ label: 'sample', done: 0, total: n, unit: 'img' });
   const samples = sampleClassBalanced(model, n, {
     ...sampling, batchSize, onProgress: (done) => events.progress({ label: 'sample', done, total: n, unit: 'img', cadence: 10 }),
   });
   mkdirSync(path.dirname(file), { recursive: true });
-  const narrow = tidy(() => samples.ids.to(model.options.vocabSize <= 32768 ? 'int16' : 'int32')).keep();
+  const narrow = tidy(() => samples.ids.to(idDtype(model.options.vocabSize))).keep();
   try {
     saveSafetensors(file, { ids: narrow, labels: samples.labels }, { fingerprint: key });
   } finally {

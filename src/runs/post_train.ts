@@ -6,12 +6,13 @@
 // the end tokenizer.json + tokenizer.safetensors: a tokenizer folder like any
 // other (eval, reconstruct, decode, sample --tokenizer read it), with the
 // same codebook, so the generator's tokens keep their meaning.
+import { existsSync } from 'node:fs';
 import { DataLoader, type PreparedSplit, leadingSamples, openDataset, prepareSplit, writeImageRows } from '../data/index.js';
 import { type FeatureNetwork, loadFeatureNetwork } from '../features/index.js';
-import { filesFingerprint, samplingOf } from '../generator/index.js';
+import { filesFingerprint, idDtype, samplingOf } from '../generator/index.js';
 import { type PosttrainConfig, PostTrainer } from '../posttrain/index.js';
 import { openTokenizer, saveTokenizer, tokenizerImageSpec, tokenizerSourceFiles } from '../tokenizer/index.js';
-import { Generator, type Tensor, cat, loadSafetensors, manualSeed, noGrad, saveSafetensors, tensor, tidy } from '../torch/index.js';
+import { Generator, type Tensor, cat, loadCached, manualSeed, noGrad, saveSafetensors, tensor, tidy } from '../torch/index.js';
 import { refuseDataParallel } from './data_parallel.js';
 import { type RunEnd, type RunEvents, abortReason, withDefaults } from './events.js';
 import { loadGeneratorPair } from './generator_pair.js';
@@ -126,17 +127,12 @@ async function pregenerate(t: PostTrainer, source: PreparedSplit, file: string, 
   const cfg = t.config;
   const files = [...['generator.json', 'generator.safetensors'].map((f) => `${dirs[0]}/${f}`), ...tokenizerSourceFiles(dirs[1]!)];
   const fingerprint = filesFingerprint(files, { sigma: cfg.sigma, sampling: t.sampling, seed: cfg.train.seed, count: source.count, labels: Array.from(source.labels.subarray(0, 16)) });
-  try {
-    const { tensors, metadata } = loadSafetensors(file);
-    if (metadata.fingerprint === fingerprint && tensors.ids) {
-      events.log(`σ-tokens: ${tensors.ids.size(0)} sets from ${file}`);
-      return tensors.ids.keep();
-    }
-    for (const v of Object.values(tensors)) v.dispose();
-    events.log(`${file} was drawn with other settings or models: drawing again`);
-  } catch {
-    // absent or unreadable: drawn below
+  const cached = loadCached(file, fingerprint, ['ids']);
+  if (cached) {
+    events.log(`σ-tokens: ${cached.ids!.size(0)} sets from ${file}`);
+    return cached.ids!.keep();
   }
+  if (existsSync(file)) events.log(`${file} was drawn with other settings or models: drawing again`);
   const streams = { draws: new Generator(cfg.train.seed + 7), coins: new Generator(cfg.train.seed + 8) };
   const loader = new DataLoader(source, { batchSize: 256, shuffle: false });
   const parts: Tensor[] = [];
@@ -145,7 +141,7 @@ async function pregenerate(t: PostTrainer, source: PreparedSplit, file: string, 
       const batch = loader.batch(0, b);
       try {
         const drawn = t.sigmaTokens(batch.images, batch.labels, streams);
-        parts.push(tidy(() => drawn.ids.to(t.generator.options.vocabSize <= 32768 ? 'int16' : 'int32')).keep());
+        parts.push(tidy(() => drawn.ids.to(idDtype(t.generator.options.vocabSize))).keep());
         for (const x of [drawn.ids, drawn.kept, drawn.truth]) x.dispose();
         done += batch.labels.size(0);
       } finally {

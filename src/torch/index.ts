@@ -10,7 +10,7 @@ export * from './runtime.js';
 export { type ThreadAdjustment, type ThreadDecision, type ThreadGovernor, type ThreadSource } from './threads.js';
 export * as F from './functional.js';
 export * as linalg from './linalg.js';
-export { type Safetensors, encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors } from './safetensors.js';
+export { type Safetensors, encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors, loadCached } from './safetensors.js';
 export { type PtValue, loadPt, savePt, flattenStateDict } from './pickle.js';
 export { writeFileAtomic } from './atomic_write.js';
 export {

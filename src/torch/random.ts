@@ -4,6 +4,22 @@ import { native as N } from './native.js';
 import { type TensorOptions, dtypeArg, finish } from './creation.js';
 import { Tensor, wrap } from './tensor.js';
 
+/**
+ * Mulberry32 on the host: a fast 32-bit-state stream of floats in [0, 1), for
+ * draws that must not touch libtorch's generators (data order, bootstrap
+ * resampling, test inputs), so that they stay put when a model draws more.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /** An independent CPU random stream (torch.Generator), seeded explicitly. */
 export class Generator {
   /** @internal Read by the addon. */

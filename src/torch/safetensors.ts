@@ -206,3 +206,25 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
 
 /** Reads a safetensors file: one read of the whole file, one copy per tensor. */
 export const loadSafetensors = (file: string): Safetensors => decodeSafetensors(readFileWhole(file, 'safetensors file'), file);
+
+/**
+ * The read side of a fingerprinted cache (the write side is
+ * saveSafetensors(file, tensors, { fingerprint: key })): the tensors `names`
+ * of `file` when it exists, reads, holds them all and carries `key`; null
+ * otherwise (absent, torn or made from other inputs), with what it held disposed.
+ */
+export function loadCached(file: string, key: string, names: readonly string[]): Record<string, Tensor> | null {
+  let read: Safetensors;
+  try {
+    read = loadSafetensors(file);
+  } catch {
+    return null;
+  }
+  const { tensors, metadata } = read;
+  if (metadata.fingerprint === key && names.every((n) => tensors[n] !== undefined)) {
+    for (const [n, t] of Object.entries(tensors)) if (!names.includes(n)) t.dispose();
+    return tensors;
+  }
+  for (const t of Object.values(tensors)) t.dispose();
+  return null;
+}

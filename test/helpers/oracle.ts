@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type DType, Tensor, manualSeed, tensor, tidy } from '../../src/torch/index.js';
+import { type DType, Tensor, manualSeed, mulberry32, tensor, tidy } from '../../src/torch/index.js';
 
 export interface InputSpec {
   shape: number[];
@@ -41,16 +41,7 @@ interface Flat {
 }
 
 /** Deterministic values: a seeded generator shared by nothing but this harness. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 function makeValues(spec: InputSpec, random: () => number): number[] {
   const n = spec.shape.reduce((a, b) => a * b, 1);
