@@ -363,7 +363,8 @@ test('bad input is named: token ids outside the codebook, a wrong sequence lengt
   const K = learned.vocabSize;
   tidy(() => {
     const labels = someLabels(model, 2);
-    assert.throws(() => model.forward(fullLike(randint(0, K, [2, N]), K), labels), /token ids must be in 0…\d+ \(the tokenizer's codes\), got \d+…\d+/);
+    assert.throws(() => model.checkIds(fullLike(randint(0, K, [2, N]), K)), /token ids must be in 0…\d+ \(the tokenizer's codes\), got \d+…\d+/);
+    model.checkIds(randint(0, K, [2, N]));
     assert.throws(() => model.forward(randint(0, K, [2, N - 1]), labels), /expected token ids \[B, \d+\]/);
     assert.throws(() => sampleTokens(model, fullLike(labels, learned.numClasses + 1), { cfg: 1, schedule: 'constant', power: 1 }), /class ids must be in 0…/);
   });

@@ -128,15 +128,26 @@ export class ArGenerator extends Module {
   }
 
   /**
-   * Teacher-forced logits for whole sequences: ids `[B, N]` (int64), labels
-   * `[B]` (class ids, or the null class) → `[B, N, K]`, where row p predicts ids[:, p].
+   * Token ids `[B, N]` checked against the codebook, by name. Called where ids
+   * enter (the trainer's token set), not per step: reading min and max back
+   * is a device sync, twice a step on a GPU.
    */
-  forward(ids: Tensor, labels: Tensor): Tensor {
+  checkIds(ids: Tensor): void {
     const N = this.length;
     if (ids.ndim !== 2 || ids.size(1) !== N) throw new RangeError(`generator: expected token ids [B, ${N}], got [${ids.shape}]`);
     const [low, high] = tidy(() => [ids.min().item(), ids.max().item()]);
     const K = this.options.vocabSize;
     if (low < 0 || high >= K) throw new RangeError(`generator: token ids must be in 0…${K - 1} (the tokenizer's codes), got ${low}…${high}`);
+  }
+
+  /**
+   * Teacher-forced logits for whole sequences: ids `[B, N]` (int64, in range:
+   * see checkIds), labels `[B]` (class ids, or the null class) → `[B, N, K]`,
+   * where row p predicts ids[:, p].
+   */
+  forward(ids: Tensor, labels: Tensor): Tensor {
+    const N = this.length;
+    if (ids.ndim !== 2 || ids.size(1) !== N) throw new RangeError(`generator: expected token ids [B, ${N}], got [${ids.shape}]`);
     const inputs = cat([this.clsEmb.forward(labels).unsqueeze(1), this.tokEmb.forward(ids.narrow(1, 0, N - 1))], 1);
     return this.run(inputs, 0);
   }

@@ -36,6 +36,7 @@ export class GeneratorTrainer {
 
   constructor(readonly config: GeneratorConfig, readonly tokens: TokenSet, numClasses: number) {
     this.model = new ArGenerator(generatorOptions(config, { vocabSize: tokens.vocabSize, numClasses, grid: tokens.grid }));
+    tidy(() => this.model.checkIds(tokens.ids.reshape(-1, this.model.length)));  // [M, variants, N]: every stored variant
     const { optim, train } = config;
     this.optimizer = new AdamW(decayGroups(this.model.namedParameters(), optim.weightDecay), { lr: optim.lr, betas: [0.9, optim.beta2] });
     this.scheduler = new Scheduler(this.optimizer, warmupCosine({
