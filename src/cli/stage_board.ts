@@ -27,12 +27,14 @@ export function clock(seconds: number): string {
 
 export class StageBoard {
   private readonly rows = new Map<string, Row>();
-  private readonly startedAt = Date.now();
+  private readonly startedAt: number;
   private drawn = 0;
   private timer: NodeJS.Timeout | null = null;
-  private lastLine = 0;
+  private lastLine = -Infinity;
 
-  constructor(private readonly o: { jobs: number; tty: boolean; write?: (text: string) => void; now?: () => number }) {}
+  constructor(private readonly o: { jobs: number; tty: boolean; write?: (text: string) => void; now?: () => number }) {
+    this.startedAt = this.now();
+  }
 
   private now(): number { return this.o.now?.() ?? Date.now(); }
   private write(text: string): void { (this.o.write ?? ((t) => process.stderr.write(t)))(text); }
