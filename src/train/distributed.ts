@@ -11,6 +11,7 @@
 // draws samples and writes checkpoints.
 import { Module } from '../nn/index.js';
 import { type Backend, ProcessGroup, type Tensor, addBackwardHook, cat, noGrad, tensor, tidy } from '../torch/index.js';
+import { setNonFiniteAgreement } from './non_finite.js';
 
 /** torchrun's environment for one rank (what `robustok launch` sets). */
 export interface RankEnv {
@@ -72,6 +73,8 @@ export class DataParallel {
    * gradients are averaged over the ranks after every backward that touched
    * them. Other state (optimizers, EMA, schedules) is a function of the
    * weights, the gradients and the step, so it stays equal by itself.
+   * Loss checks (checkFinite) become collective, so that a non-finite loss
+   * on one rank makes every rank skip or stop at that step.
    */
   attach(parts: Record<string, unknown>): void {
     const modules = Object.values(parts).filter((p): p is Module => p instanceof Module);
@@ -82,6 +85,8 @@ export class DataParallel {
       }
     });
     for (const m of modules) this.#averageGradients(m.parameters());
+    setNonFiniteAgreement((flag) => this.firstRankWhere(flag));
+    this.#removeHooks.push(() => setNonFiniteAgreement(null));
   }
 
   /** Means of the numbers in `record` (nested ones too) over the ranks; other fields as they are. */
@@ -109,11 +114,16 @@ export class DataParallel {
 
   /** Whether any rank says yes (a stop asked on one rank stops all at the same step). */
   any(flag: boolean): boolean {
-    const t = tensor([flag ? 1 : 0]);
-    this.group.allReduce(t, 'max').wait();
-    const result = t.item() > 0;
+    return this.firstRankWhere(flag) !== null;
+  }
+
+  /** The lowest rank that says yes, or null when none does. */
+  firstRankWhere(flag: boolean): number | null {
+    const t = tensor([flag ? this.rank : this.worldSize]);
+    this.group.allReduce(t, 'min').wait();
+    const first = t.item();
     t.dispose();
-    return result;
+    return first < this.worldSize ? first : null;
   }
 
   barrier(): void {
