@@ -51,6 +51,7 @@ const BUCKET_FLOATS = (25 << 20) / 4;
 export class DataParallel {
   readonly #removeHooks: (() => void)[] = [];
   #shapesChecked = false;
+  #modules: Module[] = [];
 
   constructor(readonly group: ProcessGroup) {}
 
@@ -78,6 +79,7 @@ export class DataParallel {
    */
   attach(parts: Record<string, unknown>): void {
     const modules = Object.values(parts).filter((p): p is Module => p instanceof Module);
+    this.#modules = modules;
     noGrad(() => {
       for (const m of modules) {
         const tensors = [...m.parameters(), ...m.namedBuffers().map(([, b]) => b)];
@@ -87,6 +89,18 @@ export class DataParallel {
     for (const m of modules) this.#averageGradients(m.parameters());
     setNonFiniteAgreement((flag) => this.firstRankWhere(flag));
     this.#removeHooks.push(() => setNonFiniteAgreement(null));
+  }
+
+  /**
+   * Copies rank 0's buffers of the attached modules (batch norm's running
+   * statistics) to every rank, after a step: each rank's forward updated
+   * them from its own images. PyTorch's DDP does the same before each
+   * forward (broadcast_buffers). One collective when there are buffers,
+   * none otherwise.
+   */
+  syncBuffers(): void {
+    const buffers = this.#modules.flatMap((m) => m.namedBuffers().map(([, b]) => b));
+    if (buffers.length > 0) noGrad(() => this.#broadcastFlat(buffers, false));  // attach checked their shapes
   }
 
   /** Means of the numbers in `record` (nested ones too) over the ranks; other fields as they are. */
@@ -165,11 +179,11 @@ export class DataParallel {
   }
 
   /** Copies rank 0's values of `tensors` into every rank's, through flat buckets. */
-  #broadcastFlat(tensors: Tensor[]): void {
+  #broadcastFlat(tensors: Tensor[], checkShapes = true): void {
     tidy(() => {
       for (const bucket of bucketsOf(tensors)) {
         const flat = cat(bucket.map((t) => t.flatten()));
-        this.group.broadcast(flat, 0).wait();
+        this.group.broadcast(flat, 0, { checkShapes }).wait();
         unflattenInto(flat, bucket);
       }
     });
