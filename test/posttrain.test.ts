@@ -18,20 +18,18 @@
 // changes and keeps, not whether it helps.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadConfigFile, resolveConfig } from '../src/config/index.js';
 import { DataLoader, leadingSamples, openDataset, prepareSplit } from '../src/data/index.js';
-import {
-  ArGenerator, type GeneratorOptions, codebookFingerprint, generatorOptions, generatorSchema, sampleTokens, samplingOf, saveGenerator,
-} from '../src/generator/index.js';
+import { ArGenerator, type GeneratorOptions, codebookFingerprint, sampleTokens } from '../src/generator/index.js';
 import { PostTrainer, posttrainSchema, preservedSampling } from '../src/posttrain/index.js';
 import { loadGeneratorPair, postTrain, runPaths } from '../src/runs/index.js';
 import { Tokenizer } from '../src/tokenizer/index.js';
 import { Generator, type Tensor, liveTensors, loadSafetensors, manualSeed, noGrad, rand, randint, tensor, tidy } from '../src/torch/index.js';
 import { scratchDir } from './helpers/checkpoint.js';
-import { metricLines, presets, robustok, sameTensors, saveTinyTokenizer } from './helpers/runs.js';
+import { metricLines, presets, robustok, sameTensors, saveTinyGenerator, saveTinyTokenizer } from './helpers/runs.js';
 
 const work = scratchDir();
 
@@ -221,24 +219,6 @@ test('preservedSampling inside a tidy scope frees both of its results with the s
 
 // ---------------------------------------------------------------------------
 // PostTrainer and the post-train run, on random-weight tiny models
-
-const fashionClasses = [...(await openDataset('fashion-mnist')).classes];
-
-/** A random-weight generator of the tiny preset's shape on `tokenizerDir`'s codebook, saved as train-generator would. */
-function saveTinyGenerator(dir: string, tokenizerDir: string, seed: number): string {
-  const config = resolveConfig(generatorSchema, [loadConfigFile(presets.generator)], []);
-  const tokenizer = Tokenizer.load(tokenizerDir);
-  manualSeed(seed);
-  const model = new ArGenerator(generatorOptions(config, { vocabSize: tokenizer.options.codebookSize, numClasses: fashionClasses.length, grid: [16, 16] }));
-  mkdirSync(dir, { recursive: true });
-  saveGenerator(dir, model, {
-    classes: fashionClasses, tokenizer: tokenizerDir, fingerprint: 'random weights', codebook: codebookFingerprint(tokenizer),
-    data: 'fashion-mnist', sampling: samplingOf(config.sample),
-  });
-  model.dispose();
-  tokenizer.dispose();
-  return dir;
-}
 
 const tokA = saveTinyTokenizer(path.join(work, 'tok-a'), 0);
 const tokB = saveTinyTokenizer(path.join(work, 'tok-b'), 1);  // same K, another codebook

@@ -5,9 +5,16 @@
 // what samples. Batches are cut from a seeded per-epoch shuffle, and the
 // class dropout and mirror-image choice draw from one seeded stream that
 // checkpoints save, so a resumed run continues exactly.
+//
+// As one rank of a data-parallel run (src/train/distributed.ts) the trainer
+// takes its `shard` of each step's global batch of W·B rows, as the sharded
+// DataLoader does, and draws the class dropout and mirror choices for the
+// whole global batch before keeping its slice: every rank's stream stays
+// where one process's would be, so W ranks × B rows train exactly as one
+// process × W·B rows, and a checkpoint resumes on any world size.
 import { Rng, mixSeed } from '../data/index.js';
 import { AdamW, Ema, Scheduler, type Stateful, clipGradNorm, decayGroups, warmupCosine } from '../optim/index.js';
-import { F, type Tensor, bernoulli, randint, tensor, tidy, where } from '../torch/index.js';
+import { F, type Tensor, bernoulli, randint, tensor, tidy, where, zeros } from '../torch/index.js';
 import { RngState, checkFinite } from '../train/index.js';
 import type { Module } from '../nn/index.js';
 import { type GeneratorConfig, generatorOptions } from './config.js';
@@ -33,8 +40,12 @@ export class GeneratorTrainer {
   readonly sampler: RngState;
   stepCount = 0;
   #order: { epoch: number; rows: Uint32Array } | null = null;
+  /** This process's share of each global batch (rank 0 of 1 alone). */
+  readonly shard: { rank: number; worldSize: number };
 
-  constructor(readonly config: GeneratorConfig, readonly tokens: TokenSet, numClasses: number) {
+  constructor(readonly config: GeneratorConfig, readonly tokens: TokenSet, numClasses: number,
+    o: { shard?: { rank: number; worldSize: number } } = {}) {
+    this.shard = o.shard ?? { rank: 0, worldSize: 1 };
     this.model = new ArGenerator(generatorOptions(config, { vocabSize: tokens.vocabSize, numClasses, grid: tokens.grid }));
     tidy(() => this.model.checkIds(tokens.ids.reshape(-1, this.model.length)));  // [M, variants, N]: every stored variant
     const { optim, train } = config;
@@ -46,9 +57,14 @@ export class GeneratorTrainer {
     this.sampler = new RngState(train.seed + 1);
   }
 
-  /** Full batches per pass over the token set. */
+  /** Rows of a step over all ranks: train.batchSize per rank. */
+  get globalBatchSize(): number {
+    return this.config.train.batchSize * this.shard.worldSize;
+  }
+
+  /** Full global batches per pass over the token set. */
   get batchesPerEpoch(): number {
-    return Math.floor(this.tokens.labels.size(0) / this.config.train.batchSize);
+    return Math.floor(this.tokens.labels.size(0) / this.globalBatchSize);
   }
 
   /** What a checkpoint must hold to continue exactly. */
@@ -56,14 +72,18 @@ export class GeneratorTrainer {
     return { model: this.model, ema: this.ema, optimizer: this.optimizer, scheduler: this.scheduler, sampler: this.sampler };
   }
 
-  /** Token-set rows of the step's batch: a seeded shuffle per epoch, cut into full batches. */
+  /**
+   * Token-set rows `[B]` of this rank's share of the step's batch: a seeded
+   * shuffle per epoch, cut into full global batches, of which rank r takes
+   * rows [r·B, (r+1)·B) (the sharded DataLoader's layout).
+   */
   batchRows(step: number): { epoch: number; rows: Tensor } {
     const perEpoch = this.batchesPerEpoch;
     const epoch = Math.floor(step / perEpoch);
     const B = this.config.train.batchSize;
     if (this.#order?.epoch !== epoch) this.#order = { epoch, rows: new Rng(mixSeed(this.config.train.seed, epoch)).permutation(this.tokens.labels.size(0)) };
-    const order = this.#order.rows;
-    return { epoch, rows: tensor(Array.from(order.subarray((step % perEpoch) * B, (step % perEpoch + 1) * B)), { dtype: 'int64' }) };
+    const start = (step % perEpoch) * this.globalBatchSize + this.shard.rank * B;
+    return { epoch, rows: tensor(Array.from(this.#order.rows.subarray(start, start + B)), { dtype: 'int64' }) };
   }
 
   /**
@@ -78,10 +98,13 @@ export class GeneratorTrainer {
       const rows = this.batchRows(this.stepCount).rows;
       const variants = this.tokens.ids.indexSelect(0, rows);  // [B, V, N]
       const [B, V, N] = variants.shape as [number, number, number];
-      const pick = V === 1 ? variants.select(1, 0) : variants.gather(1, randint(0, V, [B, 1, 1], { generator: rng }).expand(B, 1, N)).squeeze(1);
+      // Drawn for the global batch, this rank's rows kept (see the top of the file).
+      const mine = (draw: Tensor) => draw.narrow(0, this.shard.rank * B, B);
+      const G = this.globalBatchSize;
+      const pick = V === 1 ? variants.select(1, 0) : variants.gather(1, mine(randint(0, V, [G, 1, 1], { generator: rng })).expand(B, 1, N)).squeeze(1);
       const ids = pick.to('int64');
       const labels = this.tokens.labels.indexSelect(0, rows);
-      const dropped = bernoulli(labels.to('float32'), config.model.classDropout, rng).to('bool');
+      const dropped = mine(bernoulli(zeros([G]), config.model.classDropout, rng)).to('bool');
       const conditioned = where(dropped, model.nullClass, labels);
       const logits = model.forward(ids, conditioned);  // [B, N, K]
       const loss = F.crossEntropy(logits.reshape(B * N, -1), ids.reshape(B * N));

@@ -13,10 +13,9 @@ import { filesFingerprint, idDtype, samplingOf } from '../generator/index.js';
 import { type PosttrainConfig, PostTrainer } from '../posttrain/index.js';
 import { openTokenizer, saveTokenizer, tokenizerImageSpec, tokenizerSourceFiles } from '../tokenizer/index.js';
 import { Generator, type Tensor, cat, loadCached, manualSeed, noGrad, saveSafetensors, tensor, tidy } from '../torch/index.js';
-import { refuseDataParallel } from './data_parallel.js';
+import { joinDataParallel, mainRankFirst, openRunFolder, rankEvents, seedRankStream, shardOf } from './data_parallel.js';
 import { type RunEnd, type RunEvents, abortReason, withDefaults } from './events.js';
 import { loadGeneratorPair } from './generator_pair.js';
-import { RunFolder } from './run_folder.js';
 import { resumeDecision, steppingOnBatches, trainingLoop } from './training_loop.js';
 
 export interface PostTrainOptions {
@@ -34,11 +33,11 @@ export type PostTrainResult = RunEnd & { dir: string; step: number; minutes: num
 const GRID_IMAGES = 8;
 
 export async function postTrain(cfg: PosttrainConfig, dir: string, o: PostTrainOptions): Promise<PostTrainResult> {
-  refuseDataParallel('post-train');
-  const events = withDefaults(o.events);
   const pair = loadGeneratorPair(o.generator, o.tokenizer);  // refuses a tokenizer of another codebook
   const oldDecoder = openTokenizer(pair.tokenizerDir).model;
-  const folder = RunFolder.open(dir, { log: events.log });
+  const parallel = joinDataParallel();
+  const events = withDefaults(rankEvents(o.events, parallel));
+  const folder = openRunFolder(dir, parallel, events.log);
   const { paths } = folder;
   let trainer: PostTrainer | undefined;
   let featureNetwork: FeatureNetwork | undefined;
@@ -59,15 +58,17 @@ export async function postTrain(cfg: PosttrainConfig, dir: string, o: PostTrainO
     manualSeed(cfg.train.seed);
     const sampling = cfg.sampling === 'generator' ? pair.info.sampling : samplingOf(cfg.sample);
     const t = new PostTrainer(cfg, pair.tokenizer, pair.model, sampling, { channels: spec.channels, featureNetwork });
+    seedRankStream(parallel, cfg.train.seed);
     trainer = t;
     events.log(`post-training ${t.trainableNames().length} tensors of ${pair.tokenizerDir} (σ = ${cfg.sigma}) on tokens of ${o.generator}: ` +
       `cfg ${sampling.cfg} ${sampling.schedule}, temperature ${sampling.temperature}`);
 
     const N = cfg.tokens.pregenerate;
     const source = N > 0 ? leadingSamples(split, N) : split;
-    const pregenerated = N > 0 ? await pregenerate(t, source, paths.sigmaTokens, [o.generator, pair.tokenizerDir], events) : null;
+    // Every rank needs every image's σ-tokens (its shard changes each epoch): rank 0 draws and caches them, the others read its cache.
+    const pregenerated = N > 0 ? await mainRankFirst(parallel, () => pregenerate(t, source, paths.sigmaTokens, [o.generator, pair.tokenizerDir], events)) : null;
     if (pregenerated) held.push(pregenerated);
-    const loader = new DataLoader(source, { batchSize: cfg.train.batchSize, seed: cfg.train.seed, dropLast: true });
+    const loader = new DataLoader(source, { batchSize: cfg.train.batchSize, seed: cfg.train.seed, dropLast: true, shard: shardOf(parallel) });
 
     // The grid's σ-tokens are drawn once, from streams of their own, so every grid shows the same tokens.
     const fixed = loader.batch(0, 0);
@@ -95,13 +96,14 @@ export async function postTrain(cfg: PosttrainConfig, dir: string, o: PostTrainO
         folder, events, trainer: steppable, resuming, asked: o.resume === true, train: cfg.train, config: cfg,
         batchesPerEpoch: loader.batchesPerEpoch, rate: { perStep: cfg.train.batchSize, key: 'imagesPerSecond' },
         detail: (m) => `loss ${m.loss.toFixed(4)}${Number.isFinite(m.kept) ? ` kept ${(100 * m.kept).toFixed(0)}%` : ''}`,
-        samples: grid,
+        samples: grid, parallel,
       });
     } finally {
       await steppable.close();
     }
     const { aborted, minutes } = loop;
     if (aborted) return { status: 'interrupted', reason: abortReason(events.signal), dir, step: t.stepCount, minutes };
+    if (parallel && !parallel.isMain) return { status: 'done', dir, step: t.stepCount, minutes };
     t.ema.withEmaWeights(() => saveTokenizer(dir, pair.tokenizer, spec));
     return { status: 'done', dir, step: t.stepCount, minutes, grid: paths.sample(t.stepCount) };
   } finally {
@@ -111,6 +113,7 @@ export async function postTrain(cfg: PosttrainConfig, dir: string, o: PostTrainO
     oldDecoder.dispose();
     pair.dispose();
     folder.release();
+    parallel?.dispose();
   }
 }
 

@@ -16,9 +16,8 @@ import {
 } from '../generator/index.js';
 import { type Tokenizer, absoluteTokenizerRef, openTokenizer, tokenizerImageSpec } from '../tokenizer/index.js';
 import { Generator, type Tensor, arange, manualSeed } from '../torch/index.js';
-import { refuseDataParallel } from './data_parallel.js';
+import { joinDataParallel, mainRankFirst, openRunFolder, rankEvents, seedRankStream, shardOf } from './data_parallel.js';
 import { type RunEnd, type RunEvents, abortReason, withDefaults } from './events.js';
-import { RunFolder } from './run_folder.js';
 import { resumeDecision, trainingLoop } from './training_loop.js';
 
 export interface TrainGeneratorOptions {
@@ -31,11 +30,11 @@ export interface TrainGeneratorOptions {
 export type TrainGeneratorResult = RunEnd & { dir: string; step: number; minutes: number; grid?: string };
 
 export async function trainGenerator(cfg: GeneratorConfig, dir: string, options: TrainGeneratorOptions): Promise<TrainGeneratorResult> {
-  refuseDataParallel('train-generator');
-  const events = withDefaults(options.events);
   const tokenizerDir = absoluteTokenizerRef(options.tokenizer);
   const tokenizer = openTokenizer(tokenizerDir).model;  // a folder that is not a tokenizer fails here, naming it
-  const folder = RunFolder.open(dir, { log: events.log });
+  const parallel = joinDataParallel();
+  const events = withDefaults(rankEvents(options.events, parallel));
+  const folder = openRunFolder(dir, parallel, events.log);
   const { paths } = folder;
   let trainer: GeneratorTrainer | undefined;
   let tokens: TokenSet | undefined;
@@ -43,13 +42,17 @@ export async function trainGenerator(cfg: GeneratorConfig, dir: string, options:
     const resuming = resumeDecision(paths.checkpoint, options.resume, cfg.train.steps);
     folder.writeConfig(cfg);
     const dataset = await openDataset(cfg.data.name);
-    tokens = await trainingTokens(tokenizer, tokenizerDir, dataset, cfg, paths.tokens, events, resuming);
-    if (tokens.labels.size(0) < cfg.train.batchSize) {
-      throw new Error(`train.batchSize ${cfg.train.batchSize} is larger than the ${tokens.labels.size(0)} training images`);
+    // Rank 0 encodes and caches the tokens; the other ranks then read its cache.
+    tokens = await mainRankFirst(parallel, () => trainingTokens(tokenizer, tokenizerDir, dataset, cfg, paths.tokens, events, resuming));
+    const globalBatch = cfg.train.batchSize * (parallel?.worldSize ?? 1);
+    if (tokens.labels.size(0) < globalBatch) {
+      const perRank = parallel ? ` (on each of ${parallel.worldSize} ranks: ${globalBatch} in all)` : '';
+      throw new Error(`train.batchSize ${cfg.train.batchSize}${perRank} is larger than the ${tokens.labels.size(0)} training images`);
     }
 
     manualSeed(cfg.train.seed);
-    const t = new GeneratorTrainer(cfg, tokens, dataset.classes.length);
+    const t = new GeneratorTrainer(cfg, tokens, dataset.classes.length, { shard: shardOf(parallel) });
+    seedRankStream(parallel, cfg.train.seed);
     trainer = t;
     events.log(`generator: ${(t.model.numParameters() / 1e6).toFixed(2)}M parameters, ${tokens.grid.join('×')} tokens, K = ${tokens.vocabSize}, ${dataset.classes.length} classes`);
     const sampling = samplingOf(cfg.sample);
@@ -60,8 +63,10 @@ export async function trainGenerator(cfg: GeneratorConfig, dir: string, options:
       samples: (step) => t.ema.withEmaWeights(() =>
         writeClassGrid(t.model, tokenizer, dataset.classes.length, cfg.train.samplesPerClass, sampling, cfg.train.seed, paths.sample(step))),
       onSkip: () => { t.stepCount += 1; },  // the bad batch is passed over, not retried: the next step takes the next one
+      parallel,
     });
     if (aborted) return { status: 'interrupted', reason: abortReason(events.signal), dir, step: t.stepCount, minutes };
+    if (parallel && !parallel.isMain) return { status: 'done', dir, step: t.stepCount, minutes };
     t.ema.withEmaWeights(() => saveGenerator(dir, t.model, {
       classes: [...dataset.classes], tokenizer: tokenizerDir, fingerprint: tokens!.fingerprint, codebook: codebookFingerprint(tokenizer), data: cfg.data.name, sampling,
     }));
@@ -71,6 +76,7 @@ export async function trainGenerator(cfg: GeneratorConfig, dir: string, options:
     tokens?.dispose();
     tokenizer.dispose();
     folder.release();
+    parallel?.dispose();
   }
 }
 

@@ -14,7 +14,7 @@ import { TokenizerTrainer, type TokenizerConfig, checkTokenizerConfig, saveToken
 import { type Tensor, manualSeed, tidy, writeFileAtomic } from '../torch/index.js';
 import { type RunEnd, type RunEvents, abortReason, withDefaults } from './events.js';
 import type { RunPaths } from './layout.js';
-import { joinDataParallel, openRunFolder, rankEvents } from './data_parallel.js';
+import { joinDataParallel, openRunFolder, rankEvents, seedRankStream, shardOf } from './data_parallel.js';
 import { resumeDecision, steppingOnBatches, trainingLoop } from './training_loop.js';
 
 export interface TrainTokenizerOptions {
@@ -52,13 +52,14 @@ export async function trainTokenizer(config: TokenizerConfig, dir: string, optio
     const used = leadingSamples(await prepareSplit(dataset, 'train', { preprocess }), cfg.data.limit || Infinity);
     const loader = new DataLoader(used, {
       batchSize: cfg.train.batchSize, seed: cfg.train.seed, dropLast: true, augment: { hflip: cfg.data.flip },
-      shard: parallel ? { rank: parallel.rank, worldSize: parallel.worldSize } : undefined,
+      shard: shardOf(parallel),
     });
 
     manualSeed(cfg.train.seed);
     const perceptual = cfg.loss.perceptual;
     if (perceptual.kind === 'features') featureNetwork = await loadFeatureNetwork(perceptual.network, { weights: perceptual.networkWeights || undefined });
     const t = new TokenizerTrainer(cfg, { featureNetwork });
+    seedRankStream(parallel, cfg.train.seed);
     trainer = t;
     fixedImages = leadingImages(used, 8);
     const images = fixedImages;

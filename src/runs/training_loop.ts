@@ -5,9 +5,9 @@
 // naming the last good checkpoint, or skip at most 100 bad batches in a row).
 // Trainers differ in their step and their data, not in any of this. In a
 // data-parallel run (src/train/distributed.ts) every rank runs this loop:
-// rank 0's weights go to all, logged numbers are means over the ranks, a stop
-// on any rank stops all at the same step, and rank 0 alone writes samples and
-// checkpoints, between barriers.
+// rank 0's weights go to all (its buffers after every step), logged numbers
+// are means over the ranks, a stop on any rank stops all at the same step, and
+// rank 0 alone writes samples and checkpoints, between barriers.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Batch, DataLoader } from '../data/index.js';
@@ -90,6 +90,7 @@ export async function trainingLoop<M extends { step: number; loss: number }>(o: 
     let m: M;
     try {
       m = await t.step();
+      parallel?.syncBuffers();
       skippedInARow = 0;
     } catch (error) {
       if (!(error instanceof NonFiniteLossError)) throw error;

@@ -4,7 +4,7 @@
 // adaptive weight, and the discriminator's own step with DiffAugment and
 // LeCam. The caller composes the decoder's total (main training adds the VQ
 // losses) and runs the model's backward and update in between.
-import { NonFiniteLossError } from '../train/index.js';
+import { NonFiniteLossError, nonFiniteRank } from '../train/index.js';
 import { AdamW, type Stateful } from '../optim/index.js';
 import { F, type Generator, type Tensor } from '../torch/index.js';
 import type { FeatureNetwork } from '../features/network.js';
@@ -100,14 +100,15 @@ export class DecoderObjective {
     const fakeLogits = discriminator.forward(this.augment(fake.detach(), generator));
     const dLoss = hingeDiscriminatorLoss(realLogits, fakeLogits).mul(this.loss.gan.hingeScale);
     const value = dLoss.item();
-    if (Number.isFinite(value)) {
+    const broken = nonFiniteRank([value]);  // every rank of a data-parallel run skips (or stops) together
+    if (broken === null) {
       // LeCam's anchors move only with finite logits (its forward updates them).
       const lecam = this.lecam!.forward(realLogits, fakeLogits);
       dLoss.add(lecam.mul(this.loss.gan.lecamWeight)).backward();
       this.discriminatorOptimizer!.step();
       return { discriminator: value, lecam: lecam.item() };
     }
-    if (this.nonFinite === 'stop') throw new NonFiniteLossError(step, { discriminator: value }, 'discriminator loss');
+    if (this.nonFinite === 'stop') throw new NonFiniteLossError(step, { discriminator: value }, 'discriminator loss', broken === 'here' ? undefined : broken);
     return { discriminator: value, lecam: Number.NaN, discriminatorSkipped: true };
   }
 

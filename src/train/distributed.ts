@@ -11,6 +11,7 @@
 // draws samples and writes checkpoints.
 import { Module } from '../nn/index.js';
 import { type Backend, ProcessGroup, type Tensor, addBackwardHook, cat, noGrad, tensor, tidy } from '../torch/index.js';
+import { setNonFiniteAgreement } from './non_finite.js';
 
 /** torchrun's environment for one rank (what `robustok launch` sets). */
 export interface RankEnv {
@@ -50,6 +51,7 @@ const BUCKET_FLOATS = (25 << 20) / 4;
 export class DataParallel {
   readonly #removeHooks: (() => void)[] = [];
   #shapesChecked = false;
+  #modules: Module[] = [];
 
   constructor(readonly group: ProcessGroup) {}
 
@@ -72,9 +74,12 @@ export class DataParallel {
    * gradients are averaged over the ranks after every backward that touched
    * them. Other state (optimizers, EMA, schedules) is a function of the
    * weights, the gradients and the step, so it stays equal by itself.
+   * Loss checks (checkFinite) become collective, so that a non-finite loss
+   * on one rank makes every rank skip or stop at that step.
    */
   attach(parts: Record<string, unknown>): void {
     const modules = Object.values(parts).filter((p): p is Module => p instanceof Module);
+    this.#modules = modules;
     noGrad(() => {
       for (const m of modules) {
         const tensors = [...m.parameters(), ...m.namedBuffers().map(([, b]) => b)];
@@ -82,6 +87,20 @@ export class DataParallel {
       }
     });
     for (const m of modules) this.#averageGradients(m.parameters());
+    setNonFiniteAgreement((flag) => this.firstRankWhere(flag));
+    this.#removeHooks.push(() => setNonFiniteAgreement(null));
+  }
+
+  /**
+   * Copies rank 0's buffers of the attached modules (batch norm's running
+   * statistics) to every rank, after a step: each rank's forward updated
+   * them from its own images. PyTorch's DDP does the same before each
+   * forward (broadcast_buffers). One collective when there are buffers,
+   * none otherwise.
+   */
+  syncBuffers(): void {
+    const buffers = this.#modules.flatMap((m) => m.namedBuffers().map(([, b]) => b));
+    if (buffers.length > 0) noGrad(() => this.#broadcastFlat(buffers, false));  // attach checked their shapes
   }
 
   /** Means of the numbers in `record` (nested ones too) over the ranks; other fields as they are. */
@@ -109,11 +128,16 @@ export class DataParallel {
 
   /** Whether any rank says yes (a stop asked on one rank stops all at the same step). */
   any(flag: boolean): boolean {
-    const t = tensor([flag ? 1 : 0]);
-    this.group.allReduce(t, 'max').wait();
-    const result = t.item() > 0;
+    return this.firstRankWhere(flag) !== null;
+  }
+
+  /** The lowest rank that says yes, or null when none does. */
+  firstRankWhere(flag: boolean): number | null {
+    const t = tensor([flag ? this.rank : this.worldSize]);
+    this.group.allReduce(t, 'min').wait();
+    const first = t.item();
     t.dispose();
-    return result;
+    return first < this.worldSize ? first : null;
   }
 
   barrier(): void {
@@ -155,11 +179,11 @@ export class DataParallel {
   }
 
   /** Copies rank 0's values of `tensors` into every rank's, through flat buckets. */
-  #broadcastFlat(tensors: Tensor[]): void {
+  #broadcastFlat(tensors: Tensor[], checkShapes = true): void {
     tidy(() => {
       for (const bucket of bucketsOf(tensors)) {
         const flat = cat(bucket.map((t) => t.flatten()));
-        this.group.broadcast(flat, 0).wait();
+        this.group.broadcast(flat, 0, { checkShapes }).wait();
         unflattenInto(flat, bucket);
       }
     });

@@ -1,12 +1,14 @@
 // Shared by the run tests (generator_run, posttrain): the CLI with one
-// thread, the tiny presets, random-weight tokenizers of the tiny preset's
-// shape, and comparisons of two run folders' files.
+// thread, the tiny presets, random-weight tokenizers and generators of the
+// tiny presets' shapes, and comparisons of two run folders' files.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigFile, resolveConfig } from '../../src/config/index.js';
+import { openDataset } from '../../src/data/index.js';
+import { ArGenerator, codebookFingerprint, generatorOptions, generatorSchema, samplingOf, saveGenerator } from '../../src/generator/index.js';
 import { runPaths } from '../../src/runs/index.js';
 import { Tokenizer, modelOptions, saveTokenizer, tokenizerSchema } from '../../src/tokenizer/index.js';
 import { type Tensor, loadSafetensors, manualSeed, tidy } from '../../src/torch/index.js';
@@ -30,6 +32,24 @@ export function saveTinyTokenizer(dir: string, seed: number, sets: string[] = []
   const model = new Tokenizer(modelOptions(resolveConfig(tokenizerSchema, [loadConfigFile(presets.tokenizer)], sets)));
   saveTokenizer(dir, model, { size: 32, channels: 1, fit: 'resize', padValue: 0 });
   model.dispose();
+  return dir;
+}
+
+const fashionClasses = [...(await openDataset('fashion-mnist')).classes];
+
+/** A random-weight generator of the tiny preset's shape on `tokenizerDir`'s codebook, saved as train-generator would. */
+export function saveTinyGenerator(dir: string, tokenizerDir: string, seed: number): string {
+  const config = resolveConfig(generatorSchema, [loadConfigFile(presets.generator)], []);
+  const tokenizer = Tokenizer.load(tokenizerDir);
+  manualSeed(seed);
+  const model = new ArGenerator(generatorOptions(config, { vocabSize: tokenizer.options.codebookSize, numClasses: fashionClasses.length, grid: [16, 16] }));
+  mkdirSync(dir, { recursive: true });
+  saveGenerator(dir, model, {
+    classes: fashionClasses, tokenizer: tokenizerDir, fingerprint: 'random weights', codebook: codebookFingerprint(tokenizer),
+    data: 'fashion-mnist', sampling: samplingOf(config.sample),
+  });
+  model.dispose();
+  tokenizer.dispose();
   return dir;
 }
 
