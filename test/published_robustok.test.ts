@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { importCommand } from '../src/cli/import.js';
 import { type Tokenizer, loadPublished, openTokenizer, readImageSpec, tokenizerImageSpec } from '../src/tokenizer/index.js';
 import { type Tensor, loadPt, noGrad, tidy } from '../src/torch/index.js';
+import { loggedBy } from './helpers/console.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const testSource = path.resolve(here, '..', '..', 'test');
@@ -67,15 +68,8 @@ test("robustok: the twin's checkpoint (ema preferred) loads; ids equal, images w
 
 test('robustok import writes a tokenizer folder; KIND:PATH and the folder give the twin\'s outputs', async () => {
   const out = path.join(work, 'imported');
-  const logged: string[] = [];
-  const { log } = console;
-  console.log = (...a: unknown[]) => void logged.push(a.join(' '));
-  try {
-    await importCommand(['--kind', 'robustok', '--weights', file, '--out', out]);
-  } finally {
-    console.log = log;
-  }
-  assert.match(logged.join('\n'), /RobusTok .*training-only tensors left out.*images 256×256, 3 channels/);
+  const logged = await loggedBy(() => importCommand(['--kind', 'robustok', '--weights', file, '--out', out]));
+  assert.match(logged, /RobusTok .*training-only tensors left out.*images 256×256, 3 channels/);
   assert.equal(JSON.parse(readFileSync(path.join(out, 'tokenizer.json'), 'utf8')).architecture, 'robustok-vit');
   assert.deepEqual(readImageSpec(out), tokenizerImageSpec(`robustok:${file}`));
   for (const [what, ref] of [['KIND:PATH', `robustok:${file}`], ['folder', out]] as const) {
