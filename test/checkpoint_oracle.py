@@ -16,6 +16,7 @@ spaces to 8 bytes, raw little-endian data.
 
 Run with Debian's interpreter (/usr/bin/python3), where python3-torch lives.
 """
+import argparse
 import json
 import math
 import struct
@@ -136,6 +137,22 @@ def trained_state_dict(seed):
     return model.state_dict()
 
 
+class Callback:
+    """Stands in for a training callback's state (Lightning pickles such objects into last.ckpt)."""
+
+    def __init__(self):
+        self.monitor = "val/rec_loss"
+        self.best = 0.25
+        self.seen = {2, 1}
+
+
+class Holder:
+    """An object with tensors inside: robustok must refuse to take weights from it."""
+
+    def __init__(self, weights):
+        self.weights = weights
+
+
 def save_pt(directory):
     sd, ema = trained_state_dict(0), trained_state_dict(1)
     base = torch.arange(12, dtype=torch.float32).reshape(3, 4)
@@ -151,6 +168,10 @@ def save_pt(directory):
         torch.save(value, f"{directory}/{name}")
     torch.save(sd, f"{directory}/legacy.pt", _use_new_zipfile_serialization=False)
     torch.save({"opt": {1, 2}}, f"{directory}/set.pt")
+    # a released checkpoint's extras: its run's argparse.Namespace (LlamaGen, RobusTok), callback states, an object holding tensors
+    args = argparse.Namespace(lr=1e-4, ch_mult=[1, 1, 2], resume=None, type=int)
+    torch.save({"model": sd, "args": args, "callbacks": {"checkpoint": Callback()}, "holder": Holder({"w": torch.ones(2)}), "step": 3},
+               f"{directory}/objects.pt")
     torch.save({"z": torch.zeros(2, dtype=torch.complex64)}, f"{directory}/complex.pt")
     return {name: describe_tree(value) for name, value in files.items()}
 

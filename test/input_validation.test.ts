@@ -63,8 +63,8 @@ test('issue #11: tokenizer.json holding null, or without its cnn key, is refused
 test('tokenizer.json: every key a model needs is checked for presence and kind', () => {
   const cases: [string, (json: Record<string, unknown>) => unknown, RegExp][] = [
     ['list', () => [1, 2], /holds a list \[1,2\], not a tokenizer's options/],
-    ['no-arch', ({ architecture: _, ...json }) => json, /missing 'architecture' \('cnn', 'llamagen' or 'vit'\)/],
-    ['rnn', (json) => ({ ...json, architecture: 'rnn' }), /'architecture' must be 'cnn', 'llamagen' or 'vit', got "rnn"/],
+    ['no-arch', ({ architecture: _, ...json }) => json, /missing 'architecture' \('cnn', 'llamagen', 'vit' or 'robustok-vit'\)/],
+    ['rnn', (json) => ({ ...json, architecture: 'rnn' }), /'architecture' must be 'cnn', 'llamagen', 'vit' or 'robustok-vit', got "rnn"/],
     ['no-k', ({ codebookSize: _, ...json }) => json, /missing 'codebookSize' \(K, the number of codes\)/],
     ['dim', (json) => ({ ...json, codeDim: 0 }), /'codeDim' \(D, the width of a code\) must be a positive integer, got 0/],
     ['cnn-str', (json) => ({ ...json, cnn: 'small' }), /'cnn' \(the CNN's options\) must be an object, got "small"/],

@@ -5,7 +5,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import {
-  type PtValue, Tensor, flattenStateDict, loadPt, randn, savePt, tensor,
+  PickledObject, type PtValue, Tensor, flattenStateDict, loadPt, randn, savePt, tensor,
 } from '../src/torch/index.js';
 import { type Tree, describeTensor, describeTree, normalize, oracle, scratchDir, withoutLeaks } from './helpers/checkpoint.js';
 
@@ -94,12 +94,39 @@ test('unreadable checkpoints fail with errors that say what to do', () => withou
     ['absent.pt', /checkpoint not found: .*absent\.pt$/],
     ['random.pt', /random\.pt is not a zip-format PyTorch checkpoint/],
     ['cut.pt', /cut\.pt: pickle: unreadable zip archive \(truncated or corrupt file\?\)/],
-    ['set.pt', /set\.pt: pickle: unsupported object __builtin__\.set: checkpoints may hold only tensors/],
     ['complex.pt', /complex\.pt: pickle: unsupported object torch\.ComplexFloatStorage/],
   ];
   for (const [name, problem] of cases) assert.throws(() => loadPt(file(name)), problem, name);
   // The legacy (pre-1.6) stream of the same state dict reads as the zip archive does.
   assert.deepEqual(describeTree(loadPt(file('legacy.pt'))), describeTree(loadPt(file('state_dict.pt'))));
+}));
+
+test('Python objects beside the weights (an argparse.Namespace, callback states) load as PickledObjects, outside state dicts', () => withoutLeaks(() => {
+  const ckpt = loadPt(path.join(dir, 'objects.pt')) as Record<string, PtValue>;
+  const args = ckpt.args as PickledObject;
+  assert.ok(args instanceof PickledObject);
+  assert.equal(args.className, 'argparse.Namespace');
+  const fields = args.state as Record<string, PtValue>;
+  assert.deepEqual([fields.lr, fields.ch_mult, fields.resume], [1e-4, [1, 1, 2], null]);
+  assert.match((fields.type as PickledObject).className, /^(__builtin__|builtins)\.int$/, 'a class stored as a value');
+  const callback = (ckpt.callbacks as Record<string, PtValue>).checkpoint as PickledObject;
+  assert.equal(callback.className, '__main__.Callback');
+  const state = callback.state as Record<string, PtValue>;
+  assert.deepEqual([state.monitor, state.best, (state.seen as PickledObject).contents], ['val/rec_loss', 0.25, [[1, 2]]]);
+  assert.equal(ckpt.step, 3);
+  // the weights come out as the plain state dict saved them; the object's tensor is left aside, or refused when asked for
+  const sd = loadPt(path.join(dir, 'state_dict.pt')) as Record<string, Tensor>;
+  const picked = flattenStateDict(ckpt, 'model');
+  assert.deepEqual(Object.keys(picked), Object.keys(sd));
+  for (const key of Object.keys(sd)) assert.deepEqual(describeTensor(picked[key]!), describeTensor(sd[key]!), key);
+  assert.deepEqual(Object.keys(flattenStateDict(ckpt)), Object.keys(sd).map((k) => `model.${k}`));
+  assert.throws(() => flattenStateDict(ckpt, 'holder'),
+    /the tensors under 'holder' lie inside a pickled Python object \(__main__\.Holder at 'holder'\), which robustok does not rebuild/);
+  assert.throws(() => flattenStateDict({ holder: ckpt.holder! }), /the file's tensors lie inside a pickled Python object \(__main__\.Holder/);
+  // a set: a pickled object too, built from its items
+  const set = (loadPt(path.join(dir, 'set.pt')) as Record<string, PtValue>).opt as PickledObject;
+  assert.match(set.className, /^(__builtin__|builtins)\.set$/);
+  assert.deepEqual(set.contents, [[1, 2]]);
 }));
 
 test('savePt is atomic: a value that fails to serialize leaves the old file whole', () => withoutLeaks(() => {

@@ -17,6 +17,7 @@ import {
   Tokenizer, latentPerturbation, loadPublished, openTokenizer, parseTokenizerRef, readImageSpec, saveTokenizer, tokenizerImageSpec,
 } from '../src/tokenizer/index.js';
 import { type Tensor, loadPt, manualSeed, noGrad, rand, tidy } from '../src/torch/index.js';
+import { loggedBy } from './helpers/console.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const testSource = path.resolve(here, '..', '..', 'test');
@@ -107,15 +108,8 @@ test('a wrong shape is refused before any weight is copied, naming the key', asy
 
 test('robustok import writes a tokenizer folder; KIND:PATH and the folder give the same model everywhere', async () => {
   const out = path.join(work, 'imported');
-  const logged: string[] = [];
-  const { log } = console;
-  console.log = (...a: unknown[]) => void logged.push(a.join(' '));
-  try {
-    await importCommand(['--kind', 'llamagen-vq8', '--weights', files['llamagen-vq8'], '--out', out]);
-  } finally {
-    console.log = log;
-  }
-  assert.match(logged.join('\n'), /LlamaGen VQ-8 .*1 training-only tensors left out/);
+  const logged = await loggedBy(() => importCommand(['--kind', 'llamagen-vq8', '--weights', files['llamagen-vq8'], '--out', out]));
+  assert.match(logged, /LlamaGen VQ-8 .*1 training-only tensors left out/);
   assert.deepEqual(readImageSpec(out), { size: 256, channels: 3, fit: 'resize', padValue: 255 });
   assert.equal(JSON.parse(readFileSync(path.join(out, 'tokenizer.json'), 'utf8')).architecture, 'llamagen');
   const ref = `llamagen-vq8:${files['llamagen-vq8']}`;

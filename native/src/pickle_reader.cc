@@ -3,8 +3,12 @@
 //
 // libtorch's own Unpickler (torch::jit::pickle_load) turns every
 // collections.OrderedDict into None and so cannot read a state_dict; this
-// small pickle machine reads what checkpoints hold and names anything else in
-// its error.
+// small pickle machine reads what checkpoints hold. Released checkpoints also
+// pickle Python objects beside the weights (LlamaGen's and RobusTok's
+// argparse.Namespace under "args", Lightning's callback states): each
+// becomes an opaque placeholder, a dict {kOpaqueKey: class name,
+// "contents": its arguments and state}, which pickle.ts turns into a
+// PickledObject that state-dict extraction leaves aside.
 #include "pickle_reader.h"
 
 #include <torch/csrc/jit/serialization/pickle.h>
@@ -64,6 +68,9 @@ struct Item {
   std::string callable;
 };
 
+// The key that marks a dict as a pickled object's placeholder (no Python attribute can be named so).
+const char* const kOpaqueKey = "__robustok.pickled_object__";
+
 }  // namespace
 
 class PickleReader::Machine {
@@ -113,10 +120,14 @@ class PickleReader::Machine {
         if (size < 0) fail("malformed " + name_ + ": a string of negative length");
         push(bytes(static_cast<uint64_t>(size)));
       } break;
-      case PickleOpCode::EMPTY_LIST: push(c10::impl::GenericList(c10::AnyType::get())); break;
+      // Sets and frozensets (in an object's state) are read as lists.
+      case PickleOpCode::EMPTY_LIST:
+      case PickleOpCode::EMPTY_SET: push(c10::impl::GenericList(c10::AnyType::get())); break;
       case PickleOpCode::APPEND: append(popItems(1)); break;
-      case PickleOpCode::APPENDS: append(popMark()); break;
-      case PickleOpCode::LIST: {
+      case PickleOpCode::APPENDS:
+      case PickleOpCode::ADDITEMS: append(popMark()); break;
+      case PickleOpCode::LIST:
+      case PickleOpCode::FROZENSET: {
         std::vector<Item> items = popMark();
         push(c10::impl::GenericList(c10::AnyType::get()));
         append(items);
@@ -154,12 +165,35 @@ class PickleReader::Machine {
         c10::IValue args = value(pop());
         Item function = pop();
         if (!args.isTuple()) fail("malformed " + name_ + ": REDUCE without an argument tuple");
+        if (function.callable.empty() && function.value.isGenericDict() && function.value.toGenericDict().contains(kOpaqueKey)) {
+          push(opaque("an object", args));  // an object's method or a placeholder called in turn
+          break;
+        }
         push(call(function.callable, args.toTupleRef().elements()));
       } break;
-      case PickleOpCode::BUILD: {
-        pop();  // an OrderedDict's attributes: a state_dict's `_metadata` (module versions)
-        if (!top().value.isGenericDict()) fail("only dictionaries can be rebuilt from a saved state");
+      case PickleOpCode::NEWOBJ: {  // cls.__new__(cls, *args): an object of a class robustok does not know
+        c10::IValue args = value(pop());
+        Item cls = pop();
+        push(opaque(cls.callable.empty() ? "an object" : cls.callable, args));
       } break;
+      case PickleOpCode::NEWOBJ_EX: {
+        c10::IValue kwargs = value(pop());
+        c10::IValue args = value(pop());
+        Item cls = pop();
+        push(opaque(cls.callable.empty() ? "an object" : cls.callable, c10::ivalue::Tuple::create({args, kwargs})));
+      } break;
+      case PickleOpCode::BUILD: {
+        c10::IValue state = value(pop());
+        if (!top().value.isGenericDict()) fail("only dictionaries and objects can be rebuilt from a saved state");
+        // An object's state (its __dict__ or __setstate__ argument) is kept in its placeholder;
+        // an OrderedDict's attributes (a state_dict's `_metadata`, module versions) are dropped.
+        auto dict = top().value.toGenericDict();
+        if (dict.contains(kOpaqueKey)) dict.insert_or_assign("state", state);
+      } break;
+      // Bytes (numpy scalars' data, in an object's state) are read as strings.
+      case PickleOpCode::SHORT_BINBYTES: push(bytes(byte())); break;
+      case PickleOpCode::BINBYTES: push(bytes(little<uint32_t>())); break;
+      case PickleOpCode::BINBYTES8: push(bytes(little<uint64_t>())); break;
       case PickleOpCode::BINPERSID: push(storage(value(pop()))); break;
       default: {
         char hex[8];
@@ -235,11 +269,19 @@ class PickleReader::Machine {
     if (it == memo_.end()) fail("malformed " + name_ + ": memo entry " + std::to_string(id) + " is missing");
     stack_.push_back(it->second);
   }
-  // A callable cannot be stored: only the functions of `callables()` are known,
-  // and each of them is only ever called.
-  static const c10::IValue& value(const Item& item) {
-    if (!item.callable.empty()) fail("cannot store the function " + item.callable);
+  // A global stored as a value (a class or function itself, e.g. an
+  // argument's `type`) becomes a placeholder naming it.
+  static c10::IValue value(const Item& item) {
+    if (!item.callable.empty()) return opaque(item.callable, c10::IValue());
     return item.value;
+  }
+
+  // The placeholder of a pickled Python object: {kOpaqueKey: name, "contents": arguments}; BUILD adds "state".
+  static c10::IValue opaque(const std::string& name, const c10::IValue& contents) {
+    auto dict = emptyDict();
+    dict.insert(kOpaqueKey, name);
+    dict.insert("contents", contents);
+    return dict;
   }
 
   // -- containers
@@ -265,17 +307,16 @@ class PickleReader::Machine {
   }
 
   // -- globals and tensors
+  // Globals robustok knows are called as such; any other class or function
+  // is kept by name, and what it builds becomes a placeholder (`opaque`).
   void global(const std::string& name) {
-    if (callables().count(name)) {
-      stack_.push_back(Item{c10::IValue(), name});
-    } else if (storageTypes().count(name)) {
+    if (storageTypes().count(name)) {
       push(name);
     } else if (inModuleId()) {
       fail("the file holds a pickled nn.Module (" + name + ", saved by torch.save(model)), which needs its Python "
            "class; robustok reads state dicts: save model.state_dict() instead");
     } else {
-      fail("unsupported object " + name + ": checkpoints may hold only tensors (of robustok's dtypes), dicts, "
-           "lists, tuples, numbers, strings, booleans and None");
+      stack_.push_back(Item{c10::IValue(), name});
     }
   }
 
@@ -289,6 +330,7 @@ class PickleReader::Machine {
 
   c10::IValue call(const std::string& name, const std::vector<c10::IValue>& args) {
     if (name.empty()) fail("malformed " + name_ + ": REDUCE of a value that is not a function");
+    if (!callables().count(name)) return opaque(name, c10::ivalue::Tuple::create(args));
     auto need = [&](size_t n) {
       if (args.size() < n) fail(name + " called with " + std::to_string(args.size()) + " arguments");
     };
@@ -340,7 +382,14 @@ class PickleReader::Machine {
     }
     if (parts.size() < 5 || !parts[2].isString() || !parts[4].isInt()) fail("malformed persistent id");
     auto type = storageTypes().find(parts[1].isString() ? parts[1].toStringRef() : "");
-    if (type == storageTypes().end()) fail("malformed persistent id: no storage class");
+    if (type == storageTypes().end()) {
+      // a storage class robustok has no dtype for (complex, quantized) arrives as a placeholder naming it
+      if (parts[1].isGenericDict() && parts[1].toGenericDict().contains(kOpaqueKey)) {
+        fail("unsupported object " + parts[1].toGenericDict().at(kOpaqueKey).toStringRef() +
+             ": checkpoints may hold only tensors of robustok's dtypes");
+      }
+      fail("malformed persistent id: no storage class");
+    }
     at::ScalarType dtype = type->second;
     auto itemsize = static_cast<int64_t>(c10::elementSize(dtype));
     const std::string& key = parts[2].toStringRef();

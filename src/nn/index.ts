@@ -11,5 +11,6 @@ export * from './attention.js';
 export * from './rotary.js';
 export * from './mlp.js';
 export * from './transformer.js';
+export * from './layer_scale.js';
 export { SpectralNorm, type SpectralNormOptions } from './spectral_norm.js';
 export { WeightedLayer, type WeightedOptions } from './weighted.js';

@@ -6,6 +6,7 @@ export * from './gaussian_noise.js';
 export * from './cnn.js';
 export * from './llamagen.js';
 export * from './vit.js';
+export * from './robustok_vit.js';
 export * from './discriminator.js';
 export * from './diffaug.js';
 export * from './gan_losses.js';

@@ -88,21 +88,22 @@ const cnnFields: Fields = {
   attentionLevels: ['list of level indices', 'levels with self-attention after each residual block', 'optional'],
   normGroups: ['positive integer', 'GroupNorm groups', 'optional'],
 };
-type Architecture = 'cnn' | 'llamagen' | 'vit';
+type Architecture = 'cnn' | 'llamagen' | 'vit' | 'robustok-vit';
+const vitGeometry: Fields = {
+  imageSize: ['positive integer', 'side of the input image'],
+  patchSize: ['positive integer', 'side of a patch'],
+  imageChannels: ['positive integer', 'image channels'],
+  width: ['positive integer', 'transformer width'],
+  depth: ['positive integer', 'transformer blocks'],
+  heads: ['positive integer', 'attention heads'],
+  mlpRatio: ['positive number', 'MLP width as a multiple of width', 'optional'],
+  numLatentTokens: ['positive integer', 'latent tokens'],
+};
 const architectureFields: Record<Architecture, [string, Fields]> = {
   cnn: ["the CNN's options", cnnFields],
   llamagen: ["the LlamaGen CNN's options", cnnFields],
-  vit: ["the ViT's options", {
-    imageSize: ['positive integer', 'side of the input image'],
-    patchSize: ['positive integer', 'side of a patch'],
-    imageChannels: ['positive integer', 'image channels'],
-    width: ['positive integer', 'transformer width'],
-    depth: ['positive integer', 'transformer blocks'],
-    heads: ['positive integer', 'attention heads'],
-    mlpRatio: ['positive number', 'MLP width as a multiple of width', 'optional'],
-    numLatentTokens: ['positive integer', 'latent tokens'],
-    codeDim: ['positive integer', 'code width (equal to codeDim)'],
-  }],
+  vit: ["the ViT's options", { ...vitGeometry, codeDim: ['positive integer', 'code width (equal to codeDim)'] }],
+  'robustok-vit': ["the RobusTok release's ViT's options", vitGeometry],
 };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -132,7 +133,8 @@ function checkTokenizerJson(file: string, json: unknown): { options: TokenizerOp
   };
   const architecture = options.architecture;
   if (!Object.hasOwn(architectureFields, architecture as string)) {
-    fail(architecture === undefined ? "missing 'architecture' ('cnn', 'llamagen' or 'vit')" : `'architecture' must be 'cnn', 'llamagen' or 'vit', got ${shown(architecture)}`);
+    const names = "'cnn', 'llamagen', 'vit' or 'robustok-vit'";
+    fail(architecture === undefined ? `missing 'architecture' (${names})` : `'architecture' must be ${names}, got ${shown(architecture)}`);
   }
   check(options, commonFields, '');
   const [doc, fields] = architectureFields[architecture as Architecture];

@@ -1,8 +1,9 @@
 // The discrete tokenizer (docs/method.md §1): encoder → projection to the code width
 // → vector quantizer → projection back → decoder. The method is
 // architecture-agnostic: a VQGAN-style CNN (this project's CPU scale, and
-// taming's released VQGANs), LlamaGen's VQ layout of that CNN, or RobusTok's
-// ViT with latent tokens (reference scale). Parameter names are the upstream
+// taming's released VQGANs), LlamaGen's VQ layout of that CNN, RobusTok's
+// ViT with latent tokens (reference scale), or the DINOv2-layout ViT of the
+// RobusTok release, whose latent tokens are read out as a grid. Parameter names are the upstream
 // VQModel's (`encoder`, `quant_conv`, `quantize.embedding`,
 // `post_quant_conv`, `decoder`), so released state dicts load as they are
 // (published.ts).
@@ -14,6 +15,7 @@ import { readTokenizerFiles } from './io.js';
 import { LlamaGenDecoder, LlamaGenEncoder } from './llamagen.js';
 import { type PerturbationOptions, type Perturbed, latentPerturbation } from './perturbation.js';
 import { type CodeDistance, type Quantized, VectorQuantizer } from './quantizer.js';
+import { RobustokVitDecoder, RobustokVitEncoder, type RobustokVitOptions } from './robustok_vit.js';
 import { fromTokens } from './tokens.js';
 import { VitDecoder, VitEncoder, type VitOptions } from './vit.js';
 
@@ -36,11 +38,30 @@ interface QuantizerChoice {
 export type TokenizerOptions = QuantizerChoice & (
   | { architecture: 'cnn'; cnn: CnnOptions }
   | { architecture: 'llamagen'; llamagen: CnnOptions }
-  | { architecture: 'vit'; vit: VitOptions });
+  | { architecture: 'vit'; vit: VitOptions }
+  | { architecture: 'robustok-vit'; 'robustok-vit': RobustokVitOptions });
 
 /** The CNN options of a CNN architecture (taming's or LlamaGen's layout); null for the ViT. */
 export const cnnOptionsOf = (o: TokenizerOptions): CnnOptions | null =>
   o.architecture === 'cnn' ? o.cnn : o.architecture === 'llamagen' ? o.llamagen : null;
+
+type GridEncoder = CnnEncoder | LlamaGenEncoder | RobustokVitEncoder;
+type GridDecoder = CnnDecoder | LlamaGenDecoder | RobustokVitDecoder;
+
+/**
+ * The architectures whose latent is a grid `[B, z, h, w]` that 1×1
+ * `quant_conv`/`post_quant_conv` project to and from the code width: the
+ * two CNN layouts and the release's ViT (z its width). null for robustok's own ViT.
+ */
+function gridParts(o: TokenizerOptions): { encoder: GridEncoder; decoder: GridDecoder; zChannels: number } | null {
+  if (o.architecture === 'cnn') return { encoder: new CnnEncoder(o.cnn), decoder: new CnnDecoder(o.cnn), zChannels: o.cnn.zChannels };
+  if (o.architecture === 'llamagen') return { encoder: new LlamaGenEncoder(o.llamagen), decoder: new LlamaGenDecoder(o.llamagen), zChannels: o.llamagen.zChannels };
+  if (o.architecture === 'robustok-vit') {
+    const vit = o['robustok-vit'];
+    return { encoder: new RobustokVitEncoder(vit), decoder: new RobustokVitDecoder(vit), zChannels: vit.width };
+  }
+  return null;
+}
 
 export interface Reconstruction {
   /** The decoded image `[B, C, H, W]`, from perturbed tokens when perturbation was asked for. */
@@ -51,8 +72,8 @@ export interface Reconstruction {
 }
 
 export class Tokenizer extends Module {
-  readonly encoder: CnnEncoder | LlamaGenEncoder | VitEncoder;
-  readonly decoder: CnnDecoder | LlamaGenDecoder | VitDecoder;
+  readonly encoder: GridEncoder | VitEncoder;
+  readonly decoder: GridDecoder | VitDecoder;
   readonly quantize: VectorQuantizer;
   /** 1×1 convolutions between the CNN's latent width and the code width (taming's names); the ViT projects in its own head. */
   readonly quantConv: Conv2d | null;
@@ -92,14 +113,13 @@ export class Tokenizer extends Module {
     if (range !== undefined && !(Array.isArray(range) && range.length === 2 && range.every(Number.isFinite) && range[0] < range[1])) {
       throw new Error(`pixelRange must be [low, high] with low < high, got ${JSON.stringify(range)}`);
     }
-    const cnn = cnnOptionsOf(options);
-    if (cnn) {
-      const llamagen = options.architecture === 'llamagen';
-      this.encoder = this.child('encoder', llamagen ? new LlamaGenEncoder(cnn) : new CnnEncoder(cnn));
-      this.quantConv = this.child('quant_conv', new Conv2d(cnn.zChannels, codeDim, 1));
+    const grid = gridParts(options);
+    if (grid) {
+      this.encoder = this.child('encoder', grid.encoder);
+      this.quantConv = this.child('quant_conv', new Conv2d(grid.zChannels, codeDim, 1));
       this.quantize = this.child('quantize', quantizer());
-      this.postQuantConv = this.child('post_quant_conv', new Conv2d(codeDim, cnn.zChannels, 1));
-      this.decoder = this.child('decoder', llamagen ? new LlamaGenDecoder(cnn) : new CnnDecoder(cnn));
+      this.postQuantConv = this.child('post_quant_conv', new Conv2d(codeDim, grid.zChannels, 1));
+      this.decoder = this.child('decoder', grid.decoder);
     } else if (options.architecture === 'vit') {
       if (options.vit.codeDim !== codeDim) throw new Error(`vit.codeDim ${options.vit.codeDim} must equal codeDim ${codeDim}`);
       this.encoder = this.child('encoder', new VitEncoder(options.vit));
@@ -108,7 +128,7 @@ export class Tokenizer extends Module {
       this.postQuantConv = null;
       this.decoder = this.child('decoder', new VitDecoder(options.vit));
     } else {
-      throw new Error(`architecture must be 'cnn', 'llamagen' or 'vit', got '${(options as { architecture: string }).architecture}'`);
+      throw new Error(`architecture must be 'cnn', 'llamagen', 'vit' or 'robustok-vit', got '${(options as { architecture: string }).architecture}'`);
     }
   }
 

@@ -1,10 +1,11 @@
 // Published tokenizers read from the files their authors released, so that
 // pFID (docs/method.md §3) can rank the tokenizers people already have:
-// LlamaGen's VQ-16 and VQ-8 and taming-transformers' VQGAN f16 models. Each
-// kind names its upstream layout, the file it expects, where the state dict
-// sits in that file, which keys belong to training only (taming's
-// discriminator and LPIPS under `loss.`, LlamaGen's usage buffer), and the
-// images its model was trained on (docs/design.md §13).
+// LlamaGen's VQ-16 and VQ-8, taming-transformers' VQGAN f16 models and the
+// RobusTok release's DINOv2-initialised ViT. Each kind names its upstream
+// layout, the file it expects, where the state dict sits in that file,
+// which keys belong to training only (taming's discriminator and LPIPS under
+// `loss.`, LlamaGen's usage buffer, RobusTok's frozen DINOv2 and CLIP guides),
+// and the images its model was trained on (docs/design.md §13).
 //
 // A file is checked before any weight is copied: the layout is read from
 // its key names, the architecture's widths from its shapes (so narrower
@@ -16,13 +17,14 @@
 import { existsSync, statSync } from 'node:fs';
 import { type PtValue, type Tensor, flattenStateDict, isFloatingPoint, loadPt, loadSafetensors } from '../torch/index.js';
 import type { CnnOptions } from './cnn.js';
+import type { RobustokVitOptions } from './robustok_vit.js';
 import type { ImageSpec } from './io.js';
-import { Tokenizer, type TokenizerOptions } from './model.js';
+import { Tokenizer, type TokenizerOptions, cnnOptionsOf } from './model.js';
 
-export type PublishedKind = 'llamagen-vq16' | 'llamagen-vq8' | 'taming-f16-1024' | 'taming-f16-16384';
+export type PublishedKind = 'llamagen-vq16' | 'llamagen-vq8' | 'taming-f16-1024' | 'taming-f16-16384' | 'robustok';
 
-/** The two CNN layouts: where each puts levels, blocks and the middle. */
-type Layout = 'llamagen' | 'taming';
+/** The two CNN layouts (where each puts levels, blocks and the middle) and the RobusTok release's ViT. */
+type Layout = 'llamagen' | 'taming' | 'robustok-vit';
 
 export interface PublishedSpec {
   kind: PublishedKind;
@@ -33,10 +35,12 @@ export interface PublishedSpec {
   layout: Layout;
   /** The full-size architecture (upstream defaults). */
   options: TokenizerOptions;
-  /** What the model was trained on: 256² RGB. robustok's [−1, 1] is also both upstreams' range. */
+  /** What the model was trained on: 256² RGB. robustok's [−1, 1] is also every upstream's range (none normalises by ImageNet's mean and std). */
   image: ImageSpec;
   /** Keys of the training-only parts the file may also hold. */
   trainingOnly: (key: string) => boolean;
+  /** Buffers the model recomputes from its geometry: the file's copies must hold the same values. */
+  recomputed: string[];
 }
 
 const RGB_256: ImageSpec = { size: 256, channels: 3, fit: 'resize', padValue: 255 };
@@ -51,6 +55,7 @@ const llamagen = (kind: PublishedKind, title: string, file: string, multipliers:
   // codebook_l2_norm: codes and latents compared normalised (vq_model.py, VectorQuantizer).
   options: { architecture: 'llamagen', llamagen: vqganCnn(multipliers, [multipliers.length - 1]), codebookSize: 16384, codeDim: 8, distance: 'cosine' },
   trainingOnly: (key) => key === 'quantize.codebook_used',
+  recomputed: [],
 });
 
 const taming = (kind: PublishedKind, codes: number): PublishedSpec => ({
@@ -59,13 +64,35 @@ const taming = (kind: PublishedKind, codes: number): PublishedSpec => ({
   // ch_mult [1, 1, 2, 2, 4], attn_resolutions [16] at resolution 256: the last level; embed_dim 256, Euclidean lookup.
   options: { architecture: 'cnn', cnn: vqganCnn([1, 1, 2, 2, 4], [4]), codebookSize: codes, codeDim: 256, distance: 'euclidean' },
   trainingOnly: (key) => key.startsWith('loss.'),
+  recomputed: [],
 });
+
+/**
+ * RobusTok (qiuk2/RobusTok, configs/main-train.yaml and post-train.yaml):
+ * DINOv2 ViT-B/16 encoder and decoder at 256², 256 latent tokens read out
+ * as 16×16, 4,096 codes of width 64 compared l2-normalised
+ * (codebook_l2_norm). The state dict also holds the frozen guides of the
+ * semantic and detail losses (`semantic_model`, a DINOv2; `detail_model`, a
+ * CLIP ViT), `sem_linear` when present, and the quantizer's usage EMA.
+ */
+const robustok: PublishedSpec = {
+  kind: 'robustok', title: 'RobusTok (DINOv2 ViT-B tokenizer, 256 latent tokens as 16×16, 4,096 codes of width 64)', layout: 'robustok-vit',
+  files: 'main-train.pt or post-train.pt (huggingface.co/qiuk6/RobusTok; its "ema" weights are read when present, else "model")',
+  image: RGB_256,
+  options: {
+    architecture: 'robustok-vit', codebookSize: 4096, codeDim: 64, distance: 'cosine',
+    'robustok-vit': { imageSize: 256, patchSize: 16, imageChannels: 3, width: 768, depth: 12, heads: 12, mlpRatio: 4, numLatentTokens: 256 },
+  },
+  trainingOnly: (key) => /^(semantic_model|detail_model|sem_linear|semantic_loss|detail_loss)\./.test(key) || key === 'quantize.ema_vocab_hit_SV',
+  recomputed: ['encoder.lvl1LC', 'decoder.lvl1LC'],
+};
 
 export const PUBLISHED: Record<PublishedKind, PublishedSpec> = {
   'llamagen-vq16': llamagen('llamagen-vq16', 'LlamaGen VQ-16 (downsampling 16, 16,384 codes of width 8)', 'vq_ds16_c2i.pt', [1, 1, 2, 2, 4]),
   'llamagen-vq8': llamagen('llamagen-vq8', 'LlamaGen VQ-8 (downsampling 8, 16,384 codes of width 8)', 'vq_ds8_c2i.pt', [1, 2, 2, 4]),
   'taming-f16-1024': taming('taming-f16-1024', 1024),
   'taming-f16-16384': taming('taming-f16-16384', 16384),
+  robustok,
 };
 
 export const publishedKinds = Object.keys(PUBLISHED) as PublishedKind[];
@@ -80,8 +107,12 @@ export function publishedSpec(kind: string): PublishedSpec {
 
 // ---- reading a file ---------------------------------------------------------------
 
-/** Wrappers a state dict may sit under: LlamaGen's {"model": ...}, Lightning's {"state_dict": ...}, DDP's "module.". */
-const WRAPPERS = ['model', 'state_dict', 'module'];
+/**
+ * Wrappers a state dict may sit under, in the order upstream loaders try
+ * them (LlamaGen's and RobusTok's sample code: "ema", then "model"):
+ * Lightning's {"state_dict": ...}, DDP's "module.".
+ */
+const WRAPPERS = ['ema', 'model', 'state_dict', 'module'];
 
 /**
  * Every tensor of `file` (torch.save or safetensors) under its state-dict
@@ -114,6 +145,7 @@ function readStateDict(file: string, spec: PublishedSpec): Record<string, Tensor
 const SIGNS = {
   llamagen: 'encoder.conv_blocks.0.res.0.conv1.weight',
   taming: 'encoder.down.0.block.0.conv1.weight',
+  'robustok-vit': 'encoder.model.pos_embed',
   vit: 'encoder.latent_tokens',
 } as const;
 
@@ -130,7 +162,8 @@ export function lookalike(keys: Record<string, Tensor>): string {
     if (n === 5 && (codes === 1024 || codes === 16384)) return `taming-f16-${codes}`;
     return `a taming-layout VQGAN (or a robustok CNN tokenizer) with ${n} levels and ${codes ?? 'no'} codes`;
   }
-  if (SIGNS.vit in keys) return 'a ViT tokenizer with latent tokens (TiTok/RobusTok layout, not a CNN kind)';
+  if (SIGNS['robustok-vit'] in keys) return codes === 4096 ? 'robustok' : `a RobusTok-layout ViT tokenizer with ${codes ?? 'no'} codes`;
+  if (SIGNS.vit in keys) return "a ViT tokenizer with latent tokens (robustok's own layout, written by train-tokenizer)";
   const roots = [...new Set(Object.keys(keys).map((k) => k.split('.')[0]))].slice(0, 6);
   return `no tokenizer robustok knows (top-level names: ${roots.join(', ') || 'none'})`;
 }
@@ -165,7 +198,7 @@ function inferCnn(sd: Record<string, Tensor>, spec: PublishedSpec): { cnn: CnnOp
   const attentionLevels = spec.layout === 'llamagen'
     ? [levels - 1]
     : multipliers.map((_, i) => i).filter((i) => `encoder.down.${i}.attn.0.q.weight` in sd);
-  const nominal = spec.options.architecture === 'vit' ? null : spec.options.architecture === 'cnn' ? spec.options.cnn : spec.options.llamagen;
+  const nominal = cnnOptionsOf(spec.options);
   return {
     cnn: { ...nominal!, imageChannels: convIn.shape[1]!, baseChannels: base, channelMultipliers: multipliers, resBlocks, attentionLevels,
       zChannels: quantConv.shape[1]! },
@@ -174,8 +207,38 @@ function inferCnn(sd: Record<string, Tensor>, spec: PublishedSpec): { cnn: CnnOp
   };
 }
 
+/** DINOv2's head width: ViT-S, -B, -L and -g all split their width into heads of 64. */
+const DINOV2_HEAD_WIDTH = 64;
+
+/**
+ * The RobusTok ViT's geometry the file's shapes imply: width from the class
+ * token, patch size from the patch embedding, image side from the positions
+ * (P = (S/p)²), depth from the blocks, heads from DINOv2's head width; null
+ * when a key it reads is missing (the key check then names it).
+ */
+function inferRobustokVit(sd: Record<string, Tensor>): RobustokVitOptions | null {
+  const at = 'encoder.model.';
+  const [cls, pos, proj, latents, fc1] = ['cls_token', 'pos_embed', 'patch_embed.proj.weight', '', 'blocks.0.mlp.fc1.weight']
+    .map((k) => (k === '' ? sd['encoder.latent_tokens'] : sd[at + k]));
+  if (!cls || !pos || !proj || !latents || !fc1 || cls.ndim !== 3 || pos.ndim !== 3 || proj.ndim !== 4 || latents.ndim !== 3) return null;
+  const width = cls.shape[2]!;
+  const side = Math.round(Math.sqrt(pos.shape[1]! - 1));
+  if (side * side !== pos.shape[1]! - 1 || width % DINOV2_HEAD_WIDTH !== 0) return null;
+  const depth = new Set(Object.keys(sd).filter((k) => k.startsWith(`${at}blocks.`)).map((k) => k.slice(`${at}blocks.`.length).split('.')[0])).size;
+  return {
+    imageSize: side * proj.shape[2]!, patchSize: proj.shape[2]!, imageChannels: proj.shape[1]!, width, depth,
+    heads: width / DINOV2_HEAD_WIDTH, mlpRatio: fc1.shape[0]! / width, numLatentTokens: latents.shape[1]!,
+  };
+}
+
 /** The options of the file's model in the kind's layout: widths from the file, the rest the kind's. */
 function optionsFromFile(sd: Record<string, Tensor>, spec: PublishedSpec): TokenizerOptions {
+  if (spec.layout === 'robustok-vit') {
+    const vit = inferRobustokVit(sd);
+    const codes = sd['quantize.embedding.weight'];
+    if (!vit || !codes || codes.ndim !== 2) return spec.options;
+    return { architecture: 'robustok-vit', 'robustok-vit': vit, codebookSize: codes.shape[0]!, codeDim: codes.shape[1]!, distance: spec.options.distance };
+  }
   const inferred = inferCnn(sd, spec);
   if (!inferred) return spec.options;
   const { cnn, codebookSize, codeDim } = inferred;
@@ -186,11 +249,13 @@ function optionsFromFile(sd: Record<string, Tensor>, spec: PublishedSpec): Token
 /** Throws unless the inferred model is the kind asked for: its levels (downsampling) and codebook. */
 function checkKindNumbers(file: string, spec: PublishedSpec, options: TokenizerOptions, sd: Record<string, Tensor>): void {
   const want = spec.options;
-  const levels = (o: TokenizerOptions): number => (o.architecture === 'cnn' ? o.cnn : o.architecture === 'llamagen' ? o.llamagen : null)?.channelMultipliers.length ?? 0;
+  const levels = (o: TokenizerOptions): number => cnnOptionsOf(o)?.channelMultipliers.length ?? 0;
   const problems: string[] = [];
   if (levels(options) !== levels(want)) problems.push(`${levels(options)} levels (downsampling ${2 ** (levels(options) - 1)}) where ${spec.kind} has ${levels(want)} (downsampling ${2 ** (levels(want) - 1)})`);
   if (options.codebookSize !== want.codebookSize) problems.push(`${options.codebookSize} codes where ${spec.kind} has ${want.codebookSize}`);
   if (options.codeDim !== want.codeDim) problems.push(`codes of width ${options.codeDim} where ${spec.kind} has ${want.codeDim}`);
+  const tokens = (o: TokenizerOptions): number => (o.architecture === 'robustok-vit' ? o['robustok-vit'].numLatentTokens : 0);
+  if (tokens(options) !== tokens(want)) problems.push(`${tokens(options)} latent tokens where ${spec.kind} has ${tokens(want)}`);
   if (problems.length > 0) {
     throw new Error(`${file} is not a ${spec.kind} checkpoint: it has ${problems.join(', ')}; it looks like ${lookalike(sd)}`);
   }
@@ -215,6 +280,29 @@ function checkKeys(file: string, spec: PublishedSpec, model: Tokenizer, sd: Reco
       throw new Error(`${file}: '${key}' has shape [${source.shape}] but the ${spec.kind} model built from the file's other shapes needs [${target.shape}] (a damaged or edited file?)`);
     }
     if (!isFloatingPoint(source.dtype)) throw new Error(`${file}: '${key}' has dtype ${source.dtype}; a ${spec.kind} model's weights are floating point`);
+  }
+}
+
+/**
+ * The file's copies of the buffers the model recomputes (the RobusTok ViT's
+ * token levels `lvl1LC`) must hold the model's values: another geometry
+ * would feed the blocks other level embeddings. They are then dropped from `sd`.
+ */
+function checkRecomputed(file: string, spec: PublishedSpec, model: Tokenizer, sd: Record<string, Tensor>): void {
+  const own = new Map(model.namedBuffers());
+  for (const key of spec.recomputed) {
+    const source = sd[key];
+    if (!source) continue;
+    delete sd[key];
+    const values = (t: Tensor): number[] => Array.from(t.toTypedArray() as ArrayLike<number | bigint>, Number);
+    const wanted = values(own.get(key)!);
+    const found = values(source);
+    source.dispose();
+    if (found.length !== wanted.length || found.some((v, i) => v !== wanted[i])) {
+      const latent = (v: number[]): string => `${v.filter((x) => x === 1).length} of ${v.length} tokens latent`;
+      throw new Error(`${file}: '${key}' (the token levels) does not match the ${spec.kind} model built from the file's shapes ` +
+        `(the file: ${latent(found)}; the model: ${latent(wanted)}): a file of another geometry or layout`);
+    }
   }
 }
 
@@ -250,9 +338,12 @@ export function loadPublished(kind: string, file: string): PublishedTokenizer {
     const options = hasLayout ? optionsFromFile(sd, spec) : spec.options;
     if (hasLayout) checkKindNumbers(file, spec, options, sd);
     model = new Tokenizer({ ...options, pixelRange: spec.options.pixelRange });
+    checkRecomputed(file, spec, model, sd);
     checkKeys(file, spec, model, sd);
     model.loadStateDict(sd);
-    return { model: model.eval(), image: spec.image, spec, ignored };
+    // a ViT reads one image side, the one its positions were learned at
+    const size = options.architecture === 'robustok-vit' ? options['robustok-vit'].imageSize : spec.image.size;
+    return { model: model.eval(), image: { ...spec.image, size }, spec, ignored };
   } catch (error) {
     model?.dispose();
     throw error;

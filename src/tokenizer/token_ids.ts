@@ -8,11 +8,12 @@ import { type TokenizerOptions, cnnOptionsOf } from './model.js';
 /**
  * The `[h, w]` grid of one image's tokens at side `imageSize`: the CNN's
  * latent map (side / 2^(levels − 1)); the ViT's N latent tokens read out as
- * √N × √N (RobusTok: 256 → 16×16, docs/method.md §1), or as 1 × N when N is not a square.
+ * √N × √N (RobusTok: 256 → 16×16, docs/method.md §1), or as 1 × N when N is not a square;
+ * the release's ViT's N tokens as their √N × √N grid.
  */
 export function tokenGrid(options: TokenizerOptions, imageSize: number): [number, number] {
-  if (options.architecture === 'vit') {
-    const n = options.vit.numLatentTokens;
+  if (options.architecture === 'vit' || options.architecture === 'robustok-vit') {
+    const n = options.architecture === 'vit' ? options.vit.numLatentTokens : options['robustok-vit'].numLatentTokens;
     const side = Math.round(Math.sqrt(n));
     return side * side === n ? [side, side] : [1, n];
   }

@@ -35,11 +35,16 @@ function positiveInt(name: string, v: number | undefined): void {
   if (!(Number.isInteger(v) && v! >= 1)) throw new RangeError(`ViT tokenizer: ${name} must be a positive integer, got ${v}`);
 }
 
+/** The transformer trunk's options: a ViT's geometry and blocks, without the code width. */
+export type VitTrunkOptions = Omit<VitOptions, 'codeDim'> & {
+  /** LayerScale on both residual branches of every block (DINOv2: 1e-5); absent = none. */
+  layerScale?: number;
+};
+
 /** Validates the options; returns the number of patches P = (imageSize / patchSize)². */
-function numPatches(o: VitOptions): number {
-  for (const key of ['imageSize', 'patchSize', 'imageChannels', 'width', 'depth', 'heads', 'numLatentTokens', 'codeDim'] as const) {
-    positiveInt(key, o[key]);
-  }
+function numPatches(o: VitTrunkOptions & { codeDim?: number }): number {
+  const keys = ['imageSize', 'patchSize', 'imageChannels', 'width', 'depth', 'heads', 'numLatentTokens'] as const;
+  for (const key of [...keys, ...('codeDim' in o ? ['codeDim' as const] : [])]) positiveInt(key, o[key]);
   if (o.imageSize % o.patchSize !== 0) {
     throw new RangeError(`ViT tokenizer: imageSize ${o.imageSize} is not divisible by patchSize ${o.patchSize}`);
   }
@@ -49,27 +54,28 @@ function numPatches(o: VitOptions): number {
 }
 
 /** A learned `[1, n, width]` table, N(0, 0.02²) truncated as in ViT/MAE. */
-const learned = (n: number, width: number): Tensor => init.truncNormal_(empty([1, n, width]), 0.02);
+export const learned = (n: number, width: number): Tensor => init.truncNormal_(empty([1, n, width]), 0.02);
 
 /**
  * What encoder and decoder share: `blocks.i` (pre-norm TransformerBlocks)
- * and the final `norm`, plus the validated patch count P.
+ * and the final `norm`, plus the validated patch count P. Also the trunk of
+ * the DINOv2-layout ViTs of the RobusTok release (robustok_vit.ts).
  */
-abstract class VitTrunk extends Module {
+export abstract class VitTrunk<O extends VitTrunkOptions = VitOptions> extends Module {
   readonly patches: number;
   readonly blocks: ModuleList<TransformerBlock>;
   readonly norm: LayerNorm;
 
-  constructor(readonly options: VitOptions) {
+  constructor(readonly options: O) {
     super();
     this.patches = numPatches(options);
-    const { width, depth, heads, mlpRatio } = options;
-    this.blocks = this.child('blocks', new ModuleList(Array.from({ length: depth }, () => new TransformerBlock(width, { heads, mlpRatio }))));
+    const { width, depth, heads, mlpRatio, layerScale } = options;
+    this.blocks = this.child('blocks', new ModuleList(Array.from({ length: depth }, () => new TransformerBlock(width, { heads, mlpRatio, layerScale }))));
     this.norm = this.child('norm', new LayerNorm(width, { eps: 1e-6 }));
   }
 
   /** `[B, L, width] → [B, L, width]` */
-  protected run(x: Tensor): Tensor {
+  run(x: Tensor): Tensor {
     return this.norm.forward(this.blocks.items.reduce((h, b) => b.forward(h), x));
   }
 }
@@ -142,9 +148,16 @@ export class VitDecoder extends VitTrunk {
     const B = tokens.size(0);
     const masks = this.maskToken.add(this.posEmbed).expand([B, -1, -1]);
     const latents = this.decoderEmbed.forward(tokens).add(this.latentPosEmbed);
-    const out = this.head.forward(this.run(cat([masks, latents], 1)).narrow(1, 0, this.patches));
-    // MAE's unpatchify: [B, h·w, p·p·C] → [B, h, w, p, p, C] → [B, C, h, p, w, p] → [B, C, H, W]
-    const g = imageSize / p;
-    return out.reshape(B, g, g, p, p, C).permute(0, 5, 1, 3, 2, 4).reshape(B, C, imageSize, imageSize);
+    return unpatchify(this.head.forward(this.run(cat([masks, latents], 1)).narrow(1, 0, this.patches)), imageSize, p, C);
   }
+}
+
+/**
+ * MAE's unpatchify: `[B, h·w, p·p·C] → [B, h, w, p, p, C] → [B, C, h, p, w, p] → [B, C, H, W]`,
+ * each patch's p·p·C outputs laid out row, column, channel.
+ */
+export function unpatchify(patches: Tensor, imageSize: number, patchSize: number, channels: number): Tensor {
+  const [B] = patches.shape as [number];
+  const g = imageSize / patchSize;
+  return patches.reshape(B, g, g, patchSize, patchSize, channels).permute(0, 5, 1, 3, 2, 4).reshape(B, channels, imageSize, imageSize);
 }

@@ -11,7 +11,7 @@ export { type ThreadAdjustment, type ThreadDecision, type ThreadGovernor, type T
 export * as F from './functional.js';
 export * as linalg from './linalg.js';
 export { type Safetensors, encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors, loadCached } from './safetensors.js';
-export { type PtValue, loadPt, savePt, flattenStateDict } from './pickle.js';
+export { type PtValue, PickledObject, loadPt, savePt, flattenStateDict } from './pickle.js';
 export { writeFileAtomic } from './atomic_write.js';
 export {
   type Backend, type CollectiveOptions, type DistributedAvailability, type ProcessGroupOptions, type ReduceOp, type Rendezvous,
