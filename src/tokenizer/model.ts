@@ -53,12 +53,14 @@ type GridDecoder = CnnDecoder | LlamaGenDecoder | RobustokVitDecoder;
  * `quant_conv`/`post_quant_conv` project to and from the code width: the
  * two CNN layouts and the release's ViT (z its width). null for robustok's own ViT.
  */
-function gridParts(o: TokenizerOptions): { encoder: GridEncoder; decoder: GridDecoder; zChannels: number } | null {
-  if (o.architecture === 'cnn') return { encoder: new CnnEncoder(o.cnn), decoder: new CnnDecoder(o.cnn), zChannels: o.cnn.zChannels };
-  if (o.architecture === 'llamagen') return { encoder: new LlamaGenEncoder(o.llamagen), decoder: new LlamaGenDecoder(o.llamagen), zChannels: o.llamagen.zChannels };
+function gridParts(o: TokenizerOptions): { encoder: () => GridEncoder; decoder: () => GridDecoder; zChannels: number } | null {
+  // Factories, not modules: the parts are built in the upstream order (encoder, quant_conv, quantizer,
+  // post_quant_conv, decoder), so a seed gives the weights it always gave and the PyTorch twins agree.
+  if (o.architecture === 'cnn') return { encoder: () => new CnnEncoder(o.cnn), decoder: () => new CnnDecoder(o.cnn), zChannels: o.cnn.zChannels };
+  if (o.architecture === 'llamagen') return { encoder: () => new LlamaGenEncoder(o.llamagen), decoder: () => new LlamaGenDecoder(o.llamagen), zChannels: o.llamagen.zChannels };
   if (o.architecture === 'robustok-vit') {
     const vit = o['robustok-vit'];
-    return { encoder: new RobustokVitEncoder(vit), decoder: new RobustokVitDecoder(vit), zChannels: vit.width };
+    return { encoder: () => new RobustokVitEncoder(vit), decoder: () => new RobustokVitDecoder(vit), zChannels: vit.width };
   }
   return null;
 }
@@ -115,11 +117,11 @@ export class Tokenizer extends Module {
     }
     const grid = gridParts(options);
     if (grid) {
-      this.encoder = this.child('encoder', grid.encoder);
+      this.encoder = this.child('encoder', grid.encoder());
       this.quantConv = this.child('quant_conv', new Conv2d(grid.zChannels, codeDim, 1));
       this.quantize = this.child('quantize', quantizer());
       this.postQuantConv = this.child('post_quant_conv', new Conv2d(codeDim, grid.zChannels, 1));
-      this.decoder = this.child('decoder', grid.decoder);
+      this.decoder = this.child('decoder', grid.decoder());
     } else if (options.architecture === 'vit') {
       if (options.vit.codeDim !== codeDim) throw new Error(`vit.codeDim ${options.vit.codeDim} must equal codeDim ${codeDim}`);
       this.encoder = this.child('encoder', new VitEncoder(options.vit));
