@@ -33,6 +33,24 @@ test('allReduce (sum, avg, max), broadcast, allGather and barrier across two pro
   }
 });
 
+test('gradients are averaged during backward, bucket by bucket in order; a bucket backward does not reach holds back the later ones', { skip }, async () => {
+  type Finish = { gradients: number; bucketsDuringBackward: number };
+  type Grads = { a: number[]; b: number[] };
+  type Order = { first: Finish; second: Finish; once: Grads; twice: Grads; cHasGrad: boolean };
+  for (const r of await scenario('reducer') as unknown as (Result & { cLast: Order; cFirst: Order })[]) {
+    assert.equal(r.ok, true, r.error);
+    for (const [order, launchedEarly] of [[r.cLast, 2], [r.cFirst, 0]] as const) {
+      // Means of rank 0's and rank 1's gradients: a (1 and 2)·[1, 2, 3], b (1 and 4)·[1, 1].
+      assert.deepEqual(order.once, { a: [1.5, 3, 4.5], b: [2.5, 2.5] });
+      // The second backward adds each rank's gradient to the mean, then averages again.
+      assert.deepEqual(order.twice, { a: [3, 6, 9], b: [5, 5] });
+      assert.deepEqual(order.first, { gradients: 2, bucketsDuringBackward: launchedEarly });
+      assert.deepEqual(order.second, order.first);
+      assert.equal(order.cHasGrad, false);
+    }
+  }
+});
+
 test('a collective on tensors whose shapes differ across ranks fails on every rank, naming both shapes', { skip }, async () => {
   for (const r of await scenario('mismatch')) {
     assert.equal(r.ok, false);

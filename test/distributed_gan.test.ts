@@ -9,9 +9,12 @@
 //  - a NaN loss on one rank only (rank 1 is fed NaN images at step 3, with
 //    train.nonFinite=skip) makes both ranks skip that step together, each
 //    saying which rank broke, instead of one rank waiting forever in the
-//    other's all-reduce.
+//    other's all-reduce;
+//  - averaging each bucket during backward (--overlap-backward, many small
+//    buckets) gives the very same training state as averaging after it.
 // Skipped, saying why, without Gloo in the addon.
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
@@ -27,10 +30,15 @@ const worker = path.join(path.dirname(fileURLToPath(import.meta.url)), 'helpers'
 
 type Report = { rank: number; skipped: { step: number; message: string }[] };
 
-/** The two ranks' run, shared by both tests (started once). */
+/** A two-rank run into `out` with extra environment (the gradient sync). */
+const runInto = (out: string, env: Record<string, string> = {}) => freePort().then((port) => {
+  mkdirSync(out, { recursive: true });
+  return runRanks(2, () => [worker, out, '4', '1'], { WORLD_SIZE: '2', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), ...env });
+});
+
+/** The two ranks' run, shared by the tests (started once). */
 let ranks: Promise<RankRun[]> | null = null;
-const twoRanks = () => (ranks ??= freePort().then((port) =>
-  runRanks(2, () => [worker, work, '4', '1'], { WORLD_SIZE: '2', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port) })));
+const twoRanks = () => (ranks ??= runInto(work));
 
 test('the GAN on 2 ranks: discriminator (with its batch-norm statistics), its optimizer and the tokenizer\'s weights, optimizer and EMA are identical on both ranks', { skip }, async () => {
   const runs = await twoRanks();
@@ -46,4 +54,13 @@ test('a NaN loss on rank 1 alone: both ranks skip step 3 together, rank 0 naming
   assert.deepEqual(zero!.skipped.map((s) => s.step), [3]);
   assert.match(one!.skipped[0]!.message, /^the loss is not finite at step 3 \(loss NaN/);
   assert.match(zero!.skipped[0]!.message, /^the loss is not finite at step 3 on rank 1 \(this rank's: loss \d/);
+});
+
+test('averaging gradients during backward (--overlap-backward, buckets of 0.01 MiB) gives the same state as after it', { skip }, async () => {
+  await twoRanks();
+  const overlapped = path.join(work, 'overlapped');
+  const runs = await runInto(overlapped, { ROBUSTOK_OVERLAP_BACKWARD: '1', ROBUSTOK_BUCKET_MB: '0.01' });
+  runs.forEach((run, rank) => assert.equal(run.code, 0, `rank ${rank}:\n${run.stderr}`));
+  sameTensors(path.join(overlapped, 'rank-0.safetensors'), path.join(overlapped, 'rank-1.safetensors'));
+  sameTensors(path.join(work, 'rank-0.safetensors'), path.join(overlapped, 'rank-0.safetensors'));
 });

@@ -30,14 +30,33 @@ function single(out: string, steps: number, ...extra: string[]): void {
   assert.equal(run.status, 0, run.stderr);
 }
 
+/** The 20-step single-process run both comparisons are made against. */
+const one = path.join(work, 'one');
+let oneDone = false;
+function singleTwenty(): string {
+  if (!oneDone) single(one, 20);
+  oneDone = true;
+  return one;
+}
+
 test('2 ranks × batch 8 equal 1 process × batch 16: every step\'s loss and the final weights', { skip }, async () => {
-  const one = path.join(work, 'one');
   const two = path.join(work, 'two');
-  single(one, 20);
+  singleTwenty();
   await twoRanks(two, 20);
   assert.equal(metricLines(two).length, 20);
   sameMetrics(metricLines(one), metricLines(two), ['loss', 'reconstruction']);
   sameWeights(runPaths(one).checkpoint, runPaths(two).checkpoint);
+});
+
+test('robustok launch --overlap-backward (small buckets, so several launch during backward) gives the same run', { skip }, async () => {
+  const overlapped = path.join(work, 'overlapped');
+  singleTwenty();
+  const run = robustok('launch', '--nproc', '2', '--master-port', String(await freePort()), '--overlap-backward', '--bucket-mb', '0.01',
+    'train-tokenizer', '--config', presets.tokenizer, '--out', overlapped, ...sets(20, 8));
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout + run.stderr, /\[rank 0\] .*data-parallel over 2 ranks \(gloo\): gradients averaged during backward in ([4-9]|\d{2,}) bucket\(s\) of at most 0\.01 MiB/);
+  sameMetrics(metricLines(one), metricLines(overlapped), ['loss', 'reconstruction']);
+  sameWeights(runPaths(one).checkpoint, runPaths(overlapped).checkpoint);
 });
 
 test('a checkpoint of a 2-rank run resumes in one process (batch 16) as a 1-process checkpoint does', { skip }, async () => {
@@ -61,7 +80,8 @@ test('robustok launch: a failing rank ends the job with its message and a non-ze
   assert.match(run.stderr, /launch: rank [01] failed \(exit 1\): robustok train-tokenizer: dropLast with batchSize 4096/);
 });
 
-test('robustok launch refuses a missing --nproc and a command it cannot launch', () => {
+test('robustok launch refuses a missing --nproc, a bad --bucket-mb and a command it cannot launch', () => {
   assert.match(robustok('launch', 'train-tokenizer').stderr, /--nproc N is required/);
+  assert.match(robustok('launch', '--nproc', '2', '--bucket-mb', '0', 'train-tokenizer').stderr, /--bucket-mb must be a positive number, got '0'/);
   assert.match(robustok('launch', '--nproc', '2').stderr, /a command to launch is required \(one of train-tokenizer, train-generator, post-train\)/);
 });

@@ -19,9 +19,10 @@
 #include <string>
 
 #if ROBUSTOK_DISTRIBUTED
+#include "distributed.h"
+
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #ifdef USE_C10D_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
@@ -34,20 +35,6 @@ namespace rt {
 namespace {
 
 using Millis = std::chrono::milliseconds;
-// libtorch 2.x splits the process group from its backends; Gloo and NCCL are Backends there.
-#if TORCH_VERSION_MAJOR >= 2
-using GroupBase = c10d::Backend;
-#else
-using GroupBase = c10d::ProcessGroup;
-#endif
-
-struct GroupHolder {
-  c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<GroupBase> group;
-  int rank;
-  int size;
-  std::string backend;
-};
 
 // A launched collective. `tensors` keeps its inputs alive while the backend's
 // threads use them (JS may dispose its handles meanwhile); `divideBy` turns a
@@ -59,13 +46,6 @@ struct WorkHolder {
   double divideBy = 1.0;
   bool finished = false;
 };
-
-GroupHolder& group(Args& a, size_t i) {
-  if (!a.raw(i).IsExternal()) a.typeError(i, "a process group");
-  GroupHolder* g = a.raw(i).As<Napi::External<GroupHolder>>().Data();
-  if (!g->group) throw Napi::Error::New(a.env(), "the process group was destroyed");
-  return *g;
-}
 
 Napi::Value wrapWork(Args& a, std::unique_ptr<WorkHolder> w) {
   return Napi::External<WorkHolder>::New(a.env(), w.release(), [](Napi::Env, WorkHolder* h) { delete h; });
@@ -269,7 +249,15 @@ Napi::Value availability(Args& a) {
 
 }  // namespace
 
+GroupHolder& group(Args& a, size_t i) {
+  if (!a.raw(i).IsExternal()) a.typeError(i, "a process group");
+  GroupHolder* g = a.raw(i).As<Napi::External<GroupHolder>>().Data();
+  if (!g->group) throw Napi::Error::New(a.env(), "the process group was destroyed");
+  return *g;
+}
+
 void registerDistributed(Napi::Env env, Napi::Object exports) {
+  registerGradReducer(env, exports);
   registerOps(env, exports, {
       {"distAvailability", availability},
       {"distNewGroup", newGroup},

@@ -10,6 +10,8 @@ export interface FlagValue {
   fraction(): number;
   /** The next argument as a non-negative integer (a seed). */
   seed(): number;
+  /** The next argument as a positive number. */
+  number(): number;
 }
 
 /** `text` as a number that passes `check`, or an error naming the flag, the range and the text. */
@@ -42,6 +44,7 @@ export function readFlags(argv: string[], usage: string, handle: (flag: string, 
       },
       fraction: () => parseFraction(flag, read.value()),
       seed: () => parseNumber(flag, read.value(), (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer'),
+      number: () => parseNumber(flag, read.value(), (v) => v > 0, 'a positive number'),
     };
     if (!handle(flag, read)) throw new Error(`unknown option ${flag}\n\n${usage}`);
   }

@@ -14,7 +14,8 @@ const LAUNCHABLE = ['train-tokenizer', 'train-generator', 'post-train'];
 /** How long ranks get to stop after a failure or a signal before they are killed. */
 const GRACE_MS = 15_000;
 
-export const launchUsage = `usage: robustok launch --nproc N [--nnodes M --node-rank R --master-addr A --master-port P] <command> [flags]
+export const launchUsage = `usage: robustok launch --nproc N [--nnodes M --node-rank R --master-addr A --master-port P]
+                       [--overlap-backward] [--bucket-mb MB] <command> [flags]
 
 Runs <command> (${LAUNCHABLE.join(', ')}) as N data-parallel processes on this
 machine, as torchrun does: each gets RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR
@@ -29,7 +30,10 @@ the same --master-port; the run folder must be on storage all nodes share.
   --nnodes M         machines in the job (default 1)
   --node-rank R      this machine's index (default 0)
   --master-addr A    where rank 0 serves the rendezvous (default 127.0.0.1)
-  --master-port P    its TCP port (default 29500)`;
+  --master-port P    its TCP port (default 29500)
+  --overlap-backward average each gradient bucket while backward still runs
+                     (PyTorch DDP's way) rather than all after it; same values
+  --bucket-mb MB     gradient bucket size, one all-reduce each (default 25)`;
 
 export interface LaunchPlan {
   nproc: number;
@@ -37,6 +41,8 @@ export interface LaunchPlan {
   nodeRank: number;
   masterAddr: string;
   masterPort: number;
+  overlapBackward: boolean;
+  bucketMb?: number;
   command: string[];
 }
 
@@ -44,13 +50,18 @@ export interface LaunchPlan {
 export function parseLaunch(argv: string[]): LaunchPlan {
   const commandAt = argv.findIndex((a) => LAUNCHABLE.includes(a));
   const own = commandAt < 0 ? argv : argv.slice(0, commandAt);
-  const plan = { nproc: 0, nnodes: 1, nodeRank: 0, masterAddr: '127.0.0.1', masterPort: 29500, command: commandAt < 0 ? [] : argv.slice(commandAt) };
+  const plan: LaunchPlan = {
+    nproc: 0, nnodes: 1, nodeRank: 0, masterAddr: '127.0.0.1', masterPort: 29500, overlapBackward: false,
+    command: commandAt < 0 ? [] : argv.slice(commandAt),
+  };
   readFlags(own, launchUsage, (flag, read) => {
     if (flag === '--nproc') plan.nproc = read.integer();
     else if (flag === '--nnodes') plan.nnodes = read.integer();
     else if (flag === '--node-rank') plan.nodeRank = read.seed();
     else if (flag === '--master-addr') plan.masterAddr = read.value();
     else if (flag === '--master-port') plan.masterPort = read.integer();
+    else if (flag === '--overlap-backward') plan.overlapBackward = true;
+    else if (flag === '--bucket-mb') plan.bucketMb = read.number();
     else return false;
     return true;
   });
@@ -70,6 +81,8 @@ export function rankEnvironment(plan: LaunchPlan, local: number, base: NodeJS.Pr
     LOCAL_RANK: String(local), LOCAL_WORLD_SIZE: String(plan.nproc),
     MASTER_ADDR: plan.masterAddr, MASTER_PORT: String(plan.masterPort),
     ROBUSTOK_THREADS: base.ROBUSTOK_THREADS ?? String(threads),
+    ...(plan.overlapBackward ? { ROBUSTOK_OVERLAP_BACKWARD: '1' } : {}),
+    ...(plan.bucketMb !== undefined ? { ROBUSTOK_BUCKET_MB: String(plan.bucketMb) } : {}),
   };
 }
 

@@ -2,14 +2,14 @@
 // (`robustok launch`, src/train/distributed.ts): it joins the other ranks,
 // and only rank 0 writes to the run folder and talks to the user.
 import { manualSeed } from '../torch/index.js';
-import { DataParallel, rankEnvFrom } from '../train/index.js';
+import { DataParallel, gradientSyncFrom, rankEnvFrom } from '../train/index.js';
 import type { RunEvents } from './events.js';
 import { RunFolder } from './run_folder.js';
 
 /** This process's place in a data-parallel run from torchrun's environment (blocks until all ranks joined), or null. */
 export function joinDataParallel(env: NodeJS.ProcessEnv = process.env): DataParallel | null {
   const rank = rankEnvFrom(env);
-  return rank ? DataParallel.init(rank) : null;
+  return rank ? DataParallel.init(rank, { sync: gradientSyncFrom(env) }) : null;
 }
 
 /** Rank 0 (or a single process) opens and locks the folder; the other ranks follow it. */

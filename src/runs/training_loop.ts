@@ -65,6 +65,7 @@ export async function trainingLoop<M extends { step: number; loss: number }>(o: 
   const parallel = o.parallel ?? null;
   const main = parallel?.isMain ?? true;
   parallel?.attach(t.parts());
+  if (parallel && main) events.log(parallel.describe());
   const epochOf = (step: number) => Math.floor(step / o.batchesPerEpoch);
   const save = () => {
     parallel?.barrier();

@@ -138,6 +138,18 @@ export class ProcessGroup {
     return new Work(N.distBarrier(this.#handle));
   }
 
+  /**
+   * Averages the gradients of `params` while backward runs (PyTorch DDP's
+   * overlap): see GradientReducer. `buckets` lists parameter indices, each
+   * parameter in one bucket, in the order the buckets are to be launched
+   * (the order backward reaches them: the last layers first). Every rank must
+   * pass the same parameters and buckets.
+   */
+  gradientReducer(params: Tensor[], buckets: number[][]): GradientReducer {
+    this.#checked('gradientReducer', params, {});
+    return new GradientReducer(N.distReducerNew(this.#handle, params.map((t) => t.handle), buckets));
+  }
+
   /** Leaves the group; its collectives fail afterwards. */
   destroy(): void {
     N.distDestroyGroup(this.#handle);
@@ -163,5 +175,36 @@ export class ProcessGroup {
     if (all.every((d) => d.every((v, i) => v === mine[i]))) return list;
     const lines = all.map((d, r) => `rank ${r}: ${descriptorText(d)}`).join('; ');
     throw new Error(`${op}: the tensors differ across ranks (${lines}); every rank must pass the same shapes and dtypes`);
+  }
+}
+
+/**
+ * Gradient averaging overlapped with backward (native/src/grad_reducer.cc):
+ * hooks on the parameters' gradient accumulators launch each bucket's
+ * all-reduce as soon as backward has produced all of its gradients, so the
+ * communication of the last layers runs while backward computes the first.
+ * `arm()` before a backward, `finish()` after it.
+ */
+export class GradientReducer {
+  /** @internal */
+  constructor(private readonly handle: unknown) {}
+
+  /** The next backward's gradients are to be averaged. */
+  arm(): void {
+    N.distReducerArm(this.handle);
+  }
+
+  /**
+   * Launches the buckets backward left, waits, and writes the means into
+   * `.grad`; says how many gradients it averaged and how many buckets were
+   * already launched during backward (the overlap).
+   */
+  finish(): { gradients: number; bucketsDuringBackward: number } {
+    return N.distReducerFinish(this.handle) as { gradients: number; bucketsDuringBackward: number };
+  }
+
+  /** Removes the hooks. */
+  dispose(): void {
+    N.distReducerDispose(this.handle);
   }
 }

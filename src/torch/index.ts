@@ -15,6 +15,6 @@ export { type PtValue, PickledObject, loadPt, savePt, flattenStateDict } from '.
 export { writeFileAtomic } from './atomic_write.js';
 export {
   type Backend, type CollectiveOptions, type DistributedAvailability, type ProcessGroupOptions, type ReduceOp, type Rendezvous,
-  ProcessGroup, Work, distributedAvailability, requireDistributed,
+  GradientReducer, ProcessGroup, Work, distributedAvailability, requireDistributed,
 } from './distributed.js';
 export { type BackwardHook, addBackwardHook } from './backward_hooks.js';

@@ -7,8 +7,10 @@
 //
 // Kept out of models and trainers: the training loop attaches a DataParallel
 // to the trainer's checkpoint parts, and gradients are averaged from a hook
-// around Tensor.backward (src/torch/backward_hooks.ts). Rank 0 alone logs,
-// draws samples and writes checkpoints.
+// around Tensor.backward (src/torch/backward_hooks.ts): in flat buckets once
+// backward is done, or, with `overlapBackward`, bucket by bucket while it
+// still runs (torch's GradientReducer). Rank 0 alone logs, draws samples and
+// writes checkpoints.
 import { Module } from '../nn/index.js';
 import { type Backend, ProcessGroup, type Tensor, addBackwardHook, cat, noGrad, tensor, tidy } from '../torch/index.js';
 import { setNonFiniteAgreement } from './non_finite.js';
@@ -45,22 +47,54 @@ export function rankEnvFrom(env: NodeJS.ProcessEnv = process.env): RankEnv | nul
   };
 }
 
-/** Floats per flat gradient bucket (PyTorch's DDP uses 25 MiB buckets). */
-const BUCKET_FLOATS = (25 << 20) / 4;
+/**
+ * How gradients are averaged: `robustok launch --overlap-backward --bucket-mb N`,
+ * passed to the ranks as ROBUSTOK_OVERLAP_BACKWARD and ROBUSTOK_BUCKET_MB.
+ */
+export interface GradientSync {
+  /**
+   * Launch each bucket's all-reduce while backward runs, as soon as its
+   * gradients are ready (PyTorch DDP's way), instead of all of them after
+   * backward. Same values either way; `npm run bench:distributed` measures
+   * which is faster.
+   */
+  overlapBackward: boolean;
+  /** Bucket size in MiB: one collective per bucket (DDP's bucket_cap_mb, 25). */
+  bucketMb: number;
+}
+
+export const defaultGradientSync: GradientSync = { overlapBackward: false, bucketMb: 25 };
+
+/** The gradient sync that `robustok launch` asked for in `env`, checked. */
+export function gradientSyncFrom(env: NodeJS.ProcessEnv = process.env): GradientSync {
+  const overlap = env.ROBUSTOK_OVERLAP_BACKWARD ?? '';
+  if (!['', '0', '1'].includes(overlap)) throw new Error(`ROBUSTOK_OVERLAP_BACKWARD=${overlap} must be 0 or 1`);
+  const mb = env.ROBUSTOK_BUCKET_MB ? Number(env.ROBUSTOK_BUCKET_MB) : defaultGradientSync.bucketMb;
+  if (!(mb > 0 && mb <= 4096)) throw new Error(`ROBUSTOK_BUCKET_MB=${env.ROBUSTOK_BUCKET_MB} must be a number of MiB in (0, 4096]`);
+  return { overlapBackward: overlap === '' ? defaultGradientSync.overlapBackward : overlap === '1', bucketMb: mb };
+}
+
+/**
+ * DDP's first bucket, which backward fills first (the last layers), is
+ * small (1 MiB, `first_bucket_bytes_cap`), so that communication starts
+ * early in backward rather than after a full 25 MiB.
+ */
+const FIRST_BUCKET_MB = 1;
 
 export class DataParallel {
   readonly #removeHooks: (() => void)[] = [];
   #shapesChecked = false;
   #modules: Module[] = [];
+  #buckets = 0;
 
-  constructor(readonly group: ProcessGroup) {}
+  constructor(readonly group: ProcessGroup, readonly sync: GradientSync = defaultGradientSync) {}
 
   /** Joins the other ranks (blocking until all have arrived). */
-  static init(env: RankEnv, options: { backend?: Backend; timeoutMs?: number } = {}): DataParallel {
+  static init(env: RankEnv, options: { backend?: Backend; timeoutMs?: number; sync?: GradientSync } = {}): DataParallel {
     return new DataParallel(ProcessGroup.init({
       rank: env.rank, worldSize: env.worldSize, backend: options.backend, timeoutMs: options.timeoutMs,
       rendezvous: { kind: 'tcp', host: env.masterAddr, port: env.masterPort },
-    }));
+    }), options.sync);
   }
 
   get rank(): number { return this.group.rank; }
@@ -89,6 +123,12 @@ export class DataParallel {
     for (const m of modules) this.#averageGradients(m.parameters());
     setNonFiniteAgreement((flag) => this.firstRankWhere(flag));
     this.#removeHooks.push(() => setNonFiniteAgreement(null));
+  }
+
+  /** One line on how this run averages gradients, for the log (after attach). */
+  describe(): string {
+    return `data-parallel over ${this.worldSize} ranks (${this.group.backend}): gradients averaged ` +
+      `${this.sync.overlapBackward ? 'during backward' : 'after backward'} in ${this.#buckets} bucket(s) of at most ${this.sync.bucketMb} MiB`;
   }
 
   /**
@@ -140,6 +180,10 @@ export class DataParallel {
     return first < this.worldSize ? first : null;
   }
 
+  get #bucketFloats(): number {
+    return mbToFloats(this.sync.bucketMb);
+  }
+
   barrier(): void {
     this.group.barrier().wait();
   }
@@ -151,6 +195,18 @@ export class DataParallel {
   }
 
   #averageGradients(params: Tensor[]): void {
+    if (params.length === 0) return;
+    if (this.sync.overlapBackward) {
+      // Backward reaches the parameters roughly in reverse order of registration.
+      const reversed = params.map((_, i) => params.length - 1 - i);
+      const buckets = bucketsOf(reversed.map((i) => params[i]!), this.#bucketFloats, mbToFloats(Math.min(FIRST_BUCKET_MB, this.sync.bucketMb)))
+        .map((bucket) => bucket.map((k) => reversed[k]!));
+      const reducer = this.group.gradientReducer(params, buckets);
+      this.#buckets += buckets.length;
+      this.#removeHooks.push(addBackwardHook({ before: () => reducer.arm(), after: () => { reducer.finish(); } }), () => reducer.dispose());
+      return;
+    }
+    this.#buckets += bucketsOf(params, this.#bucketFloats).length;
     let before: number[] = [];
     this.#removeHooks.push(addBackwardHook({
       before: () => { before = params.map((p) => p.gradVersion); },
@@ -169,7 +225,7 @@ export class DataParallel {
   #allReduceGradients(params: Tensor[]): void {
     noGrad(() => tidy(() => {
       const grads = params.map((p) => p.grad!);
-      const buckets = bucketsOf(grads);
+      const buckets = bucketsOf(grads, this.#bucketFloats).map((b) => b.map((i) => grads[i]!));
       const flats = buckets.map((b) => cat(b.map((g) => g.flatten())));
       const works = flats.map((f) => this.group.allReduce(f, 'avg', { checkShapes: !this.#shapesChecked }));
       this.#shapesChecked = true;
@@ -181,7 +237,7 @@ export class DataParallel {
   /** Copies rank 0's values of `tensors` into every rank's, through flat buckets. */
   #broadcastFlat(tensors: Tensor[], checkShapes = true): void {
     tidy(() => {
-      for (const bucket of bucketsOf(tensors)) {
+      for (const bucket of bucketsOf(tensors, this.#bucketFloats).map((b) => b.map((i) => tensors[i]!))) {
         const flat = cat(bucket.map((t) => t.flatten()));
         this.group.broadcast(flat, 0, { checkShapes }).wait();
         unflattenInto(flat, bucket);
@@ -190,20 +246,26 @@ export class DataParallel {
   }
 }
 
-/** Consecutive groups of tensors of one dtype, each at most BUCKET_FLOATS elements (or one larger tensor). */
-function bucketsOf(tensors: Tensor[]): Tensor[][] {
-  const buckets: Tensor[][] = [];
+const mbToFloats = (mb: number): number => Math.floor((mb * 2 ** 20) / 4);
+
+/**
+ * Consecutive groups of tensors of one dtype, as index lists: each at most
+ * `capFloats` elements (or one larger tensor); the first at most `firstCapFloats`.
+ */
+function bucketsOf(tensors: Tensor[], capFloats: number, firstCapFloats = capFloats): number[][] {
+  const buckets: number[][] = [];
   let size = 0;
-  for (const t of tensors) {
+  tensors.forEach((t, i) => {
     const last = buckets[buckets.length - 1];
-    if (last && size + t.numel <= BUCKET_FLOATS && last[0]!.dtype === t.dtype) {
-      last.push(t);
+    const cap = buckets.length === 1 ? firstCapFloats : capFloats;
+    if (last && size + t.numel <= cap && tensors[last[0]!]!.dtype === t.dtype) {
+      last.push(i);
       size += t.numel;
     } else {
-      buckets.push([t]);
+      buckets.push([i]);
       size = t.numel;
     }
-  }
+  });
   return buckets;
 }
 
