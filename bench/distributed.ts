@@ -1,10 +1,14 @@
 // `npm run bench:distributed`: is data-parallel training worth it on this
 // machine? Steps per second of the small tokenizer preset (global batch 64)
 // as one process with 2 threads and as 2 ranks (batch 32 each) with 1 thread
-// each, through `robustok launch`; then the all-reduce bandwidth of a 10M-float
-// gradient between 2 ranks on loopback. Last line: JSON with
-// scaling_efficiency (2-rank steps/s over 1-process steps/s) and
-// allreduce_gbps (GB/s of the tensor's bytes per all-reduce, nccl-tests' "algbw").
+// each, through `robustok launch`, the gradients averaged after backward and
+// (--overlap-backward) during it, in 25 and 1 MiB buckets; medians over
+// ROUNDS round-robin runs of every layout; then the all-reduce bandwidth of a
+// 10M-float gradient between 2 ranks on loopback. Last line: JSON with
+// scaling_efficiency (2-rank steps/s over 1-process steps/s, averaged after
+// backward), overlap_speedup (during over after backward, 25 MiB buckets;
+// overlap_speedup_1mib with 1 MiB buckets) and allreduce_gbps
+// (GB/s of the tensor's bytes per all-reduce, nccl-tests' "algbw").
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -16,6 +20,7 @@ import { ProcessGroup, zeros } from '../src/torch/index.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
 const STEPS = 30;
+const ROUNDS = 3;
 const FLOATS = 10_000_000;
 const REPEATS = 5;
 
@@ -27,12 +32,12 @@ const freePort = () => new Promise<number>((resolve) => {
 });
 
 /** Median steps/s of a small-preset run after its first 5 steps (warm-up), from metrics.jsonl. */
-async function stepsPerSecond(nproc: number): Promise<number> {
+async function stepsPerSecond(nproc: number, launchFlags: string[] = []): Promise<number> {
   const out = mkdtempSync(path.join(os.tmpdir(), 'robustok-bench-ddp-'));
   try {
     const train = ['train-tokenizer', '--config', path.join(root, 'configs', 'tokenizer', 'small.yaml'), '--out', out,
       '--set', `train.steps=${STEPS}`, '--set', `train.batchSize=${64 / nproc}`, '--set', 'train.logEvery=1', '--set', `train.sampleEvery=${STEPS}`];
-    const args = nproc === 1 ? train : ['launch', '--nproc', String(nproc), '--master-port', String(await freePort()), ...train];
+    const args = nproc === 1 ? train : ['launch', '--nproc', String(nproc), '--master-port', String(await freePort()), ...launchFlags, ...train];
     const run = spawnSync(process.execPath, [cli, ...args], { env: { ...process.env, ROBUSTOK_THREADS: String(2 / nproc) }, encoding: 'utf8' });
     if (run.status !== 0) throw new Error(`world size ${nproc} failed:\n${run.stderr}`);
     const rates = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').slice(5)
@@ -75,12 +80,28 @@ async function allReduceGBps(): Promise<number> {
 if (process.argv[2] === '--allreduce-rank') {
   allReduceRank(Number(process.argv[3]), Number(process.argv[4]));
 } else {
-  console.log(`small tokenizer preset, global batch 64, ${STEPS} steps each (median after 5), load average ${os.loadavg()[0]!.toFixed(2)}`);
-  const one = await stepsPerSecond(1);
-  console.log(`world size 1, 2 threads: ${one.toFixed(2)} steps/s`);
-  const two = await stepsPerSecond(2);
-  console.log(`world size 2, 1 thread each: ${two.toFixed(2)} steps/s`);
+  console.log(`small tokenizer preset, global batch 64, ${STEPS} steps a run (median after 5), ${ROUNDS} rounds over the layouts, ` +
+    `load average ${os.loadavg()[0]!.toFixed(2)}`);
+  const layouts: { name: string; nproc: number; flags: string[] }[] = [
+    { name: 'world size 1, 2 threads', nproc: 1, flags: [] },
+    { name: 'world size 2, 1 thread each, averaged after backward, 25 MiB buckets', nproc: 2, flags: [] },
+    { name: 'world size 2, 1 thread each, averaged after backward, 1 MiB buckets', nproc: 2, flags: ['--bucket-mb', '1'] },
+    { name: 'world size 2, 1 thread each, averaged during backward, 25 MiB buckets', nproc: 2, flags: ['--overlap-backward'] },
+    { name: 'world size 2, 1 thread each, averaged during backward, 1 MiB buckets', nproc: 2, flags: ['--overlap-backward', '--bucket-mb', '1'] },
+  ];
+  // Round-robin, so that a slow spell of the machine touches every layout alike.
+  const rates: number[][] = layouts.map(() => []);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, l] of layouts.entries()) rates[i]!.push(await stepsPerSecond(l.nproc, l.flags));
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const [one, after, afterSmall, during, duringSmall] = rates.map(median) as [number, number, number, number, number];
+  layouts.forEach((l, i) => console.log(`${l.name}: ${median(rates[i]!).toFixed(2)} steps/s (runs: ${rates[i]!.map((r) => r.toFixed(2)).join(', ')})`));
   const gbps = await allReduceGBps();
   console.log(`all-reduce of ${FLOATS / 1e6}M floats between 2 ranks on loopback (Gloo): ${gbps.toFixed(3)} GB/s`);
-  console.log(JSON.stringify({ scaling_efficiency: Number((two / one).toFixed(3)), allreduce_gbps: Number(gbps.toFixed(3)) }));
+  const ratio = (a: number, b: number) => Number((a / b).toFixed(3));
+  console.log(JSON.stringify({
+    scaling_efficiency: ratio(after, one), overlap_speedup: ratio(during, after), overlap_speedup_1mib: ratio(duringSmall, afterSmall),
+    allreduce_gbps: Number(gbps.toFixed(3)),
+  }));
 }
