@@ -12,8 +12,9 @@ repository's module structure and state-dict names:
     `attn_1`/`block_2`, `up.i` = level i, a Euclidean codebook, and a
     `loss` module beside the model; saved as a Lightning checkpoint,
     {"state_dict": ..., "global_step": ..., "epoch": ...}.
-The blocks are tokenizer_ref.py's (taming's blocks, as in both upstreams),
-with GroupNorm(32) as upstream. Widths are a test's choice (tiny), the level
+The blocks, levels, Encoder and Decoder are tokenizer_ref.py's (taming's, as
+in both upstreams; LlamaGen's under its own names), with GroupNorm(32) as
+upstream, and both share one VQModel. Widths are a test's choice (tiny), the level
 structure and codebooks are the released models'.
 
 usage: published_ref.py OUTDIR   writes KIND.pt / KIND.ckpt and KIND.expected.pt
@@ -25,83 +26,61 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from tokenizer_ref import AttnBlock, Downsample, Normalize, ResnetBlock, Upsample
+from tokenizer_ref import AttnBlock, Decoder, Encoder, Layout, ResnetBlock
 
 GROUPS = 32
 
 
-# ---- LlamaGen ---------------------------------------------------------------------
+class VQModel(nn.Module):
+    """Both upstreams' VQModel: encoder -> quant_conv -> quantize -> post_quant_conv -> decoder, returning the
+    code ids [B, h, w] and the decoded image. The parts come built, in the order each upstream builds them."""
 
-class LlamaGenEncoder(nn.Module):
-    def __init__(self, ch, ch_mult, num_res_blocks, z_channels, in_channels=3):
+    def __init__(self, z_channels, embed_dim, encoder, decoder, quantize, loss=None):
         super().__init__()
-        self.conv_in = nn.Conv2d(in_channels, ch, 3, padding=1)
-        self.conv_blocks = nn.ModuleList()
-        block_in = ch
-        for i, m in enumerate(ch_mult):
-            level = nn.Module()
-            level.res, level.attn = nn.ModuleList(), nn.ModuleList()
-            for _ in range(num_res_blocks):
-                level.res.append(ResnetBlock(block_in, ch * m, GROUPS))
-                block_in = ch * m
-                if i == len(ch_mult) - 1:
-                    level.attn.append(AttnBlock(block_in, GROUPS))
-            if i != len(ch_mult) - 1:
-                level.downsample = Downsample(block_in)
-            self.conv_blocks.append(level)
-        self.mid = nn.ModuleList([ResnetBlock(block_in, block_in, GROUPS), AttnBlock(block_in, GROUPS),
-                                  ResnetBlock(block_in, block_in, GROUPS)])
-        self.norm_out = Normalize(block_in, GROUPS)
-        self.conv_out = nn.Conv2d(block_in, z_channels, 3, padding=1)
+        self.encoder = encoder
+        self.decoder = decoder
+        if loss is not None:  # taming's training-only module, registered before the quantizer as there
+            self.loss = loss
+        self.quantize = quantize
+        self.quant_conv = nn.Conv2d(z_channels, embed_dim, 1)
+        self.post_quant_conv = nn.Conv2d(embed_dim, z_channels, 1)
 
     def forward(self, x):
-        h = self.conv_in(x)
-        for level in self.conv_blocks:
-            for j, block in enumerate(level.res):
-                h = block(h)
-                if len(level.attn) > 0:
-                    h = level.attn[j](h)
-            if hasattr(level, "downsample"):
-                h = level.downsample(h)
-        for block in self.mid:
-            h = block(h)
-        return self.conv_out(F.silu(self.norm_out(h)))
+        zq, ids = self.quantize(self.quant_conv(self.encoder(x)))
+        return ids, self.decoder(self.post_quant_conv(zq))
 
 
-class LlamaGenDecoder(nn.Module):
+def nearest_codes(z, codes):
+    """z [B, h, w, D], codes [K, D] -> (the nearest codes by Euclidean distance as [B, D, h, w], their ids [B, h, w]).
+    Both quantizers expand |z - e|^2 as |z|^2 + |e|^2 - 2 z.e, as upstream."""
+    flat = z.reshape(-1, z.shape[-1])
+    ids = (flat.pow(2).sum(1, keepdim=True) + codes.pow(2).sum(1) - 2 * flat @ codes.t()).argmin(1)
+    return codes[ids].view(z.shape).permute(0, 3, 1, 2), ids.view(z.shape[:3])
+
+
+# ---- LlamaGen ---------------------------------------------------------------------
+
+class LlamaGenLayout(Layout):
+    """vq_model.py's names: `conv_blocks.i.res.j`, and the middle as a list `mid.0`, `mid.1`, `mid.2`."""
+    levels_name, blocks_name = "conv_blocks", "res"
+
+    def middle(self, c, groups, attention):
+        return nn.Sequential(ResnetBlock(c, c, groups), AttnBlock(c, groups), ResnetBlock(c, c, groups))
+
+
+class LlamaGenEncoder(LlamaGenLayout, Encoder):
+    """Attention after every residual block of the lowest level only."""
+
+    def __init__(self, ch, ch_mult, num_res_blocks, z_channels, in_channels=3):
+        super().__init__(in_channels, z_channels, ch, ch_mult, num_res_blocks, groups=GROUPS, attn_levels=[len(ch_mult) - 1])
+
+
+class LlamaGenDecoder(LlamaGenLayout, Decoder):
+    """As the encoder; conv_blocks.0 is the lowest resolution."""
+    lowest_first = True
+
     def __init__(self, ch, ch_mult, num_res_blocks, z_channels, out_channels=3):
-        super().__init__()
-        block_in = ch * ch_mult[-1]
-        self.conv_in = nn.Conv2d(z_channels, block_in, 3, padding=1)
-        self.mid = nn.ModuleList([ResnetBlock(block_in, block_in, GROUPS), AttnBlock(block_in, GROUPS),
-                                  ResnetBlock(block_in, block_in, GROUPS)])
-        self.conv_blocks = nn.ModuleList()
-        for i in reversed(range(len(ch_mult))):  # conv_blocks.0 is the lowest resolution
-            level = nn.Module()
-            level.res, level.attn = nn.ModuleList(), nn.ModuleList()
-            for _ in range(num_res_blocks + 1):
-                level.res.append(ResnetBlock(block_in, ch * ch_mult[i], GROUPS))
-                block_in = ch * ch_mult[i]
-                if i == len(ch_mult) - 1:
-                    level.attn.append(AttnBlock(block_in, GROUPS))
-            if i != 0:
-                level.upsample = Upsample(block_in)
-            self.conv_blocks.append(level)
-        self.norm_out = Normalize(block_in, GROUPS)
-        self.conv_out = nn.Conv2d(block_in, out_channels, 3, padding=1)
-
-    def forward(self, z):
-        h = self.conv_in(z)
-        for block in self.mid:
-            h = block(h)
-        for level in self.conv_blocks:
-            for j, block in enumerate(level.res):
-                h = block(h)
-                if len(level.attn) > 0:
-                    h = level.attn[j](h)
-            if hasattr(level, "upsample"):
-                h = level.upsample(h)
-        return self.conv_out(F.silu(self.norm_out(h)))
+        super().__init__(out_channels, z_channels, ch, ch_mult, num_res_blocks, groups=GROUPS, attn_levels=[len(ch_mult) - 1])
 
 
 class LlamaGenQuantizer(nn.Module):
@@ -116,110 +95,18 @@ class LlamaGenQuantizer(nn.Module):
 
     def forward(self, z):
         z = F.normalize(z.permute(0, 2, 3, 1), p=2, dim=-1)  # b h w c
-        flat = z.reshape(-1, z.shape[-1])
         codes = F.normalize(self.embedding.weight, p=2, dim=-1)
-        d = flat.pow(2).sum(1, keepdim=True) + codes.pow(2).sum(1) - 2 * flat @ codes.t()
-        ids = d.argmin(1)
-        zq = codes[ids].view(z.shape).permute(0, 3, 1, 2)
-        return zq, ids.view(z.shape[:3])
+        return nearest_codes(z, codes)
 
 
-class LlamaGenVQ(nn.Module):
+class LlamaGenVQ(VQModel):
     def __init__(self, ch, ch_mult, num_res_blocks, z_channels, codebook_size=16384, embed_dim=8):
-        super().__init__()
-        self.encoder = LlamaGenEncoder(ch, ch_mult, num_res_blocks, z_channels)
-        self.decoder = LlamaGenDecoder(ch, ch_mult, num_res_blocks, z_channels)
-        self.quantize = LlamaGenQuantizer(codebook_size, embed_dim)
-        self.quant_conv = nn.Conv2d(z_channels, embed_dim, 1)
-        self.post_quant_conv = nn.Conv2d(embed_dim, z_channels, 1)
-
-    def forward(self, x):
-        zq, ids = self.quantize(self.quant_conv(self.encoder(x)))
-        return ids, self.decoder(self.post_quant_conv(zq))
+        dd = (ch, ch_mult, num_res_blocks, z_channels)
+        super().__init__(z_channels, embed_dim, LlamaGenEncoder(*dd), LlamaGenDecoder(*dd), LlamaGenQuantizer(codebook_size, embed_dim))
 
 
 # ---- taming-transformers ---------------------------------------------------------
-
-class TamingMid(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.block_1 = ResnetBlock(c, c, GROUPS)
-        self.attn_1 = AttnBlock(c, GROUPS)
-        self.block_2 = ResnetBlock(c, c, GROUPS)
-
-    def forward(self, x):
-        return self.block_2(self.attn_1(self.block_1(x)))
-
-
-class TamingEncoder(nn.Module):
-    def __init__(self, ch, ch_mult, num_res_blocks, attn_resolutions, resolution, z_channels, in_channels=3):
-        super().__init__()
-        self.conv_in = nn.Conv2d(in_channels, ch, 3, padding=1)
-        self.down = nn.ModuleList()
-        block_in, res = ch, resolution
-        for i, m in enumerate(ch_mult):
-            level = nn.Module()
-            level.block, level.attn = nn.ModuleList(), nn.ModuleList()
-            for _ in range(num_res_blocks):
-                level.block.append(ResnetBlock(block_in, ch * m, GROUPS))
-                block_in = ch * m
-                if res in attn_resolutions:
-                    level.attn.append(AttnBlock(block_in, GROUPS))
-            if i != len(ch_mult) - 1:
-                level.downsample = Downsample(block_in)
-                res //= 2
-            self.down.append(level)
-        self.mid = TamingMid(block_in)
-        self.norm_out = Normalize(block_in, GROUPS)
-        self.conv_out = nn.Conv2d(block_in, z_channels, 3, padding=1)
-
-    def forward(self, x):
-        h = self.conv_in(x)
-        for level in self.down:
-            for j, block in enumerate(level.block):
-                h = block(h)
-                if len(level.attn) > 0:
-                    h = level.attn[j](h)
-            if hasattr(level, "downsample"):
-                h = level.downsample(h)
-        return self.conv_out(F.silu(self.norm_out(self.mid(h))))
-
-
-class TamingDecoder(nn.Module):
-    def __init__(self, ch, ch_mult, num_res_blocks, attn_resolutions, resolution, z_channels, out_ch=3):
-        super().__init__()
-        block_in = ch * ch_mult[-1]
-        res = resolution // 2 ** (len(ch_mult) - 1)
-        self.conv_in = nn.Conv2d(z_channels, block_in, 3, padding=1)
-        self.mid = TamingMid(block_in)
-        self.up = nn.ModuleList()
-        for i in reversed(range(len(ch_mult))):
-            level = nn.Module()
-            level.block, level.attn = nn.ModuleList(), nn.ModuleList()
-            for _ in range(num_res_blocks + 1):
-                level.block.append(ResnetBlock(block_in, ch * ch_mult[i], GROUPS))
-                block_in = ch * ch_mult[i]
-                if res in attn_resolutions:
-                    level.attn.append(AttnBlock(block_in, GROUPS))
-            if i != 0:
-                level.upsample = Upsample(block_in)
-                res *= 2
-            self.up.insert(0, level)  # up.i is level i
-        self.norm_out = Normalize(block_in, GROUPS)
-        self.conv_out = nn.Conv2d(block_in, out_ch, 3, padding=1)
-
-    def forward(self, z):
-        h = self.mid(self.conv_in(z))
-        for i in reversed(range(len(self.up))):
-            level = self.up[i]
-            for j, block in enumerate(level.block):
-                h = block(h)
-                if len(level.attn) > 0:
-                    h = level.attn[j](h)
-            if hasattr(level, "upsample"):
-                h = level.upsample(h)
-        return self.conv_out(F.silu(self.norm_out(h)))
-
+# Its Encoder and Decoder are tokenizer_ref.py's, with attention in the middle and at attn_resolutions.
 
 class TamingQuantizer(nn.Module):
     """VectorQuantizer2: nearest code by Euclidean distance, raw vectors."""
@@ -229,13 +116,7 @@ class TamingQuantizer(nn.Module):
         self.embedding = nn.Embedding(n_e, e_dim)
 
     def forward(self, z):
-        z = z.permute(0, 2, 3, 1)
-        flat = z.reshape(-1, z.shape[-1])
-        w = self.embedding.weight
-        d = flat.pow(2).sum(1, keepdim=True) + w.pow(2).sum(1) - 2 * torch.einsum("bd,dn->bn", flat, w.t())
-        ids = d.argmin(1)
-        zq = self.embedding(ids).view(z.shape).permute(0, 3, 1, 2)
-        return zq, ids.view(z.shape[:3])
+        return nearest_codes(z.permute(0, 2, 3, 1), self.embedding.weight)
 
 
 class TamingLoss(nn.Module):
@@ -248,20 +129,12 @@ class TamingLoss(nn.Module):
         self.perceptual_loss.lin0 = nn.Conv2d(8, 1, 1, bias=False)
 
 
-class TamingVQ(nn.Module):
+class TamingVQ(VQModel):
     def __init__(self, ch, ch_mult, num_res_blocks, attn_resolutions, resolution, z_channels, n_embed, embed_dim):
-        super().__init__()
-        dd = (ch, ch_mult, num_res_blocks, attn_resolutions, resolution, z_channels)
-        self.encoder = TamingEncoder(*dd)
-        self.decoder = TamingDecoder(*dd)
-        self.loss = TamingLoss()
-        self.quantize = TamingQuantizer(n_embed, embed_dim)
-        self.quant_conv = nn.Conv2d(z_channels, embed_dim, 1)
-        self.post_quant_conv = nn.Conv2d(embed_dim, z_channels, 1)
-
-    def forward(self, x):
-        zq, ids = self.quantize(self.quant_conv(self.encoder(x)))
-        return ids, self.decoder(self.post_quant_conv(zq))
+        attn_levels = [i for i in range(len(ch_mult)) if resolution // 2 ** i in attn_resolutions]  # level i is at resolution / 2^i
+        dd = (3, z_channels, ch, ch_mult, num_res_blocks, True, GROUPS, attn_levels)
+        # Python evaluates the arguments in order: encoder, decoder, loss, quantizer, as taming builds them
+        super().__init__(z_channels, embed_dim, Encoder(*dd), Decoder(*dd), loss=TamingLoss(), quantize=TamingQuantizer(n_embed, embed_dim))
 
 
 # ---- the files ------------------------------------------------------------------

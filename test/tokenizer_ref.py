@@ -1,6 +1,7 @@
 """PyTorch twins of robustok's tokenizer architectures (src/tokenizer/cnn.ts
 and vit.ts) with the same parameter names, for test/tokenizer_arch.test.ts.
 The CNN follows taming-transformers' Encoder/Decoder (Esser et al., 2021);
+published_ref.py renames its containers for LlamaGen's layout;
 the ViT follows TiTok's latent-token layout with an MAE-style decoder.
 Imported by oracle.py cases through `setup`."""
 import torch
@@ -85,64 +86,96 @@ class Mid(nn.Module):
         return self.block_2(h)
 
 
-class Encoder(nn.Module):
-    def __init__(self, image_channels, z_channels, ch, ch_mult, num_res_blocks, attention=False, groups=32):
+class Level(nn.Module):
+    """One resolution level (vqgan_blocks.ts's Level): residual blocks under `blocks_name` (taming's `block`,
+    LlamaGen's `res`), each followed by self-attention `attn.j` where the level has it, then an optional
+    resampling (`downsample` / `upsample`), given as (name, class)."""
+
+    def __init__(self, blocks_name, cin, cout, n_blocks, groups, attention, resample):
+        super().__init__()
+        self.blocks_name = blocks_name
+        setattr(self, blocks_name, nn.ModuleList())
+        self.attn = nn.ModuleList()
+        for j in range(n_blocks):
+            getattr(self, blocks_name).append(ResnetBlock(cin if j == 0 else cout, cout, groups))
+            if attention:
+                self.attn.append(AttnBlock(cout, groups))
+        self.resample_name = resample[0] if resample else None
+        if resample:
+            setattr(self, resample[0], resample[1](cout))
+
+    def forward(self, h):
+        for j, block in enumerate(getattr(self, self.blocks_name)):
+            h = block(h)
+            if len(self.attn) > 0:
+                h = self.attn[j](h)
+        return getattr(self, self.resample_name)(h) if self.resample_name else h
+
+
+class Layout:
+    """The names of the Encoder's and Decoder's parts (cnn.ts's CnnLayout): taming's here, the level lists
+    `down` / `up` (set on the classes), blocks `block` and a Mid; published_ref.py's LlamaGen twins override them."""
+    levels_name, blocks_name = "down", "block"
+
+    @property
+    def levels(self):
+        return getattr(self, self.levels_name)
+
+    def middle(self, c, groups, attention):
+        return Mid(c, groups, attention)
+
+
+class Encoder(Layout, nn.Module):
+    """conv_in -> levels (attention at `attn_levels`, 0 = full resolution) -> mid -> norm_out + SiLU -> conv_out."""
+
+    def __init__(self, image_channels, z_channels, ch, ch_mult, num_res_blocks, attention=False, groups=32, attn_levels=()):
         super().__init__()
         self.conv_in = nn.Conv2d(image_channels, ch, 3, padding=1)
-        self.down = nn.ModuleList()
-        block_in = ch
+        levels, block_in = nn.ModuleList(), ch
+        setattr(self, self.levels_name, levels)
         for i, m in enumerate(ch_mult):
-            level = nn.Module()
-            level.block = nn.ModuleList()
-            block_out = ch * m
-            for _ in range(num_res_blocks):
-                level.block.append(ResnetBlock(block_in, block_out, groups))
-                block_in = block_out
-            if i != len(ch_mult) - 1:
-                level.downsample = Downsample(block_in)
-            self.down.append(level)
-        self.mid = Mid(block_in, groups, attention)
+            resample = ("downsample", Downsample) if i != len(ch_mult) - 1 else None
+            levels.append(Level(self.blocks_name, block_in, ch * m, num_res_blocks, groups, i in attn_levels, resample))
+            block_in = ch * m
+        self.mid = self.middle(block_in, groups, attention)
         self.norm_out = Normalize(block_in, groups)
         self.conv_out = nn.Conv2d(block_in, z_channels, 3, padding=1)
 
     def forward(self, x):
         h = self.conv_in(x)
-        for i, level in enumerate(self.down):
-            for block in level.block:
-                h = block(h)
-            if hasattr(level, "downsample"):
-                h = level.downsample(h)
-        h = self.mid(h)
-        return self.conv_out(F.silu(self.norm_out(h)))
+        for level in self.levels:
+            h = level(h)
+        return self.conv_out(F.silu(self.norm_out(self.mid(h))))
 
 
-class Decoder(nn.Module):
-    def __init__(self, image_channels, z_channels, ch, ch_mult, num_res_blocks, attention=False, groups=32):
+class Decoder(Layout, nn.Module):
+    """conv_in -> mid -> levels from the lowest resolution up (taming lists them by level: `up.i` is level i)
+    -> norm_out + SiLU -> conv_out."""
+    levels_name = "up"
+    lowest_first = False  # LlamaGen lists them in the order they run
+
+    def __init__(self, image_channels, z_channels, ch, ch_mult, num_res_blocks, attention=False, groups=32, attn_levels=()):
         super().__init__()
         block_in = ch * ch_mult[-1]
         self.conv_in = nn.Conv2d(z_channels, block_in, 3, padding=1)
-        self.mid = Mid(block_in, groups, attention)
-        self.up = nn.ModuleList()
+        self.mid = self.middle(block_in, groups, attention)
+        levels = nn.ModuleList()
+        setattr(self, self.levels_name, levels)
         for i in reversed(range(len(ch_mult))):
-            level = nn.Module()
-            level.block = nn.ModuleList()
-            block_out = ch * ch_mult[i]
-            for _ in range(num_res_blocks + 1):
-                level.block.append(ResnetBlock(block_in, block_out, groups))
-                block_in = block_out
-            if i != 0:
-                level.upsample = Upsample(block_in)
-            self.up.insert(0, level)
+            resample = ("upsample", Upsample) if i != 0 else None
+            level = Level(self.blocks_name, block_in, ch * ch_mult[i], num_res_blocks + 1, groups, i in attn_levels, resample)
+            if self.lowest_first:
+                levels.append(level)
+            else:
+                levels.insert(0, level)
+            block_in = ch * ch_mult[i]
         self.norm_out = Normalize(block_in, groups)
         self.conv_out = nn.Conv2d(block_in, image_channels, 3, padding=1)
 
     def forward(self, z):
         h = self.mid(self.conv_in(z))
-        for i in reversed(range(len(self.up))):
-            for block in self.up[i].block:
-                h = block(h)
-            if i != 0:
-                h = self.up[i].upsample(h)
+        for level in (self.levels if self.lowest_first else reversed(self.levels)):
+            h = level(h)
         return self.conv_out(F.silu(self.norm_out(h)))
 
 

@@ -9,7 +9,8 @@
 // so a state dict reads like theirs. With `attention: true` and
 // `attentionLevels` it is taming's Encoder/Decoder exactly (the released
 // VQGAN f16 models: attention in the middle and at the 16×16 level). The
-// blocks live in vqgan_blocks.ts, shared with LlamaGen's layout (llamagen.ts).
+// blocks live in vqgan_blocks.ts; LlamaGen's layout of the same network
+// (llamagen.ts) is these two classes under another `CnnLayout`.
 //
 // Every composite forward runs in its own `tidy` scope (and normActConv frees
 // its two intermediates at once), so activations that autograd does not save
@@ -89,37 +90,86 @@ export function levelWidths(o: CnnOptions): number[] {
 /** The downsampling factor f = 2^(levels − 1): an H×W image gives an (H/f)×(W/f) latent. */
 export const cnnDownsampleFactor = (o: Pick<CnnOptions, 'channelMultipliers'>): number => 2 ** (o.channelMultipliers.length - 1);
 
-/** The attention of level `i` of width `channels`, or null where the options put none. */
-export const levelAttention = (o: CnnOptions, i: number, channels: number): { channels: number; groups: number } | null =>
-  (o.attentionLevels ?? []).includes(i) ? { channels, groups: o.normGroups ?? 32 } : null;
+/**
+ * What tells the layouts of this network apart: taming's (`TAMING_LAYOUT`,
+ * robustok's own CNN) and LlamaGen's (llamagen.ts). The blocks, their widths
+ * and the order they are built in are the same; the containers' names, where
+ * attention goes and how the middle is held differ.
+ */
+export interface CnnLayout {
+  /** Names the network in error messages ('CNN', 'LlamaGen'). */
+  readonly title: string;
+  /** The name of the encoder's and of the decoder's list of levels. */
+  readonly levelLists: { readonly encoder: string; readonly decoder: string };
+  /** The name of a level's residual blocks. */
+  readonly blocks: 'block' | 'res';
+  /** Whether the decoder lists its levels from the lowest resolution up (LlamaGen) rather than by level (taming: `up.i` is level i). */
+  readonly decoderListsLowestFirst: boolean;
+  /** Whether level i (0 = full resolution) follows each of its residual blocks with self-attention. */
+  attends(o: CnnOptions, level: number): boolean;
+  /** The blocks at the lowest resolution, `[B, C, h, w] → [B, C, h, w]`. */
+  middle(channels: number, groups: number, o: CnnOptions): Module & Layer;
+}
+
+/** taming's names: `down.i.block.j`, `up.i` = level i, attention at `attentionLevels`, `mid.block_1`/`attn_1`/`block_2`. */
+export const TAMING_LAYOUT: CnnLayout = {
+  title: 'CNN',
+  levelLists: { encoder: 'down', decoder: 'up' },
+  blocks: 'block',
+  decoderListsLowestFirst: false,
+  attends: (o, level) => (o.attentionLevels ?? []).includes(level),
+  middle: (channels, groups, o) => new Mid(channels, groups, o.attention ?? false),
+};
 
 /**
- * VQGAN encoder: `conv_in` → levels (`down.i.block.j`, `down.i.downsample`
- * on all but the last) → `mid` → `norm_out` + SiLU → `conv_out` to zChannels.
+ * The resolution levels of a VQGAN encoder (`'down'`: resBlocks residual
+ * blocks a level, `downsample` on all but the last) or decoder (`'up'`:
+ * resBlocks + 1, `upsample` on all but level 0), in the layout's list order.
+ * The decoder builds its levels from the lowest resolution up, the way its
+ * input flows, and each level's resampling conv before the level's attention
+ * blocks: that order is what a seed has always produced, so it must not change.
+ */
+function cnnLevels(o: CnnOptions, direction: 'down' | 'up', layout: CnnLayout): Level[] {
+  const widths = levelWidths(o);
+  const groups = o.normGroups ?? 32;
+  const down = direction === 'down';
+  const last = widths.length - 1;
+  const levels: Level[] = [];
+  let cin = down ? o.baseChannels : widths[last]!;
+  for (let k = 0; k <= last; k++) {
+    const i = down ? k : last - k;
+    const cout = widths[i]!;
+    const blocks = Array.from({ length: down ? o.resBlocks : o.resBlocks + 1 }, (_, j) => new ResnetBlock(j === 0 ? cin : cout, cout, groups));
+    const resample: ['downsample' | 'upsample', Module & Layer] | null = down
+      ? (i === last ? null : ['downsample', new Downsample(cout)])
+      : (i === 0 ? null : ['upsample', new Upsample(cout)]);
+    levels[i] = new Level(layout.blocks, blocks, layout.attends(o, i) ? { channels: cout, groups } : null, resample);
+    cin = cout;
+  }
+  return down || !layout.decoderListsLowestFirst ? levels : levels.reverse();
+}
+
+/**
+ * VQGAN encoder: `conv_in` → levels (taming: `down.i.block.j`,
+ * `down.i.downsample` on all but the last) → `mid` → `norm_out` + SiLU →
+ * `conv_out` to zChannels.
  */
 export class CnnEncoder extends Module implements Layer {
   readonly convIn: Conv2d;
-  readonly down: ModuleList<Level>;
-  readonly mid: Mid;
+  readonly levels: ModuleList<Level>;
+  readonly mid: Module & Layer;
   readonly normOut: GroupNorm;
   readonly convOut: Conv2d;
 
-  constructor(readonly options: CnnOptions) {
+  constructor(readonly options: CnnOptions, readonly layout: CnnLayout = TAMING_LAYOUT) {
     super();
-    const widths = levelWidths(options);
+    const lowest = levelWidths(options).at(-1)!;
     const groups = options.normGroups ?? 32;
     this.convIn = this.child('conv_in', conv3(options.imageChannels, options.baseChannels));
-    this.down = this.child('down', new ModuleList<Level>());
-    let cin = options.baseChannels;
-    widths.forEach((cout, i) => {
-      const blocks = Array.from({ length: options.resBlocks }, (_, j) => new ResnetBlock(j === 0 ? cin : cout, cout, groups));
-      const last = i === widths.length - 1;
-      this.down.push(new Level('block', blocks, levelAttention(options, i, cout), last ? null : ['downsample', new Downsample(cout)]));
-      cin = cout;
-    });
-    this.mid = this.child('mid', new Mid(cin, groups, options.attention ?? false));
-    this.normOut = this.child('norm_out', norm(cin, groups));
-    this.convOut = this.child('conv_out', conv3(cin, options.zChannels));
+    this.levels = this.child(layout.levelLists.encoder, new ModuleList(cnnLevels(options, 'down', layout)));
+    this.mid = this.child('mid', layout.middle(lowest, groups, options));
+    this.normOut = this.child('norm_out', norm(lowest, groups));
+    this.convOut = this.child('conv_out', conv3(lowest, options.zChannels));
   }
 
   /** `[B, C, H, W] → [B, z, H/f, W/f]` with f = 2^(levels − 1); H and W must be multiples of f. */
@@ -127,14 +177,14 @@ export class CnnEncoder extends Module implements Layer {
     const f = cnnDownsampleFactor(this.options);
     const [, C, H, W] = x.shape as [number, number, number, number];
     if (x.ndim !== 4 || C !== this.options.imageChannels) {
-      throw new Error(`CNN encoder expects [B, ${this.options.imageChannels}, H, W] (imageChannels), got [${x.shape}]`);
+      throw new Error(`${this.layout.title} encoder expects [B, ${this.options.imageChannels}, H, W] (imageChannels), got [${x.shape}]`);
     }
     if (H % f !== 0 || W % f !== 0) {
-      throw new Error(`CNN encoder: image size ${H}×${W} is not divisible by the downsampling factor ${f} (from channelMultipliers)`);
+      throw new Error(`${this.layout.title} encoder: image size ${H}×${W} is not divisible by the downsampling factor ${f} (from channelMultipliers)`);
     }
     return tidy(() => {
       let h = this.convIn.forward(x);
-      for (const level of this.down) h = level.forward(h);
+      for (const level of this.levels) h = level.forward(h);
       h = this.mid.forward(h);
       return normActConv(this.normOut, this.convOut, h);
     });
@@ -143,44 +193,38 @@ export class CnnEncoder extends Module implements Layer {
 
 /**
  * VQGAN decoder, the encoder mirrored: `conv_in` from zChannels → `mid` →
- * levels from the lowest resolution up (`up.i` is level i, as in taming, so
- * it runs i = L−1 … 0; resBlocks + 1 blocks each, `up.i.upsample` on all
- * but level 0) → `norm_out` + SiLU → `conv_out` to image channels.
+ * levels from the lowest resolution up (resBlocks + 1 blocks each, taming's
+ * `up.i.upsample` on all but level 0) → `norm_out` + SiLU → `conv_out` to
+ * image channels.
  */
 export class CnnDecoder extends Module implements Layer {
   readonly convIn: Conv2d;
-  readonly mid: Mid;
-  readonly up: ModuleList<Level>;
+  readonly mid: Module & Layer;
+  /** In the layout's list order (taming: `up.i` is level i). */
+  readonly levels: ModuleList<Level>;
   readonly normOut: GroupNorm;
   readonly convOut: Conv2d;
 
-  constructor(readonly options: CnnOptions) {
+  constructor(readonly options: CnnOptions, readonly layout: CnnLayout = TAMING_LAYOUT) {
     super();
     const widths = levelWidths(options);
     const groups = options.normGroups ?? 32;
-    let cin = widths.at(-1)!;
-    this.convIn = this.child('conv_in', conv3(options.zChannels, cin));
-    this.mid = this.child('mid', new Mid(cin, groups, options.attention ?? false));
-    const levels: Level[] = [];
-    for (let i = widths.length - 1; i >= 0; i--) {
-      const cout = widths[i]!;
-      const blocks = Array.from({ length: options.resBlocks + 1 }, (_, j) => new ResnetBlock(j === 0 ? cin : cout, cout, groups));
-      levels[i] = new Level('block', blocks, levelAttention(options, i, cout), i === 0 ? null : ['upsample', new Upsample(cout)]);
-      cin = cout;
-    }
-    this.up = this.child('up', new ModuleList(levels));
-    this.normOut = this.child('norm_out', norm(cin, groups));
-    this.convOut = this.child('conv_out', conv3(cin, options.imageChannels));
+    this.convIn = this.child('conv_in', conv3(options.zChannels, widths.at(-1)!));
+    this.mid = this.child('mid', layout.middle(widths.at(-1)!, groups, options));
+    this.levels = this.child(layout.levelLists.decoder, new ModuleList(cnnLevels(options, 'up', layout)));
+    this.normOut = this.child('norm_out', norm(widths[0]!, groups));
+    this.convOut = this.child('conv_out', conv3(widths[0]!, options.imageChannels));
   }
 
   /** `[B, z, h, w] → [B, C, h·f, w·f]` */
   forward(z: Tensor): Tensor {
     if (z.ndim !== 4 || z.size(1) !== this.options.zChannels) {
-      throw new Error(`CNN decoder expects [B, ${this.options.zChannels}, h, w] (zChannels), got [${z.shape}]`);
+      throw new Error(`${this.layout.title} decoder expects [B, ${this.options.zChannels}, h, w] (zChannels), got [${z.shape}]`);
     }
+    const flow = this.layout.decoderListsLowestFirst ? this.levels.items : [...this.levels.items].reverse();
     return tidy(() => {
       let h = this.mid.forward(this.convIn.forward(z));
-      for (let i = this.up.length - 1; i >= 0; i--) h = this.up.at(i).forward(h);
+      for (const level of flow) h = level.forward(h);
       return normActConv(this.normOut, this.convOut, h);
     });
   }
