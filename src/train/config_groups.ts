@@ -12,13 +12,7 @@ export type Setting = number | readonly [value: number, doc: string];
 const spec = (s: Setting, common: string): [number, string] => (typeof s === 'number' ? [s, common] : [s[0], s[1]]);
 
 /** The optimiser settings whose defaults and notes differ between layers (all in [0, 1]). */
-export interface OptimSettings {
-  lr: Setting;
-  lrMin: Setting;
-  warmupFraction: Setting;
-  weightDecay: Setting;
-  emaDecay: Setting;
-}
+export type OptimSettings = Record<'lr' | 'lrMin' | 'warmupFraction' | 'weightDecay' | 'emaDecay', Setting>;
 
 /**
  * The `optim` group: peak rate, cosine floor, warm-up share, weight decay,
@@ -37,16 +31,8 @@ export function optimGroup<const A extends Shape = {}>(s: OptimSettings, doc: st
   }, doc);
 }
 
-/** The run settings whose defaults and notes differ between layers; `seed` and `nonFinite` are doc lines (seed 0, stop). */
-export interface TrainSettings {
-  steps: Setting;
-  batchSize: Setting;
-  seed: string;
-  logEvery: Setting;
-  sampleEvery: Setting;
-  checkpointEvery: Setting;
-  nonFinite: string;
-}
+/** The run settings whose defaults and notes differ between layers (counts ≥ 1); `seed` and `nonFinite` are doc lines only (seed 0, stop). */
+export type TrainSettings = Record<'steps' | 'batchSize' | 'logEvery' | 'sampleEvery' | 'checkpointEvery', Setting> & { seed: string; nonFinite: string };
 
 /**
  * The `train` group: length, batch, seed, the cadence of metrics, grids and
