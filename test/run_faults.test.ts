@@ -1,6 +1,7 @@
 // Faults injected into real `robustok train-tokenizer` processes (issue #11):
-// a second writer, SIGTERM, kill -9 then --resume (bit-exact, metrics not
-// repeated), a checkpoint past train.steps, a loss that turns NaN.
+// a second writer, SIGTERM (and the handler behind it), kill -9 then --resume
+// (bit-exact, metrics not repeated), a checkpoint past train.steps, a loss
+// that turns NaN.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { TokenizerTrainer, tokenizerSchema } from '../src/tokenizer/index.js';
 import { DatasetClassifier, saveClassifier } from '../src/features/index.js';
 import { full, liveTensors, loadSafetensors, manualSeed, noGrad, tidy } from '../src/torch/index.js';
 import { NonFiniteLossError, readProgress } from '../src/train/index.js';
+import { abortOnSignals, stopSignalOf } from '../src/runs/index.js';
 import { saveTinyTokenizer } from './helpers/runs.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -75,6 +77,24 @@ test('SIGTERM stops a generator run at the next step, although its steps never w
   clearTimeout(stray);
   const saved = readProgress(path.join(out, 'checkpoint.safetensors')).step;
   assert.ok(saved - sent <= 3, `stopped at step ${saved}, ${saved - sent} steps after the signal (at most the step under way and the next log)`);
+});
+
+test('abortOnSignals: the first stop signal aborts with its name, a second is seen as a repeat and keeps that reason; stopSignalOf passes it on', () => {
+  const controller = new AbortController();
+  const seen: string[] = [];
+  const listeners = process.listenerCount('SIGINT');
+  const release = abortOnSignals(controller, (signal, again) => seen.push(again ? `${signal} again` : signal));
+  process.emit('SIGTERM', 'SIGTERM');
+  process.emit('SIGINT', 'SIGINT');
+  release();
+  assert.equal(process.listenerCount('SIGINT'), listeners, 'release removes the handlers');
+  assert.deepEqual(seen, ['SIGTERM', 'SIGINT again']);
+  assert.equal(controller.signal.reason, 'SIGTERM');
+  assert.equal(stopSignalOf(controller.signal), 'SIGTERM');
+  const aborted = (reason: string) => { const c = new AbortController(); c.abort(reason); return c.signal; };
+  assert.equal(stopSignalOf(aborted('SIGINT')), 'SIGINT');
+  assert.equal(stopSignalOf(aborted('stopped by the test')), 'SIGTERM');
+  assert.equal(stopSignalOf(undefined), 'SIGTERM');
 });
 
 test('kill -9, then --resume: metrics hold each step once and the weights equal an uninterrupted run bit for bit', async () => {

@@ -3,9 +3,10 @@
 //
 // flags → runs/eval_tokenizer.ts; prints a table (or one JSON object). Every
 // number names the feature network and the number of images behind it.
-import { type SplitName, splitNames } from '../data/index.js';
+import type { SplitName } from '../data/index.js';
 import { PFID_ALPHA, PFID_CURVE_ALPHAS } from '../eval/index.js';
 import { type EvalSummary, evalTokenizer } from '../runs/index.js';
+import { type EvalFlags, readEvalFlag } from './eval_flags.js';
 import { parseFraction, readFlags } from './flags.js';
 import { cliEvents } from './run_events.js';
 
@@ -29,37 +30,21 @@ export const evalUsage = `usage: robustok eval --tokenizer DIR|KIND:PATH --data 
 TOKENIZER is a tokenizer folder, or KIND:PATH for a published tokenizer's file
 (robustok import --help lists the kinds).`;
 
-interface EvalArgs {
-  tokenizer?: string;
-  data?: string;
+interface EvalArgs extends EvalFlags {
   split: SplitName;
-  features?: string;
-  weights?: string;
-  n?: number;
-  batch: number;
+  batchSize: number;
+  json: boolean;
   alpha?: number;
   delta?: number;
   curve?: number[];
   deltaCurve?: number[];
   seed: number;
-  json: boolean;
-  out?: string;
 }
 
 function parseEvalArgs(argv: string[]): EvalArgs {
-  const args: EvalArgs = { split: 'test', batch: 100, seed: 0, json: false };
+  const args: EvalArgs = { split: 'test', batchSize: 100, seed: 0, json: false };
   readFlags(argv, evalUsage, (flag, read) => {
-    if (flag === '--tokenizer') args.tokenizer = read.value();
-    else if (flag === '--data') args.data = read.value();
-    else if (flag === '--split') {
-      const s = read.value();
-      if (!splitNames.includes(s as SplitName)) throw new Error(`--split must be one of ${splitNames.join(', ')}, got '${s}'`);
-      args.split = s as SplitName;
-    } else if (flag === '--features') args.features = read.value();
-    else if (flag === '--weights') args.weights = read.value();
-    else if (flag === '--n') args.n = read.integer();
-    else if (flag === '--batch') args.batch = read.integer();
-    else if (flag === '--pfid-alpha') args.alpha = read.fraction();
+    if (flag === '--pfid-alpha') args.alpha = read.fraction();
     else if (flag === '--pfid-delta') args.delta = read.integer();
     else if (flag === '--curve') {
       const v = read.value();
@@ -68,9 +53,7 @@ function parseEvalArgs(argv: string[]): EvalArgs {
       const v = read.value();
       args.deltaCurve = v === 'none' ? [] : v.split(',').map((d) => positiveInteger(flag, d));
     } else if (flag === '--seed') args.seed = read.seed();
-    else if (flag === '--out') args.out = read.value();
-    else if (flag === '--json') args.json = true;
-    else return false;
+    else return readEvalFlag(flag, read, args);
     return true;
   });
   if (!args.tokenizer) throw new Error(`--tokenizer DIR is required\n\n${evalUsage}`);
@@ -88,7 +71,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   try {
     const { summary, report } = await evalTokenizer({
       tokenizer: args.tokenizer!, data: args.data!, split: args.split, features: args.features, weights: args.weights,
-      n: args.n, batchSize: args.batch, alpha: args.alpha, delta: args.delta, curve: args.curve, deltaCurve: args.deltaCurve, seed: args.seed, out: args.out, events,
+      n: args.n, batchSize: args.batchSize, alpha: args.alpha, delta: args.delta, curve: args.curve, deltaCurve: args.deltaCurve, seed: args.seed, out: args.out, events,
     });
     if (args.json) console.log(JSON.stringify(summary));
     else printTable(summary, args);

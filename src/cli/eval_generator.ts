@@ -3,8 +3,8 @@
 //
 // flags → runs/eval_generator.ts; prints a table (or one JSON object). Every
 // number names the feature network, the number of samples and the sampling.
-import { type SplitName, splitNames } from '../data/index.js';
-import { type EvalGeneratorOptions, type GeneratorEvalSummary, evalGenerator } from '../runs/index.js';
+import { type GeneratorEvalSummary, evalGenerator } from '../runs/index.js';
+import { type EvalFlags, readEvalFlag } from './eval_flags.js';
 import { readFlags } from './flags.js';
 import { cliEvents } from './run_events.js';
 import { readSamplingFlag, samplingUsage } from './sampling_flags.js';
@@ -33,31 +33,20 @@ export async function evalGeneratorCommand(argv: string[]): Promise<void> {
     console.log(evalGeneratorUsage);
     return;
   }
-  const o: EvalGeneratorOptions & { generator: string } = { generator: '' };
+  let generator = '';
+  const flags: EvalFlags = {};
   const sampling: Parameters<typeof readSamplingFlag>[2] = {};
-  let json = false;
   readFlags(argv, evalGeneratorUsage, (flag, read) => {
-    if (flag === '--generator') o.generator = read.value();
-    else if (flag === '--tokenizer') o.tokenizer = read.value();
-    else if (flag === '--data') o.data = read.value();
-    else if (flag === '--split') {
-      const s = read.value();
-      if (!splitNames.includes(s as SplitName)) throw new Error(`--split must be one of ${splitNames.join(', ')}, got '${s}'`);
-      o.split = s as SplitName;
-    } else if (flag === '--features') o.features = read.value();
-    else if (flag === '--weights') o.weights = read.value();
-    else if (flag === '--n') o.n = read.integer();
-    else if (flag === '--batch') o.batchSize = read.integer();
-    else if (flag === '--out') o.out = read.value();
-    else if (flag === '--json') json = true;
-    else return readSamplingFlag(flag, read, sampling);
+    if (flag === '--generator') generator = read.value();
+    else return readEvalFlag(flag, read, flags) || readSamplingFlag(flag, read, sampling);
     return true;
   });
-  if (!o.generator) throw new Error(`--generator DIR is required\n\n${evalGeneratorUsage}`);
+  if (!generator) throw new Error(`--generator DIR is required\n\n${evalGeneratorUsage}`);
+  const { json, ...o } = flags;
   const { seed, ...overrides } = sampling;
   const events = cliEvents({ signals: false });
   try {
-    const { summary, report } = await evalGenerator({ ...o, seed, sampling: overrides, events });
+    const { summary, report } = await evalGenerator({ ...o, generator, seed, sampling: overrides, events });
     if (json) console.log(JSON.stringify(jsonOf(summary)));
     else printTable(summary);
     console.error(`report: ${report}`);

@@ -15,7 +15,7 @@ export interface FlagValue {
 }
 
 /** `text` as a number that passes `check`, or an error naming the flag, the range and the text. */
-function parseNumber(flag: string, text: string, check: (v: number) => boolean, range: string): number {
+export function parseNumber(flag: string, text: string, check: (v: number) => boolean, range: string): number {
   const v = Number(text);
   if (text.trim() === '' || !Number.isFinite(v) || !check(v)) throw new Error(`${flag} must be ${range}, got '${text}'`);
   return v;

@@ -3,7 +3,7 @@
 // docker stop, Slurm, Kubernetes) both abort the run, which saves a checkpoint
 // at the next step boundary; a second signal exits at once. The exit code is
 // the shell's convention, 128 + the signal's number.
-import type { ProgressEvent, RunEvents } from '../runs/index.js';
+import { type ProgressEvent, type RunEvents, abortOnSignals } from '../runs/index.js';
 import { Progress } from './progress.js';
 
 const exitCodes: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
@@ -18,13 +18,10 @@ export interface CliEvents extends RunEvents {
 export function cliEvents(options: { signals?: boolean } = {}): CliEvents {
   const bars = new Map<string, Progress>();
   const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(exitCodes[signal] ?? 1);
+  const releaseSignals = options.signals === false ? () => {} : abortOnSignals(controller, (signal, again) => {
+    if (again) process.exit(exitCodes[signal] ?? 1);
     console.error(`\n${signal}: stopping after this step and saving a checkpoint (send it again to quit at once)`);
-    controller.abort(signal);
-  };
-  const signals: NodeJS.Signals[] = options.signals === false ? [] : ['SIGINT', 'SIGTERM'];
-  for (const s of signals) process.on(s, onSignal);
+  });
   return {
     signal: controller.signal,
     progress(e: ProgressEvent) {
@@ -43,7 +40,7 @@ export function cliEvents(options: { signals?: boolean } = {}): CliEvents {
     close() {
       for (const bar of bars.values()) bar.finish();
       bars.clear();
-      for (const s of signals) process.off(s, onSignal);
+      releaseSignals();
     },
     exitCode: (reason: string) => exitCodes[reason] ?? 1,
   };

@@ -4,6 +4,7 @@
 // config: it is the run's input (`--tokenizer DIR`), and its codebook size,
 // token grid and image preprocessing come from its folder.
 import { type Infer, bool, choice, fraction, group, num, positive, str } from '../config/index.js';
+import { optimGroup, trainGroup } from '../train/index.js';
 import type { CfgSchedule, DrawOptions } from './guidance.js';
 import type { GeneratorOptions } from './model.js';
 
@@ -36,25 +37,26 @@ export const generatorSchema = group({
     ropeBase: num({ default: 10000, min: 1, max: 1e9, doc: 'base of the rotary frequencies' }),
     classDropout: fraction(0.1, 'probability that a label is replaced by the null class in training (enables CFG; docs/method.md §5)'),
   }, 'the transformer'),
-  optim: group({
-    lr: fraction(1e-3, 'peak learning rate (RAR-B: 4e-4 at batch 2048)'),
-    lrMin: fraction(1e-5, 'cosine floor'),
-    warmupFraction: fraction(0.05, 'fraction of steps in linear warm-up'),
-    weightDecay: fraction(0.03, 'AdamW weight decay on matrices and embeddings (not on biases and norm gains)'),
+  optim: optimGroup({
+    lr: [1e-3, 'peak learning rate (RAR-B: 4e-4 at batch 2048)'],
+    lrMin: 1e-5,
+    warmupFraction: 0.05,
+    weightDecay: [0.03, 'AdamW weight decay on matrices and embeddings (not on biases and norm gains)'],
+    emaDecay: [0.999, 'EMA of weights; the EMA weights sample and are exported'],
+  }, 'optimisation (AdamW, warm-up + cosine)', {
     beta2: fraction(0.95, "AdamW's β₂ (β₁ = 0.9)"),
-    clipNorm: num({ default: 1, min: 0, max: 1e6, doc: 'global gradient-norm clip (0 = off)' }),
-    emaDecay: fraction(0.999, 'EMA of weights; the EMA weights sample and are exported'),
-  }, 'optimisation (AdamW, warm-up + cosine)'),
-  train: group({
-    steps: positive(3000, 'optimizer steps'),
-    batchSize: positive(128, 'token sequences per step'),
-    seed: num({ default: 0, min: 0, integer: true, doc: 'seed of weights, data order and class dropout' }),
-    logEvery: positive(25, 'steps between metrics.jsonl lines'),
-    sampleEvery: positive(1000, 'steps between sample grids (one row per class)'),
+  }),
+  train: trainGroup({
+    steps: 3000,
+    batchSize: [128, 'token sequences per step'],
+    seed: 'seed of weights, data order and class dropout',
+    logEvery: 25,
+    sampleEvery: [1000, 'steps between sample grids (one row per class)'],
+    checkpointEvery: 500,
+    nonFinite: 'a NaN/Inf loss: stop (naming the step and the last checkpoint) or skip the batch (at most 100 in a row)',
+  }, 'the run', {
     samplesPerClass: positive(8, 'images per class in a sample grid'),
-    checkpointEvery: positive(500, 'steps between checkpoints'),
-    nonFinite: choice(['stop', 'skip'], 'stop', 'a NaN/Inf loss: stop (naming the step and the last checkpoint) or skip the batch (at most 100 in a row)'),
-  }, 'the run'),
+  }),
   sample: samplingSchema,
 });
 

@@ -6,7 +6,7 @@
 // checkpoints are exactly those of an in-process run; log lines and progress
 // come back over the IPC channel.
 import { fork } from 'node:child_process';
-import type { ProgressEvent, RunEvents } from '../runs/index.js';
+import { type ProgressEvent, type RunEvents, stopSignalOf } from '../runs/index.js';
 import type { ReproducePreset } from './preset.js';
 import type { StageOutcome } from './runner.js';
 import type { StageKind, StageSpec } from './stage.js';
@@ -45,10 +45,7 @@ export function runStageInChild(task: Omit<StageTask, 'kind' | 'name' | 'seed'>,
       detached: true,
     });
     let settled: StageOutcome | Error | null = null;
-    const forward = () => {
-      const reason = events.signal?.reason;
-      child.kill(reason === 'SIGINT' || reason === 'SIGTERM' ? reason : 'SIGTERM');
-    };
+    const forward = () => { child.kill(stopSignalOf(events.signal)); };
     events.signal?.addEventListener('abort', forward, { once: true });
     child.on('message', (m: StageMessage) => {
       if (m.type === 'log') events.log?.(m.message);

@@ -3,6 +3,7 @@
 // progress and the outcome (or the error) back. SIGINT/SIGTERM abort the
 // stage as in the CLI (a checkpoint at the next step); so does the parent
 // going away, so a killed `reproduce` leaves no orphan training on.
+import { abortOnSignals } from '../runs/index.js';
 import type { StageMessage, StageTask } from './child_stage.js';
 import { stageAt } from './graph.js';
 import { layerConfigs } from './layer_configs.js';
@@ -12,7 +13,7 @@ const send = (m: StageMessage) => { if (process.connected) process.send!(m); };
 
 process.once('message', (task: StageTask) => {
   const controller = new AbortController();
-  for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, () => controller.abort(s));
+  abortOnSignals(controller);
   process.on('disconnect', () => controller.abort('SIGTERM'));
   const run = async () => {
     const f = { dir: task.dir, config: task.preset.config, layers: layerConfigs(task.preset) };

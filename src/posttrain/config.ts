@@ -3,9 +3,10 @@
 // `--generator`); the losses are the tokenizer's own settings, reused with
 // the paper's post-training starting point: the GAN on from step 0 with a
 // freshly initialised discriminator.
-import { type Infer, bool, choice, fraction, group, num, positive, str, withDefaults } from '../config/index.js';
+import { type Infer, bool, choice, fraction, group, num, str, withDefaults } from '../config/index.js';
 import { samplingSchema } from '../generator/index.js';
 import { tokenizerSchema } from '../tokenizer/index.js';
+import { optimGroup, trainGroup } from '../train/index.js';
 
 export const posttrainSchema = group({
   data: group({
@@ -23,22 +24,21 @@ export const posttrainSchema = group({
   }, 'what is trained besides the decoder (encoder, quantizer and codebook stay frozen)'),
   roundTrip: bool({ default: false, doc: "the released code's variant: decode σ-tokens to 8-bit images, re-encode them, and train on those ids with codebook and projections trainable" }),
   loss: withDefaults(tokenizerSchema.fields.loss, { 'gan.enabled': true, 'gan.start': 0 }),
-  optim: group({
-    lr: fraction(1e-4, 'peak learning rate (5e-5 at reference scale, batch 256)'),
-    lrMin: fraction(1e-5, 'cosine floor (1e-5 in the paper)'),
-    warmupFraction: fraction(0, 'fraction of steps in linear warm-up'),
-    weightDecay: fraction(0, 'AdamW weight decay'),
-    clipNorm: num({ default: 1, min: 0, max: 1e6, doc: 'global gradient-norm clip (0 = off)' }),
-    emaDecay: fraction(0.999, 'EMA of the trained weights; the EMA weights are exported'),
+  optim: optimGroup({
+    lr: [1e-4, 'peak learning rate (5e-5 at reference scale, batch 256)'],
+    lrMin: [1e-5, 'cosine floor (1e-5 in the paper)'],
+    warmupFraction: 0,
+    weightDecay: 0,
+    emaDecay: [0.999, 'EMA of the trained weights; the EMA weights are exported'],
   }, 'optimisation (AdamW β = (0.9, 0.95), cosine)'),
-  train: group({
-    steps: positive(500, 'optimizer steps'),
-    batchSize: positive(64, 'images per step'),
-    seed: num({ default: 0, min: 0, integer: true, doc: 'seed of data order, coin flips, draws and the discriminator' }),
-    logEvery: positive(10, 'steps between metrics.jsonl lines'),
-    sampleEvery: positive(250, 'steps between grids (original | old decoder | new decoder)'),
-    checkpointEvery: positive(250, 'steps between checkpoints'),
-    nonFinite: choice(['stop', 'skip'], 'stop', 'a NaN/Inf loss: stop, or skip the batch (at most 100 in a row)'),
+  train: trainGroup({
+    steps: 500,
+    batchSize: [64, 'images per step'],
+    seed: 'seed of data order, coin flips, draws and the discriminator',
+    logEvery: 10,
+    sampleEvery: [250, 'steps between grids (original | old decoder | new decoder)'],
+    checkpointEvery: 250,
+    nonFinite: 'a NaN/Inf loss: stop, or skip the batch (at most 100 in a row)',
   }, 'the run'),
 });
 

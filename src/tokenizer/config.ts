@@ -3,6 +3,7 @@
 // override them; `--set key=value` overrides those). Symbols as in docs/method.md.
 import { ConfigError, type Infer, bool, choice, fraction, group, list, num, positive, str } from '../config/index.js';
 import { datasetFields } from '../data/index.js';
+import { optimGroup, trainGroup } from '../train/index.js';
 import type { DiffAugPolicy } from './diffaug.js';
 import { ANNEALING_DEFAULTS } from './perturbation.js';
 import type { TokenizerOptions } from './model.js';
@@ -84,22 +85,21 @@ export const tokenizerSchema = group({
       networkWeights: str({ default: '', doc: 'kind=features: the network\'s weights file (inception-fid needs one; a classifier file elsewhere than the cache)' }),
     }),
   }, 'losses'),
-  optim: group({
-    lr: rate(1e-3, 'peak learning rate (2.4e-4 at batch 1024 at reference scale)'),
-    lrMin: rate(5e-5, 'cosine floor'),
-    warmupFraction: fraction(0.02, 'fraction of steps in linear warm-up'),
-    weightDecay: rate(0, 'AdamW weight decay (0 for the tokenizer)'),
-    clipNorm: num({ default: 1, min: 0, max: 1e6, doc: 'global gradient-norm clip (0 = off)' }),
-    emaDecay: fraction(0.999, 'EMA of weights; the EMA weights are evaluated and exported'),
+  optim: optimGroup({
+    lr: [1e-3, 'peak learning rate (2.4e-4 at batch 1024 at reference scale)'],
+    lrMin: 5e-5,
+    warmupFraction: 0.02,
+    weightDecay: [0, 'AdamW weight decay (0 for the tokenizer)'],
+    emaDecay: [0.999, 'EMA of weights; the EMA weights are evaluated and exported'],
   }, 'optimisation (AdamW, β = (0.9, 0.95))'),
-  train: group({
-    steps: positive(2000, 'optimizer steps'),
-    batchSize: positive(64, 'images per step'),
-    seed: num({ default: 0, min: 0, integer: true, doc: 'seed of weights, data order and perturbation' }),
-    logEvery: positive(20, 'steps between metrics.jsonl lines'),
-    sampleEvery: positive(500, 'steps between reconstruction grids'),
-    checkpointEvery: positive(500, 'steps between checkpoints'),
-    nonFinite: choice(['stop', 'skip'], 'stop', 'a NaN/Inf loss: stop (naming the step, the terms and the last checkpoint) or skip the batch (at most 100 in a row)'),
+  train: trainGroup({
+    steps: 2000,
+    batchSize: [64, 'images per step'],
+    seed: 'seed of weights, data order and perturbation',
+    logEvery: 20,
+    sampleEvery: [500, 'steps between reconstruction grids'],
+    checkpointEvery: 500,
+    nonFinite: 'a NaN/Inf loss: stop (naming the step, the terms and the last checkpoint) or skip the batch (at most 100 in a row)',
   }, 'the run'),
 });
 

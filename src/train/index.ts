@@ -3,3 +3,4 @@ export * from './checkpoint.js';
 export * from './rng_state.js';
 export * from './non_finite.js';
 export * from './distributed.js';
+export * from './config_groups.js';
