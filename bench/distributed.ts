@@ -2,7 +2,7 @@
 // machine? Steps per second of the small tokenizer preset (global batch 64)
 // as one process with 2 threads and as 2 ranks (batch 32 each) with 1 thread
 // each, through `robustok launch`, the gradients averaged after backward and
-// (--overlap-backward) during it, in 25 and 1 MiB buckets; medians over
+// during it (the default), in 25 and 1 MiB buckets; medians over
 // ROUNDS round-robin runs of every layout; then the all-reduce bandwidth of a
 // 10M-float gradient between 2 ranks on loopback. Last line: JSON with
 // scaling_efficiency (2-rank steps/s over 1-process steps/s, averaged after
@@ -115,10 +115,10 @@ if (process.argv[2] === '--allreduce-rank') {
     `load average ${os.loadavg()[0]!.toFixed(2)}`);
   const layouts: { name: string; nproc: number; flags: string[] }[] = [
     { name: 'world size 1, 2 threads', nproc: 1, flags: [] },
-    { name: 'world size 2, 1 thread each, averaged after backward, 25 MiB buckets', nproc: 2, flags: [] },
-    { name: 'world size 2, 1 thread each, averaged after backward, 1 MiB buckets', nproc: 2, flags: ['--bucket-mb', '1'] },
-    { name: 'world size 2, 1 thread each, averaged during backward, 25 MiB buckets', nproc: 2, flags: ['--overlap-backward'] },
-    { name: 'world size 2, 1 thread each, averaged during backward, 1 MiB buckets', nproc: 2, flags: ['--overlap-backward', '--bucket-mb', '1'] },
+    { name: 'world size 2, 1 thread each, averaged after backward, 25 MiB buckets', nproc: 2, flags: ['--no-overlap-backward'] },
+    { name: 'world size 2, 1 thread each, averaged after backward, 1 MiB buckets', nproc: 2, flags: ['--no-overlap-backward', '--bucket-mb', '1'] },
+    { name: 'world size 2, 1 thread each, averaged during backward, 25 MiB buckets', nproc: 2, flags: [] },
+    { name: 'world size 2, 1 thread each, averaged during backward, 1 MiB buckets', nproc: 2, flags: ['--bucket-mb', '1'] },
   ];
   // Round-robin, so that a slow spell of the machine touches every layout alike.
   const rates: number[][] = layouts.map(() => []);

@@ -15,7 +15,7 @@ const LAUNCHABLE = ['train-tokenizer', 'train-generator', 'post-train'];
 const GRACE_MS = 15_000;
 
 export const launchUsage = `usage: robustok launch --nproc N [--nnodes M --node-rank R --master-addr A --master-port P]
-                       [--overlap-backward] [--bucket-mb MB] <command> [flags]
+                       [--no-overlap-backward] [--bucket-mb MB] <command> [flags]
 
 Runs <command> (${LAUNCHABLE.join(', ')}) as N data-parallel processes on this
 machine, as torchrun does: each gets RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR
@@ -31,8 +31,10 @@ the same --master-port; the run folder must be on storage all nodes share.
   --node-rank R      this machine's index (default 0)
   --master-addr A    where rank 0 serves the rendezvous (default 127.0.0.1)
   --master-port P    its TCP port (default 29500)
-  --overlap-backward average each gradient bucket while backward still runs
-                     (PyTorch DDP's way) rather than all after it; same values
+  --no-overlap-backward
+                     average the gradients once backward is done, rather than
+                     each bucket while backward still runs (DDP's way, the
+                     default); the same values either way
   --bucket-mb MB     gradient bucket size, one all-reduce each (default 25)`;
 
 export interface LaunchPlan {
@@ -51,7 +53,7 @@ export function parseLaunch(argv: string[]): LaunchPlan {
   const commandAt = argv.findIndex((a) => LAUNCHABLE.includes(a));
   const own = commandAt < 0 ? argv : argv.slice(0, commandAt);
   const plan: LaunchPlan = {
-    nproc: 0, nnodes: 1, nodeRank: 0, masterAddr: '127.0.0.1', masterPort: 29500, overlapBackward: false,
+    nproc: 0, nnodes: 1, nodeRank: 0, masterAddr: '127.0.0.1', masterPort: 29500, overlapBackward: true,
     command: commandAt < 0 ? [] : argv.slice(commandAt),
   };
   readFlags(own, launchUsage, (flag, read) => {
@@ -60,7 +62,7 @@ export function parseLaunch(argv: string[]): LaunchPlan {
     else if (flag === '--node-rank') plan.nodeRank = read.seed();
     else if (flag === '--master-addr') plan.masterAddr = read.value();
     else if (flag === '--master-port') plan.masterPort = read.integer();
-    else if (flag === '--overlap-backward') plan.overlapBackward = true;
+    else if (flag === '--no-overlap-backward') plan.overlapBackward = false;
     else if (flag === '--bucket-mb') plan.bucketMb = read.number();
     else return false;
     return true;
@@ -81,7 +83,7 @@ export function rankEnvironment(plan: LaunchPlan, local: number, base: NodeJS.Pr
     LOCAL_RANK: String(local), LOCAL_WORLD_SIZE: String(plan.nproc),
     MASTER_ADDR: plan.masterAddr, MASTER_PORT: String(plan.masterPort),
     ROBUSTOK_THREADS: base.ROBUSTOK_THREADS ?? String(threads),
-    ...(plan.overlapBackward ? { ROBUSTOK_OVERLAP_BACKWARD: '1' } : {}),
+    ...(plan.overlapBackward ? {} : { ROBUSTOK_OVERLAP_BACKWARD: '0' }),
     ...(plan.bucketMb !== undefined ? { ROBUSTOK_BUCKET_MB: String(plan.bucketMb) } : {}),
   };
 }
