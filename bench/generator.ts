@@ -19,15 +19,15 @@
 // The tokens are uniform random ids, not a tokenized dataset: the work of a
 // step or a draw does not depend on their values, and the benchmark needs no
 // tokenizer run.
-import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigFile, resolveConfig } from '../src/config/index.js';
 import { type GeneratorConfig, GeneratorTrainer, type TokenSet, generatorSchema, sampleTokens, samplingOf } from '../src/generator/index.js';
 import { Generator, type Tensor, arange, getNumThreads, manualSeed, randint, savePt, tidy } from '../src/torch/index.js';
-import { twinEnv } from './twin_env.js';
+import { median, pair, quantile, settle, timed } from './paired_timing.js';
+import { type Twin, startTwin } from './twin_process.js';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const smallPreset = path.join(root, 'configs', 'generator', 'small.yaml');
@@ -43,20 +43,6 @@ const TIMED_STEPS = 20;
 const WARMUP_SAMPLES = 1;
 const TIMED_SAMPLES = 8;
 const NO_CACHE_SAMPLES = 3;
-// Idle time before each timed call. After a call, each process's worker
-// threads keep spinning for a while (libgomp ~ms, OpenBLAS's pool up to
-// ~0.1 s) and would steal the cores from whichever side runs next; a pause
-// gives each call the machine as a training run has it.
-const SETTLE_MS = 150;
-
-/** The q-quantile of `xs`, linear between order statistics (numpy's default). */
-const quantile = (xs: number[], q: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const at = (s.length - 1) * q;
-  const lo = Math.floor(at);
-  return s[lo]! + (s[Math.min(lo + 1, s.length - 1)]! - s[lo]!) * (at - lo);
-};
-const median = (xs: number[]): number => quantile(xs, 0.5);
 
 /** The small preset, or the brief's fallback (width 192, depth 4, heads 4, batch 64) if the preset file is missing. */
 export function smallConfig(overrides: string[] = []): GeneratorConfig {
@@ -85,85 +71,12 @@ export function writeTwinInit(file: string, trainer: GeneratorTrainer, labels: T
   });
 }
 
-export interface Twin {
-  /** Sends one command and waits (blocking) for the twin's one-line answer. */
-  ask(command: 'step' | 'sample' | 'metrics'): string;
-  close(): void;
-}
+/** The commands bench/generator_torch.py answers. */
+export type GeneratorTwin = Twin<'step' | 'sample' | 'metrics'>;
 
-/**
- * Starts bench/generator_torch.py on `threads` threads from the init file
- * `writeTwinInit` wrote. Commands and answers go through two named pipes
- * read and written synchronously (as bench/tokenizer.ts does): waiting on a
- * promise would leave Node's event loop idle while the twin works, and V8
- * spends idle time on garbage collection, which would then overlap
- * robustok's next timed call.
- */
-export async function startTwin(threads: number, initFile: string): Promise<Twin> {
-  const script = path.join(root, 'bench', 'generator_torch.py');
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'robustok-twin-'));
-  const [commandPipe, answerPipe] = [path.join(dir, 'commands'), path.join(dir, 'answers')];
-  execFileSync('mkfifo', [commandPipe, answerPipe]);
-  const child = spawn('/usr/bin/python3', [script, String(threads), initFile, commandPipe, answerPipe], { stdio: ['ignore', 'pipe', 'inherit'], env: twinEnv(threads) });
-  // Start-up is awaited on stdout, so a twin that fails to start is an error, not a hang on opening a pipe.
-  const first = await new Promise<string>((resolve) => {
-    let text = '';
-    child.stdout!.on('data', (chunk: Buffer) => { text += chunk.toString(); if (text.includes('\n')) resolve(text.trim()); });
-    child.on('exit', () => resolve(text.trim()));
-  });
-  if (first !== 'ready') {
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`the PyTorch twin (${script}) did not start (is python3-torch installed? its error is above)${first ? `; it said: ${first}` : ''}`);
-  }
-  // The twin opens the command pipe to read, then the answer pipe to write: the same order here.
-  const commands = openSync(commandPipe, 'w');
-  const answers = openSync(answerPipe, 'r');
-  rmSync(dir, { recursive: true, force: true });
-  const buffer = Buffer.alloc(1 << 16);
-  let pending = '';
-  const readLine = (): string => {
-    while (!pending.includes('\n')) {
-      const n = readSync(answers, buffer);
-      if (n === 0) throw new Error(`the PyTorch twin (${script}) ended early (its error is above)`);
-      pending += buffer.toString('utf8', 0, n);
-    }
-    const end = pending.indexOf('\n');
-    const line = pending.slice(0, end);
-    pending = pending.slice(end + 1);
-    return line;
-  };
-  return {
-    ask: (command) => {
-      writeSync(commands, `${command}\n`);
-      const answer = readLine();
-      if (answer.startsWith('error')) throw new Error(`PyTorch twin: ${answer}`);
-      return answer;
-    },
-    close: () => {
-      writeSync(commands, 'quit\n');
-      closeSync(commands);
-      closeSync(answers);
-    },
-  };
-}
-
-const timed = (fn: () => void): number => {
-  const start = performance.now();
-  fn();
-  return performance.now() - start;
-};
-
-/** Sleeps without returning to the event loop (see startTwin on why). */
-const settle = (): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SETTLE_MS);
-
-/** One paired timing [robustok, PyTorch]; round `i` decides who goes first, alternating so neither always runs on a warmer cache. */
-function pair(i: number, ours: () => number, theirs: () => number): [number, number] {
-  settle();
-  const first = i % 2 === 0 ? ours() : theirs();
-  settle();
-  const second = i % 2 === 0 ? theirs() : ours();
-  return i % 2 === 0 ? [first, second] : [second, first];
-}
+/** Starts bench/generator_torch.py on `threads` threads from the init file `writeTwinInit` wrote. */
+export const startGeneratorTwin = (threads: number, initFile: string): Promise<GeneratorTwin> =>
+  startTwin(path.join(root, 'bench', 'generator_torch.py'), [initFile], threads);
 
 async function main(): Promise<void> {
   const threads = getNumThreads();
@@ -175,7 +88,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'robustok-bench-'));
   const initFile = path.join(dir, 'init.pt');
   writeTwinInit(initFile, trainer, labels);
-  const twin = await startTwin(threads, initFile);
+  const twin = await startGeneratorTwin(threads, initFile);
   rmSync(dir, { recursive: true, force: true });
 
   const sampling = samplingOf(config.sample);

@@ -26,7 +26,6 @@ import json
 import math
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test"))
 
@@ -34,16 +33,8 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from generator_ref import ArGenerator, sample_tokens  # noqa: E402
-
-
-def warmup_cosine(step, o, total):
-    """Learning rate at `step`, as warmupCosine in src/optim/schedule.ts."""
-    warmup = round(o["warmupFraction"] * total)
-    lr, lr_min = o["lr"], min(o["lrMin"], o["lr"])
-    if step < warmup:
-        return lr * step / warmup
-    progress = min(step - warmup, total - warmup) / (total - warmup)
-    return lr_min + (lr - lr_min) * (1 + math.cos(math.pi * progress)) / 2
+from twin_protocol import serve  # noqa: E402
+from twin_training import ema_update, warmup_cosine  # noqa: E402
 
 
 class Trainer:
@@ -108,17 +99,9 @@ class Trainer:
         self.optimizer.step()
         self.step_count += 1
         self.set_lr()
-        self.ema_update()
+        ema_update(self.ema, self.model.parameters(), self.config["optim"]["emaDecay"], self.step_count)
         accuracy = (logits.detach().argmax(-1) == ids).float().mean().item()
         return {"step": self.step_count, "loss": value, "accuracy": accuracy, "lr": lr, "gradNorm": grad_norm}
-
-    @torch.no_grad()
-    def ema_update(self):
-        # robustok's Ema: decay ramped as min(d, (1 + t) / (10 + t)), shadow.lerp_(live, 1 - d).
-        t = self.step_count
-        weight = 1 - min(self.config["optim"]["emaDecay"], (1 + t) / (10 + t))
-        for shadow, live in zip(self.ema, self.model.parameters()):
-            shadow.lerp_(live, weight)
 
 
 def main():
@@ -132,25 +115,12 @@ def main():
     trainer = Trainer(config, json.loads(init["options"]), init["model"], init["ids"], init["labels"])
     sample_labels = init["sampleLabels"]
     draws = torch.Generator().manual_seed(0)
-    print("ready", flush=True)
-    with open(sys.argv[3]) as commands, open(sys.argv[4], "w") as answers:
-        def answer(text):
-            answers.write(f"{text}\n")
-            answers.flush()
-
-        for line in commands:
-            command = line.strip()
-            start = time.perf_counter()
-            if command == "step":
-                trainer.step()
-            elif command == "sample":
-                sample_tokens(trainer.model, sample_labels, s["cfg"], s["schedule"], s["power"], s["temperature"], draws)
-            elif command == "metrics":
-                answer(json.dumps(trainer.step()))
-                continue
-            else:
-                break
-            answer((time.perf_counter() - start) * 1e3)
+    serve(sys.argv[3], sys.argv[4], timed={
+        "step": trainer.step,
+        "sample": lambda: sample_tokens(trainer.model, sample_labels, s["cfg"], s["schedule"], s["power"], s["temperature"], draws),
+    }, untimed={
+        "metrics": lambda: json.dumps(trainer.step()),
+    })
 
 
 main()

@@ -10,15 +10,15 @@
 //
 // The images are uniform noise in [−1, 1], not Fashion-MNIST: the work of a
 // step does not depend on pixel values, and the benchmark needs no dataset.
-import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigFile, resolveConfig } from '../src/config/index.js';
 import { type TokenizerConfig, TokenizerTrainer, tokenizerSchema } from '../src/tokenizer/index.js';
 import { type Tensor, getNumThreads, manualSeed, noGrad, rand, savePt, tidy } from '../src/torch/index.js';
-import { twinEnv } from './twin_env.js';
+import { median, pair, quantile, timed } from './paired_timing.js';
+import { type Twin, startTwin } from './twin_process.js';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const smallPreset = path.join(root, 'configs', 'tokenizer', 'small.yaml');
@@ -27,20 +27,6 @@ const WARMUP_STEPS = 3;
 const TIMED_STEPS = 20;
 const WARMUP_INFERENCE = 2;
 const TIMED_INFERENCE = 30;
-// Idle time before each timed call. After a call, each process's worker
-// threads keep spinning for a while (libgomp ~ms, OpenBLAS's gemv pool up to
-// ~0.1 s) and would steal the cores from whichever side runs next; a pause
-// gives each call the machine as a training run has it.
-const SETTLE_MS = 150;
-
-/** The q-quantile of `xs`, linear between order statistics (numpy's default). */
-const quantile = (xs: number[], q: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const at = (s.length - 1) * q;
-  const lo = Math.floor(at);
-  return s[lo]! + (s[Math.min(lo + 1, s.length - 1)]! - s[lo]!) * (at - lo);
-};
-const median = (xs: number[]): number => quantile(xs, 0.5);
 
 /** The first step at which `config`'s GAN is on: the benchmark times steps from there, where a step costs the most. */
 export const ganStartStep = (config: TokenizerConfig): number => Math.round(config.loss.gan.start * config.train.steps);
@@ -62,74 +48,14 @@ export function writeTwinInit(file: string, trainer: TokenizerTrainer, images: T
   });
 }
 
-export interface Twin {
-  /** Sends one command and waits (blocking) for the twin's one-line answer. */
-  ask(command: 'step' | 'encode' | 'decode' | 'metrics'): string;
-  close(): void;
-}
+/** The commands bench/tokenizer_torch.py answers. */
+export type TokenizerTwin = Twin<'step' | 'encode' | 'decode' | 'metrics'>;
 
-/**
- * Starts bench/tokenizer_torch.py on `threads` threads from the init file
- * `writeTwinInit` wrote. Commands and answers go through two named pipes
- * read and written synchronously: waiting on a promise would leave Node's
- * event loop idle while the twin works, and V8 spends idle time on garbage
- * collection (its memory reducer), which then overlaps robustok's next timed
- * call — a cost a training loop, which never idles, does not pay.
- */
-export async function startTwin(threads: number, initFile: string): Promise<Twin> {
-  const script = path.join(root, 'bench', 'tokenizer_torch.py');
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'robustok-twin-'));
-  const [commandPipe, answerPipe] = [path.join(dir, 'commands'), path.join(dir, 'answers')];
-  execFileSync('mkfifo', [commandPipe, answerPipe]);
-  const child = spawn('/usr/bin/python3', [script, String(threads), initFile, commandPipe, answerPipe], { stdio: ['ignore', 'pipe', 'inherit'], env: twinEnv(threads) });
-  // Start-up is awaited on stdout, so a twin that fails to start is an error, not a hang on opening a pipe.
-  const first = await new Promise<string>((resolve) => {
-    let text = '';
-    child.stdout!.on('data', (chunk: Buffer) => { text += chunk.toString(); if (text.includes('\n')) resolve(text.trim()); });
-    child.on('exit', () => resolve(text.trim()));
-  });
-  if (first !== 'ready') {
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`the PyTorch twin (${script}) did not start (is python3-torch installed? its error is above)${first ? `; it said: ${first}` : ''}`);
-  }
-  // The twin opens the command pipe to read, then the answer pipe to write: the same order here.
-  const commands = openSync(commandPipe, 'w');
-  const answers = openSync(answerPipe, 'r');
-  rmSync(dir, { recursive: true, force: true });
-  const buffer = Buffer.alloc(1 << 16);
-  let pending = '';
-  const readLine = (): string => {
-    while (!pending.includes('\n')) {
-      const n = readSync(answers, buffer);
-      if (n === 0) throw new Error(`the PyTorch twin (${script}) ended early (its error is above)`);
-      pending += buffer.toString('utf8', 0, n);
-    }
-    const end = pending.indexOf('\n');
-    const line = pending.slice(0, end);
-    pending = pending.slice(end + 1);
-    return line;
-  };
-  return {
-    ask: (command) => {
-      writeSync(commands, `${command}\n`);
-      const answer = readLine();
-      if (answer.startsWith('error')) throw new Error(`PyTorch twin: ${answer}`);
-      return answer;
-    },
-    close: () => {
-      writeSync(commands, 'quit\n');
-      closeSync(commands);
-      closeSync(answers);
-    },
-  };
-}
+/** Starts bench/tokenizer_torch.py on `threads` threads from the init file `writeTwinInit` wrote. */
+export const startTokenizerTwin = (threads: number, initFile: string): Promise<TokenizerTwin> =>
+  startTwin(path.join(root, 'bench', 'tokenizer_torch.py'), [initFile], threads);
 
 function robustokSide(trainer: TokenizerTrainer, images: Tensor) {
-  const timed = (fn: () => void): number => {
-    const start = performance.now();
-    fn();
-    return performance.now() - start;
-  };
   let ids: Tensor | null = null;
   return {
     step: () => timed(() => trainer.step(images)),
@@ -149,18 +75,6 @@ function robustokSide(trainer: TokenizerTrainer, images: Tensor) {
   };
 }
 
-/** Sleeps without returning to the event loop (see startTwin on why). */
-const settle = (): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SETTLE_MS);
-
-/** One paired timing [robustok, PyTorch]; round `i` decides who goes first, alternating so neither always runs on a warmer cache. */
-function pair(i: number, ours: () => number, theirs: () => number): [number, number] {
-  settle();
-  const first = i % 2 === 0 ? ours() : theirs();
-  settle();
-  const second = i % 2 === 0 ? theirs() : ours();
-  return i % 2 === 0 ? [first, second] : [second, first];
-}
-
 async function main(): Promise<void> {
   const threads = getNumThreads();
   const config = resolveConfig(tokenizerSchema, [loadConfigFile(smallPreset)]);
@@ -171,7 +85,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'robustok-bench-'));
   const initFile = path.join(dir, 'init.pt');
   writeTwinInit(initFile, trainer, images);
-  const twin = await startTwin(threads, initFile);
+  const twin = await startTokenizerTwin(threads, initFile);
   rmSync(dir, { recursive: true, force: true });
   const ours = robustokSide(trainer, images);
   const theirs = (command: 'step' | 'encode' | 'decode') => () => Number(twin.ask(command));

@@ -23,7 +23,6 @@ import json
 import math
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test"))
 
@@ -33,6 +32,8 @@ import torch.nn.functional as F  # noqa: E402
 
 from gan_ref import AUGMENT_FNS, NLayerDiscriminator, rand_cutout  # noqa: E402
 from tokenizer_ref import Decoder, Encoder  # noqa: E402
+from twin_protocol import TwinError, serve  # noqa: E402
+from twin_training import ema_update, warmup_cosine  # noqa: E402
 
 
 class Tokenizer(nn.Module):
@@ -123,15 +124,6 @@ def annealed(step, total, p):
     return ratio * p["alpha"], max(1, math.floor(ratio * p["delta"]))
 
 
-def warmup_cosine(step, o, total):
-    warmup = round(o["warmupFraction"] * total)
-    lr, lr_min = o["lr"], min(o["lrMin"], o["lr"])
-    if step < warmup:
-        return lr * step / warmup
-    progress = min(step - warmup, total - warmup) / (total - warmup)
-    return lr_min + (lr - lr_min) * (1 + math.cos(math.pi * progress)) / 2
-
-
 class Trainer:
     def __init__(self, config, start_step, model_state, discriminator_state):
         if config["model"]["architecture"] != "cnn" or config["perturbation"]["select"] != "first":
@@ -202,7 +194,8 @@ class Trainer:
         self.optimizer.step()
         self.schedule_step += 1
         self.set_lr()
-        self.ema_update()
+        self.ema_updates += 1
+        ema_update(self.ema, self.model.parameters(), self.config["optim"]["emaDecay"], self.ema_updates)
         metrics = {}
         if gan_on:
             self.d_optimizer.zero_grad(set_to_none=True)
@@ -226,15 +219,6 @@ class Trainer:
         })
         return metrics
 
-    @torch.no_grad()
-    def ema_update(self):
-        # robustok's Ema: decay ramped as min(d, (1 + t) / (10 + t)), shadow.lerp_(live, 1 - d).
-        self.ema_updates += 1
-        t = self.ema_updates
-        weight = 1 - min(self.config["optim"]["emaDecay"], (1 + t) / (10 + t))
-        for shadow, live in zip(self.ema, self.model.parameters()):
-            shadow.lerp_(live, weight)
-
 
 def main():
     torch.set_num_threads(int(sys.argv[1]))
@@ -247,34 +231,22 @@ def main():
         trainer.model.eval()
         grid = trainer.model.encode(images)["zq"].shape[2:]
     ids = None
-    print("ready", flush=True)
-    with open(sys.argv[3]) as commands, open(sys.argv[4], "w") as answers:
-        def answer(text):
-            answers.write(f"{text}\n")
-            answers.flush()
 
-        for line in commands:
-            command = line.strip()
-            start = time.perf_counter()
-            if command == "step":
-                trainer.step(images)
-            elif command == "encode":
-                with torch.no_grad():
-                    trainer.model.eval()
-                    ids = trainer.model.encode(images)["ids"]
-            elif command == "decode":
-                if ids is None:
-                    answer("error: decode before encode")
-                    continue
-                with torch.no_grad():
-                    trainer.model.eval()
-                    trainer.model.decode_ids(ids, grid)
-            elif command == "metrics":
-                answer(json.dumps(trainer.step(images)))
-                continue
-            else:
-                break
-            answer((time.perf_counter() - start) * 1e3)
+    def encode():
+        nonlocal ids
+        with torch.no_grad():
+            trainer.model.eval()
+            ids = trainer.model.encode(images)["ids"]
+
+    def decode():
+        if ids is None:
+            raise TwinError("decode before encode")
+        with torch.no_grad():
+            trainer.model.eval()
+            trainer.model.decode_ids(ids, grid)
+
+    serve(sys.argv[3], sys.argv[4], timed={"step": lambda: trainer.step(images), "encode": encode, "decode": decode},
+          untimed={"metrics": lambda: json.dumps(trainer.step(images))})
 
 
 main()

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { type Twin, ganStartStep, noiseImages, smallPreset, startTwin, writeTwinInit } from '../bench/tokenizer.js';
+import { type TokenizerTwin, ganStartStep, noiseImages, smallPreset, startTokenizerTwin, writeTwinInit } from '../bench/tokenizer.js';
 import { loadConfigFile, resolveConfig } from '../src/config/index.js';
 import { type StepMetrics, TokenizerTrainer, tokenizerSchema } from '../src/tokenizer/index.js';
 import { type Tensor, getNumThreads, manualSeed } from '../src/torch/index.js';
@@ -25,7 +25,7 @@ const BATCH = 4;
 interface Side {
   trainer: TokenizerTrainer;
   images: Tensor;
-  twin: Twin;
+  twin: TokenizerTwin;
 }
 
 /** The small preset, GAN on from the step it starts at, no warm-up (so the first update moves the weights), no DiffAugment. */
@@ -38,7 +38,7 @@ async function start(dir: string, beta: number): Promise<Side> {
   const images = noiseImages(config, BATCH);
   const file = path.join(dir, `init-${beta}.pt`);
   writeTwinInit(file, trainer, images);
-  return { trainer, images, twin: await startTwin(getNumThreads(), file) };
+  return { trainer, images, twin: await startTokenizerTwin(getNumThreads(), file) };
 }
 
 /** The logged numbers of one step, flattened to name → value. */

@@ -1,0 +1,37 @@
+// How the twin benchmarks (bench/tokenizer, bench/generator) time robustok
+// against its PyTorch twin: calls in pairs, a pause before each, who goes
+// first alternating, and medians and quartiles of the pairs' ratios.
+
+// Idle time before each timed call. After a call, each process's worker
+// threads keep spinning for a while (libgomp ~ms, OpenBLAS's pool — gemv's —
+// up to ~0.1 s) and would steal the cores from whichever side runs next; a
+// pause gives each call the machine as a training run has it.
+const SETTLE_MS = 150;
+
+/** The q-quantile of `xs`, linear between order statistics (numpy's default). */
+export const quantile = (xs: number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (s.length - 1) * q;
+  const lo = Math.floor(at);
+  return s[lo]! + (s[Math.min(lo + 1, s.length - 1)]! - s[lo]!) * (at - lo);
+};
+export const median = (xs: number[]): number => quantile(xs, 0.5);
+
+/** Milliseconds `fn` takes. */
+export const timed = (fn: () => void): number => {
+  const start = performance.now();
+  fn();
+  return performance.now() - start;
+};
+
+/** Sleeps without returning to the event loop (see startTwin in bench/twin_process.ts on why). */
+export const settle = (): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SETTLE_MS);
+
+/** One paired timing [robustok, PyTorch]; round `i` decides who goes first, alternating so neither always runs on a warmer cache. */
+export function pair(i: number, ours: () => number, theirs: () => number): [number, number] {
+  settle();
+  const first = i % 2 === 0 ? ours() : theirs();
+  settle();
+  const second = i % 2 === 0 ? theirs() : ours();
+  return i % 2 === 0 ? [first, second] : [second, first];
+}
