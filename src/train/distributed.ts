@@ -236,7 +236,7 @@ export class DataParallel {
   #allReduceGradients(params: Tensor[]): void {
     noGrad(() => tidy(() => {
       const grads = params.map((p) => p.grad!);
-      const buckets = bucketsOf(grads, this.#bucketFloats).map((b) => b.map((i) => grads[i]!));
+      const buckets = tensorBuckets(grads, this.#bucketFloats);
       const flats = buckets.map((b) => cat(b.map((g) => g.flatten())));
       const works = flats.map((f) => this.group.allReduce(f, 'avg', { checkShapes: !this.#shapesChecked }));
       this.#shapesChecked = true;
@@ -248,7 +248,7 @@ export class DataParallel {
   /** Copies rank 0's values of `tensors` into every rank's, through flat buckets. */
   #broadcastFlat(tensors: Tensor[], checkShapes = true): void {
     tidy(() => {
-      for (const bucket of bucketsOf(tensors, this.#bucketFloats).map((b) => b.map((i) => tensors[i]!))) {
+      for (const bucket of tensorBuckets(tensors, this.#bucketFloats)) {
         const flat = cat(bucket.map((t) => t.flatten()));
         this.group.broadcast(flat, 0, { checkShapes }).wait();
         unflattenInto(flat, bucket);
@@ -279,6 +279,10 @@ function bucketsOf(tensors: Tensor[], capFloats: number, firstCapFloats = capFlo
   });
   return buckets;
 }
+
+/** bucketsOf as the tensors themselves. */
+const tensorBuckets = (tensors: Tensor[], capFloats: number): Tensor[][] =>
+  bucketsOf(tensors, capFloats).map((bucket) => bucket.map((i) => tensors[i]!));
 
 /** Copies consecutive slices of `flat` `[Σ numel]` back into `tensors`, in place. */
 function unflattenInto(flat: Tensor, tensors: Tensor[]): void {
