@@ -7,6 +7,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ProcessGroup, distributedAvailability } from '../src/torch/index.js';
+import { gradientSyncFrom } from '../src/train/index.js';
 import { freePort, lastJson, runRanks } from './helpers/spawn_ranks.js';
 
 const worker = path.join(path.dirname(fileURLToPath(import.meta.url)), 'helpers', 'distributed_worker.js');
@@ -74,4 +75,11 @@ test('bad ranks and world sizes are refused before any rendezvous', () => {
   const rendezvous = { kind: 'tcp' as const, host: '127.0.0.1', port: 1 };
   assert.throws(() => ProcessGroup.init({ rank: 2, worldSize: 2, rendezvous }), /rank must be an integer in \[0, 2\), got 2/);
   assert.throws(() => ProcessGroup.init({ rank: 0, worldSize: 0, rendezvous }), /world size must be a positive integer, got 0/);
+});
+
+test('the gradient sync from the environment: overlap by default, 25 MiB buckets; bad values named', () => {
+  assert.deepEqual(gradientSyncFrom({}), { overlapBackward: true, bucketMb: 25 });
+  assert.deepEqual(gradientSyncFrom({ ROBUSTOK_OVERLAP_BACKWARD: '0', ROBUSTOK_BUCKET_MB: '0.5' }), { overlapBackward: false, bucketMb: 0.5 });
+  assert.throws(() => gradientSyncFrom({ ROBUSTOK_OVERLAP_BACKWARD: 'yes' }), /ROBUSTOK_OVERLAP_BACKWARD=yes must be 0 or 1/);
+  assert.throws(() => gradientSyncFrom({ ROBUSTOK_BUCKET_MB: 'big' }), /ROBUSTOK_BUCKET_MB=big must be a number of MiB in \(0, 4096\]/);
 });
