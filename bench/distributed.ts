@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { Linear, Sequential } from '../src/nn/index.js';
 import { ProcessGroup, manualSeed, randn, tidy, zeros } from '../src/torch/index.js';
 import { DataParallel } from '../src/train/index.js';
+import { median } from './paired_timing.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
@@ -43,15 +44,13 @@ async function stepsPerSecond(nproc: number, launchFlags: string[] = []): Promis
     const args = nproc === 1 ? train : ['launch', '--nproc', String(nproc), '--master-port', String(await freePort()), ...launchFlags, ...train];
     const run = spawnSync(process.execPath, [cli, ...args], { env: { ...process.env, ROBUSTOK_THREADS: String(2 / nproc) }, encoding: 'utf8' });
     if (run.status !== 0) throw new Error(`world size ${nproc} failed:\n${run.stderr}`);
-    const rates = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').slice(5)
-      .map((l) => (JSON.parse(l) as { imagesPerSecond: number }).imagesPerSecond / 64).sort((a, b) => a - b);
-    return rates[Math.floor(rates.length / 2)]!;
+    return median(readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').slice(5)
+      .map((l) => (JSON.parse(l) as { imagesPerSecond: number }).imagesPerSecond / 64));
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const joinTwo = (rank: number, port: number) => ProcessGroup.init({ rank, worldSize: 2, rendezvous: { kind: 'tcp', host: '127.0.0.1', port } });
 
 /** One rank of the bandwidth test: the median time of REPEATS all-reduces of FLOATS floats, in s. */

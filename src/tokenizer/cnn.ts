@@ -204,6 +204,8 @@ export class CnnDecoder extends Module implements Layer {
   readonly levels: ModuleList<Level>;
   readonly normOut: GroupNorm;
   readonly convOut: Conv2d;
+  /** The levels in the order the latent flows through them, lowest resolution first. */
+  readonly #flow: Level[];
 
   constructor(readonly options: CnnOptions, readonly layout: CnnLayout = TAMING_LAYOUT) {
     super();
@@ -212,6 +214,7 @@ export class CnnDecoder extends Module implements Layer {
     this.convIn = this.child('conv_in', conv3(options.zChannels, widths.at(-1)!));
     this.mid = this.child('mid', layout.middle(widths.at(-1)!, groups, options));
     this.levels = this.child(layout.levelLists.decoder, new ModuleList(cnnLevels(options, 'up', layout)));
+    this.#flow = layout.decoderListsLowestFirst ? this.levels.items : [...this.levels.items].reverse();
     this.normOut = this.child('norm_out', norm(widths[0]!, groups));
     this.convOut = this.child('conv_out', conv3(widths[0]!, options.imageChannels));
   }
@@ -221,10 +224,9 @@ export class CnnDecoder extends Module implements Layer {
     if (z.ndim !== 4 || z.size(1) !== this.options.zChannels) {
       throw new Error(`${this.layout.title} decoder expects [B, ${this.options.zChannels}, h, w] (zChannels), got [${z.shape}]`);
     }
-    const flow = this.layout.decoderListsLowestFirst ? this.levels.items : [...this.levels.items].reverse();
     return tidy(() => {
       let h = this.mid.forward(this.convIn.forward(z));
-      for (const level of flow) h = level.forward(h);
+      for (const level of this.#flow) h = level.forward(h);
       return normActConv(this.normOut, this.convOut, h);
     });
   }
