@@ -56,8 +56,9 @@ export interface GradientSync {
    * Launch each bucket's all-reduce while backward runs, as soon as its
    * gradients are ready (PyTorch DDP's way), instead of all of them after
    * backward. Same values either way. On by default, as in DDP: measured
-   * (`npm run bench:distributed`) never slower beyond run-to-run spread, and
-   * 1.36× faster where the all-reduce is as long as backward.
+   * (`npm run bench:distributed`, two runs) 1.36–1.48× faster where the
+   * all-reduce is as long as backward, and within run-to-run spread where it
+   * is negligible (the small preset).
    */
   overlapBackward: boolean;
   /** Bucket size in MiB: one collective per bucket (DDP's bucket_cap_mb, 25). */
