@@ -296,7 +296,8 @@ test('PostTrainer.step: gradients only on the trainable parameters (decoder; + p
     const config = resolveConfig(posttrainSchema, [loadConfigFile(presets.posttrain)], ['train.batchSize=4', ...sets]);
     const pair = loadGeneratorPair(gen, tokA);
     manualSeed(0);
-    const trainer = new PostTrainer(config, pair.tokenizer, pair.model, pair.info.sampling, { channels: 1 });
+    const frozen = Tokenizer.load(tokA);  // roundTrip decodes with the untouched main-training tokenizer
+    const trainer = new PostTrainer(config, pair.tokenizer, pair.model, pair.info.sampling, { channels: 1, frozen });
     const snapshot = (named: [string, Tensor][]) => new Map(named.map(([name, t]) => [name, tidy(() => t.detach().clone()).keep()]));
     const tokenizerBefore = snapshot(pair.tokenizer.namedParameters());
     const generatorBefore = snapshot(pair.model.namedParameters());
@@ -330,6 +331,7 @@ test('PostTrainer.step: gradients only on the trainable parameters (decoder; + p
     assert.equal(pair.model.training, false, `${what}: the generator stays in eval mode`);
     for (const t of [...tokenizerBefore.values(), ...generatorBefore.values()]) t.dispose();
     trainer.dispose();
+    frozen.dispose();
     pair.dispose();
   }
   assert.equal(liveTensors(), live, 'nothing leaks');

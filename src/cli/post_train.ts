@@ -1,7 +1,7 @@
 // `robustok post-train --tokenizer DIR --generator DIR --config FILE --out DIR [--set key=value ...] [--resume]`:
 // flags → config → runs/post_train.ts, which owns the run folder.
 import { posttrainSchema } from '../posttrain/index.js';
-import { type PostTrainResult, postTrain } from '../runs/index.js';
+import { type PostTrainResult, inheritedLoss, postTrain } from '../runs/index.js';
 import { type TrainCommand, runTrainCommand, trainUsage } from './train_command.js';
 
 const command: TrainCommand<typeof posttrainSchema> = {
@@ -12,12 +12,15 @@ Fine-tunes the tokenizer's decoder on σ-tokens of a trained generator (docs/met
 each training image's tokens, with each one kept with probability σ and otherwise
 replaced by the generator's draw, decoded back to that image. Encoder, quantizer and
 codebook stay frozen; DIR becomes a tokenizer folder with the same codebook.
+The loss settings start from the tokenizer's main training (its config.json), under the
+preset and --set; the GAN is on from step 0 unless loss.gan.start says otherwise.
 Presets in configs/posttrain/. --pregenerate N (= --set tokens.pregenerate=N) draws N σ-token sets
 before training instead of each batch's on the fly. --resume continues exactly;
 Ctrl-C or SIGTERM saves a checkpoint and exits (130 / 143).`,
   schema: posttrainSchema,
   inputs: { '--tokenizer': 'the tokenizer to post-train', '--generator': 'a generator trained on its tokens' },
   aliases: { '--pregenerate': 'tokens.pregenerate' },
+  inherit: (inputs) => inheritedLoss(inputs['--tokenizer']!),
   preset: 'configs/posttrain/small.yaml',
   plan: (c) => `${c.train.steps} steps, batch ${c.train.batchSize}, σ = ${c.sigma}`,
   run: (config, out, o) => postTrain(config, out, { tokenizer: o.inputs['--tokenizer']!, generator: o.inputs['--generator']!, resume: o.resume, events: o.events }),

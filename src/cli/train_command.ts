@@ -18,6 +18,8 @@ export interface TrainCommand<G extends Group> {
   inputs: Record<string, string>;
   /** Flags that stand for a config key (`--pregenerate N` = `--set tokens.pregenerate=N`). */
   aliases?: Record<string, string>;
+  /** Settings the run takes from its inputs, below the preset, with a line saying what they are. */
+  inherit?(inputs: Record<string, string>): { settings: object; note: string } | undefined;
   /** A preset to suggest when --config is missing. */
   preset: string;
   /** Summary of what will run, printed first. */
@@ -51,8 +53,10 @@ export async function runTrainCommand<G extends Group>(c: TrainCommand<G>, argv:
     if (!args.inputs[flag]) throw new Error(`${flag} DIR is required (${what})\n\n${usage}`);
   }
   if (!args.out) throw new Error(`--out DIR is required\n\n${usage}`);
+  const inherited = args.resume ? undefined : c.inherit?.(args.inputs);
+  if (inherited) console.error(inherited.note);
   const config = resolveRunConfig(c.schema, args.out, {
-    preset: args.config ? loadConfigFile(args.config) : undefined, sets: args.sets, resume: args.resume,
+    preset: args.config ? loadConfigFile(args.config) : undefined, sets: args.sets, resume: args.resume, inherited: inherited?.settings,
     missing: `--config FILE is required (try ${c.preset})\n\n${usage}`,
   });
   const events = cliEvents();

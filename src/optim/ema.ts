@@ -141,3 +141,14 @@ function checkSettings(decay: unknown, warmup: unknown): string | undefined {
   if (typeof warmup !== 'boolean') return `warmup must be a boolean, got ${String(warmup)}`;
   return undefined;
 }
+
+/**
+ * The constant decay d under which a shadow keeps half of its starting value
+ * after `steps` updates (d^steps = 1/2). A half-life reads in the run's own
+ * units: a fine-tuning run of S steps with half-life h exports weights that
+ * still hold 2^(−S/h) of where it started.
+ */
+export function emaDecayForHalfLife(steps: number): number {
+  if (!(steps > 0 && Number.isFinite(steps))) throw new RangeError(`emaDecayForHalfLife: steps must be a positive number, got ${steps}`);
+  return 0.5 ** (1 / steps);
+}

@@ -3,15 +3,17 @@
 // frozen generator's draws (σ-preserving sampling), decodes the result and
 // trains the decoder to give back x — with the tokenizer's own loss mix
 // (pixel + perceptual + hinge GAN with the adaptive weight), the GAN on from
-// the first step against a freshly initialised discriminator, and no latent
-// perturbation. Encoder, quantizer and codebook are frozen and stay
+// loss.gan.start (the first step by default) against a fresh or continued
+// discriminator, and no latent perturbation. The EMA starts from the trained
+// weights and is never reset by a warm-up: what is exported is the trained
+// decoder moved by post-training, not the last few steps' raw weights. Encoder, quantizer and codebook are frozen and stay
 // bit-identical (the generator's tokens must keep their meaning); with
 // `roundTrip` the released code's variant trains the codebook and
 // projections too.
 import type { FeatureNetwork } from '../features/network.js';
 import type { ArGenerator, Sampling } from '../generator/index.js';
 import type { Module } from '../nn/index.js';
-import { AdamW, Ema, Scheduler, type Stateful, clipGradNorm, warmupCosine } from '../optim/index.js';
+import { AdamW, Ema, Scheduler, type Stateful, clipGradNorm, emaDecayForHalfLife, warmupCosine } from '../optim/index.js';
 import { DecoderObjective, type GanTerms, type Tokenizer } from '../tokenizer/index.js';
 import { type Generator, type Tensor, noGrad, tidy } from '../torch/index.js';
 import { RngState, checkFinite } from '../train/index.js';
@@ -26,16 +28,25 @@ export interface PosttrainStepMetrics {
   /** Codebook + commitment loss of the re-encoding (roundTrip only). */
   vq?: number;
   lr: number;
-  /** Fraction of positions that kept the ground-truth token (≈ σ), and that differ from it after sampling; NaN for pregenerated σ-tokens (drawn before training). */
+  /** Fraction of positions that kept the ground-truth token (≈ σ), and that differ from it after sampling (the real replacement rate). */
   kept: number;
   changed: number;
   gan?: GanTerms;
+}
+
+/** A batch's pregenerated σ-tokens `[B, N]` with which positions kept the ground truth and which differ from it. */
+export interface PregeneratedRows {
+  ids: Tensor;
+  kept: Tensor;
+  changed: Tensor;
 }
 
 export class PostTrainer {
   readonly objective: DecoderObjective;
   readonly optimizer: AdamW;
   readonly scheduler: Scheduler;
+  /** The discriminator's rate on the decoder's schedule shape, scaled to loss.gan.lr (null without the GAN). */
+  readonly discriminatorScheduler: Scheduler | null;
   readonly ema: Ema;
   /** The generator's draws and DiffAugment; saved with checkpoints. */
   readonly sampler: RngState;
@@ -46,10 +57,13 @@ export class PostTrainer {
   /**
    * `tokenizer` is trained in place (its decoder, plus what config.trainable
    * and roundTrip add); `generator` is only read. `sampling`: the
-   * generator's draws.
+   * generator's draws. `frozen`: an untouched copy of the main-training
+   * tokenizer, which roundTrip decodes with (the caller's to dispose).
    */
   constructor(readonly config: PosttrainConfig, readonly tokenizer: Tokenizer, readonly generator: ArGenerator, readonly sampling: Sampling,
-    o: { channels: number; featureNetwork?: FeatureNetwork }) {
+    o: { channels: number; featureNetwork?: FeatureNetwork; frozen?: Tokenizer }) {
+    if (config.roundTrip && !o.frozen) throw new Error('PostTrainer: roundTrip needs the frozen main-training tokenizer (o.frozen)');
+    this.#frozen = o.frozen ?? null;
     this.objective = new DecoderObjective(config.loss, { channels: o.channels, nonFinite: config.train.nonFinite, featureNetwork: o.featureNetwork });
     const trainable = new Set(this.trainableNames());
     for (const [name, t] of tokenizer.namedParameters()) t.requiresGrad_(trainable.has(name));
@@ -58,12 +72,33 @@ export class PostTrainer {
     const named = this.trainableParameters();
     const { optim, train } = config;
     this.optimizer = new AdamW(named.map(([, t]) => t), { lr: optim.lr, betas: [0.9, 0.95], weightDecay: optim.weightDecay });
-    this.scheduler = new Scheduler(this.optimizer, warmupCosine({
-      lr: optim.lr, lrMin: Math.min(optim.lrMin, optim.lr), warmupSteps: Math.round(optim.warmupFraction * train.steps), totalSteps: train.steps,
-    }));
-    this.ema = new Ema(named, { decay: optim.emaDecay });
+    // One shape for both optimizers: warm-up, then cosine down to lrMin/lr of each peak.
+    const floor = Math.min(optim.lrMin, optim.lr) / optim.lr;
+    const shape = (lr: number) => warmupCosine({ lr, lrMin: lr * floor, warmupSteps: Math.round(optim.warmupFraction * train.steps), totalSteps: train.steps });
+    this.scheduler = new Scheduler(this.optimizer, shape);
+    const dOptimizer = this.objective.discriminatorOptimizer;
+    this.discriminatorScheduler = dOptimizer ? new Scheduler(dOptimizer, shape) : null;
+    this.ema = new Ema(named, { decay: this.emaDecay, warmup: false });
     this.sampler = new RngState(train.seed + 1);
     this.coins = new RngState(train.seed + 3);
+  }
+
+  readonly #frozen: Tokenizer | null;
+
+  /** The untouched main-training tokenizer, in eval mode. */
+  private frozenDecoder(): Tokenizer {
+    return this.#frozen!.eval();
+  }
+
+  /** The EMA's fixed decay: from optim.emaHalfLife when set, else optim.emaDecay. */
+  get emaDecay(): number {
+    const { emaHalfLife, emaDecay } = this.config.optim;
+    return emaHalfLife > 0 ? emaDecayForHalfLife(emaHalfLife) : emaDecay;
+  }
+
+  /** The step from which the GAN term and the discriminator's updates are on (loss.gan.start of the run). */
+  get ganStart(): number {
+    return Math.round(this.config.loss.gan.start * this.config.train.steps);
   }
 
   /** Names of the tokenizer's parameters that post-training updates. */
@@ -82,6 +117,7 @@ export class PostTrainer {
     return {
       tokenizer: this.tokenizer, ema: this.ema, optimizer: this.optimizer, scheduler: this.scheduler,
       sampler: this.sampler, coins: this.coins, ...this.objective.parts(),
+      ...(this.discriminatorScheduler ? { discriminatorScheduler: this.discriminatorScheduler } : {}),
     };
   }
 
@@ -104,22 +140,25 @@ export class PostTrainer {
 
   /**
    * One step on images `[B, C, H, W]` in [−1, 1] with labels `[B]`; σ-tokens
-   * `[B, N]` are drawn now unless given (a pregenerated set). A non-finite
-   * loss throws NonFiniteLossError before anything is updated.
+   * `[B, N]` are drawn now unless given (a pregenerated set, with its `kept`
+   * and `changed` masks `[B, N]`). A non-finite loss throws
+   * NonFiniteLossError before anything is updated.
    */
-  step(images: Tensor, labels: Tensor, given?: Tensor): PosttrainStepMetrics {
+  step(images: Tensor, labels: Tensor, given?: PregeneratedRows): PosttrainStepMetrics {
     const { config, tokenizer, objective } = this;
     const rng = this.sampler.stream;
     const drawn = given ? null : this.sigmaTokens(images, labels);
+    const ganOn = objective.discriminator !== null && this.stepCount >= this.ganStart;
     try {
       const metrics = tidy((): PosttrainStepMetrics => {
-        const ids = given ?? drawn!.ids;
+        const ids = given?.ids ?? drawn!.ids;
         tokenizer.train();
         let image: Tensor;
         let vq: Tensor | null = null;
         if (config.roundTrip) {
-          // Decode to 8-bit images and encode again: the ids the released code trains on.
-          const eightBit = noGrad(() => tokenizer.decodeIds(ids).clamp(-1, 1).add(1).mul(127.5).round().div(127.5).sub(1));
+          // The released code's ids: σ-tokens decoded by the frozen main-training
+          // decoder, stored as 8-bit images, and encoded again by the live model.
+          const eightBit = noGrad(() => this.frozenDecoder().decodeIds(ids).clamp(-1, 1).add(1).mul(127.5).round().div(127.5).sub(1));
           const q = tokenizer.encode(eightBit);
           vq = q.loss;
           image = tokenizer.decode(q.zq);
@@ -128,7 +167,7 @@ export class PostTrainer {
         }
         const { nll, reconstruction, perceptual } = objective.nll(image, images);
         let loss = vq ? nll.add(vq) : nll;
-        const adversarial = objective.discriminator ? objective.adversarial(image, nll, tokenizer.lastDecoderWeight(), rng) : null;
+        const adversarial = ganOn ? objective.adversarial(image, nll, tokenizer.lastDecoderWeight(), rng) : null;
         if (adversarial) loss = loss.add(adversarial.adversarial.mul(adversarial.weight));
         const terms = {
           loss: loss.item(), reconstruction: reconstruction.item(), ...(perceptual ? { perceptual: perceptual.item() } : {}), ...(vq ? { vq: vq.item() } : {}),
@@ -143,8 +182,9 @@ export class PostTrainer {
         this.scheduler.step();
         this.ema.update();
         const gan = ganTerms ? { ...ganTerms, ...objective.discriminatorStep(images, image, rng, this.stepCount + 1) } : undefined;
-        const kept = drawn ? drawn.kept.to('float32').mean().item() : Number.NaN;
-        const changed = drawn ? drawn.ids.ne(drawn.truth).to('float32').mean().item() : Number.NaN;
+        this.discriminatorScheduler?.step();
+        const kept = (given?.kept ?? drawn!.kept).to('float32').mean().item();
+        const changed = (given?.changed ?? drawn!.ids.ne(drawn!.truth)).to('float32').mean().item();
         return { step: this.stepCount + 1, ...terms, lr, kept, changed, ...(gan ? { gan } : {}) };
       });
       this.stepCount += 1;

@@ -4,7 +4,7 @@
 // decoder with the same codebook, so any other is refused here, before a
 // single token is drawn.
 import { type ArGenerator, type GeneratorInfo, type Sampling, codebookFingerprint, loadGenerator } from '../generator/index.js';
-import { type Tokenizer, openTokenizer } from '../tokenizer/index.js';
+import { type Tokenizer, openTokenizer, parseTokenizerRef, readTokenizerLineage } from '../tokenizer/index.js';
 
 export interface GeneratorPair {
   model: ArGenerator;
@@ -26,7 +26,8 @@ export function loadGeneratorPair(generatorDir: string, tokenizerDir?: string): 
     const hint = tokenizerDir ? '' : ` (the tokenizer ${generatorDir} was trained on; pass --tokenizer DIR if it moved)`;
     throw new Error(`${error instanceof Error ? error.message : String(error)}${hint}`);
   }
-  const problem = decoderMismatch(tokenizer, model, info);
+  const parsed = parseTokenizerRef(dir);
+  const problem = decoderMismatch(tokenizer, model, info, 'folder' in parsed ? readTokenizerLineage(parsed.folder)?.codebook : undefined);
   if (problem) {
     tokenizer.dispose();
     model.dispose();
@@ -35,11 +36,16 @@ export function loadGeneratorPair(generatorDir: string, tokenizerDir?: string): 
   return { model, info, tokenizer, tokenizerDir: dir, dispose: () => { tokenizer.dispose(); model.dispose(); } };
 }
 
-/** Why `tokenizer` cannot decode the generator's tokens (another K, another codebook), or null when it can. */
-export function decoderMismatch(tokenizer: Tokenizer, model: ArGenerator, info: GeneratorInfo): string | null {
+/**
+ * Why `tokenizer` cannot decode the generator's tokens (another K, another
+ * codebook), or null when it can. `lineageCodebook`: the codebook a
+ * post-trained tokenizer's ids come from (tokenizer.json's lineage), which
+ * may differ from its own after the round-trip variant moved the codes.
+ */
+export function decoderMismatch(tokenizer: Tokenizer, model: ArGenerator, info: GeneratorInfo, lineageCodebook?: string): string | null {
   const K = tokenizer.options.codebookSize;
   if (K !== model.options.vocabSize) return `has ${K} codes but the generator was trained on ${model.options.vocabSize}`;
-  if (codebookFingerprint(tokenizer) !== info.codebook) {
+  if (codebookFingerprint(tokenizer) !== info.codebook && lineageCodebook !== info.codebook) {
     return 'has a different codebook from the tokenizer the generator was trained on (its tokens would decode to other images)';
   }
   return null;

@@ -1,6 +1,7 @@
 // A run's resolved config: the one its folder recorded when resuming (so a
-// resumed run trains on exactly what it started with), else the preset;
-// `--set` overrides on top; one schema validates all of it.
+// resumed run trains on exactly what it started with), else the preset over
+// what the run inherits from its inputs (post-training: the tokenizer's loss
+// settings); `--set` overrides on top; one schema validates all of it.
 import { existsSync } from 'node:fs';
 import { type Group, type Infer, resolveConfig } from '../config/index.js';
 import { runPaths } from './layout.js';
@@ -11,15 +12,17 @@ export interface RunConfigSources {
   preset?: object;
   /** `key.path=value` overrides. */
   sets?: readonly string[];
-  /** Resuming: the folder's config.json takes the preset's place. */
+  /** Resuming: the folder's config.json takes the preset's (and the inherited settings') place. */
   resume?: boolean;
+  /** Settings taken from the run's inputs, below the preset. */
+  inherited?: object;
   /** Says what to pass when neither exists (e.g. "--config FILE is required"). */
   missing: string;
 }
 
 export function resolveRunConfig<G extends Group>(schema: G, dir: string, o: RunConfigSources): Infer<G> {
   const saved = runPaths(dir).config;
-  const base = o.resume && existsSync(saved) ? readJsonObject(saved, 'the config this run trained with') : o.preset;
-  if (base === undefined) throw new Error(o.missing);
-  return resolveConfig(schema, [base], [...(o.sets ?? [])]) as Infer<G>;
+  if (o.resume && existsSync(saved)) return resolveConfig(schema, [readJsonObject(saved, 'the config this run trained with')], [...(o.sets ?? [])]) as Infer<G>;
+  if (o.preset === undefined) throw new Error(o.missing);
+  return resolveConfig(schema, [...(o.inherited ? [o.inherited] : []), o.preset], [...(o.sets ?? [])]) as Infer<G>;
 }

@@ -29,13 +29,32 @@ const WEIGHTS_FILE = 'tokenizer.safetensors';
 export type ImageSpec = PreprocessConfig;
 
 /**
+ * Where a tokenizer came from when it is not a first training: post-training
+ * (docs/method.md §6) records its source, so that a decoder whose codebook
+ * moved (the round-trip variant) is still known to read the ids its
+ * generator was trained on, and so that its dataset is known.
+ */
+export interface TokenizerLineage {
+  kind: 'post-train';
+  /** The tokenizer it was post-trained from (absolute folder or KIND:PATH). */
+  from: string;
+  /** The generator whose σ-tokens it was post-trained on. */
+  generator: string;
+  /** The fingerprint of the codebook those ids index (the generator's). */
+  codebook: string;
+  /** The dataset of the post-training images. */
+  data: string;
+}
+
+/**
  * Writes the model's current weights and options to `dir` (atomically, file
  * by file). `image` records the training images' preprocessing so that
  * images given later are fitted the same way; without it `readImageSpec`
- * falls back to what the directory or the architecture tells.
+ * falls back to what the directory or the architecture tells. `lineage`
+ * records where a post-trained tokenizer came from.
  */
-export function saveTokenizer(dir: string, model: Tokenizer, image?: ImageSpec): void {
-  const json = image ? { ...model.options, image: validatePreprocess(image) } : model.options;
+export function saveTokenizer(dir: string, model: Tokenizer, image?: ImageSpec, lineage?: TokenizerLineage): void {
+  const json = { ...model.options, ...(image ? { image: validatePreprocess(image) } : {}), ...(lineage ? { lineage } : {}) };
   writeFileAtomic(path.join(dir, OPTIONS_FILE), [Buffer.from(`${JSON.stringify(json, null, 2)}\n`)]);
   saveSafetensors(path.join(dir, WEIGHTS_FILE), model.stateDict());
 }
@@ -142,7 +161,7 @@ function checkTokenizerJson(file: string, json: unknown): { options: TokenizerOp
   if (sub === undefined) fail(`missing '${architecture}' (${doc})`);
   if (!isObject(sub)) fail(`'${architecture}' (${doc}) must be an object, got ${shown(sub)}`);
   check(sub as Record<string, unknown>, fields, `${architecture}.`);
-  const { image, ...rest } = options;
+  const { image, lineage: _lineage, ...rest } = options;
   if (image === undefined || image === null) return { options: rest as unknown as TokenizerOptions, image: null };
   if (!isObject(image)) fail(`'image' (the training images' geometry) must be an object, got ${shown(image)}`);
   try {
@@ -151,6 +170,18 @@ function checkTokenizerJson(file: string, json: unknown): { options: TokenizerOp
     return fail(`'image': ${error instanceof Error ? error.message : String(error)}`,
       'it should read { "size": S, "channels": 1 or 3, "fit": "resize", "padValue": 255 }');
   }
+}
+
+/** The lineage tokenizer.json records (post-trained tokenizers), or null for a first training. */
+export function readTokenizerLineage(dir: string): TokenizerLineage | null {
+  readJson(dir);  // the file's own checks first
+  const lineage = (JSON.parse(readFileSync(path.join(dir, OPTIONS_FILE), 'utf8')) as { lineage?: unknown }).lineage;
+  if (lineage === undefined) return null;
+  const fields = ['from', 'generator', 'codebook', 'data'] as const;
+  if (!isObject(lineage) || (lineage as { kind?: unknown }).kind !== 'post-train' || fields.some((f) => typeof (lineage as Record<string, unknown>)[f] !== 'string')) {
+    throw new Error(`${path.join(dir, OPTIONS_FILE)}: 'lineage' must be { "kind": "post-train", ${fields.map((f) => `"${f}": "…"`).join(', ')} }, got ${shown(lineage)}`);
+  }
+  return lineage as unknown as TokenizerLineage;
 }
 
 /** What `saveTokenizer` wrote: the options and the weights (the caller disposes the tensors). */

@@ -76,22 +76,27 @@ export function loadCheckpoint(file: string, parts: CheckpointParts): Progress {
       throw new Error(`checkpoint ${file}: ${missing.length ? `has no ${missing.join(', ')}` : ''}` +
         `${missing.length && extra.length ? '; ' : ''}${extra.length ? `has parts this run lacks: ${extra.join(', ')}` : ''}`);
     }
-    for (const [name, part] of Object.entries(parts)) {
-      const prefix = `${name}.`;
-      const own = Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
-      try {
-        if (part instanceof Module) part.loadStateDict(own);
-        else part.loadStateDict({ tensors: own, meta: header.parts[name]! });
-      } catch (error) {
-        throw new Error(`checkpoint ${file}, part '${name}': ${(error as Error).message}`, { cause: error });
-      }
-    }
+    restoreParts(file, tensors, header, parts);
     const rng = tensors[RNG_KEY];
     if (!rng) throw new Error(`checkpoint ${file} has no RNG state (${RNG_KEY})`);
     setRngState(rng);
     return { step: header.step, epoch: header.epoch, config: header.config };
   } finally {
     for (const t of Object.values(tensors)) t.dispose();
+  }
+}
+
+/** Loads each part from its `<part>.`-prefixed tensors and its JSON state. */
+function restoreParts(file: string, tensors: Record<string, Tensor>, header: Header, parts: CheckpointParts): void {
+  for (const [name, part] of Object.entries(parts)) {
+    const prefix = `${name}.`;
+    const own = Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
+    try {
+      if (part instanceof Module) part.loadStateDict(own);
+      else part.loadStateDict({ tensors: own, meta: header.parts[name]! });
+    } catch (error) {
+      throw new Error(`checkpoint ${file}, part '${name}': ${(error as Error).message}`, { cause: error });
+    }
   }
 }
 
@@ -126,4 +131,21 @@ function parseHeader(file: string, metadata: Record<string, string>): Header {
     throw new Error(`${file}: the checkpoint header lacks its parts (an object per saved model or optimizer) — ${fix}`);
   }
   return header;
+}
+
+/**
+ * Restores only the named parts of a checkpoint (each must be in it), and
+ * neither the RNG state nor the progress: a part of another run taken as a
+ * starting point (post-training continues main training's discriminator).
+ */
+export function loadCheckpointParts(file: string, parts: CheckpointParts): void {
+  const { tensors, metadata } = loadSafetensors(file);
+  try {
+    const header = parseHeader(file, metadata);
+    const missing = Object.keys(parts).filter((p) => !(p in header.parts));
+    if (missing.length > 0) throw new Error(`checkpoint ${file} has no ${missing.join(', ')} (it has ${Object.keys(header.parts).join(', ')})`);
+    restoreParts(file, tensors, header, parts);
+  } finally {
+    for (const t of Object.values(tensors)) t.dispose();
+  }
 }

@@ -16,16 +16,16 @@ export type OptimSettings = Record<'lr' | 'lrMin' | 'warmupFraction' | 'weightDe
 
 /**
  * The `optim` group: peak rate, cosine floor, warm-up share, weight decay,
- * gradient clip and weight EMA. `adamw` holds AdamW settings a layer exposes
- * beyond these (the generator's β₂), placed after weightDecay.
+ * gradient clip and weight EMA. `extra` holds settings a layer exposes beyond
+ * these (the generator's β₂, post-training's EMA half-life), placed after weightDecay.
  */
-export function optimGroup<const A extends Shape = {}>(s: OptimSettings, doc: string, adamw: A = {} as A) {
+export function optimGroup<const A extends Shape = {}>(s: OptimSettings, doc: string, extra: A = {} as A) {
   return group({
     lr: fraction(...spec(s.lr, 'peak learning rate')),
     lrMin: fraction(...spec(s.lrMin, 'cosine floor')),
     warmupFraction: fraction(...spec(s.warmupFraction, 'fraction of steps in linear warm-up')),
     weightDecay: fraction(...spec(s.weightDecay, 'AdamW weight decay')),
-    ...adamw,
+    ...extra,
     clipNorm: num({ default: 1, min: 0, max: 1e6, doc: 'global gradient-norm clip (0 = off)' }),
     emaDecay: fraction(...spec(s.emaDecay, 'EMA of weights; the EMA weights are exported')),
   }, doc);
