@@ -24,6 +24,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'fine-tune a tokenizer\'s decoder on a generator\'s σ-tokens (--tokenizer DIR --generator DIR --config FILE --out DIR)',
     load: () => import('./post_train.js').then((m) => m.postTrainCommand),
   },
+  'post-train-compare': {
+    summary: 'post-training at σ against its σ = 1 control over seeds, scored on the same sampled grids (claim 3)',
+    load: () => import('./post_train_compare.js').then((m) => m.postTrainCompareCommand),
+  },
   sample: {
     summary: 'sample images (and token ids) from a trained generator (--generator DIR --out FILE.png|DIR)',
     load: () => import('./sample.js').then((m) => m.sampleCommand),

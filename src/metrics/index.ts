@@ -7,4 +7,5 @@ export { type ImageMetricOptions, type SsimOptions, psnr, psnrPerImage, ssim, ss
 export { CodeHistogram, type CodebookReport, codebookReport, codebookUsage, neighbourCosine } from './codebook.js';
 export { type InceptionScore, inceptionScore } from './inception_score.js';
 export { type PrecisionRecallOptions, knnRadii, manifoldCoverage, precisionRecall } from './precision_recall.js';
+export { type TSummary, incompleteBeta, studentTCdf, studentTQuantile, tSummary } from './student_t.js';
 export { type BootstrapOptions, type Interval, type MeanStd, averageRanks, bootstrapInterval, bootstrapMean, kendallTauB, meanStd, seededUniform, signTest, spearman } from './ranks.js';

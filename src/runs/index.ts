@@ -13,3 +13,4 @@ export * from './train_generator.js';
 export * from './generator_pair.js';
 export * from './eval_generator.js';
 export * from './post_train.js';
+export * from './post_train_compare.js';
