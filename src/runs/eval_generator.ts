@@ -14,6 +14,7 @@ import { type Tensor, loadCached, saveSafetensors, tidy, writeFileAtomic } from 
 import { featureNetwork } from './eval_tokenizer.js';
 import { type RunEvents, withDefaults } from './events.js';
 import { loadGeneratorPair, samplingWith } from './generator_pair.js';
+import { refuseLossNetwork } from './loss_networks.js';
 import { evalPaths, runPaths } from './layout.js';
 
 export interface EvalGeneratorOptions {
@@ -52,7 +53,9 @@ export async function evalGenerator(o: EvalGeneratorOptions): Promise<{ summary:
       throw new Error(`${data} has ${dataset.classes.length} classes but the generator was trained on ${pair.model.options.numClasses}`);
     }
     const real = await prepareSplit(dataset, split, { preprocess: { size: spec.size, channels: spec.channels } });
-    network = await featureNetwork(o.features ?? `classifier:${data}`, o.weights, spec, events);
+    const features = o.features ?? `classifier:${data}`;
+    refuseLossNetwork(features, pair.tokenizerDir);
+    network = await featureNetwork(features, o.weights, spec, events);
     const n = o.n ?? 10000;
     const C = pair.model.options.numClasses;
     const perClass = Math.min(10, Math.floor(n / C));  // grid columns: every class has at least this many samples

@@ -12,6 +12,7 @@ import { openTokenizer, parseTokenizerRef } from '../tokenizer/index.js';
 import { writeFileAtomic } from '../torch/index.js';
 import { type RunEvents, withDefaults } from './events.js';
 import { evalPaths, runPaths } from './layout.js';
+import { refuseLossNetwork } from './loss_networks.js';
 import { trainClassifier } from './train_classifier.js';
 
 export interface EvalTokenizerOptions extends PfidLevelOptions {
@@ -46,7 +47,9 @@ export async function evalTokenizer(o: EvalTokenizerOptions): Promise<{ summary:
     const dataset = await openDataset(o.data);
     // Size and channels from the tokenizer; the fit (pad, crop, resize) is the dataset's own, as in training.
     const images = await prepareSplit(dataset, split, { preprocess: { size: spec.size, channels: spec.channels } });
-    network = await featureNetwork(o.features ?? `classifier:${o.data}`, o.weights, spec, events);
+    const features = o.features ?? `classifier:${o.data}`;
+    refuseLossNetwork(features, o.tokenizer);
+    network = await featureNetwork(features, o.weights, spec, events);
     const paths = evalOutput(o);
     mkdirSync(paths.dir, { recursive: true });
     const n = Math.min(o.n ?? images.count, images.count);

@@ -14,3 +14,4 @@ export * from './generator_pair.js';
 export * from './eval_generator.js';
 export * from './post_train.js';
 export * from './post_train_compare.js';
+export * from './loss_networks.js';
