@@ -73,7 +73,7 @@ export class PostTrainer {
     const { optim, train } = config;
     this.optimizer = new AdamW(named.map(([, t]) => t), { lr: optim.lr, betas: [0.9, 0.95], weightDecay: optim.weightDecay });
     // One shape for both optimizers: warm-up, then cosine down to lrMin/lr of each peak.
-    const floor = Math.min(optim.lrMin, optim.lr) / optim.lr;
+    const floor = optim.lr > 0 ? Math.min(optim.lrMin, optim.lr) / optim.lr : 0;
     const shape = (lr: number) => warmupCosine({ lr, lrMin: lr * floor, warmupSteps: Math.round(optim.warmupFraction * train.steps), totalSteps: train.steps });
     this.scheduler = new Scheduler(this.optimizer, shape);
     const dOptimizer = this.objective.discriminatorOptimizer;

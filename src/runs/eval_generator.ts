@@ -47,14 +47,14 @@ export async function evalGenerator(o: EvalGeneratorOptions): Promise<{ summary:
   try {
     const split = o.split ?? 'test';
     const data = o.data ?? pair.info.data;
+    const features = o.features ?? `classifier:${data}`;
+    refuseLossNetwork(features, pair.tokenizerDir);  // before any data is prepared
     const spec = tokenizerImageSpec(pair.tokenizerDir);
     const dataset = await openDataset(data);
     if (dataset.classes.length !== pair.model.options.numClasses) {
       throw new Error(`${data} has ${dataset.classes.length} classes but the generator was trained on ${pair.model.options.numClasses}`);
     }
     const real = await prepareSplit(dataset, split, { preprocess: { size: spec.size, channels: spec.channels } });
-    const features = o.features ?? `classifier:${data}`;
-    refuseLossNetwork(features, pair.tokenizerDir);
     network = await featureNetwork(features, o.weights, spec, events);
     const n = o.n ?? 10000;
     const C = pair.model.options.numClasses;

@@ -38,6 +38,8 @@ export async function evalTokenizer(o: EvalTokenizerOptions): Promise<{ summary:
   const events = withDefaults(o.events);
   const split = o.split ?? 'test';
   const seed = o.seed ?? 0;
+  const features = o.features ?? `classifier:${o.data}`;
+  refuseLossNetwork(features, o.tokenizer);  // before any data is prepared or a model opened
   const { model: tokenizer, image: spec } = openTokenizer(o.tokenizer);
   let network: FeatureNetwork | undefined;
   let result: TokenizerEvalResult | undefined;
@@ -47,8 +49,6 @@ export async function evalTokenizer(o: EvalTokenizerOptions): Promise<{ summary:
     const dataset = await openDataset(o.data);
     // Size and channels from the tokenizer; the fit (pad, crop, resize) is the dataset's own, as in training.
     const images = await prepareSplit(dataset, split, { preprocess: { size: spec.size, channels: spec.channels } });
-    const features = o.features ?? `classifier:${o.data}`;
-    refuseLossNetwork(features, o.tokenizer);
     network = await featureNetwork(features, o.weights, spec, events);
     const paths = evalOutput(o);
     mkdirSync(paths.dir, { recursive: true });

@@ -32,6 +32,9 @@ export interface PostTrainCompareOptions {
   batchSize?: number;
   /** Seed of the sampled grids, shared by every decoder. */
   sampleSeed?: number;
+  /** The scoring network (default: eval-generator's, the dataset classifier) and its weights file. */
+  features?: string;
+  weights?: string;
   events?: RunEvents;
 }
 
@@ -74,7 +77,7 @@ export async function postTrainCompare(cfg: PosttrainConfig, dir: string, o: Pos
       }
     }
     const { summary } = await evalGenerator({
-      generator: o.generator, tokenizer, n, batchSize: o.batchSize ?? 500, seed: o.sampleSeed ?? 0, out, events: o.events,
+      generator: o.generator, tokenizer, n, batchSize: o.batchSize ?? 500, seed: o.sampleSeed ?? 0, features: o.features, weights: o.weights, out, events: o.events,
     });
     features = summary.features;
     return scoreOf(summary);
