@@ -60,7 +60,7 @@ export async function runTrainCommand<G extends Group>(c: TrainCommand<G>, argv:
   try {
     const r = await c.run(config, args.out, { inputs: args.inputs, resume: args.resume, events });
     if (r.status === 'interrupted') {
-      console.error(`${r.reason} at step ${r.step}: checkpoint saved; continue with --resume`);
+      console.error(`${r.reason} at step ${r.step}${r.note ? ` ${r.note}` : ''}: checkpoint saved; continue with --resume`);
       process.exitCode = events.exitCode(r.reason);
       return;
     }
