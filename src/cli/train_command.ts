@@ -53,7 +53,7 @@ export async function runTrainCommand<G extends Group>(c: TrainCommand<G>, argv:
   if (!args.out) throw new Error(`--out DIR is required\n\n${usage}`);
   const config = resolveRunConfig(c.schema, args.out, {
     preset: args.config ? loadConfigFile(args.config) : undefined, sets: args.sets, resume: args.resume,
-    missing: `--config FILE is required (try ${c.preset})\n\n${usage}`,
+    missing: `--config FILE is required (try ${c.preset})\n\n${usage}`, log: (message) => console.error(message),
   });
   const events = cliEvents();
   console.error(`${c.name} → ${args.out}: ${c.plan(config)}; threads: ${threadDecision().reason}`);

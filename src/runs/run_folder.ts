@@ -12,7 +12,7 @@
 //  - config.json is written atomically.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../torch/index.js';
+import { namingFile, writeFileAtomic } from '../torch/index.js';
 import { type RunPaths, runPaths } from './layout.js';
 import { isAlive, isLockHeld, releaseLock, takeLock } from './lock.js';
 
@@ -106,6 +106,9 @@ export class RunFolder {
   resetMetrics(step = 0): number {
     if (this.#follower) return 0;
     const file = this.paths.metrics;
+    if (existsSync(file) && statSync(file).isDirectory()) {
+      throw new Error(`${file} is a folder, but a run keeps its metrics there (one JSON line per logged step): move it away, or choose another --out`);
+    }
     const lines = step > 0 && existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l !== '') : [];
     const kept = lines.filter((line) => {
       try {
@@ -132,7 +135,7 @@ export class RunFolder {
       try {
         truncateSync(this.paths.metrics, this.#metricsSize);
       } catch { /* the original error says more */ }
-      throw error;
+      throw namingFile(error, this.paths.metrics, 'append to');
     }
   }
 }
