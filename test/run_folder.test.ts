@@ -127,6 +127,10 @@ test('issue #26: when the holder cannot be told apart (an old lock without a sta
     assert.ok(error.message.includes(`rm "${lock}"`), error.message);
     return true;
   });
+  writeLock(dir, { pid: process.pid, processStart: undefined });  // this pid, by an older robustok: reused, or this very process?
+  assert.throws(() => RunFolder.open(dir), (error: Error) => error.message.includes('records no start time') && error.message.includes(`rm "${lock}"`));
+  writeLock(dir, { pid: process.pid, processStart: processStartTime(process.pid) });  // this process's own, taken through another copy of the module
+  assert.throws(() => RunFolder.open(dir), /already open in this process/);
   writeLock(dir, { pid: 1, host: 'elsewhere' });
   assert.throws(() => RunFolder.open(dir), (error: Error) => error.message.includes('on elsewhere since') && error.message.includes(`rm "${lock}"`));
 });

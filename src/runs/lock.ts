@@ -73,13 +73,14 @@ export function judgeHolder(file: string, holder: LockInfo): Verdict {
   if (holder.host !== host) return { state: 'unknown', why: `it was taken on ${holder.host}, not on this host (${host})` };
   const boot = bootId();
   if (holder.bootId && boot && holder.bootId !== boot) return { state: 'stale', why: 'it was taken before this machine last started (another boot id)' };
+  const live = processStartTime(holder.pid);  // null for a pid that is gone
   if (holder.pid === process.pid) {
-    return heldHere.has(path.resolve(file))
-      ? { state: 'held', why: 'this process holds it' }
-      : { state: 'stale', why: `pid ${holder.pid} is this process now, which did not take it (the pid was reused, as after a container restart)` };
+    // Ours if this process took it, or (another copy of this module, a test) if it records our own start time.
+    if (heldHere.has(path.resolve(file)) || (holder.processStart && holder.processStart === live)) return { state: 'held', why: 'this process holds it' };
+    if (holder.processStart) return { state: 'stale', why: `pid ${holder.pid} is this process now, which did not take it (the pid was reused, as after a container restart)` };
+    return { state: 'unknown', why: `pid ${holder.pid} is this process, which did not take it, and the lock records no start time to tell whether its writer is gone` };
   }
   if (!isAlive(holder.pid)) return { state: 'stale', why: `pid ${holder.pid} is no longer running` };
-  const live = processStartTime(holder.pid);
   if (holder.processStart && live) {
     return live === holder.processStart
       ? { state: 'held', why: `pid ${holder.pid} is running` }
