@@ -86,7 +86,7 @@ test('a metrics.jsonl that is a folder is named, with what belongs there', () =>
   }
 });
 
-test('--resume --set: a changed seed, batch size or data setting is refused naming the key and both values; other changes are said', () => {
+test('--resume --set: a changed seed or data setting is refused naming the key and both values; other changes, the batch size\'s with what keeps it exact, are said', () => {
   const dir = path.join(root, 'resumed');
   const preset = loadConfigFile(presets.tokenizer);
   mkdirSync(dir);
@@ -99,10 +99,13 @@ test('--resume --set: a changed seed, batch size or data setting is refused nami
   };
   assert.throws(() => resume('train.seed=5'), {
     message: `--resume --set train.seed=5: ${runPaths(dir).config} trained with train.seed = 0, and the checkpoint continues exactly only with ` +
-      'the seed, batch size and data it started with; drop that --set, or start a new run in another --out',
+      'the seeds and data it started with; drop that --set, or start a new run in another --out',
   });
-  assert.throws(() => resume('train.batchSize=32'), /--set train\.batchSize=32: .* trained with train\.batchSize = 16/);
   assert.throws(() => resume('data.limit=100'), /--set data\.limit=100: .* trained with data\.limit = 512/);
+  assert.throws(() => resume('data.name=mnist'), /--set data\.name="mnist": .* trained with data\.name = "fashion-mnist"/);
   assert.deepEqual(resume('train.steps=60', 'train.seed=0'), ['resuming with changed settings: train.steps 30 → 60']);
+  // 2 ranks × 8 continue exactly as 1 process × 16, and config.json does not record the ranks: said, not refused.
+  assert.deepEqual(resume('train.batchSize=32'),
+    ['resuming with changed settings: train.batchSize 16 → 32 (exact only if ranks × batch size, the global batch, is unchanged)']);
   assert.deepEqual(resume(), []);
 });

@@ -2,9 +2,12 @@
 // resumed run trains on exactly what it started with), else the preset;
 // `--set` overrides on top; one schema validates all of it. On a resume,
 // `--set` may not change what the checkpoint's data order and random streams
-// hang on (seeds, batch size, data): the run would silently stop being the
-// one it continues. Other changes (train.steps to train further, lr) are
-// allowed and said.
+// hang on (seeds, data): the run would silently stop being the one it
+// continues. Other changes (train.steps to train further, lr) are allowed and
+// said. The batch size is one of those: it is per rank, and a checkpoint of
+// 2 ranks × 8 continues exactly in 1 process × 16 (the same global batch),
+// but config.json does not record the ranks it ran on, so the line says what
+// keeps such a change exact instead of refusing it.
 import { existsSync } from 'node:fs';
 import { type Group, type Infer, resolveConfig } from '../config/index.js';
 import { runPaths } from './layout.js';
@@ -24,7 +27,8 @@ export interface RunConfigSources {
 }
 
 /** Keys whose change makes a resume inexact: the data order, the random streams, the images. */
-const EXACT = [/(^|\.)seed$/, /(^|\.)batchSize$/, /^data\./];
+const EXACT = [/(^|\.)seed$/, /^data\./];
+const BATCH = /(^|\.)batchSize$/;
 
 /** `value`'s leaves by dotted key. */
 function leaves(value: unknown, prefix = ''): Map<string, string> {
@@ -49,9 +53,10 @@ export function resolveRunConfig<G extends Group>(schema: G, dir: string, o: Run
     const inexact = changed.find(({ key }) => EXACT.some((pattern) => pattern.test(key)));
     if (inexact) {
       throw new Error(`--resume --set ${inexact.key}=${inexact.to}: ${paths.config} trained with ${inexact.key} = ${inexact.from}, and the checkpoint ` +
-        'continues exactly only with the seed, batch size and data it started with; drop that --set, or start a new run in another --out');
+        'continues exactly only with the seeds and data it started with; drop that --set, or start a new run in another --out');
     }
-    if (changed.length > 0) o.log?.(`resuming with changed settings: ${changed.map(({ key, from, to }) => `${key} ${from} → ${to}`).join(', ')}`);
+    const said = changed.map(({ key, from, to }) => `${key} ${from} → ${to}${BATCH.test(key) ? ' (exact only if ranks × batch size, the global batch, is unchanged)' : ''}`);
+    if (said.length > 0) o.log?.(`resuming with changed settings: ${said.join(', ')}`);
   }
   return config;
 }
