@@ -1,21 +1,20 @@
 // The run-folder layer on its own: the lock, leftovers of interrupted writes,
-// metrics.jsonl cut back on resume, damaged files named (issue #11).
+// metrics.jsonl cut back on resume, damaged files named (issue #11); locks
+// left by a process whose pid is alive again, and a lock being taken (issue #26).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { RunFolder, readJsonObject, resolveRunConfig, runPaths } from '../src/runs/index.js';
+import { RunFolder, YOUNG_LOCK_MS, bootId, processStartTime, readJsonObject, resolveRunConfig, runPaths } from '../src/runs/index.js';
 import { tokenizerSchema } from '../src/tokenizer/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const scratch = (): string => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'robustok-folder-'));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-};
+const scratchRoot = mkdtempSync(path.join(os.tmpdir(), 'robustok-folder-'));
+process.on('exit', () => rmSync(scratchRoot, { recursive: true, force: true }));
+const scratch = (): string => mkdtempSync(path.join(scratchRoot, 'run-'));
 /** A pid that is certainly not running: a child that has already exited. */
 async function deadPid(): Promise<number> {
   const child = spawn(process.execPath, ['-e', '0']);
@@ -47,13 +46,93 @@ test('a second writer is refused while the first holds the folder, naming its pi
   RunFolder.open(dir).release();
 });
 
-test('a torn lock file (a kill between create and write) counts as stale', () => {
+test('a torn lock file (a kill between create and write) counts as stale once it is a few seconds old', () => {
   const dir = scratch();
   mkdirSync(dir, { recursive: true });
   writeFileSync(runPaths(dir).lock, '{"pid": 12');
+  const old = new Date(Date.now() - 2 * YOUNG_LOCK_MS);
+  utimesSync(runPaths(dir).lock, old, old);
   const logs: string[] = [];
   RunFolder.open(dir, { log: (m) => logs.push(m) }).release();
   assert.match(logs.join('\n'), /unreadable/);
+});
+
+test('issue #26: an empty lock younger than a few seconds is held (a starter between create and write), naming the file and the fix', () => {
+  const dir = scratch();
+  mkdirSync(dir, { recursive: true });
+  const lock = runPaths(dir).lock;
+  writeFileSync(lock, '');
+  assert.throws(() => RunFolder.open(dir), (error: Error) => {
+    assert.match(error.message, /is being locked by another process right now \(.*\.robustok\.lock is empty, \d+ ms old\); try again/);
+    assert.ok(error.message.includes(`rm "${lock}"`), error.message);
+    return true;
+  });
+  assert.equal(readFileSync(lock, 'utf8'), '', 'the young lock is left alone');
+  const old = new Date(Date.now() - 2 * YOUNG_LOCK_MS);
+  utimesSync(lock, old, old);
+  RunFolder.open(dir).release();
+});
+
+test('issue #26: the lock is written whole in one step and records the holder\'s start time, boot id and host', () => {
+  const dir = scratch();
+  const folder = RunFolder.open(dir);
+  try {
+    const info = JSON.parse(readFileSync(runPaths(dir).lock, 'utf8'));
+    assert.equal(info.pid, process.pid);
+    assert.equal(info.host, os.hostname());
+    assert.equal(info.processStart, processStartTime(process.pid));
+    assert.match(info.processStart, /^\d+$/);
+    assert.match(info.bootId, /^[0-9a-f-]{36}$/);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-')), [], 'no temporary file of the lock is left');
+  } finally {
+    folder.release();
+  }
+});
+
+/** A lock as another robustok process would have written it. */
+const writeLock = (dir: string, fields: Record<string, unknown>): void => {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(runPaths(dir).lock, JSON.stringify({ host: os.hostname(), startedAt: '2024-01-01T00:00:00.000Z', bootId: bootId(), ...fields }));
+};
+
+test('issue #26: a lock whose pid is alive again as another process (a restarted container) is taken over with a message', () => {
+  // This process's pid with an earlier start time: the lock's writer had this pid before a restart.
+  const dir = scratch();
+  writeLock(dir, { pid: process.pid, processStart: '1' });
+  const logs: string[] = [];
+  RunFolder.open(dir, { log: (m) => logs.push(m) }).release();
+  assert.match(logs.join('\n'), new RegExp(`taking over .* from pid ${process.pid} .*the pid was reused`));
+
+  // Another live pid (the parent) whose start time differs from the lock's: taken over; the same start time: held.
+  const other = scratch();
+  const parentStart = processStartTime(process.ppid)!;
+  writeLock(other, { pid: process.ppid, processStart: String(Number(parentStart) - 1) });
+  const otherLogs: string[] = [];
+  RunFolder.open(other, { log: (m) => otherLogs.push(m) }).release();
+  assert.match(otherLogs.join('\n'), new RegExp(`from pid ${process.ppid} .*another process than the one that took it`));
+  writeLock(other, { pid: process.ppid, processStart: parentStart });
+  assert.throws(() => RunFolder.open(other), new RegExp(`is being written by pid ${process.ppid} since 2024-`));
+
+  // Taken before this machine last booted: stale whatever the pid.
+  writeLock(other, { pid: process.ppid, processStart: parentStart, bootId: '00000000-0000-0000-0000-000000000000' });
+  RunFolder.open(other).release();
+});
+
+test('issue #26: when the holder cannot be told apart (an old lock without a start time, another host), the error names the lock and the command that clears it', () => {
+  const dir = scratch();
+  const lock = runPaths(dir).lock;
+  writeLock(dir, { pid: process.ppid, processStart: undefined });
+  assert.throws(() => RunFolder.open(dir), (error: Error) => {
+    assert.match(error.message, new RegExp(`is being written by pid ${process.ppid} since .*cannot be told here`));
+    assert.ok(error.message.includes(`rm "${lock}"`), error.message);
+    return true;
+  });
+  writeLock(dir, { pid: process.pid, processStart: undefined });  // this pid, by an older robustok: reused, or this very process?
+  assert.throws(() => RunFolder.open(dir), (error: Error) => error.message.includes('records no start time') && error.message.includes(`rm "${lock}"`));
+  writeLock(dir, { pid: process.pid, processStart: processStartTime(process.pid) });  // this process's own, taken through another copy of the module
+  assert.throws(() => RunFolder.open(dir), /already open in this process/);
+  writeLock(dir, { pid: 1, host: 'elsewhere' });
+  assert.throws(() => RunFolder.open(dir), (error: Error) => error.message.includes('on elsewhere since') && error.message.includes(`rm "${lock}"`));
 });
 
 test('temporary files of dead writers are removed at open; a live writer\'s are kept', async () => {

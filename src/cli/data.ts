@@ -1,29 +1,33 @@
-// `robustok data list` and `robustok data info NAME [--grid FILE] [--size N] [--limit N]`.
+// `robustok data list` and `robustok data info NAME [--grid FILE] [--size N] [--limit N] [--no-cache] [--strict]`.
 import { existsSync } from 'node:fs';
 import { cacheEntry, listDatasets, openDataset, prepareSplit, splitNames } from '../data/index.js';
 import { writeGrid } from '../data/grid.js';
 import { readFlags } from './flags.js';
 
 export const dataUsage = `usage: robustok data list
-       robustok data info NAME [--grid FILE] [--size N] [--limit N] [--no-cache]
+       robustok data info NAME [--grid FILE] [--size N] [--limit N] [--no-cache] [--strict]
 
 NAME: fashion-mnist, mnist, emoji or folder:PATH. info counts samples per
-split and class and reports the cache; --grid writes a PNG of training samples.`;
+split and class and reports the cache; --grid writes a PNG of training samples;
+--strict makes an image that does not decode an error (naming the first few)
+instead of a skip with a warning (it reads the files: no cache).`;
 
 interface InfoFlags {
   grid?: string;
   size?: number;
   limit?: number;
   noCache: boolean;
+  strict: boolean;
 }
 
 function parseFlags(args: string[]): InfoFlags {
-  const flags: InfoFlags = { noCache: false };
+  const flags: InfoFlags = { noCache: false, strict: false };
   readFlags(args, dataUsage, (flag, read) => {
     if (flag === '--grid') flags.grid = read.value();
     else if (flag === '--size') flags.size = read.integer();
     else if (flag === '--limit') flags.limit = read.integer();
     else if (flag === '--no-cache') flags.noCache = true;
+    else if (flag === '--strict') flags.strict = true;
     else return false;
     return true;
   });
@@ -32,7 +36,8 @@ function parseFlags(args: string[]): InfoFlags {
 
 async function info(name: string, flags: InfoFlags): Promise<void> {
   const dataset = await openDataset(name, { limit: flags.limit });
-  const options = { preprocess: flags.size ? { size: flags.size } : {}, cache: flags.noCache ? (false as const) : undefined };
+  // Strict decodes every file (a cached split would hide which ones fail).
+  const options = { preprocess: flags.size ? { size: flags.size } : {}, cache: flags.noCache || flags.strict ? (false as const) : undefined, strict: flags.strict };
   const splits: Record<string, unknown> = {};
   for (const split of splitNames) {
     const source = dataset.splits[split];

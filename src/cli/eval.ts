@@ -69,12 +69,12 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const args = parseEvalArgs(argv);
   const events = cliEvents({ signals: false });
   try {
-    const { summary, report } = await evalTokenizer({
+    const { summary, report, split } = await evalTokenizer({
       tokenizer: args.tokenizer!, data: args.data!, split: args.split, features: args.features, weights: args.weights,
       n: args.n, batchSize: args.batchSize, alpha: args.alpha, delta: args.delta, curve: args.curve, deltaCurve: args.deltaCurve, seed: args.seed, out: args.out, events,
     });
     if (args.json) console.log(JSON.stringify(summary));
-    else printTable(summary, args);
+    else printTable(summary, split);
     console.error(`report: ${report}`);
   } finally {
     events.close();
@@ -88,9 +88,10 @@ function positiveInteger(flag: string, text: string): number {
   return v;
 }
 
-function printTable(r: EvalSummary, args: EvalArgs): void {
+function printTable(r: EvalSummary, split: string): void {
   const at = `${r.features}, n = ${r.n}${r.biased ? ', biased' : ''}`;
   const lines: [string, string][] = [
+    ['split', split],
     [`rFID (${at})`, r.rfid.toFixed(3)],
     [`pFID α=${r.pfid.alpha} δ=${r.pfid.delta} (${at})`, r.pfid.value.toFixed(3)],
     ...r.curve.map((p): [string, string] => [`  pFID curve α=${p.alpha}`, p.value.toFixed(3)]),
@@ -98,7 +99,7 @@ function printTable(r: EvalSummary, args: EvalArgs): void {
     [`sensitivity pFID(α=1 δ=${r.pfid.delta}) / rFID`, r.sensitivity.toFixed(3)],
     [`PSNR clean / perturbed (dB, n = ${r.n})`, `${r.psnr.toFixed(2)} / ${r.psnrPerturbed.toFixed(2)}`],
     [`SSIM (n = ${r.n})`, r.ssim.toFixed(4)],
-    [`codebook usage / perplexity (${args.split} split)`, `${(100 * r.usage).toFixed(1)}% / ${r.perplexity.toFixed(1)}`],
+    ['codebook usage / perplexity', `${(100 * r.usage).toFixed(1)}% / ${r.perplexity.toFixed(1)}`],
     [`mean cosine of a used code to its ${r.pfid.delta - 1} nearest others`, r.neighbourCosine === null ? '— (δ = 1)' : r.neighbourCosine.toFixed(4)],
   ];
   const width = Math.max(...lines.map(([k]) => k.length));

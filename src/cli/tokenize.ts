@@ -12,6 +12,7 @@ import { decodeFilesSkipping, skippedWarning } from '../data/decode_skips.js';
 import { type PreparedSplit, imagesToBytes, writeGrid } from '../data/index.js';
 import { PFID_ALPHA, defaultPfidDelta } from '../eval/index.js';
 import { psnrPerImage } from '../metrics/index.js';
+import { refuseNonFiniteResults } from '../runs/index.js';
 import {
   type ImageSpec, type Tokenizer, checkTokenIds, imagesToTensor, openTokenizer, tensorToImages, tokenGrid, writePng,
 } from '../tokenizer/index.js';
@@ -211,6 +212,7 @@ export async function reconstructCommand(argv: string[]): Promise<ReconstructRes
   }
   if (flags.grid) await writePairs(cells, spec, flags.grid);
   const result = { outputs, psnr: mean(psnrClean), psnrPerturbed: perturb ? mean(psnrPerturbed) : null };
+  refuseNonFiniteResults(`reconstruct ${flags.input}`, { PSNR: result.psnr, 'PSNR from perturbed tokens': result.psnrPerturbed });
   console.log(`${outputs.length} image${outputs.length === 1 ? '' : 's'} → ${single ? out : `${out}/`}: PSNR ${result.psnr.toFixed(2)} dB` +
     (perturb ? ` (clean tokens); ${result.psnrPerturbed!.toFixed(2)} dB written from perturbed tokens (α = ${perturb.alpha}, δ = ${perturb.delta}, seed ${flags.seed})` : ''));
   return result;

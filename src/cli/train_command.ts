@@ -57,14 +57,14 @@ export async function runTrainCommand<G extends Group>(c: TrainCommand<G>, argv:
   if (inherited) console.error(inherited.note);
   const config = resolveRunConfig(c.schema, args.out, {
     preset: args.config ? loadConfigFile(args.config) : undefined, sets: args.sets, resume: args.resume, inherited: inherited?.settings,
-    missing: `--config FILE is required (try ${c.preset})\n\n${usage}`,
+    missing: `--config FILE is required (try ${c.preset})\n\n${usage}`, log: (message) => console.error(message),
   });
   const events = cliEvents();
   console.error(`${c.name} → ${args.out}: ${c.plan(config)}; threads: ${threadDecision().reason}`);
   try {
     const r = await c.run(config, args.out, { inputs: args.inputs, resume: args.resume, events });
     if (r.status === 'interrupted') {
-      console.error(`${r.reason} at step ${r.step}: checkpoint saved; continue with --resume`);
+      console.error(`${r.reason} at step ${r.step}${r.note ? ` ${r.note}` : ''}: checkpoint saved; continue with --resume`);
       process.exitCode = events.exitCode(r.reason);
       return;
     }

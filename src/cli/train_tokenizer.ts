@@ -21,7 +21,8 @@ Ctrl-C or SIGTERM saves a checkpoint and exits (130 / 143).`,
   run: (config, out, o) => trainTokenizer(config, out, { resume: o.resume, events: o.events }),
   done: (r: TrainTokenizerResult) => {
     const s = r.summary!;
-    return `done: ${r.step} steps in ${r.minutes.toFixed(1)} min; tokenizer (EMA weights) in ${r.dir}; test PSNR ${s.psnr.toFixed(2)} dB (clean), ` +
+    const on = s.split === 'test' ? 'test' : `${s.split}:`;
+    return `done: ${r.step} steps in ${r.minutes.toFixed(1)} min; tokenizer (EMA weights) in ${r.dir}; ${on} PSNR ${s.psnr.toFixed(2)} dB (clean), ` +
       `${s.psnrPerturbed === null ? '' : `${s.psnrPerturbed.toFixed(2)} dB (perturbed), `}grid ${s.grid}`;
   },
 };

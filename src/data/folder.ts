@@ -1,6 +1,8 @@
 // A user's image folder, `folder:PATH`, read by one rule:
 // - Splits: PATH/train and PATH/test, when both are folders, are the train
-//   and test splits; otherwise all of PATH is the train split.
+//   and test splits; otherwise PATH's images are split: a seeded 10% slice
+//   (at most 1,000; none below 10 images) is held out as the test split and
+//   the rest is train (held_out.ts).
 // - Classes: in a split folder, every sub-folder that holds images, at any
 //   depth beneath it, is a class named after that sub-folder; images lying
 //   directly in the split folder form one more class, named after PATH. A
@@ -14,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fingerprintFiles } from './fingerprint.js';
+import { HELD_OUT_SEED, heldOutIndices } from './held_out.js';
 import { type Dataset, type DatasetLoader, type FileSplit, type SplitName, applyLimit } from './source.js';
 
 const imageExtensions = new Set(['.png', '.jpg', '.jpeg', '.webp']);
@@ -63,7 +66,8 @@ function scan(dir: string, looseClass: string): Scan {
   return { byClass: new Map([...byClass].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), other };
 }
 
-function split(root: string, name: string, classes: string[], { byClass, other }: Scan, limit: number | undefined): FileSplit {
+/** A split folder's images in class order, with their labels; none is an error naming the folder. */
+function listImages(root: string, name: string, classes: string[], { byClass, other }: Scan): { files: string[]; labels: number[] } {
   const files: string[] = [];
   const labels: number[] = [];
   for (const [className, list] of byClass) {
@@ -76,12 +80,24 @@ function split(root: string, name: string, classes: string[], { byClass, other }
     const others = other.length ? ` (it has ${other.length} other file${other.length === 1 ? '' : 's'}, e.g. ${path.relative(root, other[0]!)})` : '';
     throw new Error(`${name} holds no images (${extensionList}), neither directly nor in sub-folders${others}: add images or point at the right folder`);
   }
+  return { files, labels };
+}
+
+function split(classes: string[], { files, labels }: { files: string[]; labels: number[] }, limit: number | undefined): FileSplit {
   const n = applyLimit(files.length, limit);
   const chosen = files.slice(0, n);
   const chosenLabels = Int32Array.from(labels.slice(0, n));
   // The cache stores labels, so its key covers them: they hang on the whole class list (a class added to train/ renumbers test/'s).
   const fingerprint = createHash('sha256').update(fingerprintFiles(chosen)).update(JSON.stringify(classes)).update(chosenLabels).digest('hex');
   return { kind: 'files', total: files.length, labels: chosenLabels, files: chosen, fingerprint };
+}
+
+/** A folder without train/ and test/: its images less a held-out slice (held_out.ts) as train, the slice as test. */
+function splitHeldOut(images: { files: string[]; labels: number[] }): { train: typeof images; test: typeof images } | null {
+  const held = new Set(heldOutIndices(images.files.length));
+  if (held.size === 0) return null;
+  const part = (keep: (i: number) => boolean) => ({ files: images.files.filter((_, i) => keep(i)), labels: images.labels.filter((_, i) => keep(i)) });
+  return { train: part((i) => !held.has(i)), test: part((i) => held.has(i)) };
 }
 
 /** "N files (a, b, c, …)" relative to `root`. */
@@ -93,7 +109,8 @@ function listed(root: string, files: readonly string[], what: string): string {
 export const folder: DatasetLoader = {
   name: 'folder',
   prefix: true,
-  description: 'your images: PATH/train and PATH/test as splits when both exist; each sub-folder with images (at any depth) ' +
+  description: 'your images: PATH/train and PATH/test as splits when both exist, else a seeded 10% of the images held out as test; ' +
+    'each sub-folder with images (at any depth) ' +
     'is a class, images directly in PATH one more class named after PATH; other files are left out with a warning',
   async open(argument, options) {
     const root = path.resolve(argument);
@@ -108,7 +125,9 @@ export const folder: DatasetLoader = {
     const scans = splitDirs.map(([which, dir]) => [which, scan(dir, looseClass)] as const);
     const classes = [...new Set(scans.flatMap(([, s]) => [...s.byClass.keys()]))].sort();
     const splits: Partial<Record<SplitName, FileSplit>> = {};
-    for (const [which, s] of scans) splits[which] = split(root, hasSplits ? `${name} (${which}/)` : name, classes, s, options.limit);
+    const images = scans.map(([which, s]) => [which, listImages(root, hasSplits ? `${name} (${which}/)` : name, classes, s)] as const);
+    const held = hasSplits ? null : splitHeldOut(images[0]![1]);
+    for (const [which, list] of held ? Object.entries(held) as [SplitName, typeof held.train][] : images) splits[which] = split(classes, list, options.limit);
 
     // Everything not read is counted, so a folder never turns silently into a subset of itself.
     const warn = options.warn ?? ((message: string) => console.warn(message));
@@ -122,7 +141,10 @@ export const folder: DatasetLoader = {
     if (other.length > 0) {
       warn(`robustok: ${name}: left out ${listed(root, other, 'file')} that ${other.length === 1 ? 'is' : 'are'} not ${extensionList} images`);
     }
-    const dataset: Dataset = { name, classes, splits, defaults: { size: 64, fit: 'resize', channels: 3, padValue: 255 } };
+    const dataset: Dataset = {
+      name, classes, splits, defaults: { size: 64, fit: 'resize', channels: 3, padValue: 255 },
+      ...(held ? { heldOut: { count: held.test.files.length, seed: HELD_OUT_SEED } } : {}),
+    };
     return dataset;
   },
 };

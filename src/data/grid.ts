@@ -1,6 +1,6 @@
 // A PNG contact sheet of prepared samples, for eyeballing a dataset.
 import sharp from 'sharp';
-import { type Tensor, cat, tidy } from '../torch/index.js';
+import { type Tensor, cat, tidy, writeFileAtomic } from '../torch/index.js';
 import type { PreparedSplit } from './cache.js';
 import { imagesToBytes } from './pixels.js';
 
@@ -25,7 +25,8 @@ export async function writeGrid(split: PreparedSplit, file: string, columns = 8,
       }
     }
   }
-  await sharp(canvas, { raw: { width, height, channels: 3 } }).png().toFile(file);
+  // Encoded first, then written atomically: a full disk leaves no empty or partial PNG behind (a 0-byte samples/step-N.png).
+  writeFileAtomic(file, [await sharp(canvas, { raw: { width, height, channels: 3 } }).png().toBuffer()]);
   return n;
 }
 

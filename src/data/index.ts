@@ -10,4 +10,5 @@ export { Rng, mixSeed } from './rng.js';
 export { writeGrid, writeImageGrid, writeImageRows } from './grid.js';
 export { imagesToBytes, unitFromByte } from './pixels.js';
 export { packageDir } from './package_dir.js';
+export { HELD_OUT_SEED, heldOutIndices, splitLabel } from './held_out.js';
 export { datasetFields } from './schema.js';

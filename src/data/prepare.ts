@@ -103,5 +103,5 @@ async function prepareFiles(
 }
 
 function warnSkipped(warn: (m: string) => void, name: string, skipped: string[], total: number): void {
-  warn(skippedWarning(skipped, total, name, 'pass strict to make this an error'));
+  warn(skippedWarning(skipped, total, name, `\`robustok data info ${name} --strict\` stops at them instead, naming each`));
 }

@@ -32,6 +32,8 @@ export interface Dataset {
   name: string;
   classes: readonly string[];
   splits: Partial<Record<SplitName, SplitSource>>;
+  /** Set when the test split is a seeded slice held out of the training images (held_out.ts). */
+  heldOut?: { count: number; seed: number };
   /** The preprocessing that suits this dataset when the caller gives none. */
   defaults: { size: number; fit: 'resize' | 'crop' | 'pad'; channels: 1 | 3; padValue: number };
 }

@@ -72,7 +72,7 @@ const curveTable = (curve: PfidPoint[], r: TokenizerEvalResult): string =>
 export function reportHtml(r: TokenizerEvalResult, o: { tokenizer: string; data: string; split: string; grid: string | null }): string {
   const rows: [string, string][] = [
     ['feature network', r.features],
-    ['images', `${r.n} (${o.data}, ${o.split} split)${r.biased ? ' — fewer than 2,048: FIDs are biased upwards' : ''}`],
+    ['images', `${r.n} (${o.data}; split: ${o.split})${r.biased ? ' — fewer than 2,048: FIDs are biased upwards' : ''}`],
     ['rFID', fmt(r.rfid)],
     [`pFID (α = ${r.pfid.alpha}, δ = ${r.pfid.delta}, β = 1)`, fmt(r.pfid.value)],
     [`sensitivity: pFID (α = 1, δ = ${r.pfid.delta}) / rFID`, fmt(r.sensitivity)],

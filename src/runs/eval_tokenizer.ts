@@ -5,12 +5,13 @@
 // classifier that the chosen features need is trained first, once.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolveConfig } from '../config/index.js';
-import { type SplitName, openDataset, prepareSplit, writeImageRows } from '../data/index.js';
+import { type SplitName, openDataset, prepareSplit, splitLabel, writeImageRows } from '../data/index.js';
 import { FID_UNBIASED_SAMPLES, type PfidLevelOptions, type TokenizerEvalResult, evaluateTokenizer, pfidLevels, reportHtml } from '../eval/index.js';
 import { type FeatureNetwork, MissingClassifierError, classifierFileFor, classifierSchema, loadFeatureNetwork } from '../features/index.js';
 import { openTokenizer, parseTokenizerRef } from '../tokenizer/index.js';
 import { writeFileAtomic } from '../torch/index.js';
 import { type RunEvents, withDefaults } from './events.js';
+import { refuseNonFiniteResults } from './finite_results.js';
 import { evalPaths, runPaths } from './layout.js';
 import { refuseLossNetwork } from './loss_networks.js';
 import { trainClassifier } from './train_classifier.js';
@@ -34,7 +35,8 @@ export interface EvalTokenizerOptions extends PfidLevelOptions {
 /** Every number of the evaluation (what result.json holds, beside what it was measured on). */
 export type EvalSummary = Omit<TokenizerEvalResult, 'samples'>;
 
-export async function evalTokenizer(o: EvalTokenizerOptions): Promise<{ summary: EvalSummary; report: string }> {
+/** `split` says what the numbers were measured on ('test', a held-out slice of train, or training images). */
+export async function evalTokenizer(o: EvalTokenizerOptions): Promise<{ summary: EvalSummary; report: string; split: string }> {
   const events = withDefaults(o.events);
   const split = o.split ?? 'test';
   const seed = o.seed ?? 0;
@@ -47,6 +49,12 @@ export async function evalTokenizer(o: EvalTokenizerOptions): Promise<{ summary:
     // A bad level fails here, before data is prepared or a classifier trained.
     pfidLevels(tokenizer.options.codebookSize, o);
     const dataset = await openDataset(o.data);
+    if (!dataset.splits[split]) {
+      throw new Error(`${dataset.name} has no '${split}' split (it has: ${Object.keys(dataset.splits).join(', ')}); ` +
+        `pass --split ${Object.keys(dataset.splits)[0]} to measure on those images`);
+    }
+    const label = splitLabel(dataset, split);
+    if (split === 'train') events.log(`warning: --split train: the numbers are on training images, which the tokenizer has seen; they say nothing about new images`);
     // Size and channels from the tokenizer; the fit (pad, crop, resize) is the dataset's own, as in training.
     const images = await prepareSplit(dataset, split, { preprocess: { size: spec.size, channels: spec.channels } });
     network = await featureNetwork(features, o.weights, spec, events);
@@ -60,10 +68,12 @@ export async function evalTokenizer(o: EvalTokenizerOptions): Promise<{ summary:
     const grid = result.samples ? paths.samples : null;
     if (grid && result.samples) await writeImageRows([result.samples.real, result.samples.clean, result.samples.perturbed], grid);
     const { samples: _samples, ...summary } = result;
-    writeFileAtomic(paths.result, [Buffer.from(`${JSON.stringify({ ...summary, tokenizer: o.tokenizer, data: o.data, split, seed }, null, 2)}\n`)]);
-    writeFileSync(paths.report, reportHtml(result, { tokenizer: o.tokenizer, data: o.data, split, grid }));
+    const { rfid, psnr, ssim, psnrPerturbed, sensitivity } = summary;
+    refuseNonFiniteResults(`${paths.result} (not written)`, { rFID: rfid, pFID: summary.pfid.value, PSNR: psnr, SSIM: ssim, 'PSNR perturbed': psnrPerturbed, sensitivity });
+    writeFileAtomic(paths.result, [Buffer.from(`${JSON.stringify({ ...summary, tokenizer: o.tokenizer, data: o.data, split: label, seed }, null, 2)}\n`)]);
+    writeFileSync(paths.report, reportHtml(result, { tokenizer: o.tokenizer, data: o.data, split: label, grid }));
     if (summary.biased) events.log(`warning: FID from ${summary.n} images (< ${FID_UNBIASED_SAMPLES}) is biased upwards; compare it only with FIDs at the same n`);
-    return { summary, report: paths.report };
+    return { summary, report: paths.report, split: label };
   } finally {
     for (const t of Object.values(result?.samples ?? {})) t.dispose();
     network?.dispose();

@@ -25,8 +25,11 @@ export interface RunEvents {
   signal?: AbortSignal;
 }
 
-/** How a run ended when it was not by an error. */
-export type RunEnd = { status: 'done' } | { status: 'interrupted'; reason: string };
+/**
+ * How a run ended when it was not by an error. `note` says where an
+ * interruption came when it was not at a training step (the final evaluation).
+ */
+export type RunEnd = { status: 'done' } | { status: 'interrupted'; reason: string; note?: string };
 
 /** `events` with every member present, so runs need no `?.` on each call. */
 export function withDefaults(events: RunEvents = {}): Required<Pick<RunEvents, 'progress' | 'log'>> & RunEvents {

@@ -5,7 +5,10 @@
 export * from './events.js';
 export * from './layout.js';
 export * from './run_folder.js';
+export { YOUNG_LOCK_MS } from './lock.js';
+export { bootId, processStartTime } from './process_identity.js';
 export * from './run_config.js';
+export { refuseNonFiniteResults } from './finite_results.js';
 export * from './train_tokenizer.js';
 export * from './train_classifier.js';
 export * from './eval_tokenizer.js';

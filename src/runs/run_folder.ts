@@ -1,76 +1,39 @@
 // One writer per run folder, and a folder that is tidy whatever killed the
 // last writer. Every trainer opens its --out folder through `RunFolder.open`:
-//  - an exclusive lock file (pid, host, start time): a second process on the
-//    same folder is refused instead of silently interleaving checkpoints and
-//    metrics; a lock left by a dead process (kill -9, power loss) is taken over;
+//  - an exclusive lock file (lock.ts): a second process on the same folder is
+//    refused instead of silently interleaving checkpoints and metrics; a lock
+//    left by a dead process (kill -9, power loss, a restarted container whose
+//    pid is alive again as another process) is taken over;
 //  - temporary files of interrupted atomic writes (`*.tmp-<pid>`, a model's
 //    size each) are removed when their writer is gone;
 //  - metrics.jsonl is cut back to the resumed step (the steps after the last
 //    checkpoint are trained again and would be logged twice) and a torn last
 //    line (a write cut short by a kill or a full disk) is dropped;
 //  - config.json is written atomically.
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
-import os from 'node:os';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../torch/index.js';
+import { namingFile, writeFileAtomic } from '../torch/index.js';
 import { type RunPaths, runPaths } from './layout.js';
+import { isAlive, isLockHeld, releaseLock, takeLock } from './lock.js';
 
-interface LockInfo {
-  pid: number;
-  host: string;
-  startedAt: string;
-}
-
-/** Whether process `pid` exists on this host (signal 0 checks without sending anything). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function readLock(file: string): LockInfo | null {
-  try {
-    const info = JSON.parse(readFileSync(file, 'utf8')) as Partial<LockInfo>;
-    return typeof info.pid === 'number' && typeof info.host === 'string' ? { pid: info.pid, host: info.host, startedAt: String(info.startedAt) } : null;
-  } catch {
-    return null;  // gone, or torn by a kill between create and write: stale either way
-  }
-}
-
-/** Whether a live process on this host holds `dir`'s lock (a run still training; the web app shows it live). */
+/** Whether a live writer holds `dir`'s lock (a run still training; the web app shows it live). */
 export function isBeingWritten(dir: string): boolean {
-  const holder = readLock(runPaths(dir).lock);
-  return holder !== null && holder.host === os.hostname() && isAlive(holder.pid);
+  return isLockHeld(runPaths(dir).lock);
 }
 
-/** Creates the lock file only if none exists (O_EXCL), so two starters cannot both win. */
-function tryCreateLock(file: string, info: LockInfo): boolean {
-  let fd: number;
-  try {
-    fd = openSync(file, 'wx');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  }
-  try {
-    writeSync(fd, `${JSON.stringify(info)}\n`);
-  } finally {
-    closeSync(fd);
-  }
-  return true;
-}
-
-/** Temporary files of atomic writes whose writer is no longer running, under `dir` (two levels). */
+/**
+ * Temporary files of atomic writes whose writer is no longer running, under
+ * `dir` (two levels). Called once the lock is ours, when nothing of this
+ * process writes there yet: files named with our own pid were left by an
+ * earlier process under the same pid (a restarted container).
+ */
 function staleTemporaries(dir: string, depth = 2): string[] {
   const found: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory() && depth > 1) found.push(...staleTemporaries(full, depth - 1));
     const pid = /\.tmp-(\d+)$/.exec(entry.name)?.[1];
-    if (entry.isFile() && pid !== undefined && !isAlive(Number(pid))) found.push(full);  // this process counts as alive
+    if (entry.isFile() && pid !== undefined && (Number(pid) === process.pid || !isAlive(Number(pid)))) found.push(full);
   }
   return found;
 }
@@ -118,23 +81,7 @@ export class RunFolder {
   }
 
   #lock(log: (message: string) => void): void {
-    const file = this.paths.lock;
-    const me: LockInfo = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() };
-    if (!tryCreateLock(file, me)) {
-      const holder = readLock(file);
-      if (holder && holder.pid === process.pid && holder.host === me.host) throw new Error(`${this.paths.dir} is already open in this process`);
-      if (holder && holder.host !== me.host) {
-        throw new Error(`${this.paths.dir} is being written by pid ${holder.pid} on ${holder.host} since ${holder.startedAt}; ` +
-          `if that process is gone, remove ${file}`);
-      }
-      if (holder && isAlive(holder.pid)) {
-        throw new Error(`${this.paths.dir} is being written by pid ${holder.pid} since ${holder.startedAt}; ` +
-          'wait for it to finish, stop it, or choose another --out');
-      }
-      log(`taking over ${file}${holder ? ` from pid ${holder.pid} (started ${holder.startedAt}), which is no longer running` : ' (unreadable: left by an interrupted start)'}`);
-      rmSync(file, { force: true });
-      if (!tryCreateLock(file, me)) throw new Error(`${this.paths.dir} was locked by another process while this one took over a stale lock; try again`);
-    }
+    takeLock(this.paths.dir, this.paths.lock, log);
     this.#locked = true;
     process.on('exit', this.#onExit);
   }
@@ -144,8 +91,7 @@ export class RunFolder {
     if (!this.#locked) return;
     this.#locked = false;
     process.off('exit', this.#onExit);
-    const holder = readLock(this.paths.lock);
-    if (holder?.pid === process.pid) rmSync(this.paths.lock, { force: true });
+    releaseLock(this.paths.lock);
   }
 
   writeConfig(config: unknown): void {
@@ -160,6 +106,9 @@ export class RunFolder {
   resetMetrics(step = 0): number {
     if (this.#follower) return 0;
     const file = this.paths.metrics;
+    if (existsSync(file) && statSync(file).isDirectory()) {
+      throw new Error(`${file} is a folder, but a run keeps its metrics there (one JSON line per logged step): move it away, or choose another --out`);
+    }
     const lines = step > 0 && existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l !== '') : [];
     const kept = lines.filter((line) => {
       try {
@@ -186,7 +135,7 @@ export class RunFolder {
       try {
         truncateSync(this.paths.metrics, this.#metricsSize);
       } catch { /* the original error says more */ }
-      throw error;
+      throw namingFile(error, this.paths.metrics, 'append to');
     }
   }
 }

@@ -6,13 +6,15 @@
 // Writes to DIR (names in layout.ts): config.json, metrics.jsonl,
 // samples/step-N.png (originals, EMA reconstructions, perturbed ones),
 // checkpoint.safetensors and, at the end, tokenizer.json +
-// tokenizer.safetensors (the EMA weights) and summary.json.
-import { DataLoader, type Dataset, type PreparedSplit, leadingSamples, openDataset, prepareSplit, writeImageRows } from '../data/index.js';
+// tokenizer.safetensors (the EMA weights) and summary.json. A stop asked for
+// after the last step (during the final evaluation) still ends as interrupted.
+import { DataLoader, type Dataset, type PreparedSplit, leadingSamples, openDataset, prepareSplit, splitLabel, writeImageRows } from '../data/index.js';
 import { type FeatureNetwork, loadFeatureNetwork } from '../features/index.js';
 import { psnrPerImage } from '../metrics/index.js';
 import { TokenizerTrainer, type TokenizerConfig, checkTokenizerConfig, saveTokenizer } from '../tokenizer/index.js';
 import { type Tensor, manualSeed, tidy, writeFileAtomic } from '../torch/index.js';
 import { type RunEnd, type RunEvents, abortReason, withDefaults } from './events.js';
+import { refuseNonFiniteResults } from './finite_results.js';
 import type { RunPaths } from './layout.js';
 import { joinDataParallel, openRunFolder, rankEvents, seedRankStream, shardOf } from './data_parallel.js';
 import { resumeDecision, steppingOnBatches, trainingLoop } from './training_loop.js';
@@ -25,6 +27,8 @@ export interface TrainTokenizerOptions {
 
 export interface TestSummary {
   step: number;
+  /** What the numbers were measured on: 'test', or a held-out slice of train (data/held_out.ts), or training images. */
+  split: string;
   images: number;
   /** Mean PSNR (dB) of the EMA weights' reconstructions, clean and from perturbed tokens (null with perturbation off). */
   psnr: number;
@@ -76,11 +80,16 @@ export async function trainTokenizer(config: TokenizerConfig, dir: string, optio
       await steppable.close();
     }
     const { minutes } = loop;
-    if (loop.aborted) return { status: 'interrupted', reason: abortReason(events.signal), dir, step: t.stepCount, minutes };
+    const interrupted = (note?: string): TrainTokenizerResult =>
+      ({ status: 'interrupted', reason: abortReason(events.signal), ...(note ? { note } : {}), dir, step: t.stepCount, minutes });
+    if (loop.aborted) return interrupted();
     if (parallel && !parallel.isMain) return { status: 'done', dir, step: t.stepCount, minutes };
     // tokenizer.json records the training images' preprocessing, so reconstruct/encode/eval fit new images the same way.
     t.ema.withEmaWeights(() => saveTokenizer(dir, t.model, { ...dataset.defaults, ...preprocess }));
-    const summary = await testSummary(t, cfg, dataset, paths);
+    const summary = await testSummary(t, cfg, dataset, paths, events);
+    // A stop asked for during the final evaluation is a stop, not a success: what was written is said, and --resume finishes it.
+    if (!summary) return interrupted(`during the final evaluation (tokenizer saved, ${paths.summary} not written)`);
+    if (events.signal?.aborted) return interrupted(`after the final evaluation (tokenizer and ${paths.summary} written)`);
     return { status: 'done', dir, step: t.stepCount, minutes, summary };
   } finally {
     fixedImages?.dispose();
@@ -104,15 +113,28 @@ async function writeSamples(trainer: TokenizerTrainer, images: Tensor, file: str
 /**
  * PSNR of the EMA weights' reconstructions on the first 256 test images
  * (clean and perturbed tokens), in batches of 32 so that large images stay
- * within memory; written to summary.json with a grid of the first 8.
+ * within memory; written to summary.json with a grid of the first 8 and the
+ * split it was measured on: a folder without a test split has a held-out
+ * slice of its images as one (data/held_out.ts); one too small for that is
+ * measured on training images, with a warning. Null when a stop was asked
+ * for before it was done (nothing is written then).
  */
-async function testSummary(trainer: TokenizerTrainer, cfg: TokenizerConfig, dataset: Dataset, paths: RunPaths): Promise<TestSummary> {
-  const split = await prepareSplit(dataset, 'test', { preprocess: { size: cfg.data.size, channels: cfg.data.channels } });
+async function testSummary(
+  trainer: TokenizerTrainer, cfg: TokenizerConfig, dataset: Dataset, paths: RunPaths, events: ReturnType<typeof withDefaults>,
+): Promise<TestSummary | null> {
+  const which = dataset.splits.test ? 'test' : 'train';
+  const label = splitLabel(dataset, which);
+  if (which === 'train') events.log(`warning: ${dataset.name} has no test split and too few images to hold some out: the summary's numbers are on training images`);
+  const split = await prepareSplit(dataset, which, { preprocess: { size: cfg.data.size, channels: cfg.data.channels } });
   const n = Math.min(256, split.count);
   const loader = new DataLoader(leadingSamples(split, n), { batchSize: 32, shuffle: false });
   const sums = { clean: 0, perturbed: 0 };
   let perturbedToo = false;
   for (let b = 0; b < loader.batchesPerEpoch; b++) {
+    // Lets a SIGINT/SIGTERM reach the signal between batches (the batches themselves never wait on I/O).
+    await new Promise((resolve) => setImmediate(resolve));
+    if (events.signal?.aborted) return null;
+    events.progress({ label: 'test', done: b * 32, total: n, unit: 'img' });
     const batch = loader.batch(0, b);
     const { clean, perturbed } = trainer.reconstruct(batch.images);
     try {
@@ -128,7 +150,9 @@ async function testSummary(trainer: TokenizerTrainer, cfg: TokenizerConfig, data
       perturbed?.dispose();
     }
   }
-  const summary = { step: trainer.stepCount, images: n, psnr: sums.clean / n, psnrPerturbed: perturbedToo ? sums.perturbed / n : null, grid: paths.testGrid };
+  events.progress({ label: 'test', done: n, total: n, unit: 'img' });
+  const summary = { step: trainer.stepCount, split: label, images: n, psnr: sums.clean / n, psnrPerturbed: perturbedToo ? sums.perturbed / n : null, grid: paths.testGrid };
+  refuseNonFiniteResults(`${paths.summary} (not written)`, { 'test PSNR': summary.psnr, 'test PSNR from perturbed tokens': summary.psnrPerturbed });
   writeFileAtomic(paths.summary, [Buffer.from(`${JSON.stringify(summary, null, 2)}\n`)]);
   return summary;
 }

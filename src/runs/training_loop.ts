@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Batch, DataLoader } from '../data/index.js';
 import { getNumThreads, threadGovernor } from '../torch/index.js';
-import { type CheckpointParts, type DataParallel, NonFiniteLossError, loadCheckpoint, readProgress, saveCheckpoint } from '../train/index.js';
+import { type CheckpointParts, type DataParallel, NonFiniteLossError, NonFiniteWeightsError, loadCheckpoint, readProgress, saveCheckpoint } from '../train/index.js';
 import type { RunEvents, withDefaults } from './events.js';
 import type { RunFolder } from './run_folder.js';
 
@@ -67,16 +67,23 @@ export async function trainingLoop<M extends { step: number; loss: number }>(o: 
   parallel?.attach(t.parts());
   if (parallel && main) events.log(parallel.describe());
   const epochOf = (step: number) => Math.floor(step / o.batchesPerEpoch);
+  let lastSaved = o.resuming ? t.stepCount : null;
+  const lastGood = () => (lastSaved === null ? 'no checkpoint was written yet' : `the last good checkpoint is ${paths.checkpoint} (step ${lastSaved})`);
   const save = () => {
     parallel?.barrier();
-    if (main) saveCheckpoint(paths.checkpoint, t.parts(), { step: t.stepCount, epoch: epochOf(t.stepCount), config: o.config });
+    try {
+      if (main) saveCheckpoint(paths.checkpoint, t.parts(), { step: t.stepCount, epoch: epochOf(t.stepCount), config: o.config });
+    } catch (error) {
+      // Weights (the EMA's, say) that broke without the loss showing it: the file on disk is left as the last good one.
+      if (error instanceof NonFiniteWeightsError) throw new Error(`${error.message}; stopped at step ${t.stepCount}: ${lastGood()}`, { cause: error });
+      throw error;
+    }
     parallel?.barrier();  // no rank goes on (or ends) before the checkpoint is whole
   };
   const stopAsked = () => (parallel ? parallel.any(events.signal?.aborted === true) : events.signal?.aborted === true);
   const startedAt = performance.now();
   const startStep = t.stepCount;
   let skippedInARow = 0;
-  let lastSaved = o.resuming ? t.stepCount : null;
   let stopped = false;
   events.progress({ label: 'train', done: startStep, total: train.steps, start: startStep });  // starts the clock of the rate
   while (t.stepCount < train.steps) {
@@ -95,7 +102,7 @@ export async function trainingLoop<M extends { step: number; loss: number }>(o: 
       skippedInARow = 0;
     } catch (error) {
       if (!(error instanceof NonFiniteLossError)) throw error;
-      const last = lastSaved === null ? 'no checkpoint was written yet' : `the last good checkpoint is ${paths.checkpoint} (step ${lastSaved})`;
+      const last = lastGood();
       if (train.nonFinite === 'stop') throw new Error(`${error.message}; stopped: ${last}. Lower optim.lr, or set train.nonFinite=skip to skip such batches`, { cause: error });
       skippedInARow += 1;
       o.onSkip?.();

@@ -7,8 +7,9 @@
 // runs, hand edits, exports from elsewhere): tokenizer.json's structure
 // before a model is built from it, and the weights' dtypes (copying an
 // integer tensor into a float parameter would cast it silently and give a
-// tokenizer that runs but reconstructs noise). Errors name the file and
-// what is wrong.
+// tokenizer that runs but reconstructs noise), and that they are finite (a
+// NaN weight gives "PSNR NaN" everywhere; none is written either). Errors
+// name the file and what is wrong.
 //
 // This file imports model.ts for types only: model.ts imports it at run time
 // (`Tokenizer.load` reads through `readTokenizerFiles`), and a one-way
@@ -16,7 +17,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { type PreprocessConfig, validatePreprocess } from '../data/index.js';
-import { type Tensor, isFloatingPoint, loadSafetensors, saveSafetensors, writeFileAtomic } from '../torch/index.js';
+import { type Tensor, loadSafetensors, saveSafetensors, writeFileAtomic } from '../torch/index.js';
+import { refuseIntegerWeights, refuseNonFiniteWeights } from '../train/weight_checks.js';
 import type { Tokenizer, TokenizerOptions } from './model.js';
 
 const OPTIONS_FILE = 'tokenizer.json';
@@ -55,8 +57,10 @@ export interface TokenizerLineage {
  */
 export function saveTokenizer(dir: string, model: Tokenizer, image?: ImageSpec, lineage?: TokenizerLineage): void {
   const json = { ...model.options, ...(image ? { image: validatePreprocess(image) } : {}), ...(lineage ? { lineage } : {}) };
+  const weightsFile = path.join(dir, WEIGHTS_FILE);
+  refuseNonFiniteWeights(weightsFile, Object.entries(model.stateDict()), 'is not written', 'the weights broke during training');
   writeFileAtomic(path.join(dir, OPTIONS_FILE), [Buffer.from(`${JSON.stringify(json, null, 2)}\n`)]);
-  saveSafetensors(path.join(dir, WEIGHTS_FILE), model.stateDict());
+  saveSafetensors(weightsFile, model.stateDict());
 }
 
 /** tokenizer.json, parsed; its `image` key is split off (older files lack it). */
@@ -190,12 +194,13 @@ export function readTokenizerFiles(dir: string): { options: TokenizerOptions; we
   const weightsFile = path.join(dir, WEIGHTS_FILE);
   if (!existsSync(weightsFile)) throw new Error(`${dir} has ${OPTIONS_FILE} but no ${WEIGHTS_FILE}: the tokenizer's weights are missing`);
   const weights = loadSafetensors(weightsFile).tensors;
-  const wrong = Object.entries(weights).find(([, t]) => !isFloatingPoint(t.dtype));
-  if (wrong) {
-    const [name, { dtype }] = wrong;
+  try {
+    refuseIntegerWeights(weightsFile, Object.entries(weights), "a tokenizer's weights are all floating point");
+    refuseNonFiniteWeights(weightsFile, Object.entries(weights), 'cannot be used',
+      'its training broke; retrain it, or save it again from a checkpoint that loads');
+  } catch (error) {
     for (const t of Object.values(weights)) t.dispose();
-    throw new Error(`${weightsFile}: tensor '${name}' has dtype ${dtype}, but a tokenizer's weights are all floating point ` +
-      '(an integer copy would be cast silently and give a broken model) — export the weights as float32 (or float16/bfloat16)');
+    throw error;
   }
   return { options, weights };
 }

@@ -16,6 +16,7 @@
 // looks like.
 import { existsSync, statSync } from 'node:fs';
 import { type PtValue, type Tensor, flattenStateDict, isFloatingPoint, loadPt, loadSafetensors } from '../torch/index.js';
+import { refuseNonFiniteWeights } from '../train/weight_checks.js';
 import type { CnnOptions } from './cnn.js';
 import type { RobustokVitOptions } from './robustok_vit.js';
 import type { ImageSpec } from './io.js';
@@ -129,6 +130,12 @@ function readStateDict(file: string, spec: PublishedSpec): Record<string, Tensor
   } catch (error) {
     throw new Error(`${file} cannot be read as a ${spec.kind} checkpoint (is it truncated or damaged? download it again): ` +
       `${error instanceof Error ? error.message : String(error)}`);
+  }
+  try {
+    refuseNonFiniteWeights(file, Object.entries(flat), 'cannot be used', `download ${spec.files} again`);
+  } catch (error) {
+    for (const t of Object.values(flat)) t.dispose();
+    throw error;
   }
   const wrapper = WRAPPERS.find((w) => Object.keys(flat).some((k) => k.startsWith(`${w}.encoder.`)));
   if (!wrapper) return flat;

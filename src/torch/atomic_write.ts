@@ -25,9 +25,20 @@ export function writeFileAtomic(file: string, chunks: Iterable<Uint8Array>): voi
     renameSync(temporary, file);
   } catch (error) {
     rmSync(temporary, { force: true });
-    throw error;
+    throw namingFile(error, file, 'write');
   }
   syncDirectory(path.dirname(file));
+}
+
+/**
+ * A system error (ENOSPC, EISDIR, EACCES …) with the file it was about:
+ * Node's own message names none for a write ("ENOSPC: no space left on
+ * device, write"). Its `code` is kept; other errors pass as they are.
+ */
+export function namingFile(error: unknown, file: string, verb: string): unknown {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (!(error instanceof Error) || typeof code !== 'string' || error.message.includes(file)) return error;
+  return Object.assign(new Error(`cannot ${verb} ${file}: ${error.message}`, { cause: error }), { code });
 }
 
 /** Makes the rename itself durable; directories cannot be opened for this on Windows. */

@@ -12,7 +12,7 @@ export * as F from './functional.js';
 export * as linalg from './linalg.js';
 export { type Safetensors, encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors, loadCached } from './safetensors.js';
 export { type PtValue, PickledObject, loadPt, savePt, flattenStateDict } from './pickle.js';
-export { writeFileAtomic } from './atomic_write.js';
+export { namingFile, writeFileAtomic } from './atomic_write.js';
 export {
   type Backend, type CollectiveOptions, type DistributedAvailability, type ProcessGroupOptions, type ReduceOp, type Rendezvous,
   GradientReducer, ProcessGroup, Work, distributedAvailability, requireDistributed,

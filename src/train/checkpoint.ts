@@ -4,9 +4,15 @@
 // atomically (temp file, fsync, rename), so a crash mid-write leaves the
 // previous checkpoint intact. Tensors are stored as `<part>.<name>`; the
 // parts' JSON state, step, epoch and config go in the safetensors metadata.
+// Weights are checked both ways (weight_checks.ts): a checkpoint is never
+// written with NaN or infinite values, so the file on disk stays the last good
+// one, and one that holds them, or integers where the run keeps floats, is
+// refused on loading.
+import { existsSync } from 'node:fs';
 import { Module } from '../nn/index.js';
 import type { Stateful, TrainState } from '../optim/index.js';
-import { type Tensor, getRngState, loadSafetensors, saveSafetensors, setRngState } from '../torch/index.js';
+import { type Tensor, getRngState, isFloatingPoint, loadSafetensors, saveSafetensors, setRngState } from '../torch/index.js';
+import { refuseIntegerWeights, refuseNonFiniteWeights } from './weight_checks.js';
 
 const FORMAT = 'robustok-checkpoint/1';
 const RNG_KEY = 'rng.cpu';
@@ -43,6 +49,8 @@ export function saveCheckpoint(file: string, parts: CheckpointParts, progress: P
     header.parts[name] = state.meta;
     for (const [key, t] of Object.entries(state.tensors)) tensors[`${name}.${key}`] = t;
   }
+  refuseNonFiniteWeights(file, Object.entries(tensors), 'is not written',
+    `the weights broke${existsSync(file) ? ` since the last save, which ${file} still holds` : ''}`);
   const rng = getRngState();
   try {
     tensors[RNG_KEY] = rng;
@@ -76,6 +84,7 @@ export function loadCheckpoint(file: string, parts: CheckpointParts): Progress {
       throw new Error(`checkpoint ${file}: ${missing.length ? `has no ${missing.join(', ')}` : ''}` +
         `${missing.length && extra.length ? '; ' : ''}${extra.length ? `has parts this run lacks: ${extra.join(', ')}` : ''}`);
     }
+    checkTensors(file, tensors, parts);
     restoreParts(file, tensors, header, parts);
     const rng = tensors[RNG_KEY];
     if (!rng) throw new Error(`checkpoint ${file} has no RNG state (${RNG_KEY})`);
@@ -98,6 +107,22 @@ function restoreParts(file: string, tensors: Record<string, Tensor>, header: Hea
       throw new Error(`checkpoint ${file}, part '${name}': ${(error as Error).message}`, { cause: error });
     }
   }
+}
+
+/**
+ * Refuses a file tensor that is not floating point where the run's own tensor
+ * of that name is, then any NaN or infinite value: model, EMA, discriminator
+ * and optimizer state alike.
+ */
+function checkTensors(file: string, tensors: Record<string, Tensor>, parts: CheckpointParts): void {
+  const fix = 'the file is damaged or was written by something else: resume from another checkpoint, or delete it to start afresh';
+  for (const [name, part] of Object.entries(parts)) {
+    const floats = Object.entries(stateOf(part).tensors).filter(([, t]) => isFloatingPoint(t.dtype)).map(([key]) => `${name}.${key}`);
+    const stored = floats.flatMap((key): [string, Tensor][] => (tensors[key] ? [[key, tensors[key]]] : []));
+    refuseIntegerWeights(file, stored, `this run's '${name}' holds it as floating point`, fix);
+  }
+  refuseNonFiniteWeights(file, Object.entries(tensors), 'cannot be resumed',
+    'it was saved after the weights broke: resume from an earlier copy, or delete it to start afresh');
 }
 
 /**

@@ -2,5 +2,6 @@
 export * from './checkpoint.js';
 export * from './rng_state.js';
 export * from './non_finite.js';
+export * from './weight_checks.js';
 export * from './distributed.js';
 export * from './config_groups.js';
