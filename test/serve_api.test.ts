@@ -40,7 +40,9 @@ test('the runs list names every run with its kind and status; a run shows config
   assert.equal(status, 200);
   const kinds = Object.fromEntries((json.runs as { id: string; kind: string; status: string }[]).map((r) => [r.id, `${r.kind}/${r.status}`]));
   // 'escape' (a link out of --runs) is not listed: the scan does not follow links.
-  assert.deepEqual(kinds, { gen: 'generator/done', repro: 'reproduce/stopped', 'repro/tokenizer/base-s0': 'tokenizer/stopped', tok: 'tokenizer/done', 'tok-random': 'tokenizer/done' });
+  assert.deepEqual(kinds, {
+    gen: 'generator/done', post: 'post-trained tokenizer/done', repro: 'reproduce/stopped', 'repro/tokenizer/base-s0': 'tokenizer/stopped', tok: 'tokenizer/done', 'tok-random': 'tokenizer/done',
+  });
 
   const detail = (await api(base, '/api/run?run=tok')).json as { config: { data: { name: string } }; metrics: { step: number; loss: number }[]; images: string[]; results: object };
   assert.equal(detail.config.data.name, 'fashion-mnist');
@@ -113,6 +115,13 @@ test('two tokenizers given the same seed, α and δ get the same draw: the same 
   assert.notDeepEqual(b.ids, a.ids, 'another codebook, other codes');
   assert.deepEqual(ranks(b), ranks(a));
   assert.ok(ranks(a).some((r) => r > 0), 'some tokens were redrawn away from their code');
+});
+
+test('a post-trained tokenizer opens in the lab without naming its dataset (its folder records it) and, with the same codebook, draws exactly what its source draws', async () => {
+  const source = await reconstruct({ alpha: 0.5 });
+  const post = await reconstruct({ run: 'post', alpha: 0.5 });
+  assert.deepEqual([post.ids, post.perturbedIds], [source.ids, source.perturbedIds], 'same encoder and codebook: same tokens, same perturbation');
+  assert.notEqual(post.images.perturbed, source.images.perturbed, 'another decoder renders them');
 });
 
 test('a clicked token takes the code of the rank asked for and the other tokens stay; hovering names a code\'s nearest codes', async () => {

@@ -48,16 +48,18 @@ test('the page in Chromium: runs and curves, the tokenizer lab with an upload an
     // Runs: every run listed; the first tokenizer's curves drawn.
     await page.locator('#runs-list li[data-run="tok"]').waitFor();
     const listed = await page.locator('#runs-list li').evaluateAll((items) => items.map((li) => li.getAttribute('data-run')));
-    assert.deepEqual(listed, ['gen', 'repro', 'repro/tokenizer/base-s0', 'tok', 'tok-random']);
+    assert.deepEqual(listed, ['gen', 'post', 'repro', 'repro/tokenizer/base-s0', 'tok', 'tok-random']);
     await page.locator('#runs-list li[data-run="tok"]').click();
     await page.locator('#run-detail svg.chart[data-metric="loss"]').waitFor();
     assert.ok(await page.locator('#run-detail svg.chart').count() >= 5, 'a chart per logged metric');
     await page.locator('#run-detail img.grid').first().waitFor();
     await page.screenshot({ path: path.join(out, 'runs.png'), fullPage: true });
 
-    // Tokenizer lab: upload an image, then move α.
+    // Tokenizer lab: it opens on the first tokenizer, the post-trained one; then the trained one, an upload, and α.
     await page.locator('[data-tab="tokenizer-lab"]').click();
-    await page.locator('#img-clean-0').waitFor();
+    await page.locator('.panel[data-run="post"] #img-clean-0').waitFor();
+    await page.locator('#tok-a').selectOption('tok');
+    await page.locator('.panel[data-run="tok"] #img-clean-0').waitFor();
     const picture = path.join(profile, 'upload.png');
     const pixels = Buffer.alloc(64 * 64 * 3, 255);
     for (let y = 12; y < 52; y++) for (let x = 20; x < 44; x++) pixels.fill(40, 3 * (64 * y + x), 3 * (64 * y + x) + 3);  // a dark coat-like block
@@ -90,10 +92,13 @@ test('the page in Chromium: runs and curves, the tokenizer lab with an upload an
     // Side by side: a second tokenizer on the same image and draw.
     await page.locator('#tok-b').selectOption('tok-random');
     await page.locator('#img-perturbed-1').waitFor();
+    await page.locator('#tok-b').selectOption('post');  // before and after post-training, the same draw
+    await page.locator('.panel[data-run="post"] #img-perturbed-1').waitFor();
     await page.screenshot({ path: path.join(out, 'tokenizer-lab.png'), fullPage: true });
 
-    // Generator lab: a sample, and σ-preserving sampling.
+    // Generator lab: the σ-preserving preview is there on opening; a sample; σ moved.
     await page.locator('[data-tab="generator-lab"]').click();
+    await page.locator('#gen-preserved img').first().waitFor();
     await page.locator('#gen-decoder-b').selectOption('tok');
     await page.locator('#sample-button').click();
     await page.locator('#gen-samples img').nth(1).waitFor();

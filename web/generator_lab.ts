@@ -23,6 +23,8 @@ const value = (id: string): string => byId<HTMLInputElement>(id).value;
 export class GeneratorLab {
   readonly #sample = latestOnly(() => this.#drawSample());
   readonly #preserved = latestOnly(() => this.#drawPreserved());
+  /** Whether the σ preview has been drawn once: the lab opens showing it, not an empty panel. */
+  #previewed = false;
 
   constructor() {
     byId('sample-button').addEventListener('click', () => this.#sample(undefined));
@@ -38,6 +40,10 @@ export class GeneratorLab {
       const keep = select.value;
       fill(select, blank ? h('option', { value: '' }, blank) : null, ...options.map((o) => h('option', { value: o }, o)));
       if (keep && (options as readonly string[]).includes(keep)) select.value = keep;
+    }
+    if (!this.#previewed && generators.length > 0) {
+      this.#previewed = true;
+      this.#preserved(undefined);
     }
   }
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { ConfigError, resolveConfig } from '../config/index.js';
 import type { RawImage } from '../data/image.js';
 import { readGeneratorInfo, samplingOf, samplingSchema } from '../generator/index.js';
-import { encodePng, readImageSpec } from '../tokenizer/index.js';
+import { encodePng, readImageSpec, readTokenizerLineage } from '../tokenizer/index.js';
 import { HttpError, badRequest } from './http_error.js';
 import type { ImageSources } from './image_sources.js';
 import type { InferenceWorker } from './inference.js';
@@ -34,13 +34,18 @@ function trainedTokenizer(root: string, id: unknown): string {
   return dir;
 }
 
-/** The dataset a tokenizer run trained on (config.json's data.name), unless the request names one. */
+/**
+ * The dataset a tokenizer run trained on, unless the request names one:
+ * config.json's data.name, else tokenizer.json's lineage (post-train folders
+ * written before their config named the dataset recorded it there).
+ */
 function datasetOf(dir: string, id: string, fields: Record<string, unknown>): string {
   if (fields.data !== undefined) {
     if (typeof fields.data !== 'string' || fields.data === '') throw badRequest(`'data' must name a dataset (fashion-mnist, mnist, emoji, folder:PATH), got ${JSON.stringify(fields.data)}`);
     return fields.data;
   }
-  const name = (readConfig(dir)?.data as { name?: unknown } | undefined)?.name;
+  const recorded = (readConfig(dir)?.data as { name?: unknown } | undefined)?.name;
+  const name = typeof recorded === 'string' && recorded !== '' ? recorded : readTokenizerLineage(dir)?.data;
   if (typeof name !== 'string' || name === '') throw badRequest(`run '${id}' does not record its dataset; pass 'data' (e.g. "fashion-mnist") with the image`);
   return name;
 }

@@ -2,13 +2,15 @@
 // with a tokenizer trained on the tiny preset (so its reconstructions look
 // like the images and α visibly changes them), a random-weight tokenizer of
 // the same shape (another codebook, no config.json: it names no dataset),
-// a generator trained a few steps on the first, and a reproduce folder
-// with one stage just started.
+// a generator trained a few steps on the first, the first post-trained a
+// few steps on that generator's tokens, and a reproduce folder with one
+// stage just started.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfigFile, resolveConfig } from '../../src/config/index.js';
 import { generatorSchema } from '../../src/generator/index.js';
-import { trainGenerator, trainTokenizer } from '../../src/runs/index.js';
+import { posttrainSchema } from '../../src/posttrain/index.js';
+import { postTrain, trainGenerator, trainTokenizer } from '../../src/runs/index.js';
 import { tokenizerSchema } from '../../src/tokenizer/index.js';
 import { scratchDir } from './checkpoint.js';
 import { presets, saveTinyTokenizer } from './runs.js';
@@ -31,6 +33,9 @@ export async function makeServeRuns(o: { generator?: boolean } = {}): Promise<Se
     const generator = resolveConfig(generatorSchema, [loadConfigFile(presets.generator)], ['data.limit=32', 'train.steps=2', 'train.sampleEvery=100', 'train.checkpointEvery=100']);
     const done = await trainGenerator(generator, path.join(root, 'gen'), { tokenizer: path.join(root, 'tok'), events: quiet });
     if (done.status !== 'done') throw new Error('the test generator did not finish training');
+    const post = resolveConfig(posttrainSchema, [loadConfigFile(presets.posttrain)], ['train.steps=2', 'train.sampleEvery=100', 'train.checkpointEvery=100']);
+    const posted = await postTrain(post, path.join(root, 'post'), { tokenizer: path.join(root, 'tok'), generator: path.join(root, 'gen'), events: quiet });
+    if (posted.status !== 'done') throw new Error('the test post-training did not finish');
   }
   mkdirSync(path.join(root, 'repro'), { recursive: true });
   writeFileSync(path.join(root, 'repro', 'reproduce.json'), '{"preset":"quick"}\n');
