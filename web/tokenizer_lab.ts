@@ -130,13 +130,15 @@ export class TokenizerLab {
     const key = `${run}/${now}`;
     if (!this.#neighbours.has(key)) {
       try {
-        const { neighbours } = await call<{ neighbours: { code: number; cosine: number }[] }>(`/api/tokenizer/neighbours?run=${encodeURIComponent(run)}&code=${now}&count=6`);
-        this.#neighbours.set(key, neighbours.map((n) => `${n.code} (${n.cosine.toFixed(2)})`).join(', '));
+        const { metric, neighbours } = await call<{ metric: 'cosine' | 'euclidean'; neighbours: { code: number; cosine: number }[] }>(`/api/tokenizer/neighbours?run=${encodeURIComponent(run)}&code=${now}&count=6`);
+        // Ranked by the codebook's metric, as the perturbation ranks a token's candidates; the number shown is the cosine.
+        const by = metric === 'cosine' ? 'cosine' : 'Euclidean distance (cosine shown)';
+        this.#neighbours.set(key, `${by}: ${neighbours.map((n) => `${n.code} (${n.cosine.toFixed(2)})`).join(', ')}`);
       } catch (error) {
         return this.#say(error);
       }
     }
     byId('token-info').textContent = `${run} · token row ${Math.floor(index / columns)}, column ${index % columns}: code ${code}` +
-      `${now !== code ? ` → ${now}` : ''} · nearest codes of ${now} by cosine: ${this.#neighbours.get(key)}`;
+      `${now !== code ? ` → ${now}` : ''} · nearest codes of ${now} by ${this.#neighbours.get(key)}`;
   }
 }

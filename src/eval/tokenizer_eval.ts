@@ -50,8 +50,8 @@ export interface TokenizerEvalResult {
   perplexity: number;
   /**
    * Mean cosine of a used code (one that occurs in this split's encodings) to
-   * its δ − 1 nearest other codes, the candidates a pFID swap can land on
-   * (metrics/codebook.ts); null when δ = 1 leaves none.
+   * its δ − 1 nearest other codes by the quantizer's metric, the candidates a
+   * pFID swap can land on (metrics/codebook.ts); null when δ = 1 leaves none.
    */
   neighbourCosine: number | null;
   /** The first `keep` images `[k, C, H, W]` in [−1, 1] (kept: the caller disposes them). */
@@ -119,7 +119,7 @@ export function evaluateTokenizer(tokenizer: Tokenizer, split: PreparedSplit, op
     reference.sigma.dispose();
     const codes = histogram.report();
     // Used = occurs in this split's encodings (the histogram above).
-    const crowding = plan.delta >= 2 ? tidy(() => neighbourCosine(tokenizer.quantize.embedding.weight, histogram.counts.gt(0), plan.delta)) : null;
+    const crowding = plan.delta >= 2 ? tidy(() => neighbourCosine(tokenizer.quantize.embedding.weight, histogram.counts.gt(0), plan.delta, tokenizer.quantize.distance)) : null;
     return {
       features: network.name,
       n,

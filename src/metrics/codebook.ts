@@ -7,7 +7,8 @@
 // 2022 "Vector-quantized image modeling with improved VQGAN"); and how
 // crowded the used codes are (neighbourCosine), which bounds what latent
 // perturbation and pFID can do to a tokenizer (docs/method.md §2–§3).
-import { type Tensor, eye, ones, tidy, where, zeros } from '../torch/index.js';
+import { type Tensor, ones, tidy, where, zeros } from '../torch/index.js';
+import { type CodeDistance, codeNeighbours, inCodeSpace, l2Normalize } from './nearest_codes.js';
 
 export interface CodebookReport {
   /** Fraction of the K codes used at least once, in [0, 1]. */
@@ -80,15 +81,19 @@ export function codebookUsage(indices: Tensor, codebookSize: number): CodebookRe
  * used codes, of the mean cosine between a code and its δ − 1 nearest other
  * codes. pFID's δ counts the code itself (docs/method.md §2–§3: a token is
  * redrawn among the δ codes nearest its latent, its own included), so the
- * δ − 1 others are exactly what a perturbed token can turn into; a value
- * near 1 means a swap barely changes the decoder's input, and pFID cannot
- * separate tokenizers (issue #14: ≈ 0.88 at K = 256, δ = 6).
+ * δ − 1 others are exactly what a perturbed token can turn into — which is
+ * why they are found by the codebook's own metric, as the perturbation finds
+ * them (nearest_codes.ts). Their closeness is reported as cosine whatever the
+ * metric: a scale-free number, comparable across codebooks. A value near 1
+ * means a swap barely changes the decoder's input, and pFID cannot separate
+ * tokenizers (docs/method.md §2: ≈ 0.88 at K = 256, δ = 6).
  *
- * @param codebook `[K, D]`, compared by cosine as the quantizer does (any norm)
+ * @param codebook `[K, D]` as stored (any norm): taken to the metric's space here
  * @param used `[K]` bool: the codes that occur in the evaluated encodings
  * @param delta δ in [2, K]
+ * @param metric the quantizer's metric (cosine for RobusTok and LlamaGen, Euclidean for taming)
  */
-export function neighbourCosine(codebook: Tensor, used: Tensor, delta: number): number {
+export function neighbourCosine(codebook: Tensor, used: Tensor, delta: number, metric: CodeDistance = 'cosine'): number {
   const [K] = codebook.shape as [number, number];
   if (codebook.ndim !== 2) throw new RangeError(`neighbourCosine: the codebook must be [K, D], got [${codebook.shape}]`);
   if (used.shape.join() !== String(K)) throw new RangeError(`neighbourCosine: the used mask must be [${K}], got [${used.shape}]`);
@@ -99,10 +104,9 @@ export function neighbourCosine(codebook: Tensor, used: Tensor, delta: number): 
     const mask = used.to({ dtype: 'bool', device: 'cpu' });
     if (!mask.any().item()) throw new RangeError('neighbourCosine: no code is used');
     const c = codebook.detach().to({ dtype: 'float64', device: 'cpu' });
-    const unit = c.div(c.norm(2, -1, true).clamp(1e-12));
-    // The code itself is not its own neighbour: its cosine of 1 is masked out before the top δ − 1.
-    const cosine = unit.matmul(unit.T).maskedFill(eye(K, K, { dtype: 'bool' }), -Infinity);  // [K, K]
-    const perCode = cosine.topk(delta - 1, -1)[0].mean(-1);                                   // [K]
+    const unit = l2Normalize(c);
+    const neighbours = codeNeighbours(inCodeSpace(c, metric), metric, delta - 1);            // [K, δ − 1], the code itself left out
+    const perCode = unit.matmul(unit.T).gather(1, neighbours).mean(-1);                      // [K]
     return perCode.maskedSelect(mask).mean().item();
   });
 }

@@ -1,9 +1,11 @@
 // Evaluation math, model-free: Fréchet distance and its streaming statistics (FID,
 // rFID, pFID), pixel metrics, codebook utilisation, Inception Score,
-// precision and recall.
+// precision and recall; and the δ nearest codes that the perturbation and
+// the crowding statistic share (docs/method.md §2).
 export { FRECHET_EPS, frechetDistance, traceSqrtProduct } from './frechet.js';
 export { FeatureStats, type GaussianStats } from './stats.js';
 export { type ImageMetricOptions, type SsimOptions, psnr, psnrPerImage, ssim, ssimPerImage } from './image.js';
+export { type CodeDistance, codeNeighbours, inCodeSpace, l2Normalize, nearestCodes } from './nearest_codes.js';
 export { CodeHistogram, type CodebookReport, codebookReport, codebookUsage, neighbourCosine } from './codebook.js';
 export { type InceptionScore, inceptionScore } from './inception_score.js';
 export { type PrecisionRecallOptions, knnRadii, manifoldCoverage, precisionRecall } from './precision_recall.js';

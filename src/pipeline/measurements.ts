@@ -22,7 +22,7 @@ export interface TokenizerNumbers {
   ssim: number;
   usage: number;
   perplexity: number;
-  /** Mean cosine of each used code to its δ nearest codes, when the evaluation reports it. */
+  /** Mean cosine of each used code to its δ − 1 nearest other codes (by the quantizer's metric), when the evaluation reports it. */
   neighbourCosine: number | null;
   curve: PfidPoint[];
   /** pFID over δ at the main α (empty unless eval.pfid.deltaCurve asks for it). */

@@ -12,7 +12,7 @@ import { preservedImage, sampleClass } from './generator_lab.js';
 import { badRequest, errorAnswer } from './http_error.js';
 import type { LabOp, LabOps, LabReply, LabRequest } from './lab_protocol.js';
 import { ModelCache } from './model_cache.js';
-import { nearestCodes, reconstructImage } from './tokenizer_lab.js';
+import { neighboursOfCode, reconstructImage } from './tokenizer_lab.js';
 
 const cache = new ModelCache((workerData as { cacheBytes: number }).cacheBytes);
 
@@ -42,7 +42,7 @@ function decodersOf(generator: LoadedGenerator, dirs: readonly string[]): Tokeni
 
 const handlers: { [O in LabOp]: (args: LabOps[O][0]) => LabOps[O][1] } = {
   reconstruct: (a) => reconstructImage(tokenizerAt(a.dir), readImageSpec(a.dir), a),
-  neighbours: (a) => nearestCodes(tokenizerAt(a.dir), a.code, a.count),
+  neighbours: (a) => neighboursOfCode(tokenizerAt(a.dir), a.code, a.count),
   sample: (a) => {
     const generator = generatorAt(a.dir);
     return sampleClass(generator.model, decodersOf(generator, a.decoders), a);

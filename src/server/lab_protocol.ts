@@ -3,6 +3,7 @@
 // (images as raw 8-bit HWC bytes, PNG-encoded on the request thread).
 import type { RawImage } from '../data/image.js';
 import type { Sampling } from '../generator/index.js';
+import type { CodeDistance } from '../metrics/index.js';
 
 /** A token swapped by hand: position `index` (row-major) takes its `rank`-th nearest code (0 = the encoder's own). */
 export interface TokenOverride {
@@ -47,7 +48,9 @@ export interface NeighboursArgs {
 
 export interface NeighboursResult {
   code: number;
-  /** The nearest other codes by cosine, nearest first. */
+  /** The codebook's metric, which ranks the neighbours (as it ranks a perturbed token's candidates, docs/method.md §2). */
+  metric: CodeDistance;
+  /** The nearest other codes by that metric, nearest first, each with its cosine to `code`. */
   neighbours: { code: number; cosine: number }[];
 }
 

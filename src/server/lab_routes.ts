@@ -106,7 +106,7 @@ export async function reconstruct(c: LabContext, request: IncomingMessage): Prom
   return { run: id, alpha, delta, seed, ...rest, images: { original, clean, perturbed } };
 }
 
-/** GET /api/tokenizer/neighbours?run=&code=&count=: a code's nearest codes by cosine. */
+/** GET /api/tokenizer/neighbours?run=&code=&count=: a code's nearest codes by the codebook's metric. */
 export function neighbours(c: LabContext, query: Record<string, unknown>): Promise<object> {
   const dir = trainedTokenizer(c.root, query.run);
   const code = numberField(query, 'code', { min: 0, max: 1 << 20, integer: true, doc: 'a code id' });

@@ -1,6 +1,8 @@
 // The tokenizer lab's computations, run on the inference worker: one image
 // through a tokenizer clean and with perturbed tokens (docs/method.md §2),
-// the candidate codes of every token, and the nearest codes of a code.
+// the candidate codes of every token, and the nearest codes of a code —
+// both ranked by the codebook's own metric, as the perturbation ranks them
+// (metrics/nearest_codes.ts).
 //
 // "The same perturbation draw" for two tokenizers: the draw is a stream of
 // randint (which of the δ candidates) then bernoulli (which tokens), both
@@ -8,6 +10,7 @@
 // given the same seed, α and δ redraw the same positions with the same
 // candidate rank — each among its own nearest codes.
 import type { RawImage } from '../data/image.js';
+import { codeNeighbours, inCodeSpace } from '../metrics/index.js';
 import { type ImageSpec, type Tokenizer, imagesToTensor, tensorToImages, tokenGrid } from '../tokenizer/index.js';
 import { Generator, type Tensor, noGrad, tensor, tidy } from '../torch/index.js';
 import { badRequest } from './http_error.js';
@@ -37,8 +40,7 @@ export function reconstructImage(tokenizer: Tokenizer, spec: ImageSpec, a: Recon
     const q = tokenizer.encode(x);
     const clean = tokenizer.decode(q.zq);
     const perturbed = tokenizer.perturb(q, { alpha: a.alpha, beta: 1, delta: a.delta, generator: new Generator(a.seed) });
-    // The same candidates the perturbation drew from: highest cosine to the normalised latent.
-    const candidates = q.z.matmul(tokenizer.quantize.codes().T).topk(a.delta, -1)[1].squeeze(0);  // [N, δ]
+    const candidates = tokenizer.candidates(q, a.delta).squeeze(0);                   // [N, δ]: what the perturbation drew from
     const candidateRows = candidates.tolist() as number[][];
     const ids = perturbed.ids.flatten().tolist() as number[];
     for (const o of a.overrides) ids[o.index] = candidateRows[o.index]![o.rank]!;
@@ -52,16 +54,16 @@ export function reconstructImage(tokenizer: Tokenizer, spec: ImageSpec, a: Recon
   }));
 }
 
-export function nearestCodes(tokenizer: Tokenizer, code: number, count: number): NeighboursResult {
+/** The `count` codes nearest `code` by the codebook's metric (what a token on it can be redrawn to), with their cosines. */
+export function neighboursOfCode(tokenizer: Tokenizer, code: number, count: number): NeighboursResult {
   const K = tokenizer.options.codebookSize;
   if (!(Number.isInteger(code) && code >= 0 && code < K)) throw badRequest(`'code' must be an integer in [0, ${K - 1}] (this tokenizer has ${K} codes), got ${code}`);
-  const n = Math.min(count, K - 1);
   return noGrad(() => tidy(() => {
-    const codes = tokenizer.quantize.codes();                                          // [K, D], unit length
-    const [cosines, order] = codes.matmul(codes.select(0, code)).topk(n + 1);          // itself first
-    const c = cosines.tolist() as number[];
-    const o = order.tolist() as number[];
-    const neighbours = o.map((id, i) => ({ code: id, cosine: c[i]! })).filter((e) => e.code !== code).slice(0, n);
-    return { code, neighbours };
+    const metric = tokenizer.quantize.distance;
+    const order = codeNeighbours(tokenizer.quantize.codes(), metric, Math.min(count, K - 1), tensor([code], { dtype: 'int64' })).flatten();
+    const unit = inCodeSpace(tokenizer.quantize.embedding.weight, 'cosine');         // codes() itself for a cosine codebook
+    const c = unit.matmul(unit.select(0, code)).indexSelect(0, order).tolist() as number[];
+    const neighbours = (order.tolist() as number[]).map((id, i) => ({ code: id, cosine: c[i]! }));
+    return { code, metric, neighbours };
   }));
 }

@@ -7,14 +7,15 @@
 // VQModel's (`encoder`, `quant_conv`, `quantize.embedding`,
 // `post_quant_conv`, `decoder`), so released state dicts load as they are
 // (published.ts).
+import type { CodeDistance } from '../metrics/index.js';
 import { Conv2d, Module } from '../nn/index.js';
 import type { Tensor } from '../torch/index.js';
 import { CnnDecoder, CnnEncoder, type CnnOptions } from './cnn.js';
 import { type GaussianPerturbationOptions, gaussianPerturbation } from './gaussian_noise.js';
 import { readTokenizerFiles } from './io.js';
 import { LlamaGenDecoder, LlamaGenEncoder } from './llamagen.js';
-import { type PerturbationOptions, type Perturbed, latentPerturbation } from './perturbation.js';
-import { type CodeDistance, type Quantized, VectorQuantizer } from './quantizer.js';
+import { type PerturbationOptions, type Perturbed, latentPerturbation, perturbationCandidates } from './perturbation.js';
+import { type Quantized, VectorQuantizer } from './quantizer.js';
 import { RobustokVitDecoder, RobustokVitEncoder, type RobustokVitOptions } from './robustok_vit.js';
 import { fromTokens } from './tokens.js';
 import { VitDecoder, VitEncoder, type VitOptions } from './vit.js';
@@ -178,6 +179,11 @@ export class Tokenizer extends Module {
   perturb(q: Quantized, options: PerturbationOptions | GaussianPerturbationOptions): Perturbed {
     if ('noiseScale' in options) return gaussianPerturbation(q.zq, q.ids, options);
     return latentPerturbation(q.z, q.zq, this.quantize.embedding.weight, q.ids, options, this.quantize.distance);
+  }
+
+  /** The δ codes `[B, N, δ]` that `perturb` draws each token of `q` from, nearest first (index 0: `q.ids`). */
+  candidates(q: Quantized, delta: number): Tensor {
+    return perturbationCandidates(q.z, this.quantize.embedding.weight, delta, this.quantize.distance);
   }
 
   /**

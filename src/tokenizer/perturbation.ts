@@ -4,8 +4,8 @@
 // token errors an autoregressive generator makes. It is applied after the
 // VQ losses are computed, so it only touches the reconstruction, perceptual
 // and GAN terms; the target stays the clean image.
+import { type CodeDistance, inCodeSpace, nearestCodes } from '../metrics/index.js';
 import { type Generator, type Tensor, bernoulli, noGrad, randint, randperm, tensor, where, zeros } from '../torch/index.js';
-import { type CodeDistance, codeNearness, inCodeSpace } from './quantizer.js';
 import { fromTokens, toTokens } from './tokens.js';
 
 export interface PerturbationOptions {
@@ -34,11 +34,11 @@ export interface Perturbed {
 
 /**
  * Perturbs quantized tokens. For each token of the selected images, with
- * probability α its code id becomes a uniform draw among the δ codes of
- * highest cosine to its continuous latent (index 0 is the usual VQ choice,
- * so a token really changes with probability α·(δ−1)/δ). Perturbed tokens
- * reach the encoder through a straight-through estimator, z + sg(e − z);
- * the codebook gets no gradient through them.
+ * probability α its code id becomes a uniform draw among its δ candidates,
+ * the codes nearest its continuous latent (`perturbationCandidates`; index 0
+ * is the usual VQ choice, so a token really changes with probability
+ * α·(δ−1)/δ). Perturbed tokens reach the encoder through a straight-through
+ * estimator, z + sg(e − z); the codebook gets no gradient through them.
  *
  * @param z  continuous latent `[B, N, D]` or `[B, D, H, W]` (taken to code space here)
  * @param zq its quantized latent (the quantizer's straight-through output), as
@@ -62,7 +62,7 @@ export function latentPerturbation(z: Tensor, zq: Tensor, codebook: Tensor, ids:
   const count = Math.floor(beta * B);
 
   const { newIds, redrawn } = noGrad(() => {
-    const candidates = codeNearness(inCodeSpace(tokens, distance), codes, distance).topk(delta, -1)[1];  // [B, N, δ]
+    const candidates = perturbationCandidates(tokens, codebook, delta, distance);       // [B, N, δ]
     const pick = randint(0, delta, [B, N, 1], { generator });
     const drawn = candidates.gather(2, pick).squeeze(2);                                 // [B, N]
     const images = imageMask(B, count, options.select ?? 'first', generator);           // [B, 1]
@@ -73,6 +73,19 @@ export function latentPerturbation(z: Tensor, zq: Tensor, codebook: Tensor, ids:
   const straightThrough = tokens.add(e.sub(tokens).detach());
   const latent = where(redrawn.unsqueeze(-1), straightThrough, quantized);
   return { latent: fromTokens(latent, layout), ids: newIds, redrawn };
+}
+
+/**
+ * The δ codes each token of `z` may be redrawn among (docs/method.md §2),
+ * nearest first by the quantizer's metric: what `latentPerturbation` draws
+ * from, and what the tokenizer lab shows and lets a click choose.
+ *
+ * @param z continuous latent `[B, N, D]` (taken to code space here)
+ * @param codebook `[K, D]` (taken to code space here)
+ * @returns ids `[B, N, δ]`
+ */
+export function perturbationCandidates(z: Tensor, codebook: Tensor, delta: number, distance: CodeDistance): Tensor {
+  return noGrad(() => nearestCodes(inCodeSpace(z, distance), inCodeSpace(codebook, distance), distance, delta));
 }
 
 /** `[B, 1]` bool: true for the ⌊β·B⌋ images to perturb. */

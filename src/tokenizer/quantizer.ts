@@ -5,17 +5,20 @@
 // commitment ‖sg(zq) − z‖² (weight β_c = 0.25); no EMA codebook, no entropy
 // loss, as in the paper's setting. LlamaGen's VQ models quantize the same
 // way (codebook_l2_norm); taming's VQGAN compares raw latents and codes by
-// Euclidean distance (`distance: 'euclidean'`).
+// Euclidean distance (`distance: 'euclidean'`). The code a latent takes is
+// index 0 of its δ nearest codes (metrics/nearest_codes.ts), so the
+// perturbation's candidates (docs/method.md §2) start from it.
 //
 // Below the quantizer, its codebook's upkeep in training (issue #14: at
 // small scale half the codes went unused and the used ones crowded, so pFID
 // could not separate tokenizers): how the codes start (model.codebookInit)
 // and the replacement of dead codes (model.deadCodeThreshold), both off by
 // default, as the ecosystem offers them (vector-quantize-pytorch, Jukebox).
+import { type CodeDistance, inCodeSpace, l2Normalize, nearestCodes } from '../metrics/index.js';
 import { Embedding, Module } from '../nn/index.js';
 import { type Ema, type Stateful, type TrainState, checkEnvelope, checkTensors } from '../optim/index.js';
 import { type Device, F, type Generator, type Tensor, full, noGrad, normal_, ones, randint, randperm, tidy, uniform_, where, zeros } from '../torch/index.js';
-import { type TokenLayout, fromTokens, idsInLayout, l2Normalize, toTokens } from './tokens.js';
+import { type TokenLayout, fromTokens, idsInLayout, toTokens } from './tokens.js';
 
 export interface QuantizerOptions {
   /** K, the number of codes (4096 at reference scale). */
@@ -28,23 +31,6 @@ export interface QuantizerOptions {
   codebookWeight?: number;
   /** How a latent finds its code: 'cosine' (normalised, the default) or 'euclidean' (raw, taming's VQGAN). */
   distance?: CodeDistance;
-}
-
-/** The quantizer's metric: RobusTok and LlamaGen compare normalised vectors, taming raw ones. */
-export type CodeDistance = 'cosine' | 'euclidean';
-
-/** Latents or codes `[..., D]` in the space where `distance` compares them (normalised for cosine). */
-export const inCodeSpace = (x: Tensor, distance: CodeDistance): Tensor => (distance === 'cosine' ? l2Normalize(x) : x);
-
-/**
- * How near each code `[K, D]` is to each latent `[B, N, D]` → `[B, N, K]`,
- * larger is nearer; both already in code space. Cosine: z·e. Euclidean:
- * 2z·e − ‖e‖², which orders codes as −‖z − e‖² does (‖z‖² is the same for
- * every code of a latent).
- */
-export function codeNearness(z: Tensor, codes: Tensor, distance: CodeDistance): Tensor {
-  const dot = z.matmul(codes.T);
-  return distance === 'cosine' ? dot : dot.mul(2).sub(codes.pow(2).sum(-1));
 }
 
 export interface Quantized {
@@ -89,16 +75,6 @@ export class VectorQuantizer extends Module {
     return inCodeSpace(this.embedding.weight, this.distance);
   }
 
-  /**
-   * Nearest codes for tokens `[B, N, D]` in code space → ids `[B, N]`: highest
-   * cosine, or smallest ‖z‖² + ‖e‖² − 2z·e written as taming's
-   * VectorQuantizer2 writes it, so near-ties fall the same way.
-   */
-  nearest(z: Tensor, codes: Tensor = this.codes()): Tensor {
-    if (this.distance === 'cosine') return z.matmul(codes.T).argmax(-1);
-    return z.pow(2).sum(-1, true).add(codes.pow(2).sum(-1)).sub(z.matmul(codes.T).mul(2)).argmin(-1);
-  }
-
   /** Quantizes `[B, D, H, W]` or `[B, N, D]` latents. */
   forward(latent: Tensor): Quantized {
     const [tokens, layout] = toTokens(latent);
@@ -107,7 +83,7 @@ export class VectorQuantizer extends Module {
     }
     const z = inCodeSpace(tokens, this.distance);
     const codes = this.codes();
-    const ids = noGrad(() => this.nearest(z, codes));
+    const ids = noGrad(() => nearestCodes(z, codes, this.distance, 1).squeeze(-1));  // δ = 1: the VQ choice (docs/method.md §1)
     const quantized = F.embedding(ids, codes);
     const codebookLoss = F.mseLoss(quantized, z.detach());
     const commitmentLoss = F.mseLoss(quantized.detach(), z);
@@ -169,7 +145,7 @@ export function sphericalKmeans(latents: Tensor, clusters: number, o: { generato
     let centroids = sampleRows(x, clusters, o.generator);
     let counts = zeros([clusters], { device: x.device });
     for (let i = 0; i < (o.iterations ?? KMEANS_ITERATIONS); i++) {
-      const assigned = x.matmul(centroids.T).argmax(-1);                                            // [M]
+      const assigned = nearestCodes(x, centroids, 'cosine', 1).squeeze(-1);                          // [M]
       counts = zeros([clusters], { device: x.device }).scatterAdd(0, assigned, ones([M], { device: x.device }));
       const sums = zeros([clusters, D], { device: x.device }).scatterAdd(0, assigned.unsqueeze(1).expand(M, D), x);
       centroids = where(counts.eq(0).unsqueeze(1), centroids, l2Normalize(sums));                    // the mean's direction

@@ -28,5 +28,5 @@ export function fromTokens(tokens: Tensor, layout: TokenLayout): Tensor {
 export const idsInLayout = (ids: Tensor, layout: TokenLayout): Tensor =>
   layout.spatial ? ids.reshape(layout.shape[0]!, layout.shape[2]!, layout.shape[3]!) : ids;
 
-/** x / max(‖x‖₂, ε) along the last dim: RobusTok compares latents and codes by cosine (docs/method.md §1). */
-export const l2Normalize = (x: Tensor, eps = 1e-12): Tensor => x.div(x.norm(2, -1, true).clamp(eps));
+// Part of the tokenizer's surface; defined beside the δ nearest codes, which metrics/ needs below the tokenizer.
+export { l2Normalize } from '../metrics/index.js';
