@@ -1,6 +1,6 @@
 // The robustok package: the engine (`torch`) and every layer above it, each
 // as a namespace named after its folder (imports in the code point down:
-// runs → eval → posttrain → generator → tokenizer/features → nn/optim/data/metrics/train → torch/config).
+// server, pipeline → runs → eval → posttrain → generator → tokenizer/features → nn/optim/data/metrics/train → torch/config).
 export * as torch from './torch/index.js';
 export * as config from './config/index.js';
 export * as nn from './nn/index.js';
@@ -15,6 +15,7 @@ export * as posttrain from './posttrain/index.js';
 export * as evaluation from './eval/index.js';
 export * as runs from './runs/index.js';
 export * as pipeline from './pipeline/index.js';
+export * as server from './server/index.js';
 // The names most scripts start from, at the top level too.
 export { Tokenizer, latentPerturbation } from './tokenizer/index.js';
 export { evaluateTokenizer, evaluateGenerator, pfidLevels } from './eval/index.js';

@@ -84,7 +84,7 @@ test('checkpoint errors name the problem', () => {
   run.dispose();
 });
 
-test('issue #11: a checkpoint whose step or epoch is not a non-negative integer is refused, naming the file and the field', () => {
+test('a checkpoint whose step or epoch is not a non-negative integer is refused, naming the file and the field', () => {
   const dir = scratchDir();
   const file = path.join(dir, 'good.ckpt');
   const run = makeRun(3);

@@ -165,7 +165,7 @@ test('YAML and JSON presets load and resolve', () => {
   assert.deepEqual(loadConfigFile(file('defaults.yml', '# uses the defaults\n{}\n')), {}, '{} asks for the defaults');
 });
 
-test('issue #11: a config file with no settings is refused, naming the file, not run as the full default training', () => {
+test('a config file with no settings is refused, naming the file, not run as the full default training', () => {
   const empty = file('empty.yaml', '');
   assert.throws(() => loadConfigFile(empty), { message: `${empty}: the file holds no settings (it is empty); write the settings to change, or {} to use every default` });
   const blank = file('blank.yml', '\n  \n');

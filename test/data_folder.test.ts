@@ -1,5 +1,5 @@
 // Folder datasets in a temporary directory: class sub-folders, the reading
-// rule for mixed and nested folders (issue #11: nothing left out silently),
+// rule for mixed and nested folders (nothing left out silently),
 // the cache (hit, invalidated by a touched file or a new size, atomic
 // files), and the bad-input cases: corrupt files skipped with one warning or
 // rejected under strict, empty and missing folders, images smaller than the crop.
@@ -50,7 +50,7 @@ async function openWarned(dir: string): Promise<{ dataset: Awaited<ReturnType<ty
   return { dataset: await openDataset(`folder:${dir}`, { warn: (m) => warnings.push(m) }), warnings };
 }
 
-test('issue #11: a sub-folder no longer hides the images beside it: a.png, b.jpg + empty/ gives 2, + sub/c.png gives 3 of 3', async () => {
+test('a sub-folder no longer hides the images beside it: a.png, b.jpg + empty/ gives 2, + sub/c.png gives 3 of 3', async () => {
   const dir = path.join(root, 'mixed');
   await image(path.join(dir, 'a.png'), 10);
   await image(path.join(dir, 'b.jpg'), 50, 16, 'jpeg');
@@ -139,7 +139,7 @@ test('corrupt files are skipped with one warning naming them; strict makes it an
   await assert.rejects(prepareSplit(dataset, 'train', { cache: false, strict: true, preprocess: { size: 8 } }), /2 of 6 images could not be decoded \(strict\)/);
 });
 
-test('issue #11: a truncated PNG in a dataset is named, as "not a readable image (truncated or corrupt PNG)"', async () => {
+test('a truncated PNG in a dataset is named, as "not a readable image (truncated or corrupt PNG)"', async () => {
   const dir = await classFolder('truncated');
   const whole = readFileSync(path.join(dir, 'cats', 'a.png'));
   const cut = path.join(dir, 'cats', 'cut.png');

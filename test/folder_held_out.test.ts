@@ -1,4 +1,4 @@
-// A folder dataset without train/ and test/ (issue #26): a seeded slice of
+// A folder dataset without train/ and test/: a seeded slice of
 // its images is held out as the test split and never trained on, so
 // train-tokenizer's end-of-run summary and `robustok eval` work and say what
 // they measured on; `--split train` works with a warning; a folder too small

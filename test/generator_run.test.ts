@@ -1,4 +1,4 @@
-// The generator as a run and as commands (issue #12): a stopped run resumed
+// The generator as a run and as commands: a stopped run resumed
 // to the end equals a straight one bit for bit (with and without mirror
 // images); the token cache is reused, re-encoded when the tokenizer changes,
 // and holds tokenizer.encode's ids; `robustok sample` writes a grid and its

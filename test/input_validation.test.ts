@@ -1,4 +1,4 @@
-// Files a user hands robustok, damaged or hand-edited (issue #11): each is
+// Files a user hands robustok, damaged or hand-edited: each is
 // refused with a message that names the file and what is wrong, instead of a
 // JavaScript TypeError from deep inside, or a silent cast. tokenizer.json's
 // structure, tokenizer.safetensors' dtypes, and truncated or foreign image
@@ -50,7 +50,7 @@ test('the saved tokenizer loads (the baseline the edits below break)', () => {
   assert.deepEqual(readImageSpec(good), spec);
 });
 
-test('issue #11: tokenizer.json holding null, or without its cnn key, is refused naming the file and the key', () => {
+test('tokenizer.json holding null, or without its cnn key, is refused naming the file and the key', () => {
   const nul = tokenizerDir('null', () => null);
   const nullMessage = `${nul.file}: holds null, not a tokenizer's options (an object with "architecture", "codebookSize", "codeDim", ...) — ${fix}`;
   assert.throws(() => Tokenizer.load(nul.dir), { message: nullMessage });
@@ -83,7 +83,7 @@ test('tokenizer.json: every key a model needs is checked for presence and kind',
   }
 });
 
-test('issue #11: integer weights in tokenizer.safetensors are refused naming the file, the tensor and its dtype; other floats load', () => {
+test('integer weights in tokenizer.safetensors are refused naming the file, the tensor and its dtype; other floats load', () => {
   const live = liveTensors();
   const { tensors } = loadSafetensors(path.join(good, 'tokenizer.safetensors'));
   const write = (name: string, dtype: 'int64' | 'int32' | 'float64') => {
@@ -108,7 +108,7 @@ test('issue #11: integer weights in tokenizer.safetensors are refused naming the
   assert.equal(liveTensors(), live, 'a refused file leaves no tensors behind');
 });
 
-test('issue #11: a truncated PNG is "not a readable image (truncated or corrupt PNG)", naming the file; empty and foreign files say so', async () => {
+test('a truncated PNG is "not a readable image (truncated or corrupt PNG)", naming the file; empty and foreign files say so', async () => {
   const png = await sharp(Buffer.from(Array.from({ length: 64 * 64 * 3 }, (_, i) => (i * 37) % 251)), { raw: { width: 64, height: 64, channels: 3 } }).png().toBuffer();
   const cases: [string, Buffer, RegExp][] = [
     ['cut.png', png.subarray(0, png.length >> 1), /: not a readable image \(truncated or corrupt PNG\): \S/],

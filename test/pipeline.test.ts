@@ -1,4 +1,4 @@
-// `robustok reproduce` (issue #14) end to end on the quick preset, into a
+// `robustok reproduce` end to end on the quick preset, into a
 // temp dir, with one thread and a random-weight tiny feature classifier (the
 // numbers are meaningless; the plumbing is not):
 //  - a run stopped inside its first training stage records it as running,

@@ -1,4 +1,4 @@
-// Post-training (issue #13, docs/method.md §6):
+// Post-training (docs/method.md §6):
 //  - σ-preserving sampling: σ = 1 gives the ground truth, σ = 0 the free
 //    draws of sampleTokens with the same seed (the coin flips have a stream
 //    of their own); about σ of the positions keep their ground-truth token,

@@ -1,4 +1,4 @@
-// Faults injected into real `robustok train-tokenizer` processes (issue #11):
+// Faults injected into real `robustok train-tokenizer` processes:
 // a second writer, SIGTERM (and the handler behind it), kill -9 then --resume
 // (bit-exact, metrics not repeated), a checkpoint past train.steps, a loss
 // that turns NaN.

@@ -1,5 +1,5 @@
 // A stop asked for after the last training step, while the final test
-// evaluation runs (issue #26): the run ends as interrupted (the CLI exits
+// evaluation runs: the run ends as interrupted (the CLI exits
 // 143 for SIGTERM), says what it saved, and writes no summary.json; --resume
 // then finishes the evaluation.
 import assert from 'node:assert/strict';

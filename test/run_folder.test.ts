@@ -1,6 +1,6 @@
 // The run-folder layer on its own: the lock, leftovers of interrupted writes,
-// metrics.jsonl cut back on resume, damaged files named (issue #11); locks
-// left by a process whose pid is alive again, and a lock being taken (issue #26).
+// metrics.jsonl cut back on resume, damaged files named; locks
+// left by a process whose pid is alive again, and a lock being taken.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
@@ -57,7 +57,7 @@ test('a torn lock file (a kill between create and write) counts as stale once it
   assert.match(logs.join('\n'), /unreadable/);
 });
 
-test('issue #26: an empty lock younger than a few seconds is held (a starter between create and write), naming the file and the fix', () => {
+test('an empty lock younger than a few seconds is held (a starter between create and write), naming the file and the fix', () => {
   const dir = scratch();
   mkdirSync(dir, { recursive: true });
   const lock = runPaths(dir).lock;
@@ -73,7 +73,7 @@ test('issue #26: an empty lock younger than a few seconds is held (a starter bet
   RunFolder.open(dir).release();
 });
 
-test('issue #26: the lock is written whole in one step and records the holder\'s start time, boot id and host', () => {
+test('the lock is written whole in one step and records the holder\'s start time, boot id and host', () => {
   const dir = scratch();
   const folder = RunFolder.open(dir);
   try {
@@ -95,7 +95,7 @@ const writeLock = (dir: string, fields: Record<string, unknown>): void => {
   writeFileSync(runPaths(dir).lock, JSON.stringify({ host: os.hostname(), startedAt: '2024-01-01T00:00:00.000Z', bootId: bootId(), ...fields }));
 };
 
-test('issue #26: a lock whose pid is alive again as another process (a restarted container) is taken over with a message', () => {
+test('a lock whose pid is alive again as another process (a restarted container) is taken over with a message', () => {
   // This process's pid with an earlier start time: the lock's writer had this pid before a restart.
   const dir = scratch();
   writeLock(dir, { pid: process.pid, processStart: '1' });
@@ -118,7 +118,7 @@ test('issue #26: a lock whose pid is alive again as another process (a restarted
   RunFolder.open(other).release();
 });
 
-test('issue #26: when the holder cannot be told apart (an old lock without a start time, another host), the error names the lock and the command that clears it', () => {
+test('when the holder cannot be told apart (an old lock without a start time, another host), the error names the lock and the command that clears it', () => {
   const dir = scratch();
   const lock = runPaths(dir).lock;
   writeLock(dir, { pid: process.ppid, processStart: undefined });

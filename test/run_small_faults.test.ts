@@ -1,4 +1,4 @@
-// The small faults of issue #26: `data info --strict` exists as its warning
+// Small run-folder faults: `data info --strict` exists as its warning
 // says; a full disk names the file being written and leaves no empty PNG; a
 // metrics.jsonl that is a folder is named; `--resume --set` may not change
 // the seed, batch size or data a checkpoint continues with.

@@ -1,4 +1,4 @@
-// `robustok serve`'s API (issue #15) against a real server on a free port:
+// `robustok serve`'s API against a real server on a free port:
 // runs list and details, the tokenizer lab (clean and perturbed
 // reconstructions, candidates, the same perturbation draw for two
 // tokenizers, uploads, hand-swapped tokens), the generator lab, and every

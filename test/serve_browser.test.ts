@@ -1,4 +1,4 @@
-// `robustok serve` in a real headless browser (issue #15): Debian's
+// `robustok serve` in a real headless browser: Debian's
 // Chromium driven by playwright-core. The page lists the runs with their
 // curves; in the tokenizer lab an uploaded image is reconstructed, and
 // moving the α slider changes the perturbed reconstruction while the clean

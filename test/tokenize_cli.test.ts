@@ -290,7 +290,7 @@ test('errors name the problem: tokenizer dir, images, ids out of range, grid siz
   assert.ok(!existsSync(out), 'nothing is written when the input is rejected');
 });
 
-test('issue #11: a folder with one corrupt image: the others are reconstructed and encoded, one warning counts it; --strict stops naming it', async () => {
+test('a folder with one corrupt image: the others are reconstructed and encoded, one warning counts it; --strict stops naming it', async () => {
   const mixed = path.join(work, 'mixed');
   mkdirSync(mixed);
   for (const file of files) writeFileSync(path.join(mixed, path.basename(file)), readFileSync(file));

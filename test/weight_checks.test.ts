@@ -1,4 +1,4 @@
-// Weights that would pass for a model but are not one (issue #26): NaN or
+// Weights that would pass for a model but are not one: NaN or
 // infinite values in a checkpoint (model, EMA, optimizer state) or in
 // tokenizer.safetensors, integer tensors where a checkpoint's run keeps
 // floats, and a NaN number at the end of a run. Each is refused naming the
@@ -53,7 +53,7 @@ const poisoned = (t: Tensor, value = Number.NaN): Tensor => {
   return tensor(values, { shape: t.shape });
 };
 
-test('issue #26: a checkpoint whose EMA, model or optimizer state holds NaN or Infinity is refused on loading, naming the file and the tensor', () => {
+test('a checkpoint whose EMA, model or optimizer state holds NaN or Infinity is refused on loading, naming the file and the tensor', () => {
   const dir = scratchDir();
   const live = liveTensors();
   for (const [name, value] of [['ema.fc.weight', Number.NaN], ['model.fc.bias', Number.POSITIVE_INFINITY], ['optimizer.state.0.exp_avg_sq', Number.NaN]] as const) {
@@ -71,7 +71,7 @@ test('issue #26: a checkpoint whose EMA, model or optimizer state holds NaN or I
   assert.equal(liveTensors(), live, 'a refused checkpoint leaves no tensors behind');
 });
 
-test('issue #26: a checkpoint is not written with NaN weights, so the file on disk stays the last good one', () => {
+test('a checkpoint is not written with NaN weights, so the file on disk stays the last good one', () => {
   const dir = scratchDir();
   const file = path.join(dir, 'checkpoint.safetensors');
   const run = makeParts();
@@ -85,7 +85,7 @@ test('issue #26: a checkpoint is not written with NaN weights, so the file on di
   run.dispose();
 });
 
-test('issue #26: EMA weights that turn NaN while the loss stays finite stop the run, naming a last good checkpoint that loads', async () => {
+test('EMA weights that turn NaN while the loss stays finite stop the run, naming a last good checkpoint that loads', async () => {
   const dir = scratchDir();
   const folder = RunFolder.open(path.join(dir, 'run'));
   const run = makeParts();
@@ -119,7 +119,7 @@ test('issue #26: EMA weights that turn NaN while the loss stays finite stop the 
   }
 });
 
-test('issue #26: checkpoint tensors stored as integers where the run keeps floats are refused, as tokenizer.safetensors\' are', () => {
+test('checkpoint tensors stored as integers where the run keeps floats are refused, as tokenizer.safetensors\' are', () => {
   const dir = scratchDir();
   const run = makeParts();
   for (const [name, dtype] of [['model.fc.weight', 'int32'], ['ema.fc.bias', 'int64'], ['optimizer.state.0.exp_avg', 'int32']] as const) {
@@ -140,7 +140,7 @@ test('issue #26: checkpoint tensors stored as integers where the run keeps float
   run.dispose();
 });
 
-test('issue #26: a tokenizer.safetensors holding NaN is refused by Tokenizer.load and by reconstruct (exit 1, naming the file and the tensor)', async () => {
+test('a tokenizer.safetensors holding NaN is refused by Tokenizer.load and by reconstruct (exit 1, naming the file and the tensor)', async () => {
   const dir = saveTinyTokenizer(path.join(scratchDir(), 'tok'), 0);
   const weights = path.join(dir, 'tokenizer.safetensors');
   editTensor(weights, 'quantize.embedding.weight', (t) => poisoned(t));
@@ -156,7 +156,7 @@ test('issue #26: a tokenizer.safetensors holding NaN is refused by Tokenizer.loa
   assert.doesNotMatch(run.stdout, /PSNR/);
 });
 
-test('issue #26: a non-finite number at the end of a run is an error naming it, not a result', () => {
+test('a non-finite number at the end of a run is an error naming it, not a result', () => {
   refuseNonFiniteResults('summary.json', { PSNR: 24.1, 'PSNR perturbed': null });
   assert.throws(() => refuseNonFiniteResults('runs/x/summary.json (not written)', { 'test PSNR': Number.NaN, other: 3, psnr2: Number.POSITIVE_INFINITY }),
     { message: 'runs/x/summary.json (not written): test PSNR is NaN, psnr2 is Infinity — not a result: the model\'s weights or the images are broken ' +

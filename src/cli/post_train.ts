@@ -2,7 +2,7 @@
 // flags → config → runs/post_train.ts, which owns the run folder.
 import { posttrainSchema } from '../posttrain/index.js';
 import { type PostTrainResult, inheritedLoss, postTrain } from '../runs/index.js';
-import { type TrainCommand, runTrainCommand, trainUsage } from './train_command.js';
+import { type TrainCommand, runTrainCommand } from './train_command.js';
 
 const command: TrainCommand<typeof posttrainSchema> = {
   name: 'post-train',
@@ -27,5 +27,4 @@ Ctrl-C or SIGTERM saves a checkpoint and exits (130 / 143).`,
   done: (r: PostTrainResult) => `done: ${r.step} steps in ${r.minutes.toFixed(1)} min; post-trained tokenizer (EMA weights) in ${r.dir}; grid ${r.grid}`,
 };
 
-export const postTrainUsage = trainUsage(command);
 export const postTrainCommand = (argv: string[]): Promise<void> => runTrainCommand(command, argv);

@@ -2,7 +2,7 @@
 // flags → config → runs/train_generator.ts, which owns the run folder.
 import { generatorSchema } from '../generator/index.js';
 import { type TrainGeneratorResult, trainGenerator } from '../runs/index.js';
-import { type TrainCommand, runTrainCommand, trainUsage } from './train_command.js';
+import { type TrainCommand, runTrainCommand } from './train_command.js';
 
 const command: TrainCommand<typeof generatorSchema> = {
   name: 'train-generator',
@@ -22,5 +22,4 @@ and exits (130 / 143).`,
   done: (r: TrainGeneratorResult) => `done: ${r.step} steps in ${r.minutes.toFixed(1)} min; generator (EMA weights) in ${r.dir}; samples ${r.grid}`,
 };
 
-export const trainGeneratorUsage = trainUsage(command);
 export const trainGeneratorCommand = (argv: string[]): Promise<void> => runTrainCommand(command, argv);

@@ -2,7 +2,7 @@
 // flags → config → runs/train_tokenizer.ts, which owns the run folder.
 import { type TrainTokenizerResult, trainTokenizer } from '../runs/index.js';
 import { tokenizerSchema } from '../tokenizer/index.js';
-import { type TrainCommand, runTrainCommand, trainUsage } from './train_command.js';
+import { type TrainCommand, runTrainCommand } from './train_command.js';
 
 const command: TrainCommand<typeof tokenizerSchema> = {
   name: 'train-tokenizer',
@@ -27,5 +27,4 @@ Ctrl-C or SIGTERM saves a checkpoint and exits (130 / 143).`,
   },
 };
 
-export const trainTokenizerUsage = trainUsage(command);
 export const trainTokenizerCommand = (argv: string[]): Promise<void> => runTrainCommand(command, argv);

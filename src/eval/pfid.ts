@@ -9,7 +9,7 @@
 //  - a fixed seed, each level drawing from its own stream, so a level's value
 //    does not depend on which other levels were asked for;
 //  - a curve over α ∈ {0.1, 0.25, 0.5, 0.75, 1.0} at the level's δ;
-//  - optionally a curve over δ at the level's α (issue #14: at small K the
+//  - optionally a curve over δ at the level's α (at small K the
 //    pFID level has to be chosen over δ as well as α);
 //  - always pFID at α = 1 (same δ), whose ratio to rFID is the tokenizer's
 //    sensitivity: a measurement that cannot move pFID well above rFID cannot

@@ -1,7 +1,7 @@
 // Evaluating a tokenizer on a dataset split in one pass: rFID (reconstructions
 // vs the real images), pFID at its level, its curves over α and over δ and
 // the sensitivity pFID(α = 1)/rFID (the protocol is pfid.ts), PSNR, SSIM,
-// and the codebook's usage, perplexity and crowding (issue #14: whether pFID
+// and the codebook's usage, perplexity and crowding (whether pFID
 // can separate tokenizers at all depends on these).
 // Every FID compares against the same real images the reconstructions come
 // from, through one named feature network.

@@ -1,6 +1,6 @@
 // Parameter initialisation, with PyTorch's formulas so that a model built
 // here draws from the same distributions as its PyTorch twin.
-import { type Tensor, noGrad, normal_, tensor, tidy, uniform_ } from '../torch/index.js';
+import { type Tensor, noGrad, tensor, tidy, uniform_ } from '../torch/index.js';
 
 /** (fan_in, fan_out) as torch.nn.init computes them: dims 1 and 0 times the receptive field. */
 export function fans(t: Tensor): [number, number] {
@@ -27,9 +27,6 @@ export function xavierUniform_(t: Tensor, gain = 1): Tensor {
   return uniformBound_(t, gain * Math.sqrt(6 / (fanIn + fanOut)));
 }
 
-/** He et al. (2015) normal init for ReLU-like nets: N(0, 2/fan_in). */
-export const kaimingNormal_ = (t: Tensor): Tensor => noGrad(() => normal_(t, 0, Math.sqrt(2 / fans(t)[0])));
-
 /**
  * N(mean, std²) truncated to [a, b], by PyTorch's inverse-CDF method (same
  * draws for the same seed): the ViT/transformer default with std 0.02.
@@ -49,7 +46,6 @@ export function truncNormal_(t: Tensor, std = 1, mean = 0, a = -2, b = 2): Tenso
 
 export const zeros_ = (t: Tensor): Tensor => noGrad(() => t.zero_());
 export const ones_ = (t: Tensor): Tensor => noGrad(() => t.fill_(1));
-export const constant_ = (t: Tensor, value: number): Tensor => noGrad(() => t.fill_(value));
 
 /** libm's erf through libtorch, in float64 (what Python's math.erf gives). */
 function erf(x: number): number {

@@ -69,12 +69,5 @@ export function numberField(fields: Record<string, unknown>, key: string, rule: 
   return value;
 }
 
-/** A required string field. */
-export function stringField(fields: Record<string, unknown>, key: string, doc: string): string {
-  const value = fields[key];
-  if (typeof value !== 'string' || value === '') throw badRequest(`'${key}' (${doc}) must be a non-empty string, got ${value === undefined ? 'nothing' : JSON.stringify(value)}`);
-  return value;
-}
-
 /** The query string of a request URL as a plain object (the last value of a repeated key wins). */
 export const queryFields = (url: URL): Record<string, unknown> => Object.fromEntries(url.searchParams.entries());

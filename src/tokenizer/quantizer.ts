@@ -9,7 +9,7 @@
 // index 0 of its δ nearest codes (metrics/nearest_codes.ts), so the
 // perturbation's candidates (docs/method.md §2) start from it.
 //
-// Below the quantizer, its codebook's upkeep in training (issue #14: at
+// Below the quantizer, its codebook's upkeep in training (at
 // small scale half the codes went unused and the used ones crowded, so pFID
 // could not separate tokenizers): how the codes start (model.codebookInit)
 // and the replacement of dead codes (model.deadCodeThreshold), both off by

@@ -19,7 +19,7 @@ export const threadGovernor = new ThreadGovernor({
   apply: (n) => N.setNumThreads(n),
 });
 // ROBUSTOK_THREADS pins the count; else ~100 ms of sampling at load picks it.
-const loadDecision = threadGovernor.start(process.env.ROBUSTOK_THREADS);
+threadGovernor.start(process.env.ROBUSTOK_THREADS);
 
 /** Sets libtorch's intra-op (OpenMP) thread count and keeps it: the count no longer adapts to the load. */
 export function setNumThreads(n: number): void {
@@ -29,8 +29,6 @@ export function setNumThreads(n: number): void {
 export const getNumThreads = (): number => N.getNumThreads();
 /** The thread count in force and why: `source` 'env' | 'pinned' | 'sampled' | 'unsampled', `busyByOthers` in cores, `reason` in words. */
 export const threadDecision = (): ThreadDecision => threadGovernor.decision();
-/** The count chosen at load: ROBUSTOK_THREADS, else the cores other processes left free (sampled). */
-export const defaultThreads = (): number => loadDecision.threads;
 
 /** The number of native tensors alive (not yet disposed or collected). */
 export const liveTensors = (): number => N.liveTensors();
@@ -40,6 +38,3 @@ export const cuda = {
   isAvailable: (): boolean => N.cudaIsAvailable(),
   deviceCount: (): number => N.cudaDeviceCount(),
 };
-
-/** 'cuda' when available, else 'cpu'. */
-export const defaultDevice = (): 'cuda' | 'cpu' => (cuda.isAvailable() ? 'cuda' : 'cpu');
