@@ -17,13 +17,12 @@ import sharp from 'sharp';
 import { decodeNpy } from '../src/cli/npy.js';
 import { loadConfigFile, resolveConfig } from '../src/config/index.js';
 import { DataLoader, leadingSamples, openDataset, prepareSplit } from '../src/data/index.js';
-import { DatasetClassifier, saveClassifier } from '../src/features/index.js';
 import { generatorSchema } from '../src/generator/index.js';
 import { runPaths, trainGenerator } from '../src/runs/index.js';
 import { Tokenizer } from '../src/tokenizer/index.js';
-import { liveTensors, loadSafetensors, manualSeed, noGrad, tidy } from '../src/torch/index.js';
+import { liveTensors, loadSafetensors, noGrad, tidy } from '../src/torch/index.js';
 import { scratchDir } from './helpers/checkpoint.js';
-import { metricLines, presets, robustok, sameTensors, saveTinyTokenizer } from './helpers/runs.js';
+import { metricLines, presets, robustok, sameTensors, saveRandomClassifier, saveTinyTokenizer } from './helpers/runs.js';
 
 const work = scratchDir();
 
@@ -162,13 +161,7 @@ test('robustok sample --per-class 2: a 10 × 2 grid and int64 ids [20, 16, 16] i
 });
 
 test('robustok eval-generator --n 40 --json: one object naming features, n and the sampling; an offline report', () => {
-  const clf = path.join(work, 'classifier.safetensors');
-  tidy(() => {
-    manualSeed(0);
-    const model = new DatasetClassifier({ channels: 1, size: 32, numClasses: 10, widths: [8], featureSize: 16 });
-    saveClassifier(clf, model, { dataset: 'fashion-mnist', testAccuracy: 0, epochs: 0 });
-    model.dispose();
-  });
+  const clf = saveRandomClassifier(path.join(work, 'classifier.safetensors'));
   const run = robustok('eval-generator', '--generator', gen, '--weights', clf, '--n', '40', '--json', '--cfg', '2', '--seed', '7');
   assert.equal(run.status, 0, `eval-generator --n 40 failed: ${run.stderr}`);
   const lines = run.stdout.trim().split('\n');

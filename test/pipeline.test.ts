@@ -22,23 +22,17 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../src/config/index.js';
-import { DatasetClassifier, saveClassifier } from '../src/features/index.js';
 import {
   type Results, type StageRecord, type TokenizerRun, STAGE_KINDS, analyse, layerConfigs, loadPreset, recordFile, reproduce,
 } from '../src/pipeline/index.js';
-import { loadSafetensors, manualSeed, saveSafetensors, tidy } from '../src/torch/index.js';
+import { loadSafetensors, saveSafetensors, tidy } from '../src/torch/index.js';
 import { scratchDir } from './helpers/checkpoint.js';
+import { saveRandomClassifier } from './helpers/runs.js';
 
 const work = scratchDir();
 const dir = path.join(work, 'quick');
 const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
-const classifier = path.join(work, 'classifier.safetensors');
-tidy(() => {
-  manualSeed(0);
-  const model = new DatasetClassifier({ channels: 1, size: 32, numClasses: 10, widths: [8], featureSize: 16 });
-  saveClassifier(classifier, model, { dataset: 'fashion-mnist', testAccuracy: 0, epochs: 0 });
-  model.dispose();
-});
+const classifier = saveRandomClassifier(path.join(work, 'classifier.safetensors'));
 const sets = [`eval.weights=${classifier}`];
 
 /** `robustok reproduce --preset quick --out DIR ARGS` with one thread: exit status, stderr, seconds. */

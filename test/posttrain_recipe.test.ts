@@ -11,7 +11,6 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadConfigFile, resolveConfig } from '../src/config/index.js';
-import { DatasetClassifier, saveClassifier } from '../src/features/index.js';
 import { codebookFingerprint, loadGenerator } from '../src/generator/index.js';
 import { emaDecayForHalfLife } from '../src/optim/index.js';
 import { PostTrainer, posttrainSchema } from '../src/posttrain/index.js';
@@ -20,7 +19,7 @@ import { Tokenizer, readTokenizerLineage, saveTokenizer } from '../src/tokenizer
 import { Generator, type Tensor, liveTensors, loadSafetensors, manualSeed, rand, randint, tidy } from '../src/torch/index.js';
 import { readProgress } from '../src/train/index.js';
 import { scratchDir } from './helpers/checkpoint.js';
-import { metricLines, presets, robustok, saveTinyGenerator, saveTinyTokenizer } from './helpers/runs.js';
+import { metricLines, presets, robustok, saveRandomClassifier, saveTinyGenerator, saveTinyTokenizer } from './helpers/runs.js';
 
 const work = scratchDir();
 const tokA = saveTinyTokenizer(path.join(work, 'tok-a'), 0);
@@ -143,13 +142,7 @@ test('the network that scores a tokenizer may not be one its training (or its li
 });
 
 test('robustok post-train-compare: σ and its σ = 1 control per seed on the same grids; paired differences with t intervals; finished arms skipped', () => {
-  const clf = path.join(work, 'classifier.safetensors');
-  tidy(() => {
-    manualSeed(0);
-    const model = new DatasetClassifier({ channels: 1, size: 32, numClasses: 10, widths: [8], featureSize: 16 });
-    saveClassifier(clf, model, { dataset: 'fashion-mnist', testAccuracy: 0, epochs: 0 });
-    model.dispose();
-  });
+  const clf = saveRandomClassifier(path.join(work, 'classifier.safetensors'));
   const out = path.join(work, 'compare');
   const args = ['post-train-compare', '--tokenizer', tokA, '--generator', gen, '--config', presets.posttrain, '--out', out, '--seeds', '0,1',
     '--n', '20', '--batch', '20', '--weights', clf, '--set', 'train.steps=2'];

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigFile, resolveConfig } from '../../src/config/index.js';
 import { openDataset } from '../../src/data/index.js';
+import { DatasetClassifier, saveClassifier } from '../../src/features/index.js';
 import { ArGenerator, codebookFingerprint, generatorOptions, generatorSchema, samplingOf, saveGenerator } from '../../src/generator/index.js';
 import { runPaths } from '../../src/runs/index.js';
 import { Tokenizer, modelOptions, saveTokenizer, tokenizerSchema } from '../../src/tokenizer/index.js';
@@ -68,3 +69,14 @@ export const sameTensors = (fileA: string, fileB: string): void => tidy(() => {
 /** metrics.jsonl without the timing-dependent fields (tokensPerSecond, imagesPerSecond). */
 export const metricLines = (dir: string): object[] => readFileSync(runPaths(dir).metrics, 'utf8').trim().split('\n')
   .map((l) => Object.fromEntries(Object.entries(JSON.parse(l) as Record<string, unknown>).filter(([key]) => !key.endsWith('PerSecond'))));
+
+/** A random-weight Fashion-MNIST classifier saved to `file`: a scoring network for tests whose FIDs mean nothing. */
+export function saveRandomClassifier(file: string): string {
+  tidy(() => {
+    manualSeed(0);
+    const model = new DatasetClassifier({ channels: 1, size: 32, numClasses: 10, widths: [8], featureSize: 16 });
+    saveClassifier(file, model, { dataset: 'fashion-mnist', testAccuracy: 0, epochs: 0 });
+    model.dispose();
+  });
+  return file;
+}
