@@ -89,7 +89,9 @@ async function main(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
   const ours = robustokSide(trainer, images);
   const theirs = (command: 'step' | 'encode' | 'decode') => () => Number(twin.ask(command));
-  const { alpha, delta } = trainer.perturbationNow()!;
+  const now = trainer.perturbationNow();
+  if (now?.kind !== 'codebook') throw new Error('bench:tokenizer times the codebook perturbation of the small preset');
+  const { alpha, delta } = now;
 
   const steps: [number, number][] = [];
   for (let i = 0; i < WARMUP_STEPS + TIMED_STEPS; i++) {

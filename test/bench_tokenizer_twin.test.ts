@@ -79,7 +79,7 @@ test('the PyTorch twin of the benchmark computes the same training steps as robu
     }
     // Same weights and images: only the redrawn tokens can tell the two first steps apart.
     assert.notEqual(firsts[0]!.reconstruction, firsts[1]!.reconstruction, 'β = 0.5 redraws tokens');
-    assert.ok(firsts[0]!.alpha > 0 && firsts[0]!.delta > 1, 'perturbation is on (annealed α, δ at the GAN start)');
+    assert.ok((firsts[0]!.alpha ?? 0) > 0 && (firsts[0]!.delta ?? 0) > 1, 'perturbation is on (annealed α, δ at the GAN start)');
   } finally {
     for (const { trainer, images, twin } of sides) {
       twin.close();

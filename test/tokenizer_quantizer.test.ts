@@ -140,7 +140,7 @@ test('Gaussian latent noise: one scale per sample, bounded by σ_max', () => tid
 test('Gaussian perturbation: only the first ⌊β·B⌋ images get noise, scaled by the latent RMS; ids unchanged', () => tidy(() => {
   const zq = randn([8, 4, 3, 3], { generator: new Generator(3) }).mul(5);   // RMS ≈ 5
   const ids = randn([8, 3, 3], { generator: new Generator(4) }).abs().mul(10).floor().to('int64');
-  const p = gaussianPerturbation(zq, ids, { noiseScale: 0.4, beta: 0.25, generator: new Generator(5) });
+  const p = gaussianPerturbation(zq, ids, { kind: 'gaussian', scale: 0.4, beta: 0.25, generator: new Generator(5) });
   assert.deepEqual(p.latent.shape, [8, 4, 3, 3], 'the layout of zq comes back');
   const changed = p.latent.sub(zq).flatten(1).abs().amax(1).gt(0).tolist();
   assert.deepEqual(changed, [true, true, false, false, false, false, false, false], '⌊0.25·8⌋ = 2 images, the first of the batch');
@@ -148,7 +148,7 @@ test('Gaussian perturbation: only the first ⌊β·B⌋ images get noise, scaled
   assert.deepEqual(p.ids.tolist(), ids.reshape(8, 9).tolist());
   const std = p.latent.sub(zq).narrow(0, 0, 2).flatten(1).std(1).tolist() as number[];
   for (const s of std) assert.ok(s > 0 && s < 0.4 * 5 * 1.6, `per-image noise std ${s} ≤ σ_max·RMS (with sampling slack)`);
-  assert.throws(() => gaussianPerturbation(zq, ids, { noiseScale: -1, beta: 0.5 }), /noiseScale \(σ_max\) must be ≥ 0/);
+  assert.throws(() => gaussianPerturbation(zq, ids, { kind: 'gaussian', scale: -1, beta: 0.5 }), /scale \(σ_max\) must be ≥ 0/);
 }));
 
 test('quantizer and perturbation leak nothing', () => {

@@ -53,9 +53,10 @@ test('the Gaussian-noise kind trains: α and δ report 0, decoded batches differ
   };
   const gaussian = losses('gaussian');
   const codebook = losses('codebook');
-  assert.deepEqual(gaussian.now, { alpha: 0, delta: 0, noiseScale: 0.5 });
-  assert.ok(gaussian.later !== null && 'noiseScale' in gaussian.later && gaussian.later.noiseScale < 0.5, 'annealed like α');
-  assert.equal(gaussian.out[0]!.alpha, 0);
+  assert.deepEqual(gaussian.now, { kind: 'gaussian', scale: 0.5 });
+  assert.ok(gaussian.later?.kind === 'gaussian' && gaussian.later.scale < 0.5, 'annealed like α');
+  assert.deepEqual([gaussian.out[0]!.noiseScale, 'alpha' in gaussian.out[0]!], [0.5, false], 'a gaussian run logs its own scale, not α = δ = 0');
+  assert.deepEqual([codebook.now?.kind, codebook.out[0]!.alpha, 'noiseScale' in codebook.out[0]!], ['codebook', 1, false], 'a codebook run logs α and δ');
   assert.notEqual(gaussian.out[0]!.reconstruction, codebook.out[0]!.reconstruction, 'another corruption, another loss');
   x.dispose();
 });

@@ -15,13 +15,14 @@ export function gaussianLatentNoise(z: Tensor, maxScale: number, generator?: Gen
 }
 
 export interface GaussianPerturbationOptions {
+  kind: 'gaussian';
   /**
    * σ_max relative to the quantized latent's RMS: each selected image gets
    * σ_b ~ U(0, σ_max)·RMS(zq). Relative, so the same value means the same
    * signal-to-noise ratio whatever the codebook's scale (a choice of ours;
    * NextStep-1 works on a normalised VAE latent).
    */
-  noiseScale: number;
+  scale: number;
   /** β: the fraction of images in the batch that get noise, as latent perturbation's. */
   beta: number;
   select?: 'first' | 'random';
@@ -38,12 +39,12 @@ export interface GaussianPerturbationOptions {
  * @param ids its code ids `[B, N]` (or `[B, H, W]`), returned unchanged
  */
 export function gaussianPerturbation(zq: Tensor, ids: Tensor, o: GaussianPerturbationOptions): Perturbed {
-  if (!(o.noiseScale >= 0)) throw new RangeError(`gaussianPerturbation: noiseScale (σ_max) must be ≥ 0, got ${o.noiseScale}`);
+  if (!(o.scale >= 0)) throw new RangeError(`gaussianPerturbation: scale (σ_max) must be ≥ 0, got ${o.scale}`);
   if (!(o.beta >= 0 && o.beta <= 1)) throw new RangeError(`gaussianPerturbation: beta (β) must be in [0, 1], got ${o.beta}`);
   const [tokens, layout] = toTokens(zq);                                                   // [B, N, D]
   const [B, N] = tokens.shape as [number, number, number];
   const rms = tokens.detach().square().mean().sqrt().item();
-  const noisy = gaussianLatentNoise(tokens, o.noiseScale * rms, o.generator);
+  const noisy = gaussianLatentNoise(tokens, o.scale * rms, o.generator);
   const images = imageMask(B, Math.floor(o.beta * B), o.select ?? 'first', o.generator);   // [B, 1]
   const latent = where(images.unsqueeze(-1), noisy, tokens);
   return { latent: fromTokens(latent, layout), ids: ids.reshape(B, N), redrawn: images.expand([B, N]) };

@@ -172,12 +172,12 @@ export class Tokenizer extends Module {
   /**
    * Latent perturbation (docs/method.md §2) of one of this tokenizer's encodings: each
    * token redrawn with probability α among the δ codes of this codebook
-   * nearest its continuous latent (by the quantizer's own metric); or, given
-   * `noiseScale`, the Gaussian-noise variant (gaussian_noise.ts). `latent`
+   * nearest its continuous latent (by the quantizer's own metric); or, for
+   * kind 'gaussian', the Gaussian-noise variant (gaussian_noise.ts). `latent`
    * comes back in `q.zq`'s layout.
    */
   perturb(q: Quantized, options: PerturbationOptions | GaussianPerturbationOptions): Perturbed {
-    if ('noiseScale' in options) return gaussianPerturbation(q.zq, q.ids, options);
+    if (options.kind === 'gaussian') return gaussianPerturbation(q.zq, q.ids, options);
     return latentPerturbation(q.z, q.zq, this.quantize.embedding.weight, q.ids, options, this.quantize.distance);
   }
 

@@ -9,6 +9,8 @@ import { type Generator, type Tensor, bernoulli, noGrad, randint, randperm, tens
 import { fromTokens, toTokens } from './tokens.js';
 
 export interface PerturbationOptions {
+  /** The codebook kind (RobusTok's); the Gaussian variant says kind: 'gaussian' (gaussian_noise.ts). */
+  kind?: 'codebook';
   /** α: the probability that a token is redrawn (1.0 at reference scale, 0.5 in the plug-in example). */
   alpha: number;
   /** β: the fraction of images in the batch that are perturbed (0.1); ⌊β·B⌋ images. */

@@ -33,8 +33,11 @@ export interface StepMetrics {
   /** Fraction of the K codes used in this batch, and exp(entropy) of their histogram. */
   usage: number;
   perplexity: number;
-  alpha: number;
-  delta: number;
+  /** α and δ of a codebook perturbation at this step (0 with perturbation off). */
+  alpha?: number;
+  delta?: number;
+  /** σ_max of the gaussian kind at this step (its runs log this instead of α and δ). */
+  noiseScale?: number;
   gan?: GanTerms;
   /** Codes replaced as dead after this step; present when model.deadCodeThreshold > 0. */
   replacedCodes?: number;
@@ -94,15 +97,15 @@ export class TokenizerTrainer {
 
   /**
    * α, δ at the current step (annealed as docs/method.md §2), or null with perturbation off;
-   * with the gaussian kind, σ_max annealed by the same ratio (and α, δ reported as 0).
+   * with the gaussian kind, σ_max annealed by the same ratio.
    */
-  perturbationNow(): { alpha: number; delta: number } | { alpha: 0; delta: 0; noiseScale: number } | null {
+  perturbationNow(): { kind: 'codebook'; alpha: number; delta: number } | { kind: 'gaussian'; scale: number } | null {
     const p = this.config.perturbation;
     if (!p.enabled) return null;
     const { alpha, delta, ratio } = p.anneal
       ? annealedPerturbation(this.stepCount, this.config.train.steps, { alpha: p.alpha, delta: p.delta, start: p.annealStart, end: p.annealEnd, floor: p.annealFloor })
       : { alpha: p.alpha, delta: p.delta, ratio: 1 };
-    return p.kind === 'gaussian' ? { alpha: 0, delta: 0, noiseScale: ratio * p.noiseScale } : { alpha, delta };
+    return p.kind === 'gaussian' ? { kind: 'gaussian', scale: ratio * p.noiseScale } : { kind: 'codebook', alpha, delta };
   }
 
   /**
@@ -147,7 +150,8 @@ export class TokenizerTrainer {
       const { usage, perplexity } = codebookUsage(r.quantized.ids, config.model.codebookSize);
       return {
         step: this.stepCount + 1, ...terms, lr, usage, perplexity,
-        alpha: perturbation?.alpha ?? 0, delta: perturbation?.delta ?? 0, ...(gan ? { gan } : {}),
+        ...(perturbation?.kind === 'gaussian' ? { noiseScale: perturbation.scale } : { alpha: perturbation?.alpha ?? 0, delta: perturbation?.delta ?? 0 }),
+        ...(gan ? { gan } : {}),
         ...(replacedCodes === null ? {} : { replacedCodes }),
       };
     });
