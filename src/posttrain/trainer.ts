@@ -61,10 +61,10 @@ export class PostTrainer {
    * tokenizer, which roundTrip decodes with (the caller's to dispose).
    */
   constructor(readonly config: PosttrainConfig, readonly tokenizer: Tokenizer, readonly generator: ArGenerator, readonly sampling: Sampling,
-    o: { channels: number; featureNetwork?: FeatureNetwork; frozen?: Tokenizer }) {
+    o: { channels: number; featureNetwork?: FeatureNetwork; discriminatorNetwork?: FeatureNetwork; frozen?: Tokenizer }) {
     if (config.roundTrip && !o.frozen) throw new Error('PostTrainer: roundTrip needs the frozen main-training tokenizer (o.frozen)');
     this.#frozen = o.frozen ?? null;
-    this.objective = new DecoderObjective(config.loss, { channels: o.channels, nonFinite: config.train.nonFinite, featureNetwork: o.featureNetwork });
+    this.objective = new DecoderObjective(config.loss, { channels: o.channels, nonFinite: config.train.nonFinite, featureNetwork: o.featureNetwork, discriminatorNetwork: o.discriminatorNetwork });
     const trainable = new Set(this.trainableNames());
     for (const [name, t] of tokenizer.namedParameters()) t.requiresGrad_(trainable.has(name));
     for (const p of generator.parameters()) p.requiresGrad_(false);

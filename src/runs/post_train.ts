@@ -10,7 +10,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DataLoader, type PreparedSplit, leadingSamples, openDataset, prepareSplit, writeImageRows } from '../data/index.js';
-import { type FeatureNetwork, loadFeatureNetwork } from '../features/index.js';
 import { filesFingerprint, idDtype, samplingOf } from '../generator/index.js';
 import { type PosttrainConfig, PostTrainer, type PregeneratedRows } from '../posttrain/index.js';
 import { absoluteTokenizerRef, openTokenizer, parseTokenizerRef, saveTokenizer, tokenizerImageSpec, tokenizerSourceFiles } from '../tokenizer/index.js';
@@ -20,6 +19,7 @@ import { joinDataParallel, mainRankFirst, openRunFolder, rankEvents, seedRankStr
 import { type RunEnd, type RunEvents, abortReason, withDefaults } from './events.js';
 import { loadGeneratorPair } from './generator_pair.js';
 import { runPaths } from './layout.js';
+import { loadLossNetworks } from './loss_networks.js';
 import { readJsonObject } from './run_folder.js';
 import { resumeDecision, steppingOnBatches, trainingLoop } from './training_loop.js';
 
@@ -45,7 +45,7 @@ export async function postTrain(cfg: PosttrainConfig, dir: string, o: PostTrainO
   const folder = openRunFolder(dir, parallel, events.log);
   const { paths } = folder;
   let trainer: PostTrainer | undefined;
-  let featureNetwork: FeatureNetwork | undefined;
+  let networks: Awaited<ReturnType<typeof loadLossNetworks>> | undefined;
   const held: Tensor[] = [];
   try {
     const resuming = resumeDecision(paths.checkpoint, o.resume, cfg.train.steps);
@@ -58,12 +58,11 @@ export async function postTrain(cfg: PosttrainConfig, dir: string, o: PostTrainO
       throw new Error(`${dataName} has ${dataset.classes.length} classes but the generator was trained on ${pair.model.options.numClasses}`);
     }
     const split = leadingSamples(await prepareSplit(dataset, 'train', { preprocess: { size: spec.size, channels: spec.channels } }), cfg.data.limit || Infinity);
-    const perceptual = cfg.loss.perceptual;
-    if (perceptual.kind === 'features') featureNetwork = await loadFeatureNetwork(perceptual.network, { weights: perceptual.networkWeights || undefined });
+    networks = await loadLossNetworks(cfg.loss);
 
     manualSeed(cfg.train.seed);
     const sampling = cfg.sampling === 'generator' ? pair.info.sampling : samplingOf(cfg.sample);
-    const t = new PostTrainer(cfg, pair.tokenizer, pair.model, sampling, { channels: spec.channels, featureNetwork, frozen: oldDecoder });
+    const t = new PostTrainer(cfg, pair.tokenizer, pair.model, sampling, { channels: spec.channels, ...networks, frozen: oldDecoder });
     seedRankStream(parallel, cfg.train.seed);
     trainer = t;
     events.log(`post-training ${t.trainableNames().length} tensors of ${pair.tokenizerDir} (σ = ${cfg.sigma}) on tokens of ${o.generator}: ` +
@@ -127,7 +126,7 @@ export async function postTrain(cfg: PosttrainConfig, dir: string, o: PostTrainO
   } finally {
     for (const h of held) h.dispose();
     trainer?.dispose();
-    featureNetwork?.dispose();
+    networks?.dispose();
     oldDecoder.dispose();
     pair.dispose();
     folder.release();

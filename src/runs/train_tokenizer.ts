@@ -9,13 +9,13 @@
 // tokenizer.safetensors (the EMA weights) and summary.json. A stop asked for
 // after the last step (during the final evaluation) still ends as interrupted.
 import { DataLoader, type Dataset, type PreparedSplit, leadingSamples, openDataset, prepareSplit, splitLabel, writeImageRows } from '../data/index.js';
-import { type FeatureNetwork, loadFeatureNetwork } from '../features/index.js';
 import { psnrPerImage } from '../metrics/index.js';
 import { TokenizerTrainer, type TokenizerConfig, checkTokenizerConfig, saveTokenizer } from '../tokenizer/index.js';
 import { type Tensor, manualSeed, tidy, writeFileAtomic } from '../torch/index.js';
 import { type RunEnd, type RunEvents, abortReason, withDefaults } from './events.js';
 import { refuseNonFiniteResults } from './finite_results.js';
 import type { RunPaths } from './layout.js';
+import { loadLossNetworks } from './loss_networks.js';
 import { joinDataParallel, openRunFolder, rankEvents, seedRankStream, shardOf } from './data_parallel.js';
 import { resumeDecision, steppingOnBatches, trainingLoop } from './training_loop.js';
 
@@ -45,7 +45,7 @@ export async function trainTokenizer(config: TokenizerConfig, dir: string, optio
   const folder = openRunFolder(dir, parallel, events.log);
   const { paths } = folder;
   let trainer: TokenizerTrainer | undefined;
-  let featureNetwork: FeatureNetwork | undefined;
+  let networks: Awaited<ReturnType<typeof loadLossNetworks>> | undefined;
   let fixedImages: Tensor | null = null;
   try {
     const resuming = resumeDecision(paths.checkpoint, options.resume, cfg.train.steps);
@@ -60,9 +60,8 @@ export async function trainTokenizer(config: TokenizerConfig, dir: string, optio
     });
 
     manualSeed(cfg.train.seed);
-    const perceptual = cfg.loss.perceptual;
-    if (perceptual.kind === 'features') featureNetwork = await loadFeatureNetwork(perceptual.network, { weights: perceptual.networkWeights || undefined });
-    const t = new TokenizerTrainer(cfg, { featureNetwork });
+    networks = await loadLossNetworks(cfg.loss);
+    const t = new TokenizerTrainer(cfg, networks);
     seedRankStream(parallel, cfg.train.seed);
     trainer = t;
     fixedImages = leadingImages(used, 8);
@@ -94,7 +93,7 @@ export async function trainTokenizer(config: TokenizerConfig, dir: string, optio
   } finally {
     fixedImages?.dispose();
     trainer?.dispose();
-    featureNetwork?.dispose();
+    networks?.dispose();
     folder.release();
     parallel?.dispose();
   }

@@ -21,3 +21,4 @@ export * from './images.js';
 export * from './perceptual.js';
 
 export * from './objective.js';
+export * from './feature_discriminator.js';

@@ -12,6 +12,7 @@ import type { Module } from '../nn/index.js';
 import type { TokenizerConfig } from './config.js';
 import { diffAugment } from './diffaug.js';
 import { PatchDiscriminator } from './discriminator.js';
+import { FeatureDiscriminator } from './feature_discriminator.js';
 import { LeCam, adaptiveGanWeight, hingeDiscriminatorLoss, hingeGeneratorLoss } from './gan_losses.js';
 import { PerceptualLoss } from './perceptual.js';
 
@@ -29,19 +30,24 @@ export interface GanTerms {
 export class DecoderObjective {
   /** Null when loss.perceptual.kind is none. */
   readonly perceptual: PerceptualLoss | null;
-  readonly discriminator: PatchDiscriminator | null;
+  readonly discriminator: PatchDiscriminator | FeatureDiscriminator | null;
   readonly discriminatorOptimizer: AdamW | null;
   readonly lecam: LeCam | null;
 
-  /** `channels` of the images the discriminator sees; the discriminator starts freshly initialised. */
-  constructor(readonly loss: LossConfig, o: { channels: number; nonFinite: 'stop' | 'skip'; featureNetwork?: FeatureNetwork }) {
+  /**
+   * `channels` of the images the discriminator sees; the discriminator starts
+   * freshly initialised. `discriminatorNetwork`: the loaded loss.gan.network
+   * (the caller's to dispose), required when that is set.
+   */
+  constructor(readonly loss: LossConfig, o: { channels: number; nonFinite: 'stop' | 'skip'; featureNetwork?: FeatureNetwork; discriminatorNetwork?: FeatureNetwork }) {
     this.nonFinite = o.nonFinite;
     // Loaded first: a wrong weight path fails before anything is allocated.
     this.perceptual = PerceptualLoss.fromConfig(loss.perceptual, { featureNetwork: o.featureNetwork });
     const gan = loss.gan;
-    this.discriminator = gan.enabled
-      ? new PatchDiscriminator({ inChannels: o.channels, baseChannels: gan.baseChannels, layers: gan.layers, spectralNorm: gan.spectralNorm })
-      : null;
+    if (gan.enabled && gan.network && !o.discriminatorNetwork) throw new Error(`DecoderObjective: loss.gan.network is ${gan.network}, but no network was loaded for it`);
+    this.discriminator = !gan.enabled ? null : gan.network
+      ? new FeatureDiscriminator(o.discriminatorNetwork!, gan.headWidth)
+      : new PatchDiscriminator({ inChannels: o.channels, baseChannels: gan.baseChannels, layers: gan.layers, spectralNorm: gan.spectralNorm });
     this.discriminatorOptimizer = this.discriminator
       ? new AdamW(this.discriminator.parameters(), { lr: gan.lr, betas: [0.9, 0.95], weightDecay: gan.weightDecay })
       : null;

@@ -12,7 +12,6 @@ import { Generator, type Tensor, noGrad, tidy } from '../torch/index.js';
 import type { FeatureNetwork } from '../features/network.js';
 import type { Module } from '../nn/index.js';
 import { type TokenizerConfig, checkTokenizerConfig, modelOptions } from './config.js';
-import type { PatchDiscriminator } from './discriminator.js';
 import { codebookUsage } from '../metrics/index.js';
 import { Tokenizer } from './model.js';
 import { CodebookUpkeep } from './quantizer.js';
@@ -49,6 +48,8 @@ export interface TrainerOptions {
    * (built by the caller; the trainer does not dispose it).
    */
   featureNetwork?: FeatureNetwork;
+  /** The network that loss.gan.network names (likewise the caller's). */
+  discriminatorNetwork?: FeatureNetwork;
 }
 
 export class TokenizerTrainer {
@@ -76,11 +77,11 @@ export class TokenizerTrainer {
     this.sampler = new RngState(train.seed + 1);
     // After the model, as before the objective was split out: the discriminator's initial draws
     // follow the model's, so a seed gives the weights it always gave.
-    this.objective = new DecoderObjective(config.loss, { channels: config.data.channels, nonFinite: config.train.nonFinite, featureNetwork: options.featureNetwork });
+    this.objective = new DecoderObjective(config.loss, { channels: config.data.channels, nonFinite: config.train.nonFinite, featureNetwork: options.featureNetwork, discriminatorNetwork: options.discriminatorNetwork });
     this.codebook = new CodebookUpkeep(this.model.quantize, config.model, this.sampler.stream, { ema: this.ema, owner: this.model });
   }
 
-  get discriminator(): PatchDiscriminator | null {
+  get discriminator(): DecoderObjective['discriminator'] {
     return this.objective.discriminator;
   }
 
