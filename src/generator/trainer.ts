@@ -13,9 +13,9 @@
 // where one process's would be, so W ranks × B rows train exactly as one
 // process × W·B rows, and a checkpoint resumes on any world size.
 import { Rng, mixSeed } from '../data/index.js';
-import { AdamW, Ema, Scheduler, type Stateful, clipGradNorm, decayGroups, warmupCosine } from '../optim/index.js';
+import { type AdamW, type Ema, type Stateful, decayGroups } from '../optim/index.js';
 import { F, type Tensor, bernoulli, randint, tensor, tidy, where, zeros } from '../torch/index.js';
-import { RngState, checkFinite } from '../train/index.js';
+import { Optimisation, RngState, checkFinite } from '../train/index.js';
 import type { Module } from '../nn/index.js';
 import { type GeneratorConfig, generatorOptions } from './config.js';
 import { ArGenerator } from './model.js';
@@ -33,9 +33,14 @@ export interface GeneratorStepMetrics {
 
 export class GeneratorTrainer {
   readonly model: ArGenerator;
-  readonly ema: Ema;
-  readonly optimizer: AdamW;
-  readonly scheduler: Scheduler;
+  /** AdamW + schedule + EMA (src/train/optimisation.ts). */
+  readonly optimisation: Optimisation;
+  get optimizer(): AdamW {
+    return this.optimisation.optimizer;
+  }
+  get ema(): Ema {
+    return this.optimisation.ema;
+  }
   /** Class dropout and mirror-image choice; saved with checkpoints. */
   readonly sampler: RngState;
   stepCount = 0;
@@ -49,11 +54,10 @@ export class GeneratorTrainer {
     this.model = new ArGenerator(generatorOptions(config, { vocabSize: tokens.vocabSize, numClasses, grid: tokens.grid }));
     tidy(() => this.model.checkIds(tokens.ids.reshape(-1, this.model.length)));  // [M, variants, N]: every stored variant
     const { optim, train } = config;
-    this.optimizer = new AdamW(decayGroups(this.model.namedParameters(), optim.weightDecay), { lr: optim.lr, betas: [0.9, optim.beta2] });
-    this.scheduler = new Scheduler(this.optimizer, warmupCosine({
-      lr: optim.lr, lrMin: Math.min(optim.lrMin, optim.lr), warmupSteps: Math.round(optim.warmupFraction * train.steps), totalSteps: train.steps,
-    }));
-    this.ema = new Ema(this.model.namedParameters(), { decay: optim.emaDecay });
+    this.optimisation = new Optimisation(optim, {
+      params: decayGroups(this.model.namedParameters(), optim.weightDecay), averaged: this.model.namedParameters(), clipped: this.model.parameters(),
+      betas: [0.9, optim.beta2], steps: train.steps,
+    });
     this.sampler = new RngState(train.seed + 1);
   }
 
@@ -69,7 +73,7 @@ export class GeneratorTrainer {
 
   /** What a checkpoint must hold to continue exactly. */
   parts(): Record<string, Module | Stateful> {
-    return { model: this.model, ema: this.ema, optimizer: this.optimizer, scheduler: this.scheduler, sampler: this.sampler };
+    return { model: this.model, ...this.optimisation.parts(), sampler: this.sampler };
   }
 
   /**
@@ -110,13 +114,10 @@ export class GeneratorTrainer {
       const loss = F.crossEntropy(logits.reshape(B * N, -1), ids.reshape(B * N));
       const value = loss.item();
       checkFinite(this.stepCount + 1, { loss: value });
-      this.optimizer.zeroGrad();
-      loss.backward();
-      const gradNorm = config.optim.clipNorm > 0 ? clipGradNorm(model.parameters(), config.optim.clipNorm).item() : Number.NaN;
-      const lr = this.optimizer.paramGroups[0]!.lr;
-      this.optimizer.step();
-      this.scheduler.step();
-      this.ema.update();
+      const update = this.optimisation.update(loss);
+      this.optimisation.average();
+      const { lr } = update;
+      const gradNorm = update.gradNorm?.item() ?? Number.NaN;
       const accuracy = logits.detach().argmax(-1).eq(ids).to('float32').mean().item();
       return { step: this.stepCount + 1, loss: value, accuracy, lr, gradNorm };
     });
@@ -125,8 +126,7 @@ export class GeneratorTrainer {
   }
 
   dispose(): void {
-    this.optimizer.dispose();
-    this.ema.dispose();
+    this.optimisation.dispose();
     this.sampler.dispose();
     this.model.dispose();
   }

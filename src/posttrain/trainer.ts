@@ -13,10 +13,10 @@
 import type { FeatureNetwork } from '../features/network.js';
 import type { ArGenerator, Sampling } from '../generator/index.js';
 import type { Module } from '../nn/index.js';
-import { AdamW, Ema, Scheduler, type Stateful, clipGradNorm, emaDecayForHalfLife, warmupCosine } from '../optim/index.js';
+import { type AdamW, type Ema, Scheduler, type Stateful, emaDecayForHalfLife } from '../optim/index.js';
 import { DecoderObjective, type GanTerms, type Tokenizer } from '../tokenizer/index.js';
 import { type Generator, type Tensor, noGrad, tidy } from '../torch/index.js';
-import { RngState, checkFinite } from '../train/index.js';
+import { Optimisation, RngState, checkFinite } from '../train/index.js';
 import type { PosttrainConfig } from './config.js';
 import { preservedSampling } from './preserved_sampling.js';
 
@@ -43,11 +43,16 @@ export interface PregeneratedRows {
 
 export class PostTrainer {
   readonly objective: DecoderObjective;
-  readonly optimizer: AdamW;
-  readonly scheduler: Scheduler;
+  /** AdamW + schedule + EMA of the trained tensors (src/train/optimisation.ts). */
+  readonly optimisation: Optimisation;
   /** The discriminator's rate on the decoder's schedule shape, scaled to loss.gan.lr (null without the GAN). */
   readonly discriminatorScheduler: Scheduler | null;
-  readonly ema: Ema;
+  get optimizer(): AdamW {
+    return this.optimisation.optimizer;
+  }
+  get ema(): Ema {
+    return this.optimisation.ema;
+  }
   /** The generator's draws and DiffAugment; saved with checkpoints. */
   readonly sampler: RngState;
   /** The keep/replace coin flips, a stream of their own (see preservedSampling). */
@@ -71,14 +76,14 @@ export class PostTrainer {
     generator.eval();
     const named = this.trainableParameters();
     const { optim, train } = config;
-    this.optimizer = new AdamW(named.map(([, t]) => t), { lr: optim.lr, betas: [0.9, 0.95], weightDecay: optim.weightDecay });
-    // One shape for both optimizers: warm-up, then cosine down to lrMin/lr of each peak.
-    const floor = optim.lr > 0 ? Math.min(optim.lrMin, optim.lr) / optim.lr : 0;
-    const shape = (lr: number) => warmupCosine({ lr, lrMin: lr * floor, warmupSteps: Math.round(optim.warmupFraction * train.steps), totalSteps: train.steps });
-    this.scheduler = new Scheduler(this.optimizer, shape);
+    const tensors = named.map(([, t]) => t);
+    // The EMA starts as the trained weights and keeps them: no warm-up (docs/method.md §6).
+    this.optimisation = new Optimisation(optim, {
+      params: tensors, averaged: named, clipped: tensors, betas: [0.9, 0.95], steps: train.steps, ema: { decay: this.emaDecay, warmup: false },
+    });
+    // The discriminator's rate follows the decoder's shape, its floor in the same ratio to loss.gan.lr.
     const dOptimizer = this.objective.discriminatorOptimizer;
-    this.discriminatorScheduler = dOptimizer ? new Scheduler(dOptimizer, shape) : null;
-    this.ema = new Ema(named, { decay: this.emaDecay, warmup: false });
+    this.discriminatorScheduler = dOptimizer ? new Scheduler(dOptimizer, (peak) => this.optimisation.schedule(train.steps, peak)) : null;
     this.sampler = new RngState(train.seed + 1);
     this.coins = new RngState(train.seed + 3);
   }
@@ -115,7 +120,7 @@ export class PostTrainer {
 
   parts(): Record<string, Module | Stateful> {
     return {
-      tokenizer: this.tokenizer, ema: this.ema, optimizer: this.optimizer, scheduler: this.scheduler,
+      tokenizer: this.tokenizer, ...this.optimisation.parts(),
       sampler: this.sampler, coins: this.coins, ...this.objective.parts(),
       ...(this.discriminatorScheduler ? { discriminatorScheduler: this.discriminatorScheduler } : {}),
     };
@@ -174,13 +179,8 @@ export class PostTrainer {
         };
         const ganTerms = adversarial ? { adversarial: adversarial.adversarial.item(), adaptiveWeight: adversarial.weight.item() } : null;
         checkFinite(this.stepCount + 1, { ...terms, ...ganTerms });
-        this.optimizer.zeroGrad();
-        loss.backward();
-        if (config.optim.clipNorm > 0) clipGradNorm(this.optimizer.paramGroups.flatMap((g) => g.params), config.optim.clipNorm);
-        const lr = this.optimizer.paramGroups[0]!.lr;
-        this.optimizer.step();
-        this.scheduler.step();
-        this.ema.update();
+        const { lr } = this.optimisation.update(loss);
+        this.optimisation.average();
         const gan = ganTerms ? { ...ganTerms, ...objective.discriminatorStep(images, image, rng, this.stepCount + 1) } : undefined;
         this.discriminatorScheduler?.step();
         const kept = (given?.kept ?? drawn!.kept).to('float32').mean().item();
@@ -200,8 +200,7 @@ export class PostTrainer {
   }
 
   dispose(): void {
-    this.optimizer.dispose();
-    this.ema.dispose();
+    this.optimisation.dispose();
     this.sampler.dispose();
     this.coins.dispose();
     this.objective.dispose();

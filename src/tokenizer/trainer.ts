@@ -6,8 +6,8 @@
 // step with DiffAugment and LeCam; optionally a k-means start of the codebook
 // and dead-code replacement (quantizer.ts). Everything random draws from one seeded
 // stream that checkpoints save, so a resumed run continues exactly.
-import { AdamW, Ema, Scheduler, type Stateful, clipGradNorm, warmupCosine } from '../optim/index.js';
-import { RngState, checkFinite } from '../train/index.js';
+import type { AdamW, Ema, Stateful } from '../optim/index.js';
+import { Optimisation, RngState, checkFinite } from '../train/index.js';
 import { Generator, type Tensor, noGrad, tidy } from '../torch/index.js';
 import type { FeatureNetwork } from '../features/network.js';
 import type { Module } from '../nn/index.js';
@@ -54,9 +54,14 @@ export interface TrainerOptions {
 
 export class TokenizerTrainer {
   readonly model: Tokenizer;
-  readonly ema: Ema;
-  readonly optimizer: AdamW;
-  readonly scheduler: Scheduler;
+  /** AdamW + schedule + EMA (src/train/optimisation.ts). */
+  readonly optimisation: Optimisation;
+  get optimizer(): AdamW {
+    return this.optimisation.optimizer;
+  }
+  get ema(): Ema {
+    return this.optimisation.ema;
+  }
   /** The one random stream of training (perturbation, DiffAugment); saved with checkpoints. */
   readonly sampler: RngState;
   /** Reconstruction, perceptual and GAN losses, and the discriminator. */
@@ -69,11 +74,9 @@ export class TokenizerTrainer {
     checkTokenizerConfig(config);
     this.model = new Tokenizer(modelOptions(config));
     const { optim, train } = config;
-    this.optimizer = new AdamW(this.model.parameters(), { lr: optim.lr, betas: [0.9, 0.95], weightDecay: optim.weightDecay });
-    this.scheduler = new Scheduler(this.optimizer, warmupCosine({
-      lr: optim.lr, lrMin: Math.min(optim.lrMin, optim.lr), warmupSteps: Math.round(optim.warmupFraction * train.steps), totalSteps: train.steps,
-    }));
-    this.ema = new Ema(this.model.namedParameters(), { decay: optim.emaDecay });
+    this.optimisation = new Optimisation(optim, {
+      params: this.model.parameters(), averaged: this.model.namedParameters(), clipped: this.model.parameters(), betas: [0.9, 0.95], steps: train.steps,
+    });
     this.sampler = new RngState(train.seed + 1);
     // After the model, as before the objective was split out: the discriminator's initial draws
     // follow the model's, so a seed gives the weights it always gave.
@@ -92,7 +95,7 @@ export class TokenizerTrainer {
   /** What a checkpoint must hold to continue exactly. */
   parts(): Record<string, Module | Stateful> {
     return {
-      model: this.model, ema: this.ema, optimizer: this.optimizer, scheduler: this.scheduler, sampler: this.sampler, ...this.objective.parts(), ...this.codebook.parts(),
+      model: this.model, ...this.optimisation.parts(), sampler: this.sampler, ...this.objective.parts(), ...this.codebook.parts(),
     };
   }
 
@@ -139,14 +142,9 @@ export class TokenizerTrainer {
       };
       const ganTerms = adversarial ? { adversarial: adversarial.adversarial.item(), adaptiveWeight: adversarial.weight.item() } : null;
       checkFinite(this.stepCount + 1, { ...terms, ...ganTerms });
-      this.optimizer.zeroGrad();
-      loss.backward();
-      if (config.optim.clipNorm > 0) clipGradNorm(this.model.parameters(), config.optim.clipNorm);
-      const lr = this.optimizer.paramGroups[0]!.lr;
-      this.optimizer.step();
-      this.scheduler.step();
+      const { lr } = this.optimisation.update(loss);
       const replacedCodes = this.codebook.afterStep(r.quantized.ids, r.quantized.z);
-      this.ema.update();
+      this.optimisation.average();
       const gan = ganTerms ? { ...ganTerms, ...objective.discriminatorStep(images, r.image, rng, this.stepCount + 1) } : undefined;
       const { usage, perplexity } = codebookUsage(r.quantized.ids, config.model.codebookSize);
       return {
@@ -174,8 +172,7 @@ export class TokenizerTrainer {
   }
 
   dispose(): void {
-    this.optimizer.dispose();
-    this.ema.dispose();
+    this.optimisation.dispose();
     this.sampler.dispose();
     this.objective.dispose();
     this.codebook.dispose();

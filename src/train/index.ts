@@ -5,3 +5,4 @@ export * from './non_finite.js';
 export * from './weight_checks.js';
 export * from './distributed.js';
 export * from './config_groups.js';
+export * from './optimisation.js';

@@ -1,0 +1,98 @@
+// One trainer's optimisation, built the same way by the tokenizer, generator
+// and post-training trainers (in the spirit of nanoGPT's
+// configure_optimizers): AdamW, linear warm-up then cosine to a floor, a
+// global gradient-norm clip, and an EMA of the weights that later stages
+// use. `update(loss)` is the one visible step they share — zero the
+// gradients, backward, clip, AdamW, advance the schedule — so device
+// placement, accumulation or mixed precision is added here once. The EMA is
+// moved by `average()`, a separate call: the tokenizer's codebook upkeep
+// (dead-code replacement) goes between the update and the average.
+import { AdamW, Ema, type LrSchedule, Scheduler, type Stateful, clipGradNorm, warmupCosine } from '../optim/index.js';
+import type { Tensor } from '../torch/index.js';
+
+/** The `optim` group's settings this needs (config_groups.ts). */
+export interface OptimSettingsResolved {
+  lr: number;
+  lrMin: number;
+  warmupFraction: number;
+  weightDecay: number;
+  clipNorm: number;
+  emaDecay: number;
+}
+
+export interface OptimisationOptions {
+  /** The trained tensors, or AdamW groups of them (the generator's decay groups). */
+  params: Tensor[] | { params: Tensor[]; weightDecay: number }[];
+  /** What the EMA shadows, by name (its state dict's names). */
+  averaged: [string, Tensor][];
+  /** What the clip measures, in that order (the order fixes the float sum, and so the run). */
+  clipped: Tensor[];
+  /** AdamW's (β₁, β₂). */
+  betas: [number, number];
+  /** Optimizer steps of the run (the schedule's length). */
+  steps: number;
+  /** The EMA's decay (default optim.emaDecay) and whether it warms up (default true). */
+  ema?: { decay: number; warmup: boolean };
+}
+
+export class Optimisation {
+  readonly optimizer: AdamW;
+  readonly scheduler: Scheduler;
+  readonly ema: Ema;
+
+  constructor(readonly settings: OptimSettingsResolved, o: OptimisationOptions) {
+    const { lr, weightDecay } = settings;
+    this.optimizer = new AdamW(o.params, { lr, betas: o.betas, weightDecay });
+    this.scheduler = new Scheduler(this.optimizer, this.schedule(o.steps));
+    this.ema = new Ema(o.averaged, o.ema ?? { decay: settings.emaDecay, warmup: true });
+    this.#clipped = o.clipped;
+    this.#steps = o.steps;
+  }
+
+  readonly #clipped: Tensor[];
+  readonly #steps: number;
+
+  /**
+   * The rate this optimisation follows: warm-up, then cosine from lr down to
+   * min(lrMin, lr). `peak` gives the same shape for another optimizer (the
+   * post-training discriminator's), its floor in the same ratio to its peak.
+   */
+  schedule(steps = this.#steps, peak?: number): LrSchedule {
+    const { lr, lrMin, warmupFraction } = this.settings;
+    const floor = Math.min(lrMin, lr);
+    const warmupSteps = Math.round(warmupFraction * steps);
+    if (peak === undefined) return warmupCosine({ lr, lrMin: floor, warmupSteps, totalSteps: steps });
+    return warmupCosine({ lr: peak, lrMin: lr > 0 ? peak * (floor / lr) : 0, warmupSteps, totalSteps: steps });
+  }
+
+  /**
+   * Backward of `loss` and one AdamW step at the scheduled rate, after the
+   * clip; returns the rate used and the gradient norm before clipping (a
+   * scalar tensor in the caller's scope; null with clipping off).
+   */
+  update(loss: Tensor): { lr: number; gradNorm: Tensor | null } {
+    this.optimizer.zeroGrad();
+    loss.backward();
+    const { clipNorm } = this.settings;
+    const gradNorm = clipNorm > 0 ? clipGradNorm(this.#clipped, clipNorm) : null;
+    const lr = this.optimizer.paramGroups[0]!.lr;
+    this.optimizer.step();
+    this.scheduler.step();
+    return { lr, gradNorm };
+  }
+
+  /** Moves the EMA toward the weights just updated. */
+  average(): void {
+    this.ema.update();
+  }
+
+  /** Checkpoint parts, under the names every trainer's checkpoints use. */
+  parts(): Record<'optimizer' | 'scheduler' | 'ema', Stateful> {
+    return { optimizer: this.optimizer, scheduler: this.scheduler, ema: this.ema };
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    this.ema.dispose();
+  }
+}
