@@ -14,7 +14,7 @@
 //  - --jobs 2 runs stages in two one-thread child processes, stops and resumes
 //    like the in-process run, and gives the same numbers.
 // Then, without models: the presets resolve (every stage config) and bad ones
-// list every problem; the verdicts follow the rule on hand-made numbers.
+// list every problem (the statistics on hand-made numbers: test/reproduce_analysis.test.ts).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,7 +23,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../src/config/index.js';
 import {
-  type Results, type StageRecord, type TokenizerRun, STAGE_KINDS, analyse, layerConfigs, loadPreset, recordFile, reproduce,
+  type Results, type StageRecord, type TokenizerRun, STAGE_KINDS, layerConfigs, loadPreset, recordFile, reproduce,
 } from '../src/pipeline/index.js';
 import { loadSafetensors, saveSafetensors, tidy } from '../src/torch/index.js';
 import { scratchDir } from './helpers/checkpoint.js';
@@ -68,10 +68,10 @@ test('a reproduction stopped in its first training stage continues it with --res
   assert.equal(run.status, 0, run.stderr.slice(-3000));
   assert.match(run.stderr, /train-tokenizer\/none-s0: interrupted \(started [^)]*\): continuing from its last checkpoint/);
   assert.match(run.stderr, /train-tokenizer\/none-s0: resumed from step 5/);
-  assert.match(run.stdout, /claim 1 \(.*\): (supported|not supported|inconclusive at this scale)/);
+  assert.match(run.stdout, /claim 1 \(.*\): (supported|not supported|inconclusive at this scale|below this design's resolution)/);
 
   const results = readJson<Results>(path.join(dir, 'results.json'));
-  const seeds = [0, 1];
+  const seeds = [0, 1, 2];
   const names = ['none', 'delta4', 'delta8'];
   assert.deepEqual(results.runs.map((r) => `${r.name}-s${r.seed}`).sort(), seeds.flatMap((s) => names.map((n) => `${n}-s${s}`)).sort());
   for (const r of results.runs) {
@@ -97,17 +97,34 @@ test('a reproduction stopped in its first training stage continues it with --res
   }
   const { claims } = results.analysis;
   for (const claim of [claims.perturbation, claims.ranking, claims.posttraining]) {
-    assert.ok(['supported', 'not supported', 'inconclusive at this scale'].includes(claim.verdict), claim.verdict);
+    assert.ok(['supported', 'not supported', 'inconclusive at this scale', "below this design's resolution"].includes(claim.verdict), claim.verdict);
     assert.ok(claim.line.startsWith(claim.verdict));
   }
-  assert.equal(claims.perturbation.pairs.length, 4, 'delta4 and delta8 against none, per seed');
-  assert.equal(claims.ranking.points, 6);
-  assert.ok(Number.isFinite(claims.ranking.spearman.pfid.estimate));
+  assert.equal(claims.perturbation.pairs.length, 6, 'delta4 and delta8 against none, per seed');
+  assert.equal(claims.ranking.points, 9);
+  assert.ok(Number.isFinite(claims.ranking.spearman.pfid.t.mean));
   assert.equal(claims.posttraining.pairs.length, results.runs.filter((r) => r.posttrained).length);
   assert.equal(results.preset.config.eval.weights, classifier);
+  // The seed as the unit: each claim's test, p, interval, per-part n and power floor.
+  const parts = [claims.perturbation.pfid, claims.perturbation.gfid, claims.perturbation.rfidCost, claims.ranking.spearman.difference, claims.posttraining.effect];
+  for (const claim of [claims.perturbation, claims.ranking, claims.posttraining]) assert.equal(claim.unit, 'seed');
+  for (const part of parts) {
+    assert.equal(part.unit, 'seed');
+    assert.equal(part.n, 3, part.what);
+    assert.ok(part.test.length > 0 && Number.isFinite(part.p) && part.t.interval.every(Number.isFinite), part.what);
+    assert.ok(part.detectableEffect.effect > 0 && part.detectableEffect.reachable, part.what);
+  }
+  assert.match(claims.perturbation.pfid.test, /exact, all 27 relabellings/);
+  assert.match(claims.ranking.spearman.difference.test, /exact, all 216 relabellings/);
+  assert.equal(claims.posttraining.control, null, 'the pipeline trains no σ = 1 control');
+  for (const t of results.analysis.tokenizers) for (const f of [t.rfid, t.pfid, t.gfid]) assert.ok(f.standardError > 0, `${t.name}: a standard error beside each FID`);
+  assert.match(results.preset.hash, /^[0-9a-f]{64}$/);
+  assert.match(results.preset.fileHash, /^[0-9a-f]{64}$/);
 
   const html = readFileSync(path.join(dir, 'report.html'), 'utf8');
   assert.ok(!/https?:\/\//.test(html), 'no network references in report.html');
+  assert.ok(html.indexOf('Registered before the run') < html.indexOf('<h2>Claims'), 'the rule comes before the numbers');
+  assert.ok(html.includes(results.preset.hash));
   assert.match(html, /<svg/);
   assert.match(html, /data:image\/png;base64,/);
   for (const claim of [claims.perturbation, claims.ranking, claims.posttraining]) assert.ok(html.includes(claim.verdict));
@@ -164,7 +181,10 @@ test('DIR is not reused without --resume; --jobs beyond the cores is refused wit
 
 test('--jobs 2: stages in two child processes of one thread each; stopped and resumed, the numbers equal the one-at-a-time run', async () => {
   const parallel = path.join(work, 'parallel');
-  const preset = loadPreset('quick', { sets, seeds: [0] });
+  // One seed is plumbing only: no claim can be decided on it, and loadPreset refuses such a design
+  // (src/pipeline/design.ts), so the preset is built past that check.
+  const quick = loadPreset('quick', { sets });
+  const preset = { ...quick, config: { ...quick.config, seeds: [0] } };
   const stop = new AbortController();
   const logs: string[] = [];
   const states: string[] = [];
@@ -211,10 +231,10 @@ test('the presets resolve with every stage config; a bad preset lists every prob
     for (const v of tokenizer.sweep) assert.equal(layers.tokenizer(v.name, seeds[0]!).train.seed, seeds[0]);
     assert.equal(layers.perturbed(tokenizer.baseline), false);
   }
-  assert.deepEqual(loadPreset('quick', { seeds: [4, 7] }).config.seeds, [4, 7]);
+  assert.deepEqual(loadPreset('quick', { seeds: [4, 7, 9] }).config.seeds, [4, 7, 9]);
   const bad = [
     'tokenizer.baseline=delta4', 'posttrain.tokenizers=["best-pfid","nope"]',
-    'tokenizer.sweep=[{"name":"none","set":["perturbation.enabled=false"]},{"name":"delta4","set":["perturbation.delta=999","model.nosuch=1"]}]',
+    'tokenizer.sweep=[{"name":"none","set":["perturbation.enabled=false"]},{"name":"delta4","set":["perturbation.delta=999","model.nosuch=1"]},{"name":"delta8","set":["perturbation.delta=8"]}]',
   ];
   assert.throws(() => layerConfigs(loadPreset('quick', { sets: bad.slice(2) })), (error: unknown) => {
     assert.ok(error instanceof ConfigError);
@@ -230,49 +250,4 @@ test('the presets resolve with every stage config; a bad preset lists every prob
   assert.throws(() => layerConfigs(loadPreset('quick', { sets: ['tokenizer.baseline=delta4'] })), /needs it off/);
   assert.throws(() => loadPreset('quick', { sets: ['tokenizer.sweep=[{"name":"a b"},{"name":"x"},{"name":"x"}]'] }), /not a name of letters.*\n.*repeated: x/s);
   assert.throws(() => loadPreset('nosuch'), /no reproduce preset 'nosuch'/);
-});
-
-/** Hand-made runs: `gfid(name, seed)` etc. decide each claim. */
-function runsOf(f: (name: string, seed: number) => { rfid: number; pfid: number; gfid: number; post?: number }): TokenizerRun[] {
-  return ['none', 'a', 'b', 'c'].flatMap((name) => [0, 1, 2].map((seed) => {
-    const v = f(name, seed);
-    return {
-      name, seed, perturbed: name !== 'none', stages: {}, configs: {},
-      tokenizer: { rfid: v.rfid, pfid: v.pfid, pfidAlpha: 0.5, pfidDelta: 6, sensitivity: null, psnr: 20, ssim: 0.8, usage: 0.5, perplexity: 40, neighbourCosine: null, curve: [], deltaCurve: [], images: 100, features: 'x' },
-      generator: { gfid: v.gfid, is: null, precision: 0.5, recall: 0.5, samples: 100 },
-      posttrained: v.post === undefined ? null : { gfid: v.post, is: null, precision: 0.5, recall: 0.5, samples: 100 },
-    };
-  }));
-}
-
-test('the verdicts follow the rule (src/pipeline/verdict.ts) on hand-made numbers', () => {
-  const settings = { perturbed: [], level: 0.95, significance: 0.05, rfidCost: 0.25, resamples: 1000, seed: 0, baseline: 'none' };
-  const jitter = (name: string, seed: number) => ((name.charCodeAt(0) * 7 + seed * 13) % 10) / 100;
-  // Perturbation helps in every pair (9 pairs), rFID barely moves; pFID orders gFID, rFID does not; post-training always helps.
-  const good = analyse(runsOf((name, seed) => {
-    const on = name !== 'none';
-    const quality = on ? 'abc'.indexOf(name) + 1 : 0;
-    return { rfid: 10 + jitter(name, seed) * 3, pfid: 30 - 5 * quality + seed, gfid: 40 - 4 * quality + seed + jitter(name, seed), post: name === 'none' || name === 'c' ? 35 - 4 * quality + seed : undefined };
-  }), settings);
-  assert.equal(good.claims.perturbation.verdict, 'supported', good.claims.perturbation.line);
-  assert.equal(good.claims.ranking.verdict, 'supported', good.claims.ranking.line);
-  assert.equal(good.claims.posttraining.verdict, 'supported', good.claims.posttraining.line);
-  assert.equal(good.tokenizers.length, 4);
-  assert.equal(good.tokenizers[0]!.gfid.n, 3);
-  // The reverse: perturbation hurts everywhere; post-training hurts; rFID ranks, pFID is reversed.
-  const bad = analyse(runsOf((name, seed) => {
-    const q = name === 'none' ? 0 : 'abc'.indexOf(name) + 1;
-    return { rfid: 10 + q, pfid: 20 - q + seed * 0.1, gfid: 30 + 2 * q + seed * 0.1, post: q === 3 || q === 0 ? 40 + q + seed : undefined };
-  }), settings);
-  assert.equal(bad.claims.perturbation.verdict, 'not supported', bad.claims.perturbation.line);
-  assert.equal(bad.claims.ranking.verdict, 'not supported', bad.claims.ranking.line);
-  assert.equal(bad.claims.posttraining.verdict, 'not supported', bad.claims.posttraining.line);
-  // Three pairs that all agree cannot pass a sign test: inconclusive, not supported.
-  const few = analyse(runsOf((name, seed) => ({ rfid: 10, pfid: 20 - seed, gfid: 30 + seed, post: name === 'none' ? 29 + seed : undefined })), settings);
-  assert.equal(few.claims.posttraining.verdict, 'inconclusive at this scale', few.claims.posttraining.line);
-  assert.ok(Math.abs(few.claims.posttraining.effect.sign.p - 0.25) < 1e-12);
-  // A helpful perturbation that costs rFID beyond the bound is not the claim.
-  const costly = analyse(runsOf((name, seed) => ({ rfid: name === 'none' ? 10 : 20 + seed, pfid: name === 'none' ? 30 : 20 + seed, gfid: name === 'none' ? 40 : 30 + seed })), settings);
-  assert.equal(costly.claims.perturbation.rfidCost.verdict, 'not supported');
-  assert.equal(costly.claims.perturbation.verdict, 'not supported');
 });

@@ -11,3 +11,5 @@ export { type InceptionScore, inceptionScore } from './inception_score.js';
 export { type PrecisionRecallOptions, knnRadii, manifoldCoverage, precisionRecall } from './precision_recall.js';
 export { type TSummary, incompleteBeta, studentTCdf, studentTQuantile, tSummary } from './student_t.js';
 export { type BootstrapOptions, type Interval, type MeanStd, averageRanks, bootstrapInterval, bootstrapMean, kendallTauB, meanStd, seededUniform, signTest, spearman } from './ranks.js';
+export { type PermutationBlock, type PermutationOptions, type PermutationResult, blockPermutationTest, nthPermutation, referenceBlock, shuffleBlock } from './permutation.js';
+export { detectableEffect } from './power.js';

@@ -47,6 +47,12 @@ export interface TokenizerRun {
   generator: GeneratorNumbers;
   /** The same generator's samples decoded by the post-trained decoder; null when this tokenizer was not post-trained. */
   posttrained: GeneratorNumbers | null;
+  /**
+   * The same samples decoded by a decoder post-trained at σ = 1 (ground-truth
+   * tokens only: the control of `robustok post-train-compare`). The pipeline
+   * does not train one; results that add it have claim 3 tested against it.
+   */
+  control?: GeneratorNumbers | null;
   /** Stage folders, relative to the reproduction's folder, by stage kind. */
   stages: Record<string, string>;
   /** The resolved config each of those stages ran with, by stage kind. */

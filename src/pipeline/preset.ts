@@ -9,9 +9,23 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, type Infer, fraction, group, list, loadConfigFile, num, positive, resolveConfig, str } from '../config/index.js';
+import { ConfigError, type Infer, choice, fraction, group, list, loadConfigFile, num, positive, resolveConfig, str } from '../config/index.js';
 import { PFID_ALPHA, PFID_CURVE_ALPHAS } from '../eval/index.js';
+import { designIssues } from './design.js';
 import { RESERVED_NAMES, variantList } from './sweep_field.js';
+
+/** The three claims of docs/method.md (last section), as each preset registers them by default. */
+export const CLAIM_TEXT = {
+  perturbation: 'Latent perturbation lowers pFID and gFID at a small rFID cost',
+  ranking: 'pFID ranks tokenizers by gFID better than rFID',
+  posttraining: 'Post-training the decoder lowers gFID for a fixed generator',
+} as const;
+
+/** A claim's registration: its hypothesis in words and the test that decides it (one implemented per claim; named so the file says it). */
+const claimFields = <const T extends readonly [string, ...string[]]>(hypothesis: string, tests: T, doc: string) => group({
+  hypothesis: str({ default: hypothesis, doc: 'the hypothesis, as registered before the run' }),
+  test: choice(tests, tests[0], doc),
+});
 
 /** A layer's config: its preset file and overrides on top. */
 const layerFields = (preset: string, what: string) => ({
@@ -56,12 +70,21 @@ export const reproduceSchema = group({
     perturbed: list(str({ default: '', doc: 'a sweep name' }), {
       default: [], doc: 'the sweep entries that count as "with perturbation" in claim 1 (empty = every entry but the baseline)',
     }),
-    level: num({ default: 0.95, min: 0.5, max: 0.999, doc: 'coverage of every bootstrap interval' }),
-    significance: fraction(0.05, 'a sign test supports a direction below this two-sided p'),
-    rfidCost: num({ default: 0.25, min: 0, max: 100, doc: "claim 1's \"small rFID cost\": the interval's upper end of the mean relative rFID change (with − without)/without stays at or below this" }),
-    resamples: positive(2000, 'bootstrap resamples'),
-    seed: num({ default: 0, min: 0, integer: true, doc: 'seed of the bootstrap resampling' }),
-  }, 'how the claims are decided (src/pipeline/verdict.ts)'),
+    claims: group({
+      perturbation: claimFields(CLAIM_TEXT.perturbation, ['seed-permutation'],
+        'within-seed permutation test of the mean per-seed (with − without) pFID and gFID, relabelling which tokenizer of a seed is the baseline, one-sided lower; the rFID cost by a one-sided t test over seeds against rfidCost'),
+      ranking: claimFields(CLAIM_TEXT.ranking, ['seed-permutation'],
+        'within-seed permutation test (gFID shuffled over each seed\'s tokenizers) of the mean per-seed Spearman ρ(pFID, gFID) − ρ(rFID, gFID), one-sided higher'),
+      posttraining: claimFields(CLAIM_TEXT.posttraining, ['seed-t'],
+        'one-sided t test over seeds of the per-seed mean gFID(post-trained) − gFID(reference): the σ = 1 control where the results hold one, else the original decoder'),
+    }, 'the hypotheses and the tests that decide them, registered before the run (report.html shows them above the numbers; results.json records the preset\'s hash)'),
+    level: num({ default: 0.95, min: 0.5, max: 0.999, doc: 'coverage of every t interval over seeds' }),
+    significance: fraction(0.05, 'a one-sided test supports a claim below this p'),
+    rfidCost: num({ default: 0.10, min: 0, max: 100, doc: "claim 1's \"small rFID cost\": the mean over seeds of the relative rFID change (with − without)/without is tested to be at most this" }),
+    permutations: positive(20000, 'Monte Carlo draws of a permutation test with more relabellings than exactLimit'),
+    exactLimit: positive(200000, 'a permutation test with at most this many relabellings is enumerated exactly'),
+    seed: num({ default: 0, min: 0, integer: true, doc: 'seed of the Monte Carlo permutation draws' }),
+  }, 'how the claims are decided, with the seed as the unit (src/pipeline/verdict.ts)'),
 });
 
 export type ReproduceConfig = Infer<typeof reproduceSchema>;
@@ -102,7 +125,7 @@ export function loadPreset(nameOrFile: string, o: PresetOverrides = {}): Reprodu
   return { name: nameOrFile, file, config };
 }
 
-/** What the schema cannot say key by key: names that must exist in the sweep, seeds that must differ. */
+/** What the schema cannot say key by key: names that must exist in the sweep, seeds that must differ, a design that can reach significance. */
 export function presetIssues(c: ReproduceConfig): string[] {
   const names = c.tokenizer.sweep.map((v) => v.name);
   const issues: string[] = [];
@@ -116,5 +139,5 @@ export function presetIssues(c: ReproduceConfig): string[] {
   c.analysis.perturbed.forEach((t, i) => {
     if (!names.includes(t) || t === c.tokenizer.baseline) issues.push(`analysis.perturbed[${i}]: '${t}' is not a sweep name other than the baseline`);
   });
-  return issues;
+  return [...issues, ...designIssues(c)];
 }

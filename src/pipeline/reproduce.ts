@@ -19,7 +19,7 @@ import { gatherRuns } from './measurements.js';
 import type { ReproducePreset } from './preset.js';
 import { reproduceReportHtml } from './report.js';
 import { rankingPlots, reproduceMarkdown } from './summary_md.js';
-import { type Results, type StageSummary, versions } from './results.js';
+import { type Results, type StageSummary, registeredPreset, versions } from './results.js';
 import { type StageOutcome, runStage } from './runner.js';
 import { runScheduled } from './scheduler.js';
 import { type StageKind, type StageSpec, readRecord } from './stage.js';
@@ -120,7 +120,7 @@ export async function reproduce(preset: ReproducePreset, dir: string, o: Reprodu
   const analysis = analyse(runs, { ...preset.config.analysis, baseline });
   const stages: StageSummary[] = outcomes.map((s) => ({ id: s.id, status: s.status === 'skipped' ? 'skipped' : 'done', minutes: readRecord(path.join(f.dir, s.id))?.minutes ?? s.minutes }));
   const output: Results = {
-    versions: versions(), preset: { name: preset.name, file: preset.file, config: preset.config }, data: layers.data, runs, analysis, stages,
+    versions: versions(), preset: registeredPreset(preset), data: layers.data, runs, analysis, stages,
     minutes: stages.reduce((a, s) => a + s.minutes, 0), writtenAt: new Date().toISOString(),
   };
   const results = path.join(dir, 'results.json');

@@ -3,8 +3,7 @@
 // table, and the two ranking plots as standalone SVG files — generated from
 // results.json like report.html, so no number in them is typed by hand.
 import type { Results } from './results.js';
-import { fmt } from './analysis.js';
-import { pm } from './report.js';
+import { fmt, pm, pmSe } from './format.js';
 import { scatterSvg } from './scatter_svg.js';
 
 const row = (cells: readonly string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
@@ -17,25 +16,29 @@ export function rankingPlots(r: Results): { rfid: string; pfid: string } {
     r.runs.map((run) => ({ x: x(run), y: run.generator.gfid, group: run.name, series: `seed ${run.seed}`, label: `${run.name} seed ${run.seed}` }));
   const { spearman: sp, kendall: kt } = r.analysis.claims.ranking;
   return {
-    rfid: scatterSvg(points((run) => run.tokenizer.rfid), { xLabel: 'rFID', yLabel: 'gFID', title: `gFID vs rFID: ρ = ${fmt(sp.rfid.estimate)}, τ = ${fmt(kt.rfid.estimate)}` }),
-    pfid: scatterSvg(points((run) => run.tokenizer.pfid), { xLabel: 'pFID', yLabel: 'gFID', title: `gFID vs pFID: ρ = ${fmt(sp.pfid.estimate)}, τ = ${fmt(kt.pfid.estimate)}` }),
+    rfid: scatterSvg(points((run) => run.tokenizer.rfid), { xLabel: 'rFID', yLabel: 'gFID', title: `gFID vs rFID: per-seed ρ = ${fmt(sp.rfid.t.mean)}, τ = ${fmt(kt.rfid)}` }),
+    pfid: scatterSvg(points((run) => run.tokenizer.pfid), { xLabel: 'pFID', yLabel: 'gFID', title: `gFID vs pFID: per-seed ρ = ${fmt(sp.pfid.t.mean)}, τ = ${fmt(kt.pfid)}` }),
   };
 }
+
 
 export function reproduceMarkdown(r: Results): string {
   const { claims } = r.analysis;
   const claimRows = [claims.perturbation, claims.ranking, claims.posttraining].map((c, i) =>
     [String(i + 1), c.claim, `**${c.verdict}**`, c.line.slice(c.verdict.length + 2)]);
   const tokenizerRows = r.analysis.tokenizers.map((t) => [
-    t.name, t.perturbed ? 'yes' : 'no', pm(t.rfid), pm(t.pfid), pm(t.sensitivity), pm(t.gfid), pm(t.gfidPosttrained), pm(t.usage), pm(t.neighbourCosine),
+    t.name, t.perturbed ? 'yes' : 'no', pmSe(t.rfid), pmSe(t.pfid), pm(t.sensitivity), pmSe(t.gfid), pmSe(t.gfidPosttrained), pm(t.usage), pm(t.neighbourCosine),
   ]);
-  const level = Math.round(r.preset.config.analysis.level * 100);
+  const a = r.preset.config.analysis;
   return [
-    markdownTable(['#', 'claim', 'verdict', `the numbers (estimate [${level}% bootstrap interval])`], claimRows),
+    `Registered before the run (preset SHA-256 ${r.preset.hash.slice(0, 16)}…): ${r.analysis.rule} Significance ${a.significance} one-sided; ` +
+      `small rFID cost: at most ${fmt(a.rfidCost, true)} relative.`,
+    '',
+    markdownTable(['#', 'claim', 'verdict', `the numbers (mean over seeds [${Math.round(a.level * 100)}% t interval], the deciding test's p)`], claimRows),
     '',
     markdownTable(['tokenizer', 'perturbation', 'rFID', 'pFID', 'sensitivity', 'gFID', 'gFID post-trained', 'codebook usage', 'neighbour cosine'], tokenizerRows),
     '',
-    `Mean ± std over seeds ${r.preset.config.seeds.join(', ')}. Claim 3 pairs: ` +
+    `Mean ± std over seeds ${r.preset.config.seeds.join(', ')}; (SE) the standard error of a FID's mean over seeds. Claim 3 pairs: ` +
       claims.posttraining.pairs.map((p) => `${p.name} s${p.seed} ${fmt(p.before)} → ${fmt(p.after)}`).join('; ') + '.',
     '',
   ].join('\n');
