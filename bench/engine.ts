@@ -9,8 +9,8 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { AdamW } from '../src/optim/adamw.js';
-import { F, type Tensor, getNumThreads, manualSeed, randn, tidy, zeros } from '../src/torch/index.js';
+import { referenceConvStep } from '../src/runs/reference_step.js';
+import { getNumThreads, randn, tidy } from '../src/torch/index.js';
 import { twinEnv } from './twin_env.js';
 
 const WARMUP_STEPS = 3;
@@ -24,31 +24,8 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-/** Conv weights as PyTorch initialises them: U(−1/√fan_in, 1/√fan_in). */
-function conv(cin: number, cout: number, k: number): [Tensor, Tensor] {
-  const bound = 1 / Math.sqrt(cin * k * k);
-  const w = randn([cout, cin, k, k]).clamp(-2, 2).mul_(bound / 2).keep().requiresGrad_();
-  return [w, zeros([cout]).keep().requiresGrad_()];
-}
-
 function robustokSide() {
-  manualSeed(0);
-  const [e1, e2, e3, d1, d2, d3] = [conv(3, 64, 3), conv(64, 128, 4), conv(128, 128, 4), conv(128, 128, 3), conv(128, 64, 3), conv(64, 3, 3)];
-  const params = [e1, e2, e3, d1, d2, d3].flat();
-  const optimizer = new AdamW(params, { lr: 1e-3, weightDecay: 0 });  // = Adam
-  const x = randn([16, 3, 32, 32]).keep();
-  const up = (t: Tensor) => F.interpolate(t, { scaleFactor: 2, mode: 'nearest' });
-  const step = (): number => {
-    const start = performance.now();
-    tidy(() => {
-      optimizer.zeroGrad();
-      const z = F.conv2d(F.relu(F.conv2d(F.relu(F.conv2d(x, ...e1, { padding: 1 })), ...e2, { stride: 2, padding: 1 })), ...e3, { stride: 2, padding: 1 });
-      const h = F.relu(F.conv2d(up(F.relu(F.conv2d(up(z), ...d1, { padding: 1 }))), ...d2, { padding: 1 }));
-      F.mseLoss(F.conv2d(h, ...d3, { padding: 1 }), x).backward();
-      optimizer.step();
-    });
-    return performance.now() - start;
-  };
+  const { step } = referenceConvStep();  // the step `robustok info --bench` times too
   const a = randn([4]).keep();
   const b = randn([4]).keep();
   // Ops inside a scope (how training loops run) and outside any scope (each

@@ -28,6 +28,7 @@ import {
 import { loadSafetensors, saveSafetensors, tidy } from '../src/torch/index.js';
 import { scratchDir } from './helpers/checkpoint.js';
 import { saveRandomClassifier } from './helpers/runs.js';
+import { oneThreadEnv } from './helpers/one_thread.js';
 
 const work = scratchDir();
 const dir = path.join(work, 'quick');
@@ -39,7 +40,7 @@ const sets = [`eval.weights=${classifier}`];
 function cliRun(...args: string[]): { status: number | null; stderr: string; stdout: string; seconds: number } {
   const started = performance.now();
   const run = spawnSync(process.execPath, [cli, 'reproduce', '--preset', 'quick', '--out', dir, '--set', sets[0]!, ...args], {
-    env: { ...process.env, ROBUSTOK_THREADS: '1' }, encoding: 'utf8', maxBuffer: 1 << 28,
+    env: oneThreadEnv, encoding: 'utf8', maxBuffer: 1 << 28,
   });
   return { status: run.status, stderr: run.stderr, stdout: run.stdout, seconds: (performance.now() - started) / 1000 };
 }
@@ -188,9 +189,13 @@ test('--jobs 2: stages in two child processes of one thread each; stopped and re
   const stop = new AbortController();
   const logs: string[] = [];
   const states: string[] = [];
+  // The child stops itself at step 5 (ROBUSTOK_STOP_AT): a stop sent when this process hears of step 5
+  // reaches it a moment later, a step later under load. This process's stop then ends the other stage.
   const events = { signal: stop.signal, log: (m: string) => logs.push(m),
     progress: (e: { label: string; done: number }) => { if (e.label === 'train-generator/delta4-s0 train' && e.done >= 5) stop.abort('SIGTERM'); } };
-  const stopped = await reproduce(preset, parallel, { jobs: 2, cores: 2, events, onStage: (u) => states.push(`${u.id} ${u.state}`) });
+  process.env.ROBUSTOK_STOP_AT = 'train-generator/delta4-s0 train@5';
+  const stopped = await reproduce(preset, parallel, { jobs: 2, cores: 2, events, onStage: (u) => states.push(`${u.id} ${u.state}`) })
+    .finally(() => { delete process.env.ROBUSTOK_STOP_AT; });
   assert.equal(stopped.status, 'interrupted');
   const generator = path.join(parallel, 'train-generator', 'delta4-s0');
   assert.equal(readJson<StageRecord>(recordFile(generator)).status, 'running');

@@ -1,12 +1,10 @@
 #!/usr/bin/env node
 // The `robustok` command: one table of subcommands, each loaded on demand so
 // that `robustok info` does not pay for the tokenizer or the feature networks.
-import { cuda, getNumThreads, torchVersion } from '../torch/index.js';
-
 type Command = (argv: string[]) => Promise<unknown>;
 
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  info: { summary: 'libtorch version, threads and devices', load: async () => async () => info() },
+  info: { summary: 'libtorch version, threads and devices; --bench: this machine\'s reference speed figures', load: () => import('./info.js').then((m) => m.infoCommand) },
   data: { summary: 'datasets: list, info NAME [--grid FILE]', load: () => import('./data.js').then((m) => m.dataCommand) },
   launch: {
     summary: 'run a training command as N data-parallel processes (--nproc N [--nnodes …] <command> …)',
@@ -77,16 +75,6 @@ ${Object.entries(commands).map(([name, c]) => `  ${name.padEnd(17)}${c.summary}`
   help             this text
 
 Benchmarks: npm run bench:engine | bench:tokenizer | bench:metrics | bench:data`;
-
-function info(): void {
-  console.log(JSON.stringify({
-    libtorch: torchVersion,
-    threads: getNumThreads(),
-    cuda: cuda.isAvailable(),
-    cudaDevices: cuda.deviceCount(),
-    node: process.version,
-  }, null, 2));
-}
 
 const [name = 'help', ...rest] = process.argv.slice(2);
 const command = commands[name];

@@ -16,6 +16,8 @@ export interface TrainCommand<G extends Group> {
   schema: G;
   /** Input folders the command requires (flag → what to say when it is missing). */
   inputs: Record<string, string>;
+  /** Optional flags with a value that the command's run reads (flag → what it does, for the usage). */
+  options?: Record<string, string>;
   /** Flags that stand for a config key (`--pregenerate N` = `--set tokens.pregenerate=N`). */
   aliases?: Record<string, string>;
   /** Settings the run takes from its inputs, below the preset, with a line saying what they are. */
@@ -24,13 +26,14 @@ export interface TrainCommand<G extends Group> {
   preset: string;
   /** Summary of what will run, printed first. */
   plan(config: Infer<G>): string;
-  run(config: Infer<G>, out: string, o: { inputs: Record<string, string>; resume: boolean; events: RunEvents }): Promise<RunEnd & { step: number }>;
+  run(config: Infer<G>, out: string, o: { inputs: Record<string, string>; options: Record<string, string>; resume: boolean; events: RunEvents }): Promise<RunEnd & { step: number }>;
   /** The line printed when the run is done. */
   done(result: never): string;
 }
 
-export const trainUsage = <G extends Group>(c: Pick<TrainCommand<G>, 'about' | 'schema'>): string =>
-  `${c.about}\nKeys, defaults and ranges:\n\n${describeConfig(c.schema).map((l) => `  ${l}`).join('\n')}`;
+export const trainUsage = <G extends Group>(c: Pick<TrainCommand<G>, 'about' | 'schema' | 'options'>): string =>
+  `${c.about}\n${Object.entries(c.options ?? {}).map(([flag, what]) => `${flag} ${what}\n`).join('')}` +
+  `Keys, defaults and ranges:\n\n${describeConfig(c.schema).map((l) => `  ${l}`).join('\n')}`;
 
 export async function runTrainCommand<G extends Group>(c: TrainCommand<G>, argv: string[]): Promise<void> {
   const usage = trainUsage(c);
@@ -38,13 +41,14 @@ export async function runTrainCommand<G extends Group>(c: TrainCommand<G>, argv:
     console.log(usage);
     return;
   }
-  const args = { config: undefined as string | undefined, out: undefined as string | undefined, sets: [] as string[], resume: false, inputs: {} as Record<string, string> };
+  const args = { config: undefined as string | undefined, out: undefined as string | undefined, sets: [] as string[], resume: false, inputs: {} as Record<string, string>, options: {} as Record<string, string> };
   readFlags(argv, usage, (flag, read) => {
     if (flag === '--config') args.config = read.value();
     else if (flag === '--out') args.out = read.value();
     else if (flag === '--set') args.sets.push(read.value());
     else if (flag === '--resume') args.resume = true;
     else if (flag in c.inputs) args.inputs[flag] = read.value();
+    else if (c.options && flag in c.options) args.options[flag] = read.value();
     else if (c.aliases && flag in c.aliases) args.sets.push(`${c.aliases[flag]}=${read.value()}`);
     else return false;
     return true;
@@ -62,7 +66,7 @@ export async function runTrainCommand<G extends Group>(c: TrainCommand<G>, argv:
   const events = cliEvents();
   console.error(`${c.name} → ${args.out}: ${c.plan(config)}; threads: ${threadDecision().reason}`);
   try {
-    const r = await c.run(config, args.out, { inputs: args.inputs, resume: args.resume, events });
+    const r = await c.run(config, args.out, { inputs: args.inputs, options: args.options, resume: args.resume, events });
     if (r.status === 'interrupted') {
       console.error(`${r.reason} at step ${r.step}${r.note ? ` ${r.note}` : ''}: checkpoint saved; continue with --resume`);
       process.exitCode = events.exitCode(r.reason);

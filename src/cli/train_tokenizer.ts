@@ -1,7 +1,7 @@
 // `robustok train-tokenizer --config FILE --out DIR [--set key=value ...] [--resume]`:
 // flags → config → runs/train_tokenizer.ts, which owns the run folder.
-import { type TrainTokenizerResult, trainTokenizer } from '../runs/index.js';
-import { tokenizerSchema } from '../tokenizer/index.js';
+import { type TrainTokenizerResult, evalWorkFor, trainTokenizer, withJobEstimate } from '../runs/index.js';
+import { ganStartStep, tokenizerSchema } from '../tokenizer/index.js';
 import { type TrainCommand, runTrainCommand } from './train_command.js';
 
 const command: TrainCommand<typeof tokenizerSchema> = {
@@ -16,9 +16,17 @@ ImageNet-256 ViT-B, for a GPU machine). --set overrides any key (e.g. --set pert
 Ctrl-C or SIGTERM saves a checkpoint and exits (130 / 143).`,
   schema: tokenizerSchema,
   inputs: {},
+  options: {
+    '--estimate-eval': `DATA: after two logged steps, also print the expected total of this training and the
+  \`robustok eval --data DATA\` that follows it (npm start does), classifier training included when its file is missing`,
+  },
   preset: 'configs/tokenizer/small.yaml',
   plan: (c) => `${c.train.steps} steps, batch ${c.train.batchSize}`,
-  run: (config, out, o) => trainTokenizer(config, out, { resume: o.resume, events: o.events }),
+  run: async (config, out, o) => {
+    const data = o.options['--estimate-eval'];
+    const events = data ? withJobEstimate(o.events, await evalWorkFor(data), ganStartStep(config)) : o.events;
+    return trainTokenizer(config, out, { resume: o.resume, events });
+  },
   done: (r: TrainTokenizerResult) => {
     const s = r.summary!;
     const on = s.split === 'test' ? 'test' : `${s.split}:`;

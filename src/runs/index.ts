@@ -18,3 +18,4 @@ export * from './eval_generator.js';
 export * from './post_train.js';
 export * from './post_train_compare.js';
 export * from './loss_networks.js';
+export { type EvalWork, type JobEstimate, evalWorkFor, estimateJob, describeJob, withJobEstimate } from './job_estimate.js';

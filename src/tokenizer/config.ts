@@ -109,6 +109,10 @@ export const tokenizerSchema = group({
 
 export type TokenizerConfig = Infer<typeof tokenizerSchema>;
 
+/** The step at which the GAN comes on (loss.gan.start of train.steps); null when the GAN is off. */
+export const ganStartStep = (config: TokenizerConfig): number | null =>
+  config.loss.gan.enabled ? Math.round(config.loss.gan.start * config.train.steps) : null;
+
 /**
  * What the schema cannot say key by key: settings required by another
  * setting's value. One message per problem, each starting with its key.

@@ -11,7 +11,7 @@ import { Optimisation, RngState, checkFinite } from '../train/index.js';
 import { Generator, type Tensor, noGrad, tidy } from '../torch/index.js';
 import type { FeatureNetwork } from '../features/network.js';
 import type { Module } from '../nn/index.js';
-import { type TokenizerConfig, checkTokenizerConfig, modelOptions } from './config.js';
+import { type TokenizerConfig, checkTokenizerConfig, ganStartStep, modelOptions } from './config.js';
 import { codebookUsage } from '../metrics/index.js';
 import { Tokenizer } from './model.js';
 import { CodebookUpkeep } from './quantizer.js';
@@ -122,7 +122,8 @@ export class TokenizerTrainer {
     const { config } = this;
     const perturbation = this.perturbationNow();
     const rng = this.sampler.stream;
-    const ganOn = this.discriminator !== null && this.stepCount >= Math.round(config.loss.gan.start * config.train.steps);
+    const ganStart = ganStartStep(config);
+    const ganOn = this.discriminator !== null && ganStart !== null && this.stepCount >= ganStart;
     const objective = this.objective;
     const metrics = tidy((): StepMetrics => {
       this.model.train();

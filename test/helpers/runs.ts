@@ -13,6 +13,7 @@ import { ArGenerator, codebookFingerprint, generatorOptions, generatorSchema, sa
 import { runPaths } from '../../src/runs/index.js';
 import { Tokenizer, modelOptions, saveTokenizer, tokenizerSchema } from '../../src/tokenizer/index.js';
 import { type Tensor, loadSafetensors, manualSeed, tidy } from '../../src/torch/index.js';
+import { oneThreadEnv } from './one_thread.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
@@ -21,10 +22,9 @@ export const presets = {
   tokenizer: path.join(root, 'configs', 'tokenizer', 'tiny.yaml'),
   posttrain: path.join(root, 'configs', 'posttrain', 'tiny.yaml'),
 };
-const env = { ...process.env, ROBUSTOK_THREADS: '1' };
 
-/** `robustok ARGS` with one thread. */
-export const robustok = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { env, encoding: 'utf8' });
+/** `robustok ARGS` with one thread (one_thread.ts). */
+export const robustok = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { env: oneThreadEnv, encoding: 'utf8' });
 
 /** A random-weight tokenizer of the tiny preset saved in `dir` (created or overwritten). */
 export function saveTinyTokenizer(dir: string, seed: number, sets: string[] = []): string {

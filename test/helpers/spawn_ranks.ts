@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { type Tensor, loadSafetensors, tidy } from '../../src/torch/index.js';
+import { oneThreadEnv } from './one_thread.js';
 import { cli } from './runs.js';
 
 /** A TCP port nobody listens on right now (the OS picks it). */
@@ -29,7 +30,7 @@ export interface RankRun {
 /** Runs `node ...args(rank)` for every rank at once (one thread each; RANK and LOCAL_RANK set) and waits for all of them. */
 export function runRanks(worldSize: number, args: (rank: number) => string[], env: Record<string, string> = {}): Promise<RankRun[]> {
   return Promise.all(Array.from({ length: worldSize }, (_, rank) => new Promise<RankRun>((resolve, reject) => {
-    const child = spawn(process.execPath, args(rank), { env: { ...process.env, ROBUSTOK_THREADS: '1', OMP_NUM_THREADS: '1', RANK: String(rank), LOCAL_RANK: String(rank), ...env } });
+    const child = spawn(process.execPath, args(rank), { env: { ...oneThreadEnv, RANK: String(rank), LOCAL_RANK: String(rank), ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });

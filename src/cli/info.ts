@@ -1,0 +1,35 @@
+// `robustok info`: libtorch's version, threads and devices as JSON; with
+// --bench, this machine's reference figures (src/runs/machine_bench.ts), as
+// lines or, with --json, as one JSON line.
+import { describeMachine, loadWarning, measureMachine } from '../runs/machine_bench.js';
+import { cuda, getNumThreads, torchVersion } from '../torch/index.js';
+import { readFlags } from './flags.js';
+
+export const infoUsage = `usage: robustok info [--bench [--json]]
+
+  --bench   measure this machine's reference figures (a few seconds): sgemm GFLOP/s at 1 and
+            at all threads, and the reference conv training step; README times were measured
+            on a machine whose figures they state, so scale them by yours
+  --json    with --bench: one JSON line`;
+
+export async function infoCommand(argv: string[]): Promise<void> {
+  let bench = false;
+  let json = false;
+  readFlags(argv, infoUsage, (flag) => {
+    if (flag === '--bench') bench = true;
+    else if (flag === '--json') json = true;
+    else return false;
+    return true;
+  });
+  if (json && !bench) throw new Error(`--json goes with --bench (info prints JSON already)\n\n${infoUsage}`);
+  if (!bench) {
+    console.log(JSON.stringify({
+      libtorch: torchVersion, threads: getNumThreads(), cuda: cuda.isAvailable(), cudaDevices: cuda.deviceCount(), node: process.version,
+    }, null, 2));
+    return;
+  }
+  const figures = measureMachine();
+  const warning = loadWarning(figures);
+  if (warning) console.error(warning);
+  console.log(json ? JSON.stringify(figures) : describeMachine(figures).join('\n'));
+}
