@@ -40,9 +40,19 @@ Napi::Value setGrad(Args& a) {
 }
 // setData(t, source): t takes source's storage, dtype and device but stays the
 // same autograd leaf (PyTorch's `param.data = ...`), so references held by
-// optimizers stay valid across Module.to().
+// optimizers stay valid across Module.to(). Where libtorch cannot share the
+// implementation (a move to or from `meta`), the handle takes a detached
+// `source` instead, as PyTorch's Module._apply swaps in a new Parameter.
 Napi::Value setData(Args& a) {
-  a.tensor(0).set_data(a.tensor(1));
+  at::Tensor& t = a.tensor(0);
+  const at::Tensor& source = a.tensor(1);
+  if (at::_has_compatible_shallow_copy_type(t, source)) {
+    t.set_data(source);
+  } else {
+    const bool requiresGrad = t.requires_grad();
+    t = source.detach();
+    if (requiresGrad) t.requires_grad_(true);
+  }
   return undefined(a);
 }
 Napi::Value detach(Args& a) { return wrap(a.env(), a.tensor(0).detach()); }

@@ -5,7 +5,7 @@
 import { type Group, type Infer, describeConfig, loadConfigFile } from '../config/index.js';
 import { type RunEnd, type RunEvents, resolveRunConfig } from '../runs/index.js';
 import { threadDecision } from '../torch/index.js';
-import { rankEnvFrom } from '../train/index.js';
+import { rankEnvFrom, resolveDevice } from '../train/index.js';
 import { readFlags } from './flags.js';
 import { cliEvents } from './run_events.js';
 
@@ -33,7 +33,7 @@ export interface TrainCommand<G extends Group> {
 
 export const trainUsage = <G extends Group>(c: Pick<TrainCommand<G>, 'about' | 'schema' | 'options'>): string =>
   `${c.about}\n${Object.entries(c.options ?? {}).map(([flag, what]) => `${flag} ${what}\n`).join('')}` +
-  `Keys, defaults and ranges:\n\n${describeConfig(c.schema).map((l) => `  ${l}`).join('\n')}`;
+  `--device cpu|cuda|cuda:N|auto  the same as --set train.device=…\nKeys, defaults and ranges:\n\n${describeConfig(c.schema).map((l) => `  ${l}`).join('\n')}`;
 
 export async function runTrainCommand<G extends Group>(c: TrainCommand<G>, argv: string[]): Promise<void> {
   const usage = trainUsage(c);
@@ -47,6 +47,7 @@ export async function runTrainCommand<G extends Group>(c: TrainCommand<G>, argv:
     else if (flag === '--out') args.out = read.value();
     else if (flag === '--set') args.sets.push(read.value());
     else if (flag === '--resume') args.resume = true;
+    else if (flag === '--device') args.sets.push(`train.device=${read.value()}`);
     else if (flag in c.inputs) args.inputs[flag] = read.value();
     else if (c.options && flag in c.options) args.options[flag] = read.value();
     else if (c.aliases && flag in c.aliases) args.sets.push(`${c.aliases[flag]}=${read.value()}`);
@@ -64,7 +65,9 @@ export async function runTrainCommand<G extends Group>(c: TrainCommand<G>, argv:
     missing: `--config FILE is required (try ${c.preset})\n\n${usage}`, log: (message) => console.error(message),
   });
   const events = cliEvents();
-  console.error(`${c.name} → ${args.out}: ${c.plan(config)}; threads: ${threadDecision().reason}`);
+  // A GPU the build or machine lacks is refused before the run folder is touched.
+  const device = resolveDevice((config as { train?: { device?: string } }).train?.device ?? 'cpu');
+  console.error(`${c.name} → ${args.out}: ${c.plan(config)}; ${device === 'cpu' ? `threads: ${threadDecision().reason}` : `device ${device}`}`);
   try {
     const r = await c.run(config, args.out, { inputs: args.inputs, options: args.options, resume: args.resume, events });
     if (r.status === 'interrupted') {

@@ -139,6 +139,17 @@ export function str(spec: { default: string; doc: string }): Field<string> {
   });
 }
 
+/** A string that `pattern` matches; `allowed` spells the pattern for errors and --help. */
+export function matching(spec: { default: string; doc: string; allowed: string; pattern: RegExp }): Field<string> {
+  return leaf({
+    default: spec.default,
+    doc: spec.doc,
+    allowed: spec.allowed,
+    problem: (v) => (typeof v === 'string' && spec.pattern.test(v) ? undefined : `is not ${spec.allowed}`),
+    fromText: stringText,
+  });
+}
+
 /** One of a fixed set of values (strings or numbers); the config type is their union. */
 function oneOf<T extends string | number>(choices: readonly T[], defaultValue: T, doc: string, read: Pick<LeafSpec<T>, 'fromText' | 'normalize'>): Field<T> {
   const allowed = choices.join(' | ');

@@ -102,7 +102,7 @@ export function sampleClassBalanced(model: ArGenerator, n: number, o: BalancedSa
   try {
     for (let start = 0; start < n; start += batchSize) {
       const count = Math.min(batchSize, n - start);
-      const labels = arange(start, start + count, 1, { dtype: 'int64' }).remainder(C);
+      const labels = arange(start, start + count, 1, { dtype: 'int64', device: model.device }).remainder(C);
       try {
         parts.push(sampleTokens(model, labels, { ...sampling, generator }));
       } finally {

@@ -14,8 +14,8 @@
 // process × W·B rows, and a checkpoint resumes on any world size.
 import { Rng, mixSeed } from '../data/index.js';
 import { type AdamW, type Ema, type Stateful, decayGroups } from '../optim/index.js';
-import { F, type Tensor, bernoulli, randint, tensor, tidy, where, zeros } from '../torch/index.js';
-import { Optimisation, RngState, checkFinite } from '../train/index.js';
+import { type Device, F, type Tensor, bernoulli, randint, tensor, tidy, where, zeros } from '../torch/index.js';
+import { Optimisation, RngState, checkFinite, onDevice, placeModule, resolveDevice } from '../train/index.js';
 import type { Module } from '../nn/index.js';
 import { type GeneratorConfig, generatorOptions } from './config.js';
 import { ArGenerator } from './model.js';
@@ -47,12 +47,16 @@ export class GeneratorTrainer {
   #order: { epoch: number; rows: Uint32Array } | null = null;
   /** This process's share of each global batch (rank 0 of 1 alone). */
   readonly shard: { rank: number; worldSize: number };
+  /** train.device, resolved (src/train/device.ts); the token set stays on the host and each batch moves. */
+  readonly device: Device;
 
   constructor(readonly config: GeneratorConfig, readonly tokens: TokenSet, numClasses: number,
     o: { shard?: { rank: number; worldSize: number } } = {}) {
     this.shard = o.shard ?? { rank: 0, worldSize: 1 };
+    this.device = resolveDevice(config.train.device);
     this.model = new ArGenerator(generatorOptions(config, { vocabSize: tokens.vocabSize, numClasses, grid: tokens.grid }));
-    tidy(() => this.model.checkIds(tokens.ids.reshape(-1, this.model.length)));  // [M, variants, N]: every stored variant
+    tidy(() => this.model.checkIds(tokens.ids.reshape(-1, this.model.length)));
+    placeModule(this.model, this.device);  // [M, variants, N]: every stored variant
     const { optim, train } = config;
     this.optimisation = new Optimisation(optim, {
       params: decayGroups(this.model.namedParameters(), optim.weightDecay), averaged: this.model.namedParameters(), clipped: this.model.parameters(),
@@ -87,7 +91,7 @@ export class GeneratorTrainer {
     const B = this.config.train.batchSize;
     if (this.#order?.epoch !== epoch) this.#order = { epoch, rows: new Rng(mixSeed(this.config.train.seed, epoch)).permutation(this.tokens.labels.size(0)) };
     const start = (step % perEpoch) * this.globalBatchSize + this.shard.rank * B;
-    return { epoch, rows: tensor(Array.from(this.#order.rows.subarray(start, start + B)), { dtype: 'int64' }) };
+    return { epoch, rows: tensor(Array.from(this.#order.rows.subarray(start, start + B)), { dtype: 'int64', device: 'cpu' }) };
   }
 
   /**
@@ -105,11 +109,12 @@ export class GeneratorTrainer {
       // Drawn for the global batch, this rank's rows kept (see the top of the file).
       const mine = (draw: Tensor) => draw.narrow(0, this.shard.rank * B, B);
       const G = this.globalBatchSize;
-      const pick = V === 1 ? variants.select(1, 0) : variants.gather(1, mine(randint(0, V, [G, 1, 1], { generator: rng })).expand(B, 1, N)).squeeze(1);
-      const ids = pick.to('int64');
+      const pick = V === 1 ? variants.select(1, 0) : variants.gather(1, mine(randint(0, V, [G, 1, 1], { generator: rng, device: 'cpu' })).expand(B, 1, N)).squeeze(1);
+      // The token set and the draws stay on the host (the same numbers on every device); the batch moves.
+      const ids = pick.to({ dtype: 'int64', device: this.device });
       const labels = this.tokens.labels.indexSelect(0, rows);
-      const dropped = mine(bernoulli(zeros([G]), config.model.classDropout, rng)).to('bool');
-      const conditioned = where(dropped, model.nullClass, labels);
+      const dropped = mine(bernoulli(zeros([G], { device: 'cpu' }), config.model.classDropout, rng)).to('bool');
+      const conditioned = onDevice(where(dropped, model.nullClass, labels), this.device);
       const logits = model.forward(ids, conditioned);  // [B, N, K]
       const loss = F.crossEntropy(logits.reshape(B * N, -1), ids.reshape(B * N));
       const value = loss.item();

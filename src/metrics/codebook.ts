@@ -19,13 +19,13 @@ export interface CodebookReport {
   tokens: number;
 }
 
-/** Streams token indices (any shape, integers in [0, K)) into a histogram `[K]`. */
+/** Streams token indices (any shape, integers in [0, K), on any device) into a histogram `[K]` kept on the host. */
 export class CodeHistogram {
   /** Counts `[K]` (float64, kept). */
   readonly counts: Tensor;
 
   constructor(readonly codebookSize: number) {
-    this.counts = zeros([codebookSize], { dtype: 'float64' }).keep();
+    this.counts = zeros([codebookSize], { dtype: 'float64', device: 'cpu' }).keep();
   }
 
   update(indices: Tensor): this {
@@ -36,7 +36,7 @@ export class CodeHistogram {
       if (lo < 0 || hi >= this.codebookSize) {
         throw new RangeError(`CodeHistogram: token ${lo < 0 ? lo : hi} is outside the codebook [0, ${this.codebookSize})`);
       }
-      this.counts.add_(zeros([this.codebookSize], { dtype: 'float64' }).scatterAdd(0, flat, ones([flat.numel], { dtype: 'float64' })));
+      this.counts.add_(zeros([this.codebookSize], { dtype: 'float64', device: 'cpu' }).scatterAdd(0, flat, ones([flat.numel], { dtype: 'float64', device: 'cpu' })));
     });
     return this;
   }

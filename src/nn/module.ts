@@ -143,6 +143,20 @@ export class Module {
     return this;
   }
 
+  /**
+   * Where this module's tensors live: the device of its first parameter (or
+   * buffer), 'cpu' for a module with neither. Inputs and the tensors a
+   * forward pass creates belong there.
+   */
+  get device(): string {
+    return (this.parameters()[0] ?? this.namedBuffers()[0]?.[1])?.device ?? 'cpu';
+  }
+
+  /** Every device that a parameter or buffer of this subtree is on (one, for a placed model). */
+  devices(): Set<string> {
+    return new Set([...this.namedParameters(), ...this.namedBuffers()].map(([, t]) => t.device));
+  }
+
   // ---- state dicts -----------------------------------------------------------------
 
   /**

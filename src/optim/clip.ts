@@ -15,7 +15,7 @@ export function clipGradNorm(params: Tensor[], maxNorm: number, normType = 2): T
   if (!(typeof normType === 'number' && normType > 0)) throw new RangeError(`clipGradNorm: normType must be > 0 (or Infinity), got ${normType}`);
   return noGrad(() => tidy(() => {
     const grads = params.map((p) => p.grad).filter((g): g is Tensor => g !== null);
-    if (grads.length === 0) return tensor(0);
+    if (grads.length === 0) return tensor(0, { device: params[0]?.device });
     const total = normType === Infinity
       ? stack(grads.map((g) => g.abs().max())).max()
       : stack(grads.map((g) => g.norm(normType))).norm(normType);

@@ -15,8 +15,8 @@ import type { ArGenerator, Sampling } from '../generator/index.js';
 import type { Module } from '../nn/index.js';
 import { type AdamW, type Ema, Scheduler, type Stateful, emaDecayForHalfLife } from '../optim/index.js';
 import { DecoderObjective, type GanTerms, type Tokenizer } from '../tokenizer/index.js';
-import { type Generator, type Tensor, noGrad, tidy } from '../torch/index.js';
-import { Optimisation, RngState, checkFinite } from '../train/index.js';
+import { type Device, type Generator, type Tensor, noGrad, tidy } from '../torch/index.js';
+import { Optimisation, RngState, checkFinite, onDevice, placeModule, resolveDevice } from '../train/index.js';
 import type { PosttrainConfig } from './config.js';
 import { preservedSampling } from './preserved_sampling.js';
 
@@ -57,6 +57,8 @@ export class PostTrainer {
   readonly sampler: RngState;
   /** The keep/replace coin flips, a stream of their own (see preservedSampling). */
   readonly coins: RngState;
+  /** train.device, resolved (src/train/device.ts): the tokenizer, generator and frozen copy move there. */
+  readonly device: Device;
   stepCount = 0;
 
   /**
@@ -69,7 +71,11 @@ export class PostTrainer {
     o: { channels: number; featureNetwork?: FeatureNetwork; discriminatorNetwork?: FeatureNetwork; frozen?: Tokenizer }) {
     if (config.roundTrip && !o.frozen) throw new Error('PostTrainer: roundTrip needs the frozen main-training tokenizer (o.frozen)');
     this.#frozen = o.frozen ?? null;
-    this.objective = new DecoderObjective(config.loss, { channels: o.channels, nonFinite: config.train.nonFinite, featureNetwork: o.featureNetwork, discriminatorNetwork: o.discriminatorNetwork });
+    this.device = resolveDevice(config.train.device);
+    for (const model of [tokenizer, generator, ...(o.frozen ? [o.frozen] : [])]) placeModule(model, this.device);
+    this.objective = new DecoderObjective(config.loss, {
+      channels: o.channels, nonFinite: config.train.nonFinite, featureNetwork: o.featureNetwork, discriminatorNetwork: o.discriminatorNetwork, device: this.device,
+    });
     const trainable = new Set(this.trainableNames());
     for (const [name, t] of tokenizer.namedParameters()) t.requiresGrad_(trainable.has(name));
     for (const p of generator.parameters()) p.requiresGrad_(false);
@@ -134,12 +140,12 @@ export class PostTrainer {
   sigmaTokens(images: Tensor, labels: Tensor, streams: { draws: Generator; coins: Generator } = { draws: this.sampler.stream, coins: this.coins.stream }): { ids: Tensor; kept: Tensor; truth: Tensor } {
     const truth = noGrad(() => tidy(() => {
       this.tokenizer.eval();
-      const ids = this.tokenizer.encode(images).ids;
+      const ids = this.tokenizer.encode(onDevice(images, this.device)).ids;
       return ids.reshape(ids.size(0), -1);
     })).keep();
-    const { ids, kept } = preservedSampling(this.generator, truth, labels, {
+    const { ids, kept } = tidy(() => preservedSampling(this.generator, truth, onDevice(labels, this.device), {
       ...this.sampling, sigma: this.config.sigma, generator: streams.draws, keepGenerator: streams.coins,
-    });
+    }));
     return { ids: ids.keep(), kept: kept.keep(), truth };
   }
 
@@ -149,14 +155,15 @@ export class PostTrainer {
    * and `changed` masks `[B, N]`). A non-finite loss throws
    * NonFiniteLossError before anything is updated.
    */
-  step(images: Tensor, labels: Tensor, given?: PregeneratedRows): PosttrainStepMetrics {
+  step(batch: Tensor, labels: Tensor, given?: PregeneratedRows): PosttrainStepMetrics {
     const { config, tokenizer, objective } = this;
     const rng = this.sampler.stream;
-    const drawn = given ? null : this.sigmaTokens(images, labels);
+    const drawn = given ? null : this.sigmaTokens(batch, labels);
     const ganOn = objective.discriminator !== null && this.stepCount >= this.ganStart;
     try {
       const metrics = tidy((): PosttrainStepMetrics => {
-        const ids = given?.ids ?? drawn!.ids;
+        const images = onDevice(batch, this.device);
+        const ids = given ? onDevice(given.ids, this.device) : drawn!.ids;
         tokenizer.train();
         let image: Tensor;
         let vq: Tensor | null = null;
@@ -196,7 +203,7 @@ export class PostTrainer {
 
   /** Decodes ids `[B, N]` with the EMA weights (for grids and evaluation). */
   decodeWithEma(ids: Tensor): Tensor {
-    return this.ema.withEmaWeights(() => noGrad(() => tidy(() => this.tokenizer.eval().decodeIds(ids).clamp(-1, 1))));
+    return this.ema.withEmaWeights(() => noGrad(() => tidy(() => this.tokenizer.eval().decodeIds(onDevice(ids, this.device)).clamp(-1, 1))));
   }
 
   dispose(): void {

@@ -45,7 +45,7 @@ export function gaussianPerturbation(zq: Tensor, ids: Tensor, o: GaussianPerturb
   const [B, N] = tokens.shape as [number, number, number];
   const rms = tokens.detach().square().mean().sqrt().item();
   const noisy = gaussianLatentNoise(tokens, o.scale * rms, o.generator);
-  const images = imageMask(B, Math.floor(o.beta * B), o.select ?? 'first', o.generator);   // [B, 1]
+  const images = imageMask(B, Math.floor(o.beta * B), o.select ?? 'first', o.generator, tokens.device);   // [B, 1]
   const latent = where(images.unsqueeze(-1), noisy, tokens);
   return { latent: fromTokens(latent, layout), ids: ids.reshape(B, N), redrawn: images.expand([B, N]) };
 }

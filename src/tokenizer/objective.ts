@@ -6,7 +6,7 @@
 // losses) and runs the model's backward and update in between.
 import { NonFiniteLossError, nonFiniteRank } from '../train/index.js';
 import { AdamW, type Stateful } from '../optim/index.js';
-import { F, type Generator, type Tensor } from '../torch/index.js';
+import { type Device, F, type Generator, type Tensor } from '../torch/index.js';
 import type { FeatureNetwork } from '../features/network.js';
 import type { Module } from '../nn/index.js';
 import type { TokenizerConfig } from './config.js';
@@ -39,8 +39,12 @@ export class DecoderObjective {
    * freshly initialised. `discriminatorNetwork`: the loaded loss.gan.network
    * (the caller's to dispose), required when that is set.
    */
-  constructor(readonly loss: LossConfig, o: { channels: number; nonFinite: 'stop' | 'skip'; featureNetwork?: FeatureNetwork; discriminatorNetwork?: FeatureNetwork }) {
+  constructor(readonly loss: LossConfig, o: { channels: number; nonFinite: 'stop' | 'skip'; featureNetwork?: FeatureNetwork; discriminatorNetwork?: FeatureNetwork; device?: Device }) {
     this.nonFinite = o.nonFinite;
+    const device = o.device ?? 'cpu';
+    if (device !== 'cpu' && (loss.perceptual.kind !== 'none' || loss.gan.network)) {
+      throw new Error(`device ${device}: the perceptual and feature-discriminator networks (loss.perceptual, loss.gan.network) run on the CPU only so far; train with --device cpu or without them`);
+    }
     // Loaded first: a wrong weight path fails before anything is allocated.
     this.perceptual = PerceptualLoss.fromConfig(loss.perceptual, { featureNetwork: o.featureNetwork });
     const gan = loss.gan;
@@ -48,6 +52,7 @@ export class DecoderObjective {
     this.discriminator = !gan.enabled ? null : gan.network
       ? new FeatureDiscriminator(o.discriminatorNetwork!, gan.headWidth)
       : new PatchDiscriminator({ inChannels: o.channels, baseChannels: gan.baseChannels, layers: gan.layers, spectralNorm: gan.spectralNorm });
+    if (this.discriminator && device !== 'cpu') this.discriminator.to(device);  // before its optimizer, whose state follows the weights
     this.discriminatorOptimizer = this.discriminator
       ? new AdamW(this.discriminator.parameters(), { lr: gan.lr, betas: [0.9, 0.95], weightDecay: gan.weightDecay })
       : null;

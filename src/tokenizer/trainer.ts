@@ -7,8 +7,8 @@
 // and dead-code replacement (quantizer.ts). Everything random draws from one seeded
 // stream that checkpoints save, so a resumed run continues exactly.
 import type { AdamW, Ema, Stateful } from '../optim/index.js';
-import { Optimisation, RngState, checkFinite } from '../train/index.js';
-import { Generator, type Tensor, noGrad, tidy } from '../torch/index.js';
+import { Optimisation, RngState, checkFinite, onDevice, placeModule, resolveDevice } from '../train/index.js';
+import { type Device, Generator, type Tensor, noGrad, tidy } from '../torch/index.js';
 import type { FeatureNetwork } from '../features/network.js';
 import type { Module } from '../nn/index.js';
 import { type TokenizerConfig, checkTokenizerConfig, ganStartStep, modelOptions } from './config.js';
@@ -68,11 +68,14 @@ export class TokenizerTrainer {
   readonly objective: DecoderObjective;
   /** The codebook's initialisation and dead-code replacement (model.codebookInit, model.deadCodeThreshold). */
   readonly codebook: CodebookUpkeep;
+  /** train.device, resolved (src/train/device.ts). */
+  readonly device: Device;
   stepCount = 0;
 
   constructor(readonly config: TokenizerConfig, options: TrainerOptions = {}) {
     checkTokenizerConfig(config);
-    this.model = new Tokenizer(modelOptions(config));
+    this.device = resolveDevice(config.train.device);
+    this.model = placeModule(new Tokenizer(modelOptions(config)), this.device);
     const { optim, train } = config;
     this.optimisation = new Optimisation(optim, {
       params: this.model.parameters(), averaged: this.model.namedParameters(), clipped: this.model.parameters(), betas: [0.9, 0.95], steps: train.steps,
@@ -80,7 +83,7 @@ export class TokenizerTrainer {
     this.sampler = new RngState(train.seed + 1);
     // After the model, as before the objective was split out: the discriminator's initial draws
     // follow the model's, so a seed gives the weights it always gave.
-    this.objective = new DecoderObjective(config.loss, { channels: config.data.channels, nonFinite: config.train.nonFinite, featureNetwork: options.featureNetwork, discriminatorNetwork: options.discriminatorNetwork });
+    this.objective = new DecoderObjective(config.loss, { channels: config.data.channels, nonFinite: config.train.nonFinite, featureNetwork: options.featureNetwork, discriminatorNetwork: options.discriminatorNetwork, device: this.device });
     this.codebook = new CodebookUpkeep(this.model.quantize, config.model, this.sampler.stream, { ema: this.ema, owner: this.model });
   }
 
@@ -118,7 +121,7 @@ export class TokenizerTrainer {
    * not counted); a non-finite discriminator loss throws too with
    * train.nonFinite = stop, and with skip only the discriminator's update is skipped.
    */
-  step(images: Tensor): StepMetrics {
+  step(batch: Tensor): StepMetrics {
     const { config } = this;
     const perturbation = this.perturbationNow();
     const rng = this.sampler.stream;
@@ -126,6 +129,7 @@ export class TokenizerTrainer {
     const ganOn = this.discriminator !== null && ganStart !== null && this.stepCount >= ganStart;
     const objective = this.objective;
     const metrics = tidy((): StepMetrics => {
+      const images = onDevice(batch, this.device);
       this.model.train();
       this.codebook.start(this.stepCount, () => this.model.encode(images).z);
       const r = this.model.forward(images, perturbation
@@ -163,6 +167,7 @@ export class TokenizerTrainer {
   reconstruct(images: Tensor): { clean: Tensor; perturbed: Tensor | null } {
     return this.ema.withEmaWeights(() => noGrad(() => {
       this.model.eval();
+      images = onDevice(images, this.device);
       const clean = this.model.forward(images).image;
       const p = this.perturbationNow();
       const perturbed = p

@@ -1,5 +1,6 @@
 // Creating tensors from JS data and from shapes.
 import { type DType, dtypeCode, dtypeOfTypedArray, isFloatingPoint } from './dtype.js';
+import { placed } from './device_audit.js';
 import { native as N } from './native.js';
 import { type Device, type NestedArray, Tensor, describe, wrap } from './tensor.js';
 
@@ -104,7 +105,7 @@ export function tensor(
     if (options.shape) shape = options.shape;
   }
   const wanted = options.dtype ?? storedAs;
-  let t = wrap(N.fromData(bytes, shape, dtypeCode(storedAs), options.device ?? null));
+  let t = wrap(N.fromData(bytes, shape, dtypeCode(storedAs), placed(options.device, 'tensor') ?? null));
   if (wanted !== storedAs) {
     const converted = t.to(wanted);
     t.dispose();
@@ -114,14 +115,14 @@ export function tensor(
 }
 
 export const zeros = (shape: number[], options: TensorOptions = {}): Tensor =>
-  finish(wrap(N.zeros(shape, dtypeArg(options), options.device)), options);
+  finish(wrap(N.zeros(shape, dtypeArg(options), placed(options.device, 'zeros'))), options);
 export const ones = (shape: number[], options: TensorOptions = {}): Tensor =>
-  finish(wrap(N.ones(shape, dtypeArg(options), options.device)), options);
+  finish(wrap(N.ones(shape, dtypeArg(options), placed(options.device, 'ones'))), options);
 export const empty = (shape: number[], options: TensorOptions = {}): Tensor =>
-  finish(wrap(N.empty(shape, dtypeArg(options), options.device)), options);
+  finish(wrap(N.empty(shape, dtypeArg(options), placed(options.device, 'empty'))), options);
 /** A tensor filled with `value`: bool for a boolean, else float32 unless a dtype is given. */
 export const full = (shape: number[], value: number | boolean, options: TensorOptions = {}): Tensor =>
-  finish(wrap(N.full(shape, value, dtypeArg({ dtype: typeof value === 'boolean' ? 'bool' : undefined, ...options }), options.device)), options);
+  finish(wrap(N.full(shape, value, dtypeArg({ dtype: typeof value === 'boolean' ? 'bool' : undefined, ...options }), placed(options.device, 'full'))), options);
 
 const likeOptions = (t: Tensor, options: TensorOptions): TensorOptions => ({ dtype: t.dtype, device: t.device, ...options });
 export const zerosLike = (t: Tensor, options: TensorOptions = {}): Tensor => zeros(t.shape, likeOptions(t, options));
@@ -132,9 +133,9 @@ export const fullLike = (t: Tensor, value: number, options: TensorOptions = {}):
 /** `arange(end)` or `arange(start, end, step?)`; float32 unless a dtype is given. */
 export function arange(start: number, end?: number, step = 1, options: TensorOptions = {}): Tensor {
   const [from, to] = end === undefined ? [0, start] : [start, end];
-  return finish(wrap(N.arange(from, to, step, dtypeArg(options), options.device)), options);
+  return finish(wrap(N.arange(from, to, step, dtypeArg(options), placed(options.device, 'arange'))), options);
 }
 export const linspace = (start: number, end: number, steps: number, options: TensorOptions = {}): Tensor =>
-  finish(wrap(N.linspace(start, end, steps, dtypeArg(options), options.device)), options);
+  finish(wrap(N.linspace(start, end, steps, dtypeArg(options), placed(options.device, 'linspace'))), options);
 export const eye = (n: number, m = n, options: TensorOptions = {}): Tensor =>
-  finish(wrap(N.eye(n, m, dtypeArg(options), options.device)), options);
+  finish(wrap(N.eye(n, m, dtypeArg(options), placed(options.device, 'eye'))), options);

@@ -3,6 +3,7 @@ export { type DType, type TypedArray, isDType, isFloatingPoint } from './dtype.j
 export { Tensor, type Device, type TensorLike, type NestedArray, type BackwardOptions } from './tensor.js';
 export { tidy, inScope } from './scope.js';
 export * from './creation.js';
+export { auditImplicitDevices } from './device_audit.js';
 export * from './random.js';
 export * from './ops.js';
 export * from './autograd.js';

@@ -2,7 +2,9 @@
 // generator state that training checkpoints save for exact resume.
 import { native as N } from './native.js';
 import { type TensorOptions, dtypeArg, finish } from './creation.js';
-import { Tensor, wrap } from './tensor.js';
+import { placed } from './device_audit.js';
+import { dtypeCode } from './dtype.js';
+import { type Device, Tensor, wrap } from './tensor.js';
 
 /**
  * Mulberry32 on the host: a fast 32-bit-state stream of floats in [0, 1), for
@@ -40,34 +42,78 @@ export interface RandomOptions extends TensorOptions {
 /** Seeds the global CPU (and CUDA) generators. */
 export const manualSeed = (seed: number): void => N.manualSeed(seed);
 
+/**
+ * A Generator is a CPU stream, and CUDA kernels refuse a CPU generator. A
+ * seeded draw for another device is therefore made on the CPU and copied
+ * over: the run's named streams (rng_state.ts) give the same numbers on every
+ * device, and CPU draws are exactly what they were. Unseeded draws (the
+ * global generator) are made on the device itself.
+ */
+function seeded(device: Device | undefined, generator: Generator | undefined, draw: (device: Device | undefined) => Tensor): Tensor {
+  if (generator === undefined || device === undefined || device === null || device === 'cpu') return draw(device);
+  const host = draw('cpu');
+  try {
+    return host.to(device);
+  } finally {
+    host.dispose();
+  }
+}
+
 /** Uniform on [0, 1). */
 export const rand = (shape: number[], options: RandomOptions = {}): Tensor =>
-  finish(wrap(N.rand(shape, dtypeArg(options), options.device, options.generator)), options);
+  finish(seeded(placed(options.device, 'rand'), options.generator, (device) => wrap(N.rand(shape, dtypeArg(options), device, options.generator))), options);
 /** Standard normal. */
 export const randn = (shape: number[], options: RandomOptions = {}): Tensor =>
-  finish(wrap(N.randn(shape, dtypeArg(options), options.device, options.generator)), options);
+  finish(seeded(placed(options.device, 'randn'), options.generator, (device) => wrap(N.randn(shape, dtypeArg(options), device, options.generator))), options);
 /** Integers uniform on [low, high); int64 unless a dtype is given. */
 export const randint = (low: number, high: number, shape: number[], options: RandomOptions = {}): Tensor =>
-  wrap(N.randint(low, high, shape, dtypeArg(options), options.device, options.generator));
+  seeded(placed(options.device, 'randint'), options.generator, (device) => wrap(N.randint(low, high, shape, dtypeArg(options), device, options.generator)));
 /** A random permutation of 0..n−1 (int64). */
 export const randperm = (n: number, options: RandomOptions = {}): Tensor =>
-  wrap(N.randperm(n, dtypeArg(options), options.device, options.generator));
-/** `numSamples` indices per row of `probabilities` `[..., K]`. */
+  seeded(placed(options.device, 'randperm'), options.generator, (device) => wrap(N.randperm(n, dtypeArg(options), device, options.generator)));
+/** `numSamples` indices per row of `probabilities` `[..., K]`, on their device. */
 export const multinomial = (probabilities: Tensor, numSamples: number, replacement = false, generator?: Generator): Tensor =>
-  wrap(N.multinomial(probabilities.handle, numSamples, replacement, generator));
-/** 0/1 draws: with probability `p` (shaped like `like`), or per element of `like` as probabilities. */
+  seeded(probabilities.device, generator, (device) => {
+    const p = device === probabilities.device ? probabilities : probabilities.to(device!);
+    try {
+      return wrap(N.multinomial(p.handle, numSamples, replacement, generator));
+    } finally {
+      if (p !== probabilities) p.dispose();
+    }
+  });
+/** 0/1 draws on `like`'s device: with probability `p` (shaped like `like`), or per element of `like` as probabilities. */
 export const bernoulli = (like: Tensor, p?: number, generator?: Generator): Tensor =>
-  wrap(N.bernoulli(like.handle, p, generator));
+  seeded(like.device, generator, (device) => {
+    if (device === like.device) return wrap(N.bernoulli(like.handle, p, generator));
+    // With p given only like's shape and dtype matter, so no values are copied.
+    const host = p === undefined ? like.to(device!) : wrap(N.zeros(like.shape, dtypeCode(like.dtype), device));
+    try {
+      return wrap(N.bernoulli(host.handle, p, generator));
+    } finally {
+      host.dispose();
+    }
+  });
+/** Fills `t` in place with a draw made by `fill` on a tensor of its shape (on the CPU for a seeded draw elsewhere). */
+function fillSeeded(t: Tensor, generator: Generator | undefined, fill: (target: Tensor) => void): Tensor {
+  if (generator === undefined || t.device === 'cpu') {
+    fill(t);
+    return t;
+  }
+  const host = wrap(N.empty(t.shape, dtypeCode(t.dtype), 'cpu'));
+  try {
+    fill(host);
+    t.copy_(host);
+  } finally {
+    host.dispose();
+  }
+  return t;
+}
 /** Fills in place with U(low, high). */
-export function uniform_(t: Tensor, low = 0, high = 1, generator?: Generator): Tensor {
-  N.uniform_(t.handle, low, high, generator);
-  return t;
-}
+export const uniform_ = (t: Tensor, low = 0, high = 1, generator?: Generator): Tensor =>
+  fillSeeded(t, generator, (target) => N.uniform_(target.handle, low, high, generator));
 /** Fills in place with N(mean, std²). */
-export function normal_(t: Tensor, mean = 0, std = 1, generator?: Generator): Tensor {
-  N.normal_(t.handle, mean, std, generator);
-  return t;
-}
+export const normal_ = (t: Tensor, mean = 0, std = 1, generator?: Generator): Tensor =>
+  fillSeeded(t, generator, (target) => N.normal_(target.handle, mean, std, generator));
 
 /** The generator's full state (uint8), to save in a checkpoint. */
 export const getRngState = (generator?: Generator): Tensor => wrap(N.getRngState(generator));

@@ -3,7 +3,7 @@
 // decay, the same EMA of weights and the same run cadence, read by trainers
 // built on one training loop (src/runs/training_loop.ts). Each layer states
 // only what differs: its defaults, its notes, and the settings it alone has.
-import { type Shape, choice, fraction, group, num, positive } from '../config/index.js';
+import { type Shape, choice, fraction, group, matching, num, positive } from '../config/index.js';
 
 /** A setting's default, with its doc line where the layer words it its own way. */
 export type Setting = number | readonly [value: number, doc: string];
@@ -50,5 +50,9 @@ export function trainGroup<const G extends Shape = {}>(s: TrainSettings, doc: st
     ...grid,
     checkpointEvery: positive(...spec(s.checkpointEvery, 'steps between checkpoints')),
     nonFinite: choice(['stop', 'skip'], 'stop', s.nonFinite),
+    device: matching({
+      default: 'cpu', allowed: 'cpu | cuda | cuda:N | auto', pattern: /^(cpu|cuda|cuda:\d+|auto)$/,
+      doc: 'where the models, optimizer state and batches live (src/train/device.ts); auto = cuda when libtorch sees a GPU',
+    }),
   }, doc);
 }

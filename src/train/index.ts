@@ -6,3 +6,4 @@ export * from './weight_checks.js';
 export * from './distributed.js';
 export * from './config_groups.js';
 export * from './optimisation.js';
+export * from './device.js';

@@ -1,0 +1,168 @@
+// Device placement without a GPU: every model's forward pass, both
+// perturbations, the discriminators and every sampling path run inside
+// auditImplicitDevices, where a tensor factory that names no device throws.
+// On a CUDA run such a tensor would be created on the CPU and the next op
+// mixing it with the model's tensors would fail. (libtorch 1.13's `meta`
+// device, the other way to test this, lacks convolution and index_select.)
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { loadConfigFile, resolveConfig } from '../src/config/index.js';
+import { classifierNetwork, DatasetClassifier } from '../src/features/classifier.js';
+import { ArGenerator, GeneratorTrainer, type GeneratorOptions, generatorSchema, sampleTokens } from '../src/generator/index.js';
+import type { Module } from '../src/nn/index.js';
+import { PostTrainer, posttrainSchema, preservedSampling } from '../src/posttrain/index.js';
+import { loadGeneratorPair } from '../src/runs/index.js';
+import { FeatureDiscriminator, PatchDiscriminator, Tokenizer, TokenizerTrainer, type TokenizerOptions, tokenizerSchema } from '../src/tokenizer/index.js';
+import { Generator, auditImplicitDevices, cuda, manualSeed, noGrad, rand, randint, randn, tidy } from '../src/torch/index.js';
+import { resolveDevice } from '../src/train/index.js';
+import { scratchDir } from './helpers/checkpoint.js';
+import { presets, saveTinyGenerator, saveTinyTokenizer } from './helpers/runs.js';
+
+/** Builds a model (its initialisation may use the default device) and checks it reports one device. */
+function built<M extends Module>(build: () => M): M {
+  manualSeed(0);
+  const model = build();
+  assert.deepEqual([...model.devices()], ['cpu']);
+  assert.equal(model.device, 'cpu');
+  return model;
+}
+
+/** Runs `fn` under the audit, with gradients off. */
+const audited = <T>(fn: () => T): T => auditImplicitDevices(() => noGrad(fn));
+
+const cnnBlocks = { imageChannels: 3, zChannels: 8, baseChannels: 8, channelMultipliers: [1, 2], resBlocks: 1, normGroups: 4, attention: true, attentionLevels: [1] };
+const tokenizers: [string, TokenizerOptions, number][] = [
+  ['cnn', { architecture: 'cnn', codebookSize: 32, codeDim: 8, cnn: cnnBlocks }, 16],
+  ['cnn, euclidean, [0, 1] pixels', { architecture: 'cnn', codebookSize: 32, codeDim: 8, distance: 'euclidean', pixelRange: [0, 1], cnn: cnnBlocks }, 16],
+  ['llamagen', { architecture: 'llamagen', codebookSize: 32, codeDim: 8, llamagen: cnnBlocks }, 16],
+  ['vit', { architecture: 'vit', codebookSize: 32, codeDim: 8, vit: { imageSize: 8, patchSize: 4, imageChannels: 3, width: 16, depth: 1, heads: 2, numLatentTokens: 6, codeDim: 8 } }, 8],
+  ['robustok-vit', { architecture: 'robustok-vit', codebookSize: 32, codeDim: 8, 'robustok-vit': { imageSize: 8, patchSize: 4, imageChannels: 3, width: 16, depth: 1, heads: 2, numLatentTokens: 4 } }, 8],
+];
+
+for (const [name, options, size] of tokenizers) {
+  test(`tokenizer (${name}): encode, both perturbations, decode, decodeIds name their device`, () => tidy(() => noGrad(() => {
+    const model = built(() => new Tokenizer(options));
+    const images = randn([4, 3, size, size]);
+    const generator = new Generator(1);
+    for (const select of ['first', 'random'] as const) {
+      audited(() => model.forward(images, { alpha: 0.5, beta: 0.5, delta: 4, select, generator }));
+    }
+    const q = model.encode(images);
+    audited(() => model.perturb(q, { kind: 'gaussian', scale: 0.5, beta: 1, generator }));
+    audited(() => model.candidates(q, 3));
+    audited(() => model.decodeIds(q.ids));
+    model.train();
+    audited(() => model.forward(images, { alpha: 1, beta: 1, delta: 2, generator }));
+    model.dispose();
+  })));
+}
+
+test('discriminators: PatchGAN (batch norm and spectral norm) and the feature discriminator name their device', () => tidy(() => noGrad(() => {
+  const images = randn([2, 3, 32, 32]);
+  for (const spectralNorm of [false, true]) {
+    const d = built(() => new PatchDiscriminator({ inChannels: 3, baseChannels: 8, layers: 2, spectralNorm }));
+    audited(() => d.forward(images));
+    d.eval();
+    audited(() => d.forward(images));
+    d.dispose();
+  }
+  const classifier = built(() => new DatasetClassifier({ channels: 3, size: 16, numClasses: 4, widths: [4, 8], featureSize: 8 }));
+  const network = classifierNetwork(classifier, { options: classifier.options, dataset: 'audit', testAccuracy: 0, epochs: 0 });
+  const d = built(() => new FeatureDiscriminator(network, 8));
+  audited(() => d.forward(images));
+  d.dispose();
+  network.dispose();
+})));
+
+test('dataset classifier: features and logits (training and eval mode) name their device', () => tidy(() => noGrad(() => {
+  const model = built(() => new DatasetClassifier({ channels: 1, size: 16, numClasses: 4, widths: [4, 8], featureSize: 8 }));
+  const x = randn([3, 1, 16, 16]);
+  audited(() => model.forward(x));
+  model.eval();
+  audited(() => model.features(x));
+  model.dispose();
+})));
+
+const generators: [string, GeneratorOptions][] = [
+  ['learned positions', { vocabSize: 24, numClasses: 5, grid: [3, 4], width: 32, depth: 2, heads: 2, mlpRatio: 2, dropout: 0.1, qkNorm: false, tieWeights: false, positions: 'learned', ropeBase: 10000 }],
+  ['2-D RoPE, QK-norm, tied head', { vocabSize: 24, numClasses: 5, grid: [3, 4], width: 32, depth: 2, heads: 2, mlpRatio: 2, dropout: 0.1, qkNorm: true, tieWeights: true, positions: 'rope2d', ropeBase: 10000 }],
+];
+
+for (const [name, options] of generators) {
+  test(`AR generator (${name}): teacher forcing, KV-cache and guided sampling, σ-preserving sampling name their device`, () => tidy(() => noGrad(() => {
+    const model = built(() => new ArGenerator(options));
+    const labels = randint(0, options.numClasses, [3], { dtype: 'int64' });
+    const ids = randint(0, options.vocabSize, [3, 12], { dtype: 'int64' });
+    model.train();
+    audited(() => model.forward(ids, labels));
+    model.eval();
+    const generator = new Generator(3);
+    const greedy = { temperature: 0, topK: 0, topP: 1, schedule: 'constant' as const, power: 1 };
+    const drawn = { temperature: 1, topK: 8, topP: 0.9, schedule: 'cosine' as const, power: 1, generator };
+    for (const choice of [greedy, drawn]) {
+      for (const kvCache of [true, false]) {
+        for (const cfg of [1, 2]) audited(() => sampleTokens(model, labels, { ...choice, cfg, kvCache }));
+      }
+      const keepGenerator = new Generator(2);
+      for (const sigma of [0, 0.5, 1]) {
+        audited(() => preservedSampling(model, ids, labels, { ...choice, cfg: 1.5, sigma, keepGenerator }));
+      }
+    }
+    model.dispose();
+  })));
+}
+
+// ---- one training step of each trainer, everything it creates audited ----
+
+const work = scratchDir();
+
+test('a tokenizer training step (perturbation, GAN with LeCam and DiffAugment, EMA, clip) names every device; the trainer reports one', () => {
+  const config = resolveConfig(tokenizerSchema, [loadConfigFile(presets.tokenizer)], ['train.steps=2', 'train.batchSize=2', 'loss.gan.enabled=true', 'loss.gan.start=0', 'perturbation.enabled=true']);
+  const trainer = new TokenizerTrainer(config);
+  assert.equal(trainer.device, 'cpu');
+  assert.deepEqual([...trainer.model.devices(), ...trainer.discriminator!.devices()], ['cpu', 'cpu']);
+  const images = tidy(() => randn([2, 1, 32, 32], { generator: new Generator(4) }).tanh());
+  for (let i = 0; i < 2; i++) auditImplicitDevices(() => trainer.step(images));
+  auditImplicitDevices(() => tidy(() => trainer.reconstruct(images)));
+  images.dispose();
+  trainer.dispose();
+});
+
+test('a generator training step (variants, class dropout) and a post-training step (σ-tokens drawn and given) name every device', async () => {
+  const genConfig = resolveConfig(generatorSchema, [loadConfigFile(presets.generator)], ['train.steps=2', 'train.batchSize=4']);
+  const ids = randint(0, 16, [16, 2, 4], { dtype: 'int16', generator: new Generator(5) }).keep();
+  const labels = randint(0, 3, [16], { generator: new Generator(6) }).keep();
+  const tokens = { ids, labels, grid: [2, 2] as [number, number], vocabSize: 16, fingerprint: 'random', dispose: () => { ids.dispose(); labels.dispose(); } };
+  const trainer = new GeneratorTrainer(genConfig, tokens, 3);
+  assert.equal(trainer.device, 'cpu');
+  for (let i = 0; i < 2; i++) auditImplicitDevices(() => trainer.step());
+  trainer.dispose();
+  tokens.dispose();
+
+  const tok = saveTinyTokenizer(path.join(work, 'tok'), 0);
+  const gen = saveTinyGenerator(path.join(work, 'gen'), tok, 1);
+  const config = resolveConfig(posttrainSchema, [loadConfigFile(presets.posttrain)], ['train.batchSize=2', 'loss.gan.start=0']);
+  const pair = loadGeneratorPair(gen, tok);
+  const post = new PostTrainer(config, pair.tokenizer, pair.model, pair.info.sampling, { channels: 1 });
+  assert.equal(post.device, 'cpu');
+  const images = tidy(() => rand([2, 1, 32, 32], { generator: new Generator(7) }).mul(2).sub(1));
+  const classes = randint(0, 10, [2], { generator: new Generator(8) });
+  auditImplicitDevices(() => post.step(images, classes));
+  const drawn = post.sigmaTokens(images, classes);
+  auditImplicitDevices(() => post.step(images, classes, { ids: drawn.ids, kept: drawn.kept, changed: drawn.ids.ne(drawn.truth) }));
+  auditImplicitDevices(() => post.decodeWithEma(drawn.ids)).dispose();
+  for (const t of [images, classes, drawn.ids, drawn.kept, drawn.truth]) t.dispose();
+  post.dispose();
+  pair.dispose();
+});
+
+test('train.device: cpu, auto (cpu without a GPU) and a missing GPU refused with what to do', () => {
+  assert.equal(resolveDevice('cpu'), 'cpu');
+  if (!cuda.isAvailable()) {
+    assert.equal(resolveDevice('auto'), 'cpu');
+    assert.throws(() => resolveDevice('cuda'), /sees no CUDA device.*CUDA libtorch.*--device cpu/);
+  }
+  assert.throws(() => resolveDevice('gpu'), /expected cpu, cuda, cuda:N or auto/);
+  assert.throws(() => resolveConfig(tokenizerSchema, [], ['train.device=gpu0']), /train.device: "gpu0" is not cpu \| cuda \| cuda:N \| auto/);
+});
