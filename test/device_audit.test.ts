@@ -5,7 +5,9 @@
 // mixing it with the model's tensors would fail. (libtorch 1.13's `meta`
 // device, the other way to test this, lacks convolution and index_select.)
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { loadConfigFile, resolveConfig } from '../src/config/index.js';
 import { classifierNetwork, DatasetClassifier } from '../src/features/classifier.js';
@@ -17,6 +19,7 @@ import { FeatureDiscriminator, PatchDiscriminator, Tokenizer, TokenizerTrainer, 
 import { Generator, auditImplicitDevices, cuda, manualSeed, noGrad, rand, randint, randn, tidy } from '../src/torch/index.js';
 import { resolveDevice } from '../src/train/index.js';
 import { scratchDir } from './helpers/checkpoint.js';
+import { oneThreadEnv } from './helpers/one_thread.js';
 import { presets, saveTinyGenerator, saveTinyTokenizer } from './helpers/runs.js';
 
 /** Builds a model (its initialisation may use the default device) and checks it reports one device. */
@@ -165,4 +168,11 @@ test('train.device: cpu, auto (cpu without a GPU) and a missing GPU refused with
   }
   assert.throws(() => resolveDevice('gpu'), /expected cpu, cuda, cuda:N or auto/);
   assert.throws(() => resolveConfig(tokenizerSchema, [], ['train.device=gpu0']), /train.device: "gpu0" is not cpu \| cuda \| cuda:N \| auto/);
+});
+
+test('npm run smoke:gpu on a machine without CUDA: one JSON line and exit 2, saying there is no CUDA device', { skip: cuda.isAvailable() ? 'this machine has a CUDA device: the script would run its checks' : false }, () => {
+  const r = spawnSync(process.execPath, [path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'scripts', 'smoke-gpu.mjs')], { encoding: 'utf8', env: oneThreadEnv });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /no CUDA device/);
+  assert.deepEqual(Object.keys(JSON.parse(r.stdout.trim())), ['ok', 'reason']);
 });

@@ -22,6 +22,7 @@ a split's real images: gFID, Inception Score, precision and recall (k = 3).
   --weights FILE         weights of the feature network
   --n N                  samples (default 10000)
   --batch N              samples per batch (default 100)
+  --device D             cpu (default), cuda, cuda:N or auto: where sampling and decoding run (scoring stays on the CPU)
 ${samplingUsage}
   --json                 print one JSON object instead of the table
   --out FOLDER           where result.json, report.html and samples.png go (default DIR/eval)
@@ -35,9 +36,11 @@ export async function evalGeneratorCommand(argv: string[]): Promise<void> {
   }
   let generator = '';
   const flags: EvalFlags = {};
+  let device = 'cpu';
   const sampling: Parameters<typeof readSamplingFlag>[2] = {};
   readFlags(argv, evalGeneratorUsage, (flag, read) => {
     if (flag === '--generator') generator = read.value();
+    else if (flag === '--device') device = read.value();
     else return readEvalFlag(flag, read, flags) || readSamplingFlag(flag, read, sampling);
     return true;
   });
@@ -46,7 +49,7 @@ export async function evalGeneratorCommand(argv: string[]): Promise<void> {
   const { seed, ...overrides } = sampling;
   const events = cliEvents({ signals: false });
   try {
-    const { summary, report } = await evalGenerator({ ...o, generator, seed, sampling: overrides, events });
+    const { summary, report } = await evalGenerator({ ...o, generator, seed, sampling: overrides, device, events });
     if (json) console.log(JSON.stringify(jsonOf(summary)));
     else printTable(summary);
     console.error(`report: ${report}`);

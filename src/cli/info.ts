@@ -1,8 +1,8 @@
-// `robustok info`: libtorch's version, threads and devices as JSON; with
+// `robustok info`: libtorch's version, threads, CUDA devices and the process-group backends (gloo, nccl) as JSON; with
 // --bench, this machine's reference figures (src/runs/machine_bench.ts), as
 // lines or, with --json, as one JSON line.
 import { describeMachine, loadWarning, measureMachine } from '../runs/machine_bench.js';
-import { cuda, getNumThreads, torchVersion } from '../torch/index.js';
+import { cuda, distributedAvailability, getNumThreads, torchVersion } from '../torch/index.js';
 import { readFlags } from './flags.js';
 
 export const infoUsage = `usage: robustok info [--bench [--json]]
@@ -23,8 +23,11 @@ export async function infoCommand(argv: string[]): Promise<void> {
   });
   if (json && !bench) throw new Error(`--json goes with --bench (info prints JSON already)\n\n${infoUsage}`);
   if (!bench) {
+    const distributed = distributedAvailability();
     console.log(JSON.stringify({
-      libtorch: torchVersion, threads: getNumThreads(), cuda: cuda.isAvailable(), cudaDevices: cuda.deviceCount(), node: process.version,
+      libtorch: torchVersion, threads: getNumThreads(), cuda: cuda.isAvailable(), cudaDevices: cuda.deviceCount(),
+      // gloo for CPU ranks; nccl only when the addon was built against a CUDA libtorch that has it.
+      distributedBackends: distributed.backends, nccl: distributed.backends.includes('nccl'), node: process.version,
     }, null, 2));
     return;
   }

@@ -13,6 +13,7 @@ import { sampleImages } from '../generator/index.js';
 import { loadGeneratorPair, samplingWith } from '../runs/index.js';
 import { tensorToImages, writePng } from '../tokenizer/index.js';
 import { Generator, type Tensor, arange, cat, full, tidy } from '../torch/index.js';
+import { placeModule, resolveDevice } from '../train/index.js';
 import { readFlags } from './flags.js';
 import { encodeNpy } from './npy.js';
 import { samplingUsage, readSamplingFlag } from './sampling_flags.js';
@@ -29,6 +30,7 @@ on identical tokens). --out FILE.png writes a grid (a row per class with
   --per-class N          N samples of every class (the default: 8)
   --n N                  samples of --class
   --batch N              samples per batch (default 100)
+  --device D             cpu (default), cuda, cuda:N or auto: where the generator and decoder run
 ${samplingUsage}`;
 
 interface SampleArgs {
@@ -39,6 +41,7 @@ interface SampleArgs {
   perClass?: number;
   n?: number;
   batch: number;
+  device: string;
   sampling: Parameters<typeof readSamplingFlag>[2];
 }
 
@@ -47,7 +50,7 @@ export async function sampleCommand(argv: string[]): Promise<void> {
     console.log(sampleUsage);
     return;
   }
-  const args: SampleArgs = { batch: 100, sampling: {} };
+  const args: SampleArgs = { batch: 100, device: 'cpu', sampling: {} };
   readFlags(argv, sampleUsage, (flag, read) => {
     if (flag === '--generator') args.generator = read.value();
     else if (flag === '--tokenizer') args.tokenizer = read.value();
@@ -56,13 +59,16 @@ export async function sampleCommand(argv: string[]): Promise<void> {
     else if (flag === '--per-class') args.perClass = read.integer();
     else if (flag === '--n') args.n = read.integer();
     else if (flag === '--batch') args.batch = read.integer();
+    else if (flag === '--device') args.device = read.value();
     else return readSamplingFlag(flag, read, args.sampling);
     return true;
   });
   if (!args.generator) throw new Error(`--generator DIR is required\n\n${sampleUsage}`);
   if (!args.out) throw new Error(`--out FILE.png|DIR is required\n\n${sampleUsage}`);
   if (args.className !== undefined && args.perClass !== undefined) throw new Error('give --class or --per-class, not both');
+  const device = resolveDevice(args.device);
   const pair = loadGeneratorPair(args.generator, args.tokenizer);
+  for (const model of [pair.model, pair.tokenizer]) placeModule(model, device);
   const parts: { ids: Tensor; images: Tensor }[] = [];
   try {
     const { classes } = pair.info;
@@ -71,8 +77,8 @@ export async function sampleCommand(argv: string[]): Promise<void> {
     const perClass = args.perClass ?? 8;
     const n = classId === null ? C * perClass : args.n ?? 16;
     const labelsOf = (start: number, count: number): Tensor => classId === null
-      ? arange(start, start + count, 1, { dtype: 'int64' }).div(perClass, 'floor')
-      : full([count], classId, { dtype: 'int64' });
+      ? arange(start, start + count, 1, { dtype: 'int64', device }).div(perClass, 'floor')
+      : full([count], classId, { dtype: 'int64', device });
     const { seed = 0, ...overrides } = args.sampling;
     const sampling = samplingWith(pair.info.sampling, overrides);
     const generator = new Generator(seed);

@@ -10,7 +10,7 @@ import { DataLoader, type PreparedSplit } from '../data/index.js';
 import type { FeatureNetwork } from '../features/index.js';
 import { FeatureStats, type InceptionScore, frechetDistance, inceptionScore, precisionRecall } from '../metrics/index.js';
 import type { Tokenizer } from '../tokenizer/index.js';
-import { type Tensor, cat, noGrad, tidy } from '../torch/index.js';
+import { type Tensor, cat, noGrad, onDevice, tidy } from '../torch/index.js';
 import { FID_UNBIASED_SAMPLES } from './pfid.js';
 
 export interface GeneratorEvalOptions {
@@ -74,7 +74,8 @@ export function evaluateGenerator(tokenizer: Tokenizer, samples: { ids: Tensor; 
     for (let start = 0; start < n; start += batchSize) {
       const count = Math.min(batchSize, n - start);
       noGrad(() => tidy(() => {
-        const images = tokenizer.decodeIds(samples.ids.narrow(0, start, count)).clamp(-1, 1);
+        // Decoded where the tokenizer is, scored on the host, where the feature networks run.
+        const images = onDevice(tokenizer.decodeIds(onDevice(samples.ids.narrow(0, start, count), tokenizer.device)).clamp(-1, 1), 'cpu');
         collect(network, fakeStats, fakeFeatures, images);
         if (network.numClasses > 0) probabilities.push(network.logits(images).softmax(-1).keep());
         for (let i = 0; i < count; i++) {

@@ -14,8 +14,8 @@
 // process × W·B rows, and a checkpoint resumes on any world size.
 import { Rng, mixSeed } from '../data/index.js';
 import { type AdamW, type Ema, type Stateful, decayGroups } from '../optim/index.js';
-import { type Device, F, type Tensor, bernoulli, randint, tensor, tidy, where, zeros } from '../torch/index.js';
-import { Optimisation, RngState, checkFinite, onDevice, placeModule, resolveDevice } from '../train/index.js';
+import { type Device, F, type Tensor, bernoulli, onDevice, randint, tensor, tidy, where, zeros } from '../torch/index.js';
+import { Optimisation, RngState, checkFinite, placeModule, resolveDevice } from '../train/index.js';
 import type { Module } from '../nn/index.js';
 import { type GeneratorConfig, generatorOptions } from './config.js';
 import { ArGenerator } from './model.js';

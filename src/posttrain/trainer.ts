@@ -15,8 +15,8 @@ import type { ArGenerator, Sampling } from '../generator/index.js';
 import type { Module } from '../nn/index.js';
 import { type AdamW, type Ema, Scheduler, type Stateful, emaDecayForHalfLife } from '../optim/index.js';
 import { DecoderObjective, type GanTerms, type Tokenizer } from '../tokenizer/index.js';
-import { type Device, type Generator, type Tensor, noGrad, tidy } from '../torch/index.js';
-import { Optimisation, RngState, checkFinite, onDevice, placeModule, resolveDevice } from '../train/index.js';
+import { type Device, type Generator, type Tensor, noGrad, onDevice, tidy } from '../torch/index.js';
+import { Optimisation, RngState, checkFinite, placeModule, resolveDevice } from '../train/index.js';
 import type { PosttrainConfig } from './config.js';
 import { preservedSampling } from './preserved_sampling.js';
 

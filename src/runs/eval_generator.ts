@@ -16,6 +16,7 @@ import { type RunEvents, withDefaults } from './events.js';
 import { loadGeneratorPair, samplingWith } from './generator_pair.js';
 import { refuseLossNetwork } from './loss_networks.js';
 import { evalPaths, runPaths } from './layout.js';
+import { placeModule, resolveDevice } from '../train/index.js';
 
 export interface EvalGeneratorOptions {
   generator: string;
@@ -32,6 +33,8 @@ export interface EvalGeneratorOptions {
   /** Overrides of the generator's default sampling settings. */
   sampling?: Partial<Sampling>;
   seed?: number;
+  /** Where sampling and decoding run (train.device's values; default cpu); the feature network scores on the CPU. */
+  device?: string;
   /** Folder for result.json, report.html and samples.png (default: the generator's eval/). */
   out?: string;
   events?: RunEvents;
@@ -41,7 +44,9 @@ export type GeneratorEvalSummary = GeneratorReportInput & { split: SplitName; mi
 
 export async function evalGenerator(o: EvalGeneratorOptions): Promise<{ summary: GeneratorEvalSummary; report: string }> {
   const events = withDefaults(o.events);
+  const device = resolveDevice(o.device ?? 'cpu');
   const pair = loadGeneratorPair(o.generator, o.tokenizer);
+  for (const model of [pair.model, pair.tokenizer]) placeModule(model, device);
   let network: FeatureNetwork | undefined;
   let result: GeneratorEvalResult | undefined;
   try {

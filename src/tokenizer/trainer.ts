@@ -7,8 +7,8 @@
 // and dead-code replacement (quantizer.ts). Everything random draws from one seeded
 // stream that checkpoints save, so a resumed run continues exactly.
 import type { AdamW, Ema, Stateful } from '../optim/index.js';
-import { Optimisation, RngState, checkFinite, onDevice, placeModule, resolveDevice } from '../train/index.js';
-import { type Device, Generator, type Tensor, noGrad, tidy } from '../torch/index.js';
+import { Optimisation, RngState, checkFinite, placeModule, resolveDevice } from '../train/index.js';
+import { type Device, Generator, type Tensor, noGrad, onDevice, tidy } from '../torch/index.js';
 import type { FeatureNetwork } from '../features/network.js';
 import type { Module } from '../nn/index.js';
 import { type TokenizerConfig, checkTokenizerConfig, ganStartStep, modelOptions } from './config.js';

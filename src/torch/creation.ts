@@ -114,6 +114,9 @@ export function tensor(
   return finish(t, options);
 }
 
+/** `t` on `device`: `t` itself when it is there already, else a copy (the caller's scope owns it). */
+export const onDevice = (t: Tensor, device: Device): Tensor => (t.device === device ? t : t.to(device));
+
 export const zeros = (shape: number[], options: TensorOptions = {}): Tensor =>
   finish(wrap(N.zeros(shape, dtypeArg(options), placed(options.device, 'zeros'))), options);
 export const ones = (shape: number[], options: TensorOptions = {}): Tensor =>

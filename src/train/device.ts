@@ -6,7 +6,7 @@
 // the live tensors' device when read, so a GPU run resumes on a CPU and back.
 // On the CPU nothing moves, so CPU runs are what they were.
 import type { Module } from '../nn/index.js';
-import { type Device, type Tensor, cuda } from '../torch/index.js';
+import { type Device, cuda } from '../torch/index.js';
 
 /** `cpu`, `cuda`, `cuda:N` or `auto` (cuda when libtorch sees a GPU) → the device tensors report (`cuda` is `cuda:0`); a GPU this build or machine lacks is an error that says so. */
 export function resolveDevice(setting: string): Device {
@@ -28,6 +28,3 @@ export function resolveDevice(setting: string): Device {
 export function placeModule<M extends Module>(module: M, device: Device): M {
   return device === 'cpu' && module.devices().size <= 1 && module.device === 'cpu' ? module : module.to(device);
 }
-
-/** `t` on `device`: `t` itself when it is there already, else a copy the caller's scope owns. */
-export const onDevice = (t: Tensor, device: Device): Tensor => (t.device === device ? t : t.to(device));
