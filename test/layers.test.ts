@@ -11,13 +11,14 @@ const src = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..
 const ranks: Record<string, number> = {
   torch: 0, config: 0,
   nn: 1, optim: 1, data: 1, metrics: 1, train: 1,
-  features: 2, tokenizer: 2,
-  generator: 3,
-  posttrain: 4,
-  eval: 5,
-  runs: 6,
-  pipeline: 7, server: 7,
-  cli: 8,
+  features: 2, architectures: 2,
+  tokenizer: 3,
+  generator: 4,
+  posttrain: 5,
+  eval: 6,
+  runs: 7,
+  pipeline: 8, server: 8,
+  cli: 9,
 };
 
 /** `[importing folder, imported folder, file]` for every cross-folder import in src/. */
