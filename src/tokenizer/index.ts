@@ -12,9 +12,12 @@ export * from './io.js';
 export * from './published.js';
 export * from './open.js';
 export * from './token_ids.js';
-export * from './images.js';
 export * from './perceptual.js';
 export * from './objective.js';
-// The architectures live in src/architectures; they stay on this namespace
-// (`robustok.tokenizer.CnnEncoder`, ...) where scripts found them before the split.
+// The architectures moved to src/architectures and image files in and out to
+// src/data; both stay on this namespace too (`robustok.tokenizer.CnnEncoder`,
+// `tokenizer.readImageFiles`), where scripts found them before the split.
 export * from '../architectures/index.js';
+export {
+  type RawImage, decodeFile as readImageFile, encodePng, fitImage, imagesToTensor, readImageFiles, tensorToImages, writePng,
+} from '../data/index.js';
