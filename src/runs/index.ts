@@ -18,6 +18,4 @@ export * from './eval_generator.js';
 export * from './post_train.js';
 export * from './post_train_compare.js';
 export * from './loss_networks.js';
-export { type MachineFigures, describeMachine, loadWarning, measureMachine } from './machine_bench.js';
-export { type ReferenceStep, referenceConvStep } from './reference_step.js';
 export { type EvalWork, type JobEstimate, evalWorkFor, estimateJob, describeJob, withJobEstimate } from './job_estimate.js';
