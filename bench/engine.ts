@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { referenceConvStep } from '../src/runs/reference_step.js';
+import { referenceConvStep } from '../src/train/index.js';
 import { getNumThreads, randn, tidy } from '../src/torch/index.js';
 import { twinEnv } from './twin_env.js';
 

@@ -1,6 +1,6 @@
 // The robustok package: the engine (`torch`) and every layer above it, each
 // as a namespace named after its folder (imports in the code point down:
-// server, pipeline → runs → eval → posttrain → generator → tokenizer/features → nn/optim/data/metrics/train → torch/config).
+// server, pipeline → runs → eval → posttrain → generator → tokenizer → architectures/features → nn/optim/data/metrics/train → torch/config).
 export * as torch from './torch/index.js';
 export * as config from './config/index.js';
 export * as nn from './nn/index.js';
@@ -9,6 +9,7 @@ export * as data from './data/index.js';
 export * as metrics from './metrics/index.js';
 export * as train from './train/index.js';
 export * as features from './features/index.js';
+export * as architectures from './architectures/index.js';
 export * as tokenizer from './tokenizer/index.js';
 export * as generator from './generator/index.js';
 export * as posttrain from './posttrain/index.js';

@@ -1,4 +1,4 @@
-// `robustok info --bench` (src/runs/machine_bench.ts): one JSON line with
+// `robustok info --bench` (src/train/machine_bench.ts): one JSON line with
 // every reference figure a finite positive number. No timing thresholds: the
 // figures depend on the machine and its load, which is what they measure.
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// The RobusTok release's ViT tokenizer (src/tokenizer/robustok_vit.ts, kind
+// The RobusTok release's ViT tokenizer (src/architectures/robustok_vit.ts, kind
 // `robustok` of published.ts) against its PyTorch twin
 // (test/published_robustok_ref.py: upstream's module structure and names,
 // the release's geometry, tiny width and depth), saved as upstream's trainer

@@ -1,4 +1,4 @@
-// The tokenizer architectures (src/tokenizer/cnn.ts, vit.ts) against their
+// The tokenizer architectures (src/architectures/cnn.ts, vit.ts) against their
 // PyTorch twins in test/tokenizer_ref.py: robustok's state dict is loaded
 // into the twin strictly (same names, same shapes), both run on the same
 // input, and outputs and input gradients must agree (rtol 1e-4, atol 1e-5).

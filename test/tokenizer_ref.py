@@ -1,4 +1,4 @@
-"""PyTorch twins of robustok's tokenizer architectures (src/tokenizer/cnn.ts
+"""PyTorch twins of robustok's tokenizer architectures (src/architectures/cnn.ts
 and vit.ts) with the same parameter names, for test/tokenizer_arch.test.ts.
 The CNN follows taming-transformers' Encoder/Decoder (Esser et al., 2021);
 published_ref.py renames its containers for LlamaGen's layout;

@@ -1,7 +1,6 @@
 // `robustok data list` and `robustok data info NAME [--grid FILE] [--size N] [--limit N] [--no-cache] [--strict]`.
 import { existsSync } from 'node:fs';
-import { cacheEntry, listDatasets, openDataset, prepareSplit, splitNames } from '../data/index.js';
-import { writeGrid } from '../data/grid.js';
+import { cacheEntry, listDatasets, openDataset, prepareSplit, splitNames, writeGrid } from '../data/index.js';
 import { readFlags } from './flags.js';
 
 export const dataUsage = `usage: robustok data list

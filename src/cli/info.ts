@@ -1,7 +1,7 @@
 // `robustok info`: libtorch's version, threads, CUDA devices and the process-group backends (gloo, nccl) as JSON; with
-// --bench, this machine's reference figures (src/runs/machine_bench.ts), as
+// --bench, this machine's reference figures (src/train/machine_bench.ts), as
 // lines or, with --json, as one JSON line.
-import { describeMachine, loadWarning, measureMachine } from '../runs/machine_bench.js';
+import { describeMachine, loadWarning, measureMachine } from '../train/index.js';
 import { cuda, distributedAvailability, getNumThreads, torchVersion } from '../torch/index.js';
 import { readFlags } from './flags.js';
 

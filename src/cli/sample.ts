@@ -8,10 +8,9 @@
 // or `sample --tokenizer` with the same seed: the draws do not depend on the decoder).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { writeImageGrid } from '../data/index.js';
+import { tensorToImages, writeImageGrid, writePng } from '../data/index.js';
 import { sampleImages } from '../generator/index.js';
 import { loadGeneratorPair, samplingWith } from '../runs/index.js';
-import { tensorToImages, writePng } from '../tokenizer/index.js';
 import { Generator, type Tensor, arange, cat, full, tidy } from '../torch/index.js';
 import { placeModule, resolveDevice } from '../train/index.js';
 import { readFlags } from './flags.js';

@@ -7,15 +7,13 @@
 // --strict the first one stops the command.
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { UnreadableImageError } from '../data/decode.js';
-import { decodeFilesSkipping, skippedWarning } from '../data/decode_skips.js';
-import { type PreparedSplit, imagesToBytes, writeGrid } from '../data/index.js';
+import {
+  type PreparedSplit, type UnreadableImageError, decodeFilesSkipping, imagesToBytes, imagesToTensor, skippedWarning, tensorToImages, writeGrid, writePng,
+} from '../data/index.js';
 import { PFID_ALPHA, defaultPfidDelta } from '../eval/index.js';
 import { psnrPerImage } from '../metrics/index.js';
 import { refuseNonFiniteResults } from '../runs/index.js';
-import {
-  type ImageSpec, type Tokenizer, checkTokenIds, imagesToTensor, openTokenizer, tensorToImages, tokenGrid, writePng,
-} from '../tokenizer/index.js';
+import { type ImageSpec, type Tokenizer, checkTokenIds, openTokenizer, tokenGrid } from '../tokenizer/index.js';
 import { Generator, type Tensor, noGrad, tensor, tidy } from '../torch/index.js';
 import { readFlags } from './flags.js';
 import { decodeNpy, encodeNpy } from './npy.js';

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { writeFileAtomic } from '../torch/atomic_write.js';
+import { writeFileAtomic } from '../torch/index.js';
 
 const magic = Buffer.from('RTOKDC01');
 const formatVersion = 1;

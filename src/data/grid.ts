@@ -1,8 +1,8 @@
 // A PNG contact sheet of prepared samples, for eyeballing a dataset.
-import sharp from 'sharp';
 import { type Tensor, cat, tidy, writeFileAtomic } from '../torch/index.js';
 import type { PreparedSplit } from './cache.js';
 import { imagesToBytes } from './pixels.js';
+import { encodePng } from './png.js';
 
 /** Writes the first `columns × rows` samples (CHW uint8) as one PNG, 2-pixel white gutters. */
 export async function writeGrid(split: PreparedSplit, file: string, columns = 8, rows = 8): Promise<number> {
@@ -26,7 +26,7 @@ export async function writeGrid(split: PreparedSplit, file: string, columns = 8,
     }
   }
   // Encoded first, then written atomically: a full disk leaves no empty or partial PNG behind (a 0-byte samples/step-N.png).
-  writeFileAtomic(file, [await sharp(canvas, { raw: { width, height, channels: 3 } }).png().toBuffer()]);
+  writeFileAtomic(file, [await encodePng({ data: canvas, width, height, channels: 3 })]);
   return n;
 }
 

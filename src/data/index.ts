@@ -7,6 +7,11 @@ export { type PreparedSplit, defaultCacheDir, leadingSamples } from './cache.js'
 export { type Prepared, type PrepareOptions, prepareSplit, cacheEntry } from './prepare.js';
 export { type Batch, type HostBatch, type LoaderOptions, DataLoader } from './loader.js';
 export { Rng, mixSeed } from './rng.js';
+export { type RawImage, chwToHwc } from './image.js';
+export { UnreadableImageError, decodeFile, decodeImage } from './decode.js';
+export { type DecodedFiles, decodeFilesSkipping, skippedWarning } from './decode_skips.js';
+export { fitImage, imagesToTensor, readImageFiles, tensorToImages } from './image_tensors.js';
+export { encodePng, writePng } from './png.js';
 export { writeGrid, writeImageGrid, writeImageRows } from './grid.js';
 export { imagesToBytes, unitFromByte } from './pixels.js';
 export { packageDir } from './package_dir.js';

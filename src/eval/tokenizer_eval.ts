@@ -8,8 +8,7 @@
 import type { PreparedSplit } from '../data/index.js';
 import { DataLoader, leadingSamples } from '../data/index.js';
 import type { FeatureNetwork } from '../features/index.js';
-import { CodeHistogram, FeatureStats, frechetDistance, psnrPerImage, ssimPerImage } from '../metrics/index.js';
-import { neighbourCosine } from '../metrics/codebook.js';
+import { CodeHistogram, FeatureStats, frechetDistance, neighbourCosine, psnrPerImage, ssimPerImage } from '../metrics/index.js';
 import type { Tokenizer } from '../tokenizer/index.js';
 import { type Device, type Tensor, cat, noGrad, tidy } from '../torch/index.js';
 import { FID_UNBIASED_SAMPLES, type PfidLevel, type PfidLevelOptions, type PfidPoint, SENSITIVITY_ALPHA, levelKey, pfidLevels, pfidPlan } from './pfid.js';

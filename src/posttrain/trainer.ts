@@ -10,7 +10,7 @@
 // bit-identical (the generator's tokens must keep their meaning); with
 // `roundTrip` the released code's variant trains the codebook and
 // projections too.
-import type { FeatureNetwork } from '../features/network.js';
+import type { FeatureNetwork } from '../features/index.js';
 import type { ArGenerator, Sampling } from '../generator/index.js';
 import type { Module } from '../nn/index.js';
 import { type AdamW, type Ema, Scheduler, type Stateful, emaDecayForHalfLife } from '../optim/index.js';

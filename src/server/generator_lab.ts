@@ -3,10 +3,10 @@
 // same codebook (before and after post-training), and σ-preserving sampling
 // of a given image (docs/method.md §6) — what post-training feeds its
 // decoder. Two decoders see the very same token ids.
-import type { RawImage } from '../data/image.js';
+import { type RawImage, imagesToTensor, tensorToImages } from '../data/index.js';
 import { type ArGenerator, sampleTokens } from '../generator/index.js';
 import { preservedSampling } from '../posttrain/index.js';
-import { type ImageSpec, type Tokenizer, imagesToTensor, tensorToImages } from '../tokenizer/index.js';
+import type { ImageSpec, Tokenizer } from '../tokenizer/index.js';
 import { Generator, type Tensor, noGrad, tensor, tidy } from '../torch/index.js';
 import { badRequest } from './http_error.js';
 import type { PreservedArgs, PreservedResult, SampleArgs, SampleResult } from './lab_protocol.js';

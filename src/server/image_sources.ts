@@ -5,9 +5,7 @@
 // Decoded images are kept (a few, oldest dropped first) so that moving a
 // slider re-sends settings, not the image.
 import sharp from 'sharp';
-import { type PreparedSplit, openDataset, prepareSplit } from '../data/index.js';
-import { decodeImage } from '../data/decode.js';
-import { type RawImage, chwToHwc } from '../data/image.js';
+import { type PreparedSplit, type RawImage, chwToHwc, decodeImage, openDataset, prepareSplit } from '../data/index.js';
 import { HttpError, badRequest } from './http_error.js';
 import { RecentMap } from './recent.js';
 

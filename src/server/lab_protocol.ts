@@ -1,7 +1,7 @@
 // What the request thread asks the inference worker, and what comes back.
 // Both sides import these types; the values cross as structured clones
 // (images as raw 8-bit HWC bytes, PNG-encoded on the request thread).
-import type { RawImage } from '../data/image.js';
+import type { RawImage } from '../data/index.js';
 import type { Sampling } from '../generator/index.js';
 import type { CodeDistance } from '../metrics/index.js';
 

@@ -9,9 +9,9 @@
 // from a Generator seeded with `seed`. Two tokenizers with the same grid
 // given the same seed, α and δ redraw the same positions with the same
 // candidate rank — each among its own nearest codes.
-import type { RawImage } from '../data/image.js';
+import { type RawImage, imagesToTensor, tensorToImages } from '../data/index.js';
 import { codeNeighbours, inCodeSpace } from '../metrics/index.js';
-import { type ImageSpec, type Tokenizer, imagesToTensor, tensorToImages, tokenGrid } from '../tokenizer/index.js';
+import { type ImageSpec, type Tokenizer, tokenGrid } from '../tokenizer/index.js';
 import { Generator, type Tensor, noGrad, tensor, tidy } from '../torch/index.js';
 import { badRequest } from './http_error.js';
 import type { NeighboursResult, ReconstructArgs, ReconstructResult } from './lab_protocol.js';

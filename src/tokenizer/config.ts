@@ -1,10 +1,10 @@
 // Everything a tokenizer training run reads, in one schema: defaults, allowed
 // ranges and docs live here and nowhere else (presets in configs/tokenizer/
 // override them; `--set key=value` overrides those). Symbols as in docs/method.md.
+import type { DiffAugPolicy } from '../architectures/index.js';
 import { ConfigError, type Infer, bool, choice, fraction, group, list, num, positive, str } from '../config/index.js';
 import { datasetFields } from '../data/index.js';
 import { optimGroup, trainGroup } from '../train/index.js';
-import type { DiffAugPolicy } from './diffaug.js';
 import { ANNEALING_DEFAULTS } from './perturbation.js';
 import type { TokenizerOptions } from './model.js';
 

@@ -3,7 +3,7 @@
 // VQGAN's adaptive weight that balances the generator's GAN term against
 // reconstruction.
 import { type Tensor, grad, noGrad, tidy } from '../torch/index.js';
-import { type Stateful, type TrainState, checkEnvelope, checkTensors, stateError } from '../optim/state.js';
+import { type Stateful, type TrainState, checkEnvelope, checkTensors, stateError } from '../optim/index.js';
 
 /**
  * Hinge discriminator loss (Lim & Ye 2017; Miyato et al. 2018):

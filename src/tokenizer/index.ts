@@ -1,14 +1,9 @@
-// The tokenizer: quantizer, latent perturbation, architectures and GAN parts (docs/method.md §1–2, §4).
+// The tokenizer: quantizer, latent perturbation, the model that joins them to
+// an architecture, GAN losses and the training step (docs/method.md §1–2, §4).
 export * from './tokens.js';
 export * from './quantizer.js';
 export * from './perturbation.js';
 export * from './gaussian_noise.js';
-export * from './cnn.js';
-export * from './llamagen.js';
-export * from './vit.js';
-export * from './robustok_vit.js';
-export * from './discriminator.js';
-export * from './diffaug.js';
 export * from './gan_losses.js';
 export * from './model.js';
 export * from './config.js';
@@ -17,8 +12,12 @@ export * from './io.js';
 export * from './published.js';
 export * from './open.js';
 export * from './token_ids.js';
-export * from './images.js';
 export * from './perceptual.js';
-
 export * from './objective.js';
-export * from './feature_discriminator.js';
+// The architectures moved to src/architectures and image files in and out to
+// src/data; both stay on this namespace too (`robustok.tokenizer.CnnEncoder`,
+// `tokenizer.readImageFiles`), where scripts found them before the split.
+export * from '../architectures/index.js';
+export {
+  type RawImage, decodeFile as readImageFile, encodePng, fitImage, imagesToTensor, readImageFiles, tensorToImages, writePng,
+} from '../data/index.js';

@@ -18,7 +18,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { type PreprocessConfig, validatePreprocess } from '../data/index.js';
 import { type Tensor, loadSafetensors, saveSafetensors, writeFileAtomic } from '../torch/index.js';
-import { refuseIntegerWeights, refuseNonFiniteWeights } from '../train/weight_checks.js';
+import { refuseIntegerWeights, refuseNonFiniteWeights } from '../train/index.js';
 import type { Tokenizer, TokenizerOptions } from './model.js';
 
 const OPTIONS_FILE = 'tokenizer.json';

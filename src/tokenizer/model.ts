@@ -7,18 +7,18 @@
 // VQModel's (`encoder`, `quant_conv`, `quantize.embedding`,
 // `post_quant_conv`, `decoder`), so released state dicts load as they are
 // (published.ts).
+import {
+  CnnDecoder, CnnEncoder, type CnnOptions, LlamaGenDecoder, LlamaGenEncoder, RobustokVitDecoder, RobustokVitEncoder, type RobustokVitOptions,
+  VitDecoder, VitEncoder, type VitOptions,
+} from '../architectures/index.js';
 import type { CodeDistance } from '../metrics/index.js';
 import { Conv2d, Module } from '../nn/index.js';
 import type { Tensor } from '../torch/index.js';
-import { CnnDecoder, CnnEncoder, type CnnOptions } from './cnn.js';
 import { type GaussianPerturbationOptions, gaussianPerturbation } from './gaussian_noise.js';
 import { readTokenizerFiles } from './io.js';
-import { LlamaGenDecoder, LlamaGenEncoder } from './llamagen.js';
 import { type PerturbationOptions, type Perturbed, latentPerturbation, perturbationCandidates } from './perturbation.js';
 import { type Quantized, VectorQuantizer } from './quantizer.js';
-import { RobustokVitDecoder, RobustokVitEncoder, type RobustokVitOptions } from './robustok_vit.js';
 import { fromTokens } from './tokens.js';
-import { VitDecoder, VitEncoder, type VitOptions } from './vit.js';
 
 /** What every architecture's options hold. */
 interface QuantizerChoice {

@@ -7,12 +7,10 @@
 import { NonFiniteLossError, nonFiniteRank } from '../train/index.js';
 import { AdamW, type Stateful } from '../optim/index.js';
 import { type Device, F, type Generator, type Tensor } from '../torch/index.js';
-import type { FeatureNetwork } from '../features/network.js';
+import type { FeatureNetwork } from '../features/index.js';
+import { FeatureDiscriminator, PatchDiscriminator, diffAugment } from '../architectures/index.js';
 import type { Module } from '../nn/index.js';
 import type { TokenizerConfig } from './config.js';
-import { diffAugment } from './diffaug.js';
-import { PatchDiscriminator } from './discriminator.js';
-import { FeatureDiscriminator } from './feature_discriminator.js';
 import { LeCam, adaptiveGanWeight, hingeDiscriminatorLoss, hingeGeneratorLoss } from './gan_losses.js';
 import { PerceptualLoss } from './perceptual.js';
 

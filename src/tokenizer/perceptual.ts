@@ -7,8 +7,7 @@
 //             (e.g. the dataset classifier of src/features/classifier.ts).
 // Either way the term compares the reconstruction with the clean input image
 // (docs/method.md §2: the target is always the clean image, perturbed or not).
-import { type FeatureNetwork } from '../features/network.js';
-import { type Lpips, loadLpips, unitChannels } from '../features/lpips.js';
+import { type FeatureNetwork, type Lpips, loadLpips, unitChannels } from '../features/index.js';
 import { type Tensor, isGradEnabled, noGrad } from '../torch/index.js';
 import type { TokenizerConfig } from './config.js';
 

@@ -16,9 +16,8 @@
 // looks like.
 import { existsSync, statSync } from 'node:fs';
 import { type PtValue, type Tensor, flattenStateDict, isFloatingPoint, loadPt, loadSafetensors } from '../torch/index.js';
-import { refuseNonFiniteWeights } from '../train/weight_checks.js';
-import type { CnnOptions } from './cnn.js';
-import type { RobustokVitOptions } from './robustok_vit.js';
+import { refuseNonFiniteWeights } from '../train/index.js';
+import type { CnnOptions, RobustokVitOptions } from '../architectures/index.js';
 import type { ImageSpec } from './io.js';
 import { Tokenizer, type TokenizerOptions, cnnOptionsOf } from './model.js';
 

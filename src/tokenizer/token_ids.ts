@@ -2,7 +2,7 @@
 // one image's grid, and a check of ids that come from outside (a file, a
 // generator) before they reach the codebook lookup, whose own error for a bad
 // id names neither the image nor the position.
-import { cnnDownsampleFactor } from './cnn.js';
+import { cnnDownsampleFactor } from '../architectures/index.js';
 import { type TokenizerOptions, cnnOptionsOf } from './model.js';
 
 /**

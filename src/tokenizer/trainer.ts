@@ -9,7 +9,7 @@
 import type { AdamW, Ema, Stateful } from '../optim/index.js';
 import { Optimisation, RngState, checkFinite, placeModule, resolveDevice } from '../train/index.js';
 import { type Device, Generator, type Tensor, noGrad, onDevice, tidy } from '../torch/index.js';
-import type { FeatureNetwork } from '../features/network.js';
+import type { FeatureNetwork } from '../features/index.js';
 import type { Module } from '../nn/index.js';
 import { type TokenizerConfig, checkTokenizerConfig, ganStartStep, modelOptions } from './config.js';
 import { codebookUsage } from '../metrics/index.js';

@@ -7,7 +7,7 @@
 // backbone is any offline feature network (features/registry.ts: nsfwjs's
 // ImageNet-pretrained MobileNetV2 or InceptionV3, a dataset classifier); its
 // weights stay frozen and are not saved, only the heads are.
-import type { FeatureNetwork } from '../features/network.js';
+import type { FeatureNetwork } from '../features/index.js';
 import { LeakyReLU, Linear, Module, Sequential } from '../nn/index.js';
 import { type Tensor, noGrad, normal_ } from '../torch/index.js';
 

@@ -73,7 +73,7 @@ const levelIds = (zeros: number, ones: number): Tensor =>
 abstract class RobustokVitPart extends Module {
   readonly model: Dinov2Vit;
   readonly lvlEmbed: Embedding;
-  /** Recomputed from the geometry, not loaded: published.ts compares the file's copy with it. */
+  /** Recomputed from the geometry, not loaded: src/tokenizer/published.ts compares the file's copy with it. */
   readonly levels: Tensor;
   readonly grid: number;
 

@@ -4,7 +4,7 @@
 // against PyTorch (bench/engine_torch.py is its twin) and the one that
 // `robustok info --bench` times as a machine's reference figure, so a time
 // from one compares with a time from the other.
-import { AdamW } from '../optim/adamw.js';
+import { AdamW } from '../optim/index.js';
 import { F, type Tensor, manualSeed, randn, tidy, zeros } from '../torch/index.js';
 
 /** Conv weights as PyTorch initialises them: U(−1/√fan_in, 1/√fan_in). */
