@@ -1,5 +1,5 @@
 // The run-folder layer on its own: the lock, leftovers of interrupted writes,
-// metrics.jsonl cut back on resume, damaged files named; locks
+// metrics.jsonl cut back on resume, the run's kind recorded, damaged files named; locks
 // left by a process whose pid is alive again, and a lock being taken.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { RunFolder, YOUNG_LOCK_MS, bootId, processStartTime, readJsonObject, resolveRunConfig, runPaths } from '../src/runs/index.js';
+import { RunFolder, YOUNG_LOCK_MS, bootId, processStartTime, readJsonObject, recordedRunKind, resolveRunConfig, runPaths } from '../src/runs/index.js';
 import { tokenizerSchema } from '../src/tokenizer/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -159,6 +159,18 @@ test('metrics.jsonl on resume keeps the steps up to the checkpoint and drops a t
   folder.appendMetrics({ step: 11, loss: 0 });
   const steps = readFileSync(runPaths(dir).metrics, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
   assert.deepEqual(steps, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  folder.release();
+});
+
+test('the writer records the run\'s kind in run.json, beside a config.json that holds the config alone (it is read back through the schema)', () => {
+  const dir = scratch();
+  const folder = RunFolder.open(dir);
+  assert.equal(recordedRunKind(dir), null, 'nothing recorded yet (as in folders written before run.json)');
+  folder.writeConfig('post-trained tokenizer', { sigma: 0.7 });
+  assert.equal(recordedRunKind(dir), 'post-trained tokenizer');
+  assert.deepEqual(JSON.parse(readFileSync(runPaths(dir).config, 'utf8')), { sigma: 0.7 });
+  writeFileSync(runPaths(dir).kind, '{"kind": "spaceship"}');
+  assert.equal(recordedRunKind(dir), null, 'a kind robustok does not know is not taken');
   folder.release();
 });
 

@@ -71,6 +71,9 @@ test('a run still training shows as training, and its new metrics lines appear (
     assert.deepEqual(((await api(base, '/api/run?run=live')).json.metrics as { step: number }[]).map((m) => m.step), [1, 2]);
     const refused = await api(base, '/api/tokenizer/reconstruct', { run: 'live', image: { test: 0 }, alpha: 0, delta: 1 });
     assert.deepEqual([refused.status, refused.json.error], [409, "run 'live' has no trained tokenizer yet (tokenizer.safetensors appears when training ends)"]);
+    // The kind its writer records wins over the guess from config keys that old folders get.
+    writeFileSync(path.join(dir, 'run.json'), '{"kind":"generator"}\n');
+    assert.equal(((await api(base, '/api/runs')).json.runs as { id: string; kind: string }[]).find((r) => r.id === 'live')!.kind, 'generator');
   } finally {
     rmSync(dir, { recursive: true });
   }

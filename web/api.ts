@@ -1,7 +1,9 @@
 // Talking to the server: JSON in, JSON out, the server's { error } message
 // shown as is; and `latestOnly`, which keeps at most one request of a kind
 // in flight and, when sliders move faster than the model, sends only the
-// newest settings once the current answer is in.
+// newest settings once the current answer is in. Routes and answers are the
+// server's own declarations (src/server/api_types.ts), imported as types only.
+import type { ApiAnswers, ApiRoute, ErrorAnswer, Timed } from '../src/server/api_types.js';
 
 export class ApiError extends Error {
   constructor(readonly status: number, message: string) {
@@ -9,10 +11,22 @@ export class ApiError extends Error {
   }
 }
 
-export async function call<T>(route: string, body?: unknown): Promise<T> {
-  const init: RequestInit = body === undefined ? {} : body instanceof Blob ? { method: 'POST', body } : { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } };
-  const response = await fetch(route, init);
-  const json = await response.json() as T & { error?: string };
+/** The URL of `route` ('METHOD /path') with `query`'s fields. */
+export function routeUrl(route: ApiRoute, query: Record<string, string | number> = {}): string {
+  const search = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString();
+  return `${route.slice(route.indexOf(' ') + 1)}${search ? `?${search}` : ''}`;
+}
+
+/** The routes that answer with JSON (the others are files, for an <img>). */
+type JsonRoute = { [R in ApiRoute]: ApiAnswers[R] extends Blob ? never : R }[ApiRoute];
+
+/** Calls `route` with its query fields and, for a POST, a body (JSON, or a Blob sent as is). */
+export async function call<R extends JsonRoute>(route: R, o: { query?: Record<string, string | number>; body?: unknown } = {}): Promise<ApiAnswers[R] & Timed> {
+  const method = route.slice(0, route.indexOf(' '));
+  const body = o.body instanceof Blob ? o.body : JSON.stringify(o.body ?? {});
+  const init: RequestInit = method === 'GET' ? {} : { method, body, headers: o.body instanceof Blob ? {} : { 'content-type': 'application/json' } };
+  const response = await fetch(routeUrl(route, o.query), init);
+  const json = await response.json() as ApiAnswers[R] & Timed & Partial<ErrorAnswer>;
   if (!response.ok) throw new ApiError(response.status, json.error ?? `HTTP ${response.status}`);
   return json;
 }
@@ -36,20 +50,4 @@ export function latestOnly<A>(run: (args: A) => Promise<void>): (args: A) => voi
     if (running) queued = { args };
     else void next(args);
   };
-}
-
-export interface RunEntry {
-  id: string;
-  kind: 'tokenizer' | 'post-trained tokenizer' | 'generator' | 'reproduce';
-  status: 'training' | 'done' | 'stopped';
-  updated: number;
-}
-
-export interface RunDetail {
-  id: string;
-  kind: RunEntry['kind'];
-  config: Record<string, unknown> | null;
-  metrics: Record<string, unknown>[];
-  results: Record<string, unknown>;
-  images: string[];
 }

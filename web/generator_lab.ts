@@ -3,20 +3,9 @@
 // own tokenizer and, if chosen, a second decoder of the same codebook (the
 // post-trained one); and σ-preserving sampling of a test image at the σ
 // slider — the tokens post-training teaches the decoder to read.
-import { ApiError, type RunEntry, call, latestOnly } from './api.js';
+import type { RunEntry, RunKind } from '../src/server/api_types.js';
+import { ApiError, call, latestOnly } from './api.js';
 import { byId, fill, h } from './dom.js';
-
-interface Sampled {
-  className: string;
-  images: string[];
-  ms: number;
-}
-
-interface Preserved extends Sampled {
-  truth: string[];
-  kept: boolean[];
-  grid: [number, number];
-}
 
 const value = (id: string): string => byId<HTMLInputElement>(id).value;
 
@@ -32,7 +21,7 @@ export class GeneratorLab {
   }
 
   setRuns(runs: RunEntry[]): void {
-    const done = (kinds: string[]) => runs.filter((r) => kinds.includes(r.kind) && r.status === 'done').map((r) => r.id);
+    const done = (kinds: RunKind[]) => runs.filter((r) => kinds.includes(r.kind) && r.status === 'done').map((r) => r.id);
     const generators = done(['generator']);
     byId('generator-lab').classList.toggle('empty', generators.length === 0);
     for (const [id, options, blank] of [['gen-run', generators, null], ['gen-decoder-b', done(['tokenizer', 'post-trained tokenizer']), '— none —']] as const) {
@@ -69,7 +58,7 @@ export class GeneratorLab {
 
   async #drawSample(): Promise<void> {
     try {
-      const r = await call<Sampled>('/api/generator/sample', this.#settings());
+      const r = await call('POST /api/generator/sample', { body: this.#settings() });
       const captions = this.#captions();
       fill(byId('gen-samples'), ...r.images.map((src, i) => h('figure', {}, h('img', { src, class: 'pixelated', alt: captions[i]! }), h('figcaption', {}, `${r.className} · ${captions[i]}`))));
       byId('gen-status').classList.remove('error');
@@ -83,7 +72,7 @@ export class GeneratorLab {
     byId('sigma-value').textContent = Number(value('sigma')).toFixed(2);
     const { class: _class, ...settings } = this.#settings();
     try {
-      const r = await call<Preserved>('/api/generator/preserved', { ...settings, image: { test: Number(value('sigma-index')) }, sigma: Number(value('sigma')) });
+      const r = await call('POST /api/generator/preserved', { body: { ...settings, image: { test: Number(value('sigma-index')) }, sigma: Number(value('sigma')) } });
       const captions = this.#captions();
       const kept = r.kept.filter(Boolean).length;
       fill(byId('gen-preserved'),

@@ -1,7 +1,8 @@
 // The Runs page: every run under --runs, and the selected one's curves,
 // results, sample grids and config. Polls the list every 2 s; a run whose
 // metrics.jsonl moved (one still training) is fetched and redrawn.
-import { type RunDetail, type RunEntry, call } from './api.js';
+import type { RunEntry } from '../src/server/api_types.js';
+import { call, routeUrl } from './api.js';
 import { byId, fill, h } from './dom.js';
 import { metricCharts } from './plot.js';
 
@@ -20,7 +21,7 @@ export class RunsView {
   }
 
   async refresh(): Promise<void> {
-    const { runs, root } = await call<{ runs: RunEntry[]; root: string }>('/api/runs');
+    const { runs, root } = await call('GET /api/runs');
     const changed = JSON.stringify(runs) !== JSON.stringify(this.runs);
     this.runs = runs;
     if (changed) {
@@ -43,13 +44,13 @@ export class RunsView {
     const entry = this.runs.find((r) => r.id === id);
     this.#shownUpdate = entry?.updated ?? -1;
     for (const li of byId('runs-list').querySelectorAll('li')) li.classList.toggle('selected', li.dataset.run === id);
-    const run = await call<RunDetail>(`/api/run?run=${encodeURIComponent(id)}`);
+    const run = await call('GET /api/run', { query: { run: id } });
     const live = entry?.status === 'training' ? h('span', { class: 'status training' }, 'training — updating live') : null;
     fill(byId('run-detail'),
       h('h2', {}, run.id, ' ', h('span', { class: 'kind' }, run.kind), ' ', live),
       run.metrics.length > 0 ? h('section', {}, h('h3', {}, `Curves (${run.metrics.length} logged steps)`), h('div', { class: 'charts' }, ...metricCharts(run.metrics))) : null,
       run.images.length > 0 ? h('section', {}, h('h3', {}, 'Sample grids'), h('div', { class: 'grids' },
-        ...run.images.map((name) => h('figure', {}, h('img', { src: `/api/run/file?run=${encodeURIComponent(id)}&file=${encodeURIComponent(name)}`, alt: name, class: 'grid' }), h('figcaption', {}, name))))) : null,
+        ...run.images.map((name) => h('figure', {}, h('img', { src: routeUrl('GET /api/run/file', { run: id, file: name }), alt: name, class: 'grid' }), h('figcaption', {}, name))))) : null,
       ...Object.entries(run.results).map(([name, value]) => h('details', { open: name !== 'tokenizer.json' && name !== 'generator.json' }, h('summary', {}, name), h('pre', {}, JSON.stringify(value, null, 2)))),
       run.config ? h('details', {}, h('summary', {}, 'config.json'), h('pre', {}, JSON.stringify(run.config, null, 2))) : null);
   }

@@ -5,19 +5,9 @@
 // clicking it cycles it through its δ nearest codes. Both tokenizers get
 // the same settings, so the same perturbation draw (see the server's
 // tokenizer_lab.ts).
-import { ApiError, type RunEntry, call, latestOnly } from './api.js';
+import type { ReconstructAnswer, RunEntry } from '../src/server/api_types.js';
+import { ApiError, call, latestOnly } from './api.js';
 import { byId, fill, h } from './dom.js';
-
-interface Reconstruction {
-  grid: [number, number];
-  codebookSize: number;
-  ids: number[];
-  perturbedIds: number[];
-  candidates: number[][];
-  images: { original: string; clean: string; perturbed: string };
-  ms: number;
-  serverMs: number;
-}
 
 type Image = { test: number } | { upload: string };
 
@@ -62,7 +52,7 @@ export class TokenizerLab {
     const file = byId<HTMLInputElement>('upload').files?.[0];
     if (!file) return;
     try {
-      const { upload } = await call<{ upload: string }>('/api/upload', file);
+      const { upload } = await call('POST /api/upload', { body: file });
       this.#image = { upload };
       this.#overrides.forEach((o) => o.clear());
       byId('image-source').textContent = `uploaded: ${file.name}`;
@@ -87,8 +77,8 @@ export class TokenizerLab {
       seed: Number(byId<HTMLInputElement>('seed').value),
     };
     try {
-      const results = await Promise.all(runs.map((run, i) => call<Reconstruction>('/api/tokenizer/reconstruct', {
-        run, ...settings, overrides: [...this.#overrides[i]!].map(([index, rank]) => ({ index, rank })),
+      const results = await Promise.all(runs.map((run, i) => call('POST /api/tokenizer/reconstruct', {
+        body: { run, ...settings, overrides: [...this.#overrides[i]!].map(([index, rank]) => ({ index, rank })) },
       })));
       fill(byId('lab-panels'), ...results.map((r, i) => this.#panel(runs[i]!, i, r)));
       byId<HTMLInputElement>('delta').max = String(Math.min(...results.map((r) => r.codebookSize)));
@@ -100,9 +90,9 @@ export class TokenizerLab {
     }
   }
 
-  #panel(run: string, slot: number, r: Reconstruction): HTMLElement {
+  #panel(run: string, slot: number, r: ReconstructAnswer): HTMLElement {
     const [rows, columns] = r.grid;
-    const image = (kind: keyof Reconstruction['images'], title: string) =>
+    const image = (kind: keyof ReconstructAnswer['images'], title: string) =>
       h('figure', {}, h('img', { id: `img-${kind}-${slot}`, class: 'pixelated', src: r.images[kind], alt: title }), h('figcaption', {}, title));
     const cells = r.ids.map((id, index) => {
       const now = r.perturbedIds[index]!;
@@ -130,7 +120,7 @@ export class TokenizerLab {
     const key = `${run}/${now}`;
     if (!this.#neighbours.has(key)) {
       try {
-        const { metric, neighbours } = await call<{ metric: 'cosine' | 'euclidean'; neighbours: { code: number; cosine: number }[] }>(`/api/tokenizer/neighbours?run=${encodeURIComponent(run)}&code=${now}&count=6`);
+        const { metric, neighbours } = await call('GET /api/tokenizer/neighbours', { query: { run, code: now, count: 6 } });
         // Ranked by the codebook's metric, as the perturbation ranks a token's candidates; the number shown is the cosine.
         const by = metric === 'cosine' ? 'cosine' : 'Euclidean distance (cosine shown)';
         this.#neighbours.set(key, `${by}: ${neighbours.map((n) => `${n.code} (${n.cosine.toFixed(2)})`).join(', ')}`);

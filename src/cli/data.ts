@@ -1,42 +1,30 @@
 // `robustok data list` and `robustok data info NAME [--grid FILE] [--size N] [--limit N] [--no-cache] [--strict]`.
 import { existsSync } from 'node:fs';
 import { cacheEntry, listDatasets, openDataset, prepareSplit, splitNames, writeGrid } from '../data/index.js';
-import { readFlags } from './flags.js';
+import { type FlagValues, flagLines, flagTable, positiveInteger, readFlags, wantsHelp } from './flags.js';
+
+const flags = flagTable({
+  grid: { value: 'FILE', help: 'write a PNG of training samples' },
+  size: { value: 'N', help: 'resize the images to N×N (default: the dataset\'s size)', parse: positiveInteger },
+  limit: { value: 'N', help: 'load at most N samples of each split', parse: positiveInteger },
+  'no-cache': { help: 'read the files, neither using nor writing the cache' },
+  strict: { help: 'an image that does not decode is an error (naming the first few), not a skip\nwith a warning (it reads the files: no cache)' },
+});
 
 export const dataUsage = `usage: robustok data list
        robustok data info NAME [--grid FILE] [--size N] [--limit N] [--no-cache] [--strict]
 
 NAME: fashion-mnist, mnist, emoji or folder:PATH. info counts samples per
-split and class and reports the cache; --grid writes a PNG of training samples;
---strict makes an image that does not decode an error (naming the first few)
-instead of a skip with a warning (it reads the files: no cache).`;
+split and class and reports the cache.
 
-interface InfoFlags {
-  grid?: string;
-  size?: number;
-  limit?: number;
-  noCache: boolean;
-  strict: boolean;
-}
+${flagLines(flags)}`;
 
-function parseFlags(args: string[]): InfoFlags {
-  const flags: InfoFlags = { noCache: false, strict: false };
-  readFlags(args, dataUsage, (flag, read) => {
-    if (flag === '--grid') flags.grid = read.value();
-    else if (flag === '--size') flags.size = read.integer();
-    else if (flag === '--limit') flags.limit = read.integer();
-    else if (flag === '--no-cache') flags.noCache = true;
-    else if (flag === '--strict') flags.strict = true;
-    else return false;
-    return true;
-  });
-  return flags;
-}
+type InfoFlags = FlagValues<typeof flags>;
 
-async function info(name: string, flags: InfoFlags): Promise<void> {
-  const dataset = await openDataset(name, { limit: flags.limit });
+async function info(name: string, f: InfoFlags): Promise<void> {
+  const dataset = await openDataset(name, { limit: f.limit });
   // Strict decodes every file (a cached split would hide which ones fail).
-  const options = { preprocess: flags.size ? { size: flags.size } : {}, cache: flags.noCache || flags.strict ? (false as const) : undefined, strict: flags.strict };
+  const options = { preprocess: f.size ? { size: f.size } : {}, cache: f['no-cache'] || f.strict ? (false as const) : undefined, strict: f.strict };
   const splits: Record<string, unknown> = {};
   for (const split of splitNames) {
     const source = dataset.splits[split];
@@ -50,9 +38,9 @@ async function info(name: string, flags: InfoFlags): Promise<void> {
       total: source.total, loaded: prepared.count, skipped: prepared.skipped.length, perClass,
       cache: entry ? { file: entry.file, state: cached ? 'hit' : 'written now' } : 'off',
     };
-    if (split === 'train' && flags.grid) {
-      const shown = await writeGrid(prepared, flags.grid);
-      console.error(`wrote ${shown} samples to ${flags.grid}`);
+    if (split === 'train' && f.grid) {
+      const shown = await writeGrid(prepared, f.grid);
+      console.error(`wrote ${shown} samples to ${f.grid}`);
     }
   }
   const config = { ...dataset.defaults, ...options.preprocess };
@@ -60,11 +48,15 @@ async function info(name: string, flags: InfoFlags): Promise<void> {
 }
 
 export async function dataCommand(args: string[]): Promise<void> {
+  if (wantsHelp(args)) {
+    console.log(dataUsage);
+    return;
+  }
   const [sub, ...rest] = args;
   if (sub === 'list') {
     for (const loader of listDatasets()) console.log(`${(loader.prefix ? `${loader.name}:PATH` : loader.name).padEnd(16)} ${loader.description}`);
   } else if (sub === 'info' && rest[0] && !rest[0].startsWith('--')) {
-    await info(rest[0], parseFlags(rest.slice(1)));
+    await info(rest[0], readFlags(rest.slice(1), flags, dataUsage));
   } else {
     throw new Error(dataUsage);
   }

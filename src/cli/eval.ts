@@ -3,89 +3,53 @@
 //
 // flags → runs/eval_tokenizer.ts; prints a table (or one JSON object). Every
 // number names the feature network and the number of images behind it.
-import type { SplitName } from '../data/index.js';
 import { PFID_ALPHA, PFID_CURVE_ALPHAS } from '../eval/index.js';
 import { type EvalSummary, evalTokenizer } from '../runs/index.js';
-import { type EvalFlags, readEvalFlag } from './eval_flags.js';
-import { parseFraction, readFlags } from './flags.js';
+import { evalFlags } from './eval_flags.js';
+import { flagLines, flagTable, fraction, listOf, positiveInteger, readFlags, seed, wantsHelp } from './flags.js';
 import { cliEvents } from './run_events.js';
+
+/** A list of the pFID curve, or 'none' for no curve. */
+const listOrNone = <T>(list: (text: string, flag: string) => T[]) => (text: string, flag: string): T[] => (text === 'none' ? [] : list(text, flag));
+
+const flags = flagTable({
+  tokenizer: { value: 'DIR|KIND:PATH', help: 'the tokenizer: a folder, or a published tokenizer\'s file', required: true },
+  data: { value: 'NAME', help: 'the dataset whose images it reconstructs', required: true },
+  ...evalFlags,
+  n: { value: 'N', help: 'images to use (default: the whole split)', parse: positiveInteger },
+  'pfid-alpha': { value: 'A', help: 'pFID level α, every image perturbed (β = 1)', default: PFID_ALPHA, parse: fraction },
+  'pfid-delta': { value: 'D', help: 'pFID level δ (default max(2, round(K·100/4096)))', parse: positiveInteger },
+  curve: { value: 'LIST|none', help: 'α values of the pFID curve', default: PFID_CURVE_ALPHAS, parse: listOrNone(listOf(fraction, 'numbers in [0, 1]')) },
+  // Each δ's range against K is checked once the tokenizer is loaded.
+  'delta-curve': { value: 'LIST', help: 'δ values of a pFID curve over δ at the level\'s α, e.g. 2,4,8,16 (default none)', parse: listOrNone(listOf(positiveInteger, 'positive integers')) },
+  seed: { value: 'S', help: 'seed of the perturbation draws', default: 0, parse: seed },
+  out: { value: 'DIR', help: 'where report.html and result.json go (default TOKENIZER/eval,\nor PATH.eval beside a released file)' },
+});
 
 export const evalUsage = `usage: robustok eval --tokenizer DIR|KIND:PATH --data NAME [options]
 
-  --split train|test     split to evaluate (default test)
-  --features NAME        feature network: classifier:DATASET (default classifier:NAME,
-                         trained on first use), nsfwjs-inception, nsfwjs-mobilenet,
-                         inception-fid (needs --weights pt_inception-2015-12-05-6726825d.pth)
-  --weights FILE         weights of the feature network
-  --n N                  images to use (default: the whole split)
-  --batch N              images per batch (default 100)
-  --pfid-alpha A         pFID level α (default ${PFID_ALPHA}); every image perturbed (β = 1)
-  --pfid-delta D         pFID level δ (default max(2, round(K·100/4096)))
-  --curve LIST|none      α values of the pFID curve (default ${PFID_CURVE_ALPHAS.join(',')})
-  --delta-curve LIST     δ values of a pFID curve over δ at the level's α, e.g. 2,4,8,16 (default none)
-  --seed S               seed of the perturbation draws (default 0)
-  --out DIR              where report.html and result.json go (default TOKENIZER/eval,
-                         or PATH.eval beside a released file)
-  --json                 print one JSON object instead of the table
+${flagLines(flags)}
 TOKENIZER is a tokenizer folder, or KIND:PATH for a published tokenizer's file
 (robustok import --help lists the kinds).`;
 
-interface EvalArgs extends EvalFlags {
-  split: SplitName;
-  batchSize: number;
-  json: boolean;
-  alpha?: number;
-  delta?: number;
-  curve?: number[];
-  deltaCurve?: number[];
-  seed: number;
-}
-
-function parseEvalArgs(argv: string[]): EvalArgs {
-  const args: EvalArgs = { split: 'test', batchSize: 100, seed: 0, json: false };
-  readFlags(argv, evalUsage, (flag, read) => {
-    if (flag === '--pfid-alpha') args.alpha = read.fraction();
-    else if (flag === '--pfid-delta') args.delta = read.integer();
-    else if (flag === '--curve') {
-      const v = read.value();
-      args.curve = v === 'none' ? [] : v.split(',').map((a) => parseFraction(flag, a));
-    } else if (flag === '--delta-curve') {
-      const v = read.value();
-      args.deltaCurve = v === 'none' ? [] : v.split(',').map((d) => positiveInteger(flag, d));
-    } else if (flag === '--seed') args.seed = read.seed();
-    else return readEvalFlag(flag, read, args);
-    return true;
-  });
-  if (!args.tokenizer) throw new Error(`--tokenizer DIR is required\n\n${evalUsage}`);
-  if (!args.data) throw new Error(`--data NAME is required\n\n${evalUsage}`);
-  return args;
-}
-
 export async function evalCommand(argv: string[]): Promise<void> {
-  if (argv.includes('--help') || argv.includes('-h')) {
+  if (wantsHelp(argv)) {
     console.log(evalUsage);
     return;
   }
-  const args = parseEvalArgs(argv);
+  const f = readFlags(argv, flags, evalUsage);
   const events = cliEvents({ signals: false });
   try {
     const { summary, report, split } = await evalTokenizer({
-      tokenizer: args.tokenizer!, data: args.data!, split: args.split, features: args.features, weights: args.weights,
-      n: args.n, batchSize: args.batchSize, alpha: args.alpha, delta: args.delta, curve: args.curve, deltaCurve: args.deltaCurve, seed: args.seed, out: args.out, events,
+      tokenizer: f.tokenizer, data: f.data, split: f.split, features: f.features, weights: f.weights, n: f.n, batchSize: f.batch,
+      alpha: f['pfid-alpha'], delta: f['pfid-delta'], curve: f.curve, deltaCurve: f['delta-curve'], seed: f.seed, out: f.out, events,
     });
-    if (args.json) console.log(JSON.stringify(summary));
+    if (f.json) console.log(JSON.stringify(summary));
     else printTable(summary, split);
     console.error(`report: ${report}`);
   } finally {
     events.close();
   }
-}
-
-/** One δ of --delta-curve: a positive integer (its range against K is checked with the tokenizer loaded). */
-function positiveInteger(flag: string, text: string): number {
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isInteger(v) || v < 1) throw new Error(`${flag} takes positive integers separated by commas, got '${text}'`);
-  return v;
 }
 
 function printTable(r: EvalSummary, split: string): void {

@@ -4,53 +4,45 @@
 // flags → runs/eval_generator.ts; prints a table (or one JSON object). Every
 // number names the feature network, the number of samples and the sampling.
 import { type GeneratorEvalSummary, evalGenerator } from '../runs/index.js';
-import { type EvalFlags, readEvalFlag } from './eval_flags.js';
-import { readFlags } from './flags.js';
+import { evalFlags } from './eval_flags.js';
+import { flagLines, flagTable, positiveInteger, readFlags, wantsHelp } from './flags.js';
 import { cliEvents } from './run_events.js';
-import { readSamplingFlag, samplingUsage } from './sampling_flags.js';
+import { samplingFlags, samplingOverrides } from './sampling_flags.js';
+
+const flags = flagTable({
+  generator: { value: 'DIR', help: 'the trained generator', required: true },
+  tokenizer: { value: 'DIR', help: 'decode with this tokenizer (same codebook) instead of the generator\'s own' },
+  data: { value: 'NAME', help: 'dataset of the real images (default: the generator\'s)' },
+  ...evalFlags,
+  n: { value: 'N', help: 'samples (default 10000)', parse: positiveInteger },
+  device: { value: 'D', help: 'cpu, cuda, cuda:N or auto: where sampling and decoding run (scoring stays on the CPU)', default: 'cpu' },
+  ...samplingFlags,
+  out: { value: 'FOLDER', help: 'where result.json, report.html and samples.png go (default DIR/eval)' },
+});
 
 export const evalGeneratorUsage = `usage: robustok eval-generator --generator DIR [options]
 
 Samples class-balanced images from a trained generator and scores them against
 a split's real images: gFID, Inception Score, precision and recall (k = 3).
 
-  --tokenizer DIR        decode with this tokenizer (same codebook) instead of the generator's own
-  --data NAME            dataset of the real images (default: the generator's)
-  --split train|test     split of the real images (default test)
-  --features NAME        feature network (default classifier:DATA, trained on first use;
-                         nsfwjs-inception, nsfwjs-mobilenet, inception-fid with --weights)
-  --weights FILE         weights of the feature network
-  --n N                  samples (default 10000)
-  --batch N              samples per batch (default 100)
-  --device D             cpu (default), cuda, cuda:N or auto: where sampling and decoding run (scoring stays on the CPU)
-${samplingUsage}
-  --json                 print one JSON object instead of the table
-  --out FOLDER           where result.json, report.html and samples.png go (default DIR/eval)
+${flagLines(flags)}
+Sampling flags left out take the generator's own settings (its generator.json).
 The sample ids are drawn once per sampling setting, seed and n, and cached in
 DIR/eval/samples-*.safetensors: another decoder (--tokenizer) is scored on the same tokens.`;
 
 export async function evalGeneratorCommand(argv: string[]): Promise<void> {
-  if (argv.includes('--help') || argv.includes('-h')) {
+  if (wantsHelp(argv)) {
     console.log(evalGeneratorUsage);
     return;
   }
-  let generator = '';
-  const flags: EvalFlags = {};
-  let device = 'cpu';
-  const sampling: Parameters<typeof readSamplingFlag>[2] = {};
-  readFlags(argv, evalGeneratorUsage, (flag, read) => {
-    if (flag === '--generator') generator = read.value();
-    else if (flag === '--device') device = read.value();
-    else return readEvalFlag(flag, read, flags) || readSamplingFlag(flag, read, sampling);
-    return true;
-  });
-  if (!generator) throw new Error(`--generator DIR is required\n\n${evalGeneratorUsage}`);
-  const { json, ...o } = flags;
-  const { seed, ...overrides } = sampling;
+  const f = readFlags(argv, flags, evalGeneratorUsage);
   const events = cliEvents({ signals: false });
   try {
-    const { summary, report } = await evalGenerator({ ...o, generator, seed, sampling: overrides, device, events });
-    if (json) console.log(JSON.stringify(jsonOf(summary)));
+    const { summary, report } = await evalGenerator({
+      generator: f.generator, tokenizer: f.tokenizer, data: f.data, split: f.split, features: f.features, weights: f.weights, n: f.n, batchSize: f.batch,
+      out: f.out, seed: f.seed, sampling: samplingOverrides(f), device: f.device, events,
+    });
+    if (f.json) console.log(JSON.stringify(jsonOf(summary)));
     else printTable(summary);
     console.error(`report: ${report}`);
   } finally {

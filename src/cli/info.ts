@@ -3,24 +3,27 @@
 // lines or, with --json, as one JSON line.
 import { describeMachine, loadWarning, measureMachine } from '../train/index.js';
 import { cuda, distributedAvailability, getNumThreads, torchVersion } from '../torch/index.js';
-import { readFlags } from './flags.js';
+import { flagLines, flagTable, readFlags, wantsHelp } from './flags.js';
+
+const flags = flagTable({
+  bench: {
+    help: "measure this machine's reference figures (a few seconds): sgemm GFLOP/s at 1 and\n" +
+      'at all threads, and the reference conv training step; README times were measured\n' +
+      'on a machine whose figures they state, so scale them by yours',
+  },
+  json: { help: 'with --bench: one JSON line' },
+});
 
 export const infoUsage = `usage: robustok info [--bench [--json]]
 
-  --bench   measure this machine's reference figures (a few seconds): sgemm GFLOP/s at 1 and
-            at all threads, and the reference conv training step; README times were measured
-            on a machine whose figures they state, so scale them by yours
-  --json    with --bench: one JSON line`;
+${flagLines(flags)}`;
 
 export async function infoCommand(argv: string[]): Promise<void> {
-  let bench = false;
-  let json = false;
-  readFlags(argv, infoUsage, (flag) => {
-    if (flag === '--bench') bench = true;
-    else if (flag === '--json') json = true;
-    else return false;
-    return true;
-  });
+  if (wantsHelp(argv)) {
+    console.log(infoUsage);
+    return;
+  }
+  const { bench, json } = readFlags(argv, flags, infoUsage);
   if (json && !bench) throw new Error(`--json goes with --bench (info prints JSON already)\n\n${infoUsage}`);
   if (!bench) {
     const distributed = distributedAvailability();

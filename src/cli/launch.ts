@@ -7,12 +7,24 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { readFlags } from './flags.js';
+import { flagLines, flagTable, positiveInteger, positiveNumber, readFlags, seed } from './flags.js';
 
 /** Training commands (train-generator and post-train accept only --nproc 1 for now: their run functions say so). */
 const LAUNCHABLE = ['train-tokenizer', 'train-generator', 'post-train'];
 /** How long ranks get to stop after a failure or a signal before they are killed. */
 const GRACE_MS = 15_000;
+
+const flags = flagTable({
+  nproc: { value: 'N', help: 'processes on this machine', required: true, parse: positiveInteger },
+  nnodes: { value: 'M', help: 'machines in the job', default: 1, parse: positiveInteger },
+  'node-rank': { value: 'R', help: "this machine's index", default: 0, parse: seed },
+  'master-addr': { value: 'A', help: 'where rank 0 serves the rendezvous', default: '127.0.0.1' },
+  'master-port': { value: 'P', help: 'its TCP port', default: 29500, parse: positiveInteger },
+  'no-overlap-backward': {
+    help: "average the gradients once backward is done, rather than\neach bucket while backward still runs (DDP's way, the\ndefault); the same values either way",
+  },
+  'bucket-mb': { value: 'MB', help: 'gradient bucket size, one all-reduce each (default 25)', parse: positiveNumber },
+});
 
 export const launchUsage = `usage: robustok launch --nproc N [--nnodes M --node-rank R --master-addr A --master-port P]
                        [--no-overlap-backward] [--bucket-mb MB] <command> [flags]
@@ -26,16 +38,7 @@ Several machines: run the same line on each with --nnodes M and its own
 --node-rank (0 … M−1), --master-addr naming node 0 (reachable from all) and
 the same --master-port; the run folder must be on storage all nodes share.
 
-  --nproc N          processes on this machine (required)
-  --nnodes M         machines in the job (default 1)
-  --node-rank R      this machine's index (default 0)
-  --master-addr A    where rank 0 serves the rendezvous (default 127.0.0.1)
-  --master-port P    its TCP port (default 29500)
-  --no-overlap-backward
-                     average the gradients once backward is done, rather than
-                     each bucket while backward still runs (DDP's way, the
-                     default); the same values either way
-  --bucket-mb MB     gradient bucket size, one all-reduce each (default 25)`;
+${flagLines(flags)}`;
 
 export interface LaunchPlan {
   nproc: number;
@@ -51,23 +54,11 @@ export interface LaunchPlan {
 /** The launcher's flags, up to the command, which keeps its own. */
 export function parseLaunch(argv: string[]): LaunchPlan {
   const commandAt = argv.findIndex((a) => LAUNCHABLE.includes(a));
-  const own = commandAt < 0 ? argv : argv.slice(0, commandAt);
+  const f = readFlags(commandAt < 0 ? argv : argv.slice(0, commandAt), flags, launchUsage);
   const plan: LaunchPlan = {
-    nproc: 0, nnodes: 1, nodeRank: 0, masterAddr: '127.0.0.1', masterPort: 29500, overlapBackward: true,
-    command: commandAt < 0 ? [] : argv.slice(commandAt),
+    nproc: f.nproc, nnodes: f.nnodes, nodeRank: f['node-rank'], masterAddr: f['master-addr'], masterPort: f['master-port'],
+    overlapBackward: !f['no-overlap-backward'], bucketMb: f['bucket-mb'], command: commandAt < 0 ? [] : argv.slice(commandAt),
   };
-  readFlags(own, launchUsage, (flag, read) => {
-    if (flag === '--nproc') plan.nproc = read.integer();
-    else if (flag === '--nnodes') plan.nnodes = read.integer();
-    else if (flag === '--node-rank') plan.nodeRank = read.seed();
-    else if (flag === '--master-addr') plan.masterAddr = read.value();
-    else if (flag === '--master-port') plan.masterPort = read.integer();
-    else if (flag === '--no-overlap-backward') plan.overlapBackward = false;
-    else if (flag === '--bucket-mb') plan.bucketMb = read.number();
-    else return false;
-    return true;
-  });
-  if (plan.nproc < 1) throw new Error(`--nproc N is required\n\n${launchUsage}`);
   if (plan.command.length === 0) throw new Error(`a command to launch is required (one of ${LAUNCHABLE.join(', ')})\n\n${launchUsage}`);
   if (plan.nodeRank >= plan.nnodes) throw new Error(`--node-rank ${plan.nodeRank} must be below --nnodes ${plan.nnodes}`);
   if (plan.masterPort > 65535) throw new Error(`--master-port must be at most 65535, got ${plan.masterPort}`);

@@ -2,9 +2,15 @@
 // flags → config → runs/post_train.ts, which owns the run folder.
 import { posttrainSchema } from '../posttrain/index.js';
 import { type PostTrainResult, inheritedLoss, postTrain } from '../runs/index.js';
+import { flagTable } from './flags.js';
 import { type TrainCommand, runTrainCommand } from './train_command.js';
 
-const command: TrainCommand<typeof posttrainSchema> = {
+const flags = flagTable({
+  tokenizer: { value: 'DIR|KIND:PATH', help: 'the tokenizer to post-train', required: true },
+  generator: { value: 'DIR', help: 'a generator trained on its tokens', required: true },
+});
+
+const command: TrainCommand<typeof posttrainSchema, typeof flags> = {
   name: 'post-train',
   about: `usage: robustok post-train --tokenizer DIR|KIND:PATH --generator DIR --config FILE --out DIR [--set key=value ...] [--pregenerate N] [--resume]
 
@@ -18,12 +24,12 @@ Presets in configs/posttrain/. --pregenerate N (= --set tokens.pregenerate=N) dr
 before training instead of each batch's on the fly. --resume continues exactly;
 Ctrl-C or SIGTERM saves a checkpoint and exits (130 / 143).`,
   schema: posttrainSchema,
-  inputs: { '--tokenizer': 'the tokenizer to post-train', '--generator': 'a generator trained on its tokens' },
-  aliases: { '--pregenerate': 'tokens.pregenerate' },
-  inherit: (inputs) => inheritedLoss(inputs['--tokenizer']!),
+  flags,
+  aliases: { pregenerate: 'tokens.pregenerate' },
+  inherit: (f) => inheritedLoss(f.tokenizer),
   preset: 'configs/posttrain/small.yaml',
   plan: (c) => `${c.train.steps} steps, batch ${c.train.batchSize}, σ = ${c.sigma}`,
-  run: (config, out, o) => postTrain(config, out, { tokenizer: o.inputs['--tokenizer']!, generator: o.inputs['--generator']!, resume: o.resume, events: o.events }),
+  run: (config, out, o) => postTrain(config, out, { tokenizer: o.flags.tokenizer, generator: o.flags.generator, resume: o.resume, events: o.events }),
   done: (r: PostTrainResult) => `done: ${r.step} steps in ${r.minutes.toFixed(1)} min; post-trained tokenizer (EMA weights) in ${r.dir}; grid ${r.grid}`,
 };
 

@@ -6,9 +6,18 @@ import { availableParallelism } from 'node:os';
 import { describeConfig } from '../config/index.js';
 import { loadPreset, reproduce, reproduceSchema, threadsPerJob } from '../pipeline/index.js';
 import { threadDecision } from '../torch/index.js';
-import { readFlags } from './flags.js';
+import { flagLines, flagTable, positiveInteger, readFlags, seedList, wantsHelp } from './flags.js';
 import { cliEvents } from './run_events.js';
 import { StageBoard } from './stage_board.js';
+
+const flags = flagTable({
+  preset: { value: 'NAME|FILE', help: 'configs/reproduce/NAME.yaml (quick: CI plumbing in minutes; small: Fashion-MNIST; emoji64), or a file', required: true },
+  out: { value: 'DIR', help: "the reproduction's folder", required: true },
+  seeds: { value: 'LIST', help: "comma-separated seeds, replacing the preset's", parse: seedList },
+  jobs: { value: 'N', help: 'stages run at once, each in its own process with cores/N threads (1: one after another, here)', default: 1, parse: positiveInteger },
+  set: { value: 'key=value', help: 'override a key of the preset (below)', multiple: true },
+  resume: { help: "continue DIR's reproduction" },
+});
 
 export const reproduceUsage = `usage: robustok reproduce --preset quick|small|emoji64|FILE --out DIR [--seeds 0,1,2] [--jobs N] [--set key=value ...] [--resume]
 
@@ -23,44 +32,20 @@ or inputs changed, saying why. At the end: DIR/results.json (every number with
 its configs), DIR/report.html (self-contained), DIR/summary.md (the claims and
 tokenizer tables in Markdown) and DIR/plots/ (gFID against rFID and pFID, SVG).
 
-  --preset NAME|FILE   configs/reproduce/NAME.yaml (quick: CI plumbing in minutes; small: Fashion-MNIST; emoji64), or a file
-  --out DIR            the reproduction's folder
-  --seeds LIST         comma-separated seeds, replacing the preset's
-  --jobs N             stages run at once, each in its own process with cores/N threads (default 1: one after another, here)
-  --set key=value      override a key of the preset (below)
-  --resume             continue DIR's reproduction
+${flagLines(flags)}
 Ctrl-C or SIGTERM stops after the current training step with a checkpoint (exit 130 / 143).
 
 Preset keys, defaults and ranges:
 
 ${describeConfig(reproduceSchema).map((l) => `  ${l}`).join('\n')}`;
 
-/** "0,1,2" → [0, 1, 2]; each a non-negative integer. */
-function parseSeeds(text: string): number[] {
-  const seeds = text.split(',').map((s) => s.trim());
-  if (seeds.some((s) => !/^\d+$/.test(s))) throw new Error(`--seeds takes comma-separated non-negative integers (e.g. 0,1,2), got '${text}'`);
-  return seeds.map(Number);
-}
-
 export async function reproduceCommand(argv: string[]): Promise<void> {
-  if (argv.includes('--help') || argv.includes('-h')) {
+  if (wantsHelp(argv)) {
     console.log(reproduceUsage);
     return;
   }
-  const args = { preset: '', out: '', seeds: undefined as number[] | undefined, jobs: 1, sets: [] as string[], resume: false };
-  readFlags(argv, reproduceUsage, (flag, read) => {
-    if (flag === '--preset') args.preset = read.value();
-    else if (flag === '--out') args.out = read.value();
-    else if (flag === '--seeds') args.seeds = parseSeeds(read.value());
-    else if (flag === '--jobs') args.jobs = read.integer();
-    else if (flag === '--set') args.sets.push(read.value());
-    else if (flag === '--resume') args.resume = true;
-    else return false;
-    return true;
-  });
-  if (!args.preset) throw new Error(`--preset NAME|FILE is required (quick, small or emoji64)\n\n${reproduceUsage}`);
-  if (!args.out) throw new Error(`--out DIR is required\n\n${reproduceUsage}`);
-  const preset = loadPreset(args.preset, { seeds: args.seeds, sets: args.sets });
+  const args = readFlags(argv, flags, reproduceUsage);
+  const preset = loadPreset(args.preset, { seeds: args.seeds, sets: args.set });
   const c = preset.config;
   console.error(`reproduce ${preset.name} → ${args.out}: seeds ${c.seeds.join(', ')}; tokenizers ${c.tokenizer.sweep.map((v) => v.name).join(', ')}; ` +
     `post-training ${c.posttrain.tokenizers.join(', ')}; threads: ${args.jobs > 1 ? `${threadsPerJob(args.jobs, availableParallelism())} per stage, ${args.jobs} stages at once` : threadDecision().reason}`);

@@ -13,9 +13,21 @@ import { sampleImages } from '../generator/index.js';
 import { loadGeneratorPair, samplingWith } from '../runs/index.js';
 import { Generator, type Tensor, arange, cat, full, tidy } from '../torch/index.js';
 import { placeModule, resolveDevice } from '../train/index.js';
-import { readFlags } from './flags.js';
+import { flagLines, flagTable, positiveInteger, readFlags, wantsHelp } from './flags.js';
 import { encodeNpy } from './npy.js';
-import { samplingUsage, readSamplingFlag } from './sampling_flags.js';
+import { samplingFlags, samplingOverrides } from './sampling_flags.js';
+
+const flags = flagTable({
+  generator: { value: 'DIR', help: 'the trained generator', required: true },
+  tokenizer: { value: 'DIR|KIND:PATH', help: 'decode with this tokenizer (same codebook) instead of the generator\'s own' },
+  class: { value: 'C', help: 'sample class C (an id or a class name), --n times (default 16)' },
+  'per-class': { value: 'N', help: 'N samples of every class (the default: 8)', parse: positiveInteger },
+  n: { value: 'N', help: 'samples of --class', parse: positiveInteger },
+  batch: { value: 'N', help: 'samples per batch', default: 100, parse: positiveInteger },
+  device: { value: 'D', help: 'cpu, cuda, cuda:N or auto: where the generator and decoder run', default: 'cpu' },
+  ...samplingFlags,
+  out: { value: 'FILE.png|DIR', help: 'a grid, or a folder of PNGs (the token ids beside them, as .npy)', required: true },
+});
 
 export const sampleUsage = `usage: robustok sample --generator DIR [--tokenizer DIR|KIND:PATH] [--class C | --per-class N] [--n N] [options] --out FILE.png|DIR
 
@@ -25,46 +37,16 @@ post-trained one: the same seed gives the same tokens, so the decoders compare
 on identical tokens). --out FILE.png writes a grid (a row per class with
 --per-class), --out DIR one PNG per sample; the token ids go to FILE.npy / DIR/ids.npy.
 
-  --class C              sample class C (an id or a class name), --n times (default 16)
-  --per-class N          N samples of every class (the default: 8)
-  --n N                  samples of --class
-  --batch N              samples per batch (default 100)
-  --device D             cpu (default), cuda, cuda:N or auto: where the generator and decoder run
-${samplingUsage}`;
-
-interface SampleArgs {
-  generator?: string;
-  tokenizer?: string;
-  out?: string;
-  className?: string;
-  perClass?: number;
-  n?: number;
-  batch: number;
-  device: string;
-  sampling: Parameters<typeof readSamplingFlag>[2];
-}
+${flagLines(flags)}
+Sampling flags left out take the generator's own settings (its generator.json).`;
 
 export async function sampleCommand(argv: string[]): Promise<void> {
-  if (argv.includes('--help') || argv.includes('-h')) {
+  if (wantsHelp(argv)) {
     console.log(sampleUsage);
     return;
   }
-  const args: SampleArgs = { batch: 100, device: 'cpu', sampling: {} };
-  readFlags(argv, sampleUsage, (flag, read) => {
-    if (flag === '--generator') args.generator = read.value();
-    else if (flag === '--tokenizer') args.tokenizer = read.value();
-    else if (flag === '--out') args.out = read.value();
-    else if (flag === '--class') args.className = read.value();
-    else if (flag === '--per-class') args.perClass = read.integer();
-    else if (flag === '--n') args.n = read.integer();
-    else if (flag === '--batch') args.batch = read.integer();
-    else if (flag === '--device') args.device = read.value();
-    else return readSamplingFlag(flag, read, args.sampling);
-    return true;
-  });
-  if (!args.generator) throw new Error(`--generator DIR is required\n\n${sampleUsage}`);
-  if (!args.out) throw new Error(`--out FILE.png|DIR is required\n\n${sampleUsage}`);
-  if (args.className !== undefined && args.perClass !== undefined) throw new Error('give --class or --per-class, not both');
+  const args = readFlags(argv, flags, sampleUsage);
+  if (args.class !== undefined && args['per-class'] !== undefined) throw new Error('give --class or --per-class, not both');
   const device = resolveDevice(args.device);
   const pair = loadGeneratorPair(args.generator, args.tokenizer);
   for (const model of [pair.model, pair.tokenizer]) placeModule(model, device);
@@ -72,15 +54,14 @@ export async function sampleCommand(argv: string[]): Promise<void> {
   try {
     const { classes } = pair.info;
     const C = classes.length;
-    const classId = args.className === undefined ? null : parseClass(args.className, classes);
-    const perClass = args.perClass ?? 8;
+    const classId = args.class === undefined ? null : parseClass(args.class, classes);
+    const perClass = args['per-class'] ?? 8;
     const n = classId === null ? C * perClass : args.n ?? 16;
     const labelsOf = (start: number, count: number): Tensor => classId === null
       ? arange(start, start + count, 1, { dtype: 'int64', device }).div(perClass, 'floor')
       : full([count], classId, { dtype: 'int64', device });
-    const { seed = 0, ...overrides } = args.sampling;
-    const sampling = samplingWith(pair.info.sampling, overrides);
-    const generator = new Generator(seed);
+    const sampling = samplingWith(pair.info.sampling, samplingOverrides(args));
+    const generator = new Generator(args.seed);
     for (let start = 0; start < n; start += args.batch) {
       const labels = labelsOf(start, Math.min(args.batch, n - start));
       try {
@@ -114,7 +95,7 @@ export async function sampleCommand(argv: string[]): Promise<void> {
       }
     }
     writeFileSync(npy, encodeNpy(ids, [n, h, w]));
-    console.error(`${n} samples (cfg ${sampling.cfg} ${sampling.schedule}, temperature ${sampling.temperature}, seed ${seed}) decoded by ${pair.tokenizerDir} → ${args.out}; ids → ${npy}`);
+    console.error(`${n} samples (cfg ${sampling.cfg} ${sampling.schedule}, temperature ${sampling.temperature}, seed ${args.seed}) decoded by ${pair.tokenizerDir} → ${args.out}; ids → ${npy}`);
   } finally {
     for (const p of parts) { p.ids.dispose(); p.images.dispose(); }
     pair.dispose();

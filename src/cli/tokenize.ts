@@ -15,7 +15,7 @@ import { psnrPerImage } from '../metrics/index.js';
 import { refuseNonFiniteResults } from '../runs/index.js';
 import { type ImageSpec, type Tokenizer, checkTokenIds, openTokenizer, tokenGrid } from '../tokenizer/index.js';
 import { Generator, type Tensor, noGrad, tensor, tidy } from '../torch/index.js';
-import { readFlags } from './flags.js';
+import { type FlagValues, flagLines, flagTable, fraction, positiveInteger, readFlags, seed } from './flags.js';
 import { decodeNpy, encodeNpy } from './npy.js';
 import { Progress } from './progress.js';
 
@@ -25,6 +25,33 @@ const imageExtensions = new Set(['.png', '.jpg', '.jpeg', '.webp']);
 const skipText = `Images of a FOLDER that cannot be read (truncated, corrupt, not an image) are
 skipped with one warning that counts them; --strict stops at the first instead.`;
 
+/** What one of the commands reads or writes. */
+type Place = { value: string; help: string };
+
+/** The flags all three commands take, with what each reads and writes. */
+const common = (input: Place, out: Place) => flagTable({
+  tokenizer: { value: 'DIR|KIND:PATH', help: "the trained tokenizer: a folder, or a published tokenizer's file" },
+  input,
+  out,
+  batch: { value: 'N', help: 'images per batch', default: 32, parse: positiveInteger },
+});
+
+const images: Place = { value: 'IMG|FOLDER', help: 'an image, or a folder of them (.png, .jpg, .jpeg, .webp)' };
+const strictFlag = flagTable({ strict: { help: 'stop at the first image that cannot be read' } });
+
+const reconstructFlags = flagTable({
+  ...common(images, { value: 'OUT', help: 'a folder for the reconstructions, or FILE.png for one IMG' }),
+  grid: { value: 'FILE', help: `originals and reconstructions of the first ${GRID_IMAGES} inputs as one PNG` },
+  'perturb-alpha': { value: 'A', help: `decode from perturbed tokens at α (default ${PFID_ALPHA} when --perturb-delta is given)`, parse: fraction },
+  'perturb-delta': { value: 'D', help: 'decode from perturbed tokens at δ (default max(2, round(K·100/4096)))', parse: positiveInteger },
+  seed: { value: 'S', help: 'seed of the perturbation draws', default: 0, parse: seed },
+  ...strictFlag,
+});
+
+const encodeFlags = flagTable({ ...common(images, { value: 'FILE.json|FILE.npy', help: 'the token ids' }), ...strictFlag });
+
+const decodeFlags = common({ value: 'FILE.json|FILE.npy', help: 'token ids, as encode writes them' }, { value: 'FOLDER', help: 'a folder for the PNGs' });
+
 export const reconstructUsage = `usage: robustok reconstruct --tokenizer DIR|KIND:PATH --input IMG|FOLDER --out OUT [--batch N] [--grid FILE]
                            [--perturb-alpha A] [--perturb-delta D] [--seed S] [--strict]
 
@@ -33,56 +60,38 @@ and tokenizer.safetensors; KIND:PATH reads a published tokenizer's file, see
 robustok import --help) and writes the reconstructions as PNG: one per input
 in folder OUT, same base name (or, for one IMG and OUT ending in .png, that file).
 Prints the PSNR over the inputs. --perturb-alpha/--perturb-delta decode from
-perturbed tokens instead (every image, β = 1, as pFID does; α defaults to 0.5,
-δ to max(2, round(K·100/4096))), seeded by --seed (0; the draws also follow
---batch, default 32). --grid writes originals
-and reconstructions of the first ${GRID_IMAGES} inputs as one PNG, rows of ${GRID_COLUMNS}.
-${skipText}`;
+perturbed tokens instead (every image, β = 1, as pFID does), seeded by --seed
+(the draws also follow --batch). --grid writes originals and reconstructions
+of the first ${GRID_IMAGES} inputs as one PNG, rows of ${GRID_COLUMNS}.
+${skipText}
+
+${flagLines(reconstructFlags)}`;
 
 export const encodeUsage = `usage: robustok encode --tokenizer DIR|KIND:PATH --input IMG|FOLDER --out FILE.json|FILE.npy [--batch N] [--strict]
 
 Writes the token ids of each image. FILE.json: {"tokenizer", "grid": [h, w],
 "files", "ids": one row-major list of h·w ids per image}. FILE.npy: an int64
 array [N, h, w] (NumPy .npy), with the file names in FILE.json beside it.
-${skipText}`;
+${skipText}
+
+${flagLines(encodeFlags)}`;
 
 export const decodeUsage = `usage: robustok decode --tokenizer DIR|KIND:PATH --input FILE.json|FILE.npy --out FOLDER [--batch N]
 
 Decodes token ids (as robustok encode writes them, or from a generator) to
-PNGs in FOLDER, named after the encoded files (or 000000.png, ...).`;
+PNGs in FOLDER, named after the encoded files (or 000000.png, ...).
 
-interface Flags {
-  tokenizer?: string;
-  input?: string;
-  out?: string;
-  batch: number;
-  grid?: string;
-  alpha?: number;
-  delta?: number;
-  seed: number;
-  strict: boolean;
-}
+${flagLines(decodeFlags)}`;
 
-/** `extra`: reconstruct's own flags; `images`: the command reads image files (reconstruct, encode). */
-function parseFlags(argv: string[], usage: string, extra: boolean, images: boolean): Flags {
-  const flags: Flags = { batch: 32, seed: 0, strict: false };
-  readFlags(argv, usage, (flag, read) => {
-    if (flag === '--tokenizer') flags.tokenizer = read.value();
-    else if (flag === '--input') flags.input = read.value();
-    else if (flag === '--out') flags.out = read.value();
-    else if (flag === '--batch') flags.batch = read.integer();
-    else if (extra && flag === '--grid') flags.grid = read.value();
-    else if (extra && flag === '--perturb-delta') flags.delta = read.integer();
-    else if (extra && flag === '--perturb-alpha') flags.alpha = read.fraction();
-    else if (extra && flag === '--seed') flags.seed = read.seed();
-    else if (images && flag === '--strict') flags.strict = true;
-    else return false;
-    return true;
-  });
+type Required = { tokenizer: string; input: string; out: string };
+
+/** `argv` read against one command's table; --tokenizer, --input and --out must all be given. */
+function parseFlags<T extends typeof decodeFlags>(argv: string[], table: T, usage: string): FlagValues<T> & Required {
+  const flags = readFlags(argv, table, usage);
   for (const key of ['tokenizer', 'input', 'out'] as const) {
     if (flags[key] === undefined) throw new Error(`--${key} is required\n\n${usage}`);
   }
-  return flags;
+  return flags as FlagValues<T> & Required;
 }
 
 /** A trained tokenizer with the image geometry it reads and the grid of ids it makes. */
@@ -158,17 +167,19 @@ export interface ReconstructResult {
 }
 
 export async function reconstructCommand(argv: string[]): Promise<ReconstructResult> {
-  const flags = parseFlags(argv, reconstructUsage, true, true);
-  const { files, folder } = inputImages(flags.input!);
-  const out = flags.out!;
+  const flags = parseFlags(argv, reconstructFlags, reconstructUsage);
+  const { files, folder } = inputImages(flags.input);
+  const out = flags.out;
   const single = !folder && out.toLowerCase().endsWith('.png');
   const outputOf = new Map((single ? [out] : pngNames(files).map((n) => path.join(out, n))).map((o, i) => [files[i]!, o]));
   const outputs: string[] = [];
-  const { model, spec } = openForImages(flags.tokenizer!);
-  const inputs = new InputReader(flags.input!, files.length, flags.strict || !folder, spec);
+  const { model, spec } = openForImages(flags.tokenizer);
+  const inputs = new InputReader(flags.input, files.length, flags.strict || !folder, spec);
   const K = model.options.codebookSize;
-  const perturb = flags.alpha !== undefined || flags.delta !== undefined
-    ? { alpha: flags.alpha ?? PFID_ALPHA, delta: flags.delta ?? defaultPfidDelta(K), beta: 1, generator: new Generator(flags.seed) }
+  const alpha = flags['perturb-alpha'];
+  const delta = flags['perturb-delta'];
+  const perturb = alpha !== undefined || delta !== undefined
+    ? { alpha: alpha ?? PFID_ALPHA, delta: delta ?? defaultPfidDelta(K), beta: 1, generator: new Generator(flags.seed) }
     : null;
   const cells: Uint8Array[][] = [];  // per grid image: original, clean, (perturbed) as CHW bytes
   const psnrClean: number[] = [];
@@ -249,16 +260,16 @@ export interface EncodeResult extends IdsMeta {
 }
 
 export async function encodeCommand(argv: string[]): Promise<EncodeResult> {
-  const flags = parseFlags(argv, encodeUsage, false, true);
-  const out = flags.out!;
+  const flags = parseFlags(argv, encodeFlags, encodeUsage);
+  const out = flags.out;
   const format = path.extname(out).toLowerCase();
   if (format !== '.json' && format !== '.npy') throw new Error(`--out must name a .json or .npy file, got ${out}`);
-  const { files, folder } = inputImages(flags.input!);
-  const { model, spec, grid } = openForImages(flags.tokenizer!);
+  const { files, folder } = inputImages(flags.input);
+  const { model, spec, grid } = openForImages(flags.tokenizer);
   const perImage = grid[0] * grid[1];
   const all = new BigInt64Array(files.length * perImage);
   const encoded: string[] = [];  // the inputs that could be read, in order
-  const inputs = new InputReader(flags.input!, files.length, flags.strict || !folder, spec);
+  const inputs = new InputReader(flags.input, files.length, flags.strict || !folder, spec);
   const bar = folder ? new Progress(files.length, { label: 'encode', unit: 'img', every: 10 }) : null;
   try {
     for (const [from, to] of batches(files.length, flags.batch)) {
@@ -278,7 +289,7 @@ export async function encodeCommand(argv: string[]): Promise<EncodeResult> {
     model.dispose();
   }
   const ids = all.slice(0, encoded.length * perImage);
-  const meta: IdsMeta = { tokenizer: flags.tokenizer!, grid, files: encoded };
+  const meta: IdsMeta = { tokenizer: flags.tokenizer, grid, files: encoded };
   mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
   if (format === '.npy') {
     writeFileSync(out, encodeNpy(ids, [encoded.length, ...grid]));
@@ -343,18 +354,18 @@ function readIds(file: string): { values: ArrayLike<number>; count: number; grid
 }
 
 export async function decodeCommand(argv: string[]): Promise<{ outputs: string[] }> {
-  const flags = parseFlags(argv, decodeUsage, false, false);
-  const input = readIds(flags.input!);
+  const flags = parseFlags(argv, decodeFlags, decodeUsage);
+  const input = readIds(flags.input);
   const names = pngNames(input.files);
-  const { model, grid } = openForImages(flags.tokenizer!);
+  const { model, grid } = openForImages(flags.tokenizer);
   const K = model.options.codebookSize;
-  const outputs = names.map((n) => path.join(flags.out!, n));
+  const outputs = names.map((n) => path.join(flags.out, n));
   try {
     if (input.grid[0] !== grid[0] || input.grid[1] !== grid[1]) {
       throw new Error(`${flags.input} holds ${input.grid.join('×')} token grids, but this tokenizer reads and writes ${grid.join('×')}`);
     }
     checkTokenIds(input.values, grid, K, input.files.map((f) => (f ? path.basename(f) : '')));
-    mkdirSync(flags.out!, { recursive: true });
+    mkdirSync(flags.out, { recursive: true });
     const perImage = grid[0] * grid[1];
     const bar = input.count > 1 ? new Progress(input.count, { label: 'decode', unit: 'img', every: 10 }) : null;
     for (const [from, to] of batches(input.count, flags.batch)) {

@@ -1,64 +1,67 @@
 // What every training command shares: `--config FILE --out DIR [--set key=value ...] [--resume]`
-// plus the command's own input flags, the config resolved from the preset
+// plus the command's own flags (one table: parsed and listed in the usage
+// together, flags.ts), the config's keys under --help, the config resolved from the preset
 // (or, resuming, from the run folder), progress bars and signals, and the
 // ending ("interrupted at step N: continue with --resume", exit 130 / 143).
 import { type Group, type Infer, describeConfig, loadConfigFile } from '../config/index.js';
 import { type RunEnd, type RunEvents, resolveRunConfig } from '../runs/index.js';
 import { threadDecision } from '../torch/index.js';
 import { rankEnvFrom, resolveDevice } from '../train/index.js';
-import { readFlags } from './flags.js';
+import { type FlagTable, type FlagValues, flagLines, flagTable, readFlags, wantsHelp } from './flags.js';
 import { cliEvents } from './run_events.js';
 
-export interface TrainCommand<G extends Group> {
+export interface TrainCommand<G extends Group, F extends FlagTable> {
   name: string;
-  /** Usage line(s) and description, before the list of keys. */
+  /** Usage line(s) and description, before the list of flags and keys. */
   about: string;
   schema: G;
-  /** Input folders the command requires (flag → what to say when it is missing). */
-  inputs: Record<string, string>;
-  /** Optional flags with a value that the command's run reads (flag → what it does, for the usage). */
-  options?: Record<string, string>;
-  /** Flags that stand for a config key (`--pregenerate N` = `--set tokens.pregenerate=N`). */
+  /** The command's own flags: its inputs (required) and options its run reads, before those every training command takes. */
+  flags: F;
+  /** Flags that stand for a config key (`--pregenerate N` = `--set tokens.pregenerate=N`), by name. */
   aliases?: Record<string, string>;
   /** Settings the run takes from its inputs, below the preset, with a line saying what they are. */
-  inherit?(inputs: Record<string, string>): { settings: object; note: string } | undefined;
+  inherit?(flags: FlagValues<F>): { settings: object; note: string } | undefined;
   /** A preset to suggest when --config is missing. */
   preset: string;
   /** Summary of what will run, printed first. */
   plan(config: Infer<G>): string;
-  run(config: Infer<G>, out: string, o: { inputs: Record<string, string>; options: Record<string, string>; resume: boolean; events: RunEvents }): Promise<RunEnd & { step: number }>;
+  run(config: Infer<G>, out: string, o: { flags: FlagValues<F>; resume: boolean; events: RunEvents }): Promise<RunEnd & { step: number }>;
   /** The line printed when the run is done. */
   done(result: never): string;
 }
 
-export const trainUsage = <G extends Group>(c: Pick<TrainCommand<G>, 'about' | 'schema' | 'options'>): string =>
-  `${c.about}\n${Object.entries(c.options ?? {}).map(([flag, what]) => `${flag} ${what}\n`).join('')}` +
-  `--device cpu|cuda|cuda:N|auto  the same as --set train.device=…\nKeys, defaults and ranges:\n\n${describeConfig(c.schema).map((l) => `  ${l}`).join('\n')}`;
+/** What every training command takes. --device stands for train.device, which each trainer's schema has. */
+const trainFlags = flagTable({
+  config: { value: 'FILE', help: 'the preset (not needed with --resume: DIR/config.json is read instead)' },
+  out: { value: 'DIR', help: "the run's folder", required: true },
+  set: { value: 'key=value', help: 'override a key (below); after the preset and the flags that stand for keys', multiple: true },
+  resume: { help: "continue DIR's checkpoint exactly (or start one when DIR has none)" },
+  device: { value: 'cpu|cuda|cuda:N|auto', help: 'the same as --set train.device=…' },
+});
 
-export async function runTrainCommand<G extends Group>(c: TrainCommand<G>, argv: string[]): Promise<void> {
+/** The command's whole table: its own flags, its aliases, then those of every training command. */
+function commandFlags<F extends FlagTable>(c: Pick<TrainCommand<Group, F>, 'flags' | 'aliases'>) {
+  const aliases = Object.fromEntries(Object.entries(c.aliases ?? {}).map(([name, key]) => [name, { value: 'V', help: `the same as --set ${key}=V` }]));
+  return { ...c.flags, ...aliases, ...trainFlags };
+}
+
+export const trainUsage = <G extends Group, F extends FlagTable>(c: Pick<TrainCommand<G, F>, 'about' | 'schema' | 'flags' | 'aliases'>): string =>
+  `${c.about}\n\n${flagLines(commandFlags(c))}\n\nKeys, defaults and ranges:\n\n${describeConfig(c.schema).map((l) => `  ${l}`).join('\n')}`;
+
+export async function runTrainCommand<G extends Group, F extends FlagTable>(c: TrainCommand<G, F>, argv: string[]): Promise<void> {
   const usage = trainUsage(c);
-  if (argv.includes('--help') || argv.includes('-h')) {
+  if (wantsHelp(argv)) {
     console.log(usage);
     return;
   }
-  const args = { config: undefined as string | undefined, out: undefined as string | undefined, sets: [] as string[], resume: false, inputs: {} as Record<string, string>, options: {} as Record<string, string> };
-  readFlags(argv, usage, (flag, read) => {
-    if (flag === '--config') args.config = read.value();
-    else if (flag === '--out') args.out = read.value();
-    else if (flag === '--set') args.sets.push(read.value());
-    else if (flag === '--resume') args.resume = true;
-    else if (flag === '--device') args.sets.push(`train.device=${read.value()}`);
-    else if (flag in c.inputs) args.inputs[flag] = read.value();
-    else if (c.options && flag in c.options) args.options[flag] = read.value();
-    else if (c.aliases && flag in c.aliases) args.sets.push(`${c.aliases[flag]}=${read.value()}`);
-    else return false;
-    return true;
-  });
-  for (const [flag, what] of Object.entries(c.inputs)) {
-    if (!args.inputs[flag]) throw new Error(`${flag} DIR is required (${what})\n\n${usage}`);
-  }
-  if (!args.out) throw new Error(`--out DIR is required\n\n${usage}`);
-  const inherited = args.resume ? undefined : c.inherit?.(args.inputs);
+  // Typed by hand: the aliases' names are the command's data, not types.
+  const flags = readFlags(argv, commandFlags(c), usage) as FlagValues<typeof trainFlags> & FlagValues<F> & Record<string, unknown>;
+  const aliased = Object.entries(c.aliases ?? {}).flatMap(([name, key]) => (flags[name] === undefined ? [] : [`${key}=${String(flags[name])}`]));
+  const args = {
+    config: flags.config, out: flags.out, resume: flags.resume,
+    sets: [...(flags.device === undefined ? [] : [`train.device=${flags.device}`]), ...aliased, ...flags.set],
+  };
+  const inherited = args.resume ? undefined : c.inherit?.(flags);
   if (inherited) console.error(inherited.note);
   const config = resolveRunConfig(c.schema, args.out, {
     preset: args.config ? loadConfigFile(args.config) : undefined, sets: args.sets, resume: args.resume, inherited: inherited?.settings,
@@ -72,7 +75,7 @@ export async function runTrainCommand<G extends Group>(c: TrainCommand<G>, argv:
   }
   console.error(`${c.name} → ${args.out}: ${c.plan(config)}; ${device === 'cpu' ? `threads: ${threadDecision().reason}` : `device ${device}`}`);
   try {
-    const r = await c.run(config, args.out, { inputs: args.inputs, options: args.options, resume: args.resume, events });
+    const r = await c.run(config, args.out, { flags, resume: args.resume, events });
     if (r.status === 'interrupted') {
       console.error(`${r.reason} at step ${r.step}${r.note ? ` ${r.note}` : ''}: checkpoint saved; continue with --resume`);
       process.exitCode = events.exitCode(r.reason);

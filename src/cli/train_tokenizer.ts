@@ -2,9 +2,18 @@
 // flags → config → runs/train_tokenizer.ts, which owns the run folder.
 import { type TrainTokenizerResult, evalWorkFor, trainTokenizer, withJobEstimate } from '../runs/index.js';
 import { ganStartStep, tokenizerSchema } from '../tokenizer/index.js';
+import { flagTable } from './flags.js';
 import { type TrainCommand, runTrainCommand } from './train_command.js';
 
-const command: TrainCommand<typeof tokenizerSchema> = {
+const flags = flagTable({
+  'estimate-eval': {
+    value: 'DATA',
+    help: 'after two logged steps, also print the expected total of this training and the\n' +
+      '`robustok eval --data DATA` that follows it (npm start does), classifier training included when its file is missing',
+  },
+});
+
+const command: TrainCommand<typeof tokenizerSchema, typeof flags> = {
   name: 'train-tokenizer',
   about: `usage: robustok train-tokenizer --config FILE --out DIR [--set key=value ...] [--resume]
 
@@ -15,15 +24,11 @@ ImageNet-256 ViT-B, for a GPU machine). --set overrides any key (e.g. --set pert
 --resume continues DIR's checkpoint exactly (or starts one when DIR has none).
 Ctrl-C or SIGTERM saves a checkpoint and exits (130 / 143).`,
   schema: tokenizerSchema,
-  inputs: {},
-  options: {
-    '--estimate-eval': `DATA: after two logged steps, also print the expected total of this training and the
-  \`robustok eval --data DATA\` that follows it (npm start does), classifier training included when its file is missing`,
-  },
+  flags,
   preset: 'configs/tokenizer/small.yaml',
   plan: (c) => `${c.train.steps} steps, batch ${c.train.batchSize}`,
   run: async (config, out, o) => {
-    const data = o.options['--estimate-eval'];
+    const data = o.flags['estimate-eval'];
     const events = data ? withJobEstimate(o.events, await evalWorkFor(data), ganStartStep(config)) : o.events;
     return trainTokenizer(config, out, { resume: o.resume, events });
   },

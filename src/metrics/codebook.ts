@@ -8,7 +8,8 @@
 // crowded the used codes are (neighbourCosine), which bounds what latent
 // perturbation and pFID can do to a tokenizer (docs/method.md §2–§3).
 import { type Tensor, ones, tidy, where, zeros } from '../torch/index.js';
-import { type CodeDistance, codeNeighbours, inCodeSpace, l2Normalize } from './nearest_codes.js';
+import type { CodeDistance } from './code_distance.js';
+import { codeNeighbours, inCodeSpace, l2Normalize } from './nearest_codes.js';
 
 export interface CodebookReport {
   /** Fraction of the K codes used at least once, in [0, 1]. */

@@ -5,7 +5,8 @@
 export { FRECHET_EPS, frechetDistance, traceSqrtProduct } from './frechet.js';
 export { FeatureStats, type GaussianStats } from './stats.js';
 export { type ImageMetricOptions, type SsimOptions, psnr, psnrPerImage, ssim, ssimPerImage } from './image.js';
-export { type CodeDistance, codeNeighbours, inCodeSpace, l2Normalize, nearestCodes } from './nearest_codes.js';
+export type { CodeDistance } from './code_distance.js';
+export { codeNeighbours, inCodeSpace, l2Normalize, nearestCodes } from './nearest_codes.js';
 export { CodeHistogram, type CodebookReport, codebookReport, codebookUsage, neighbourCosine } from './codebook.js';
 export { type InceptionScore, inceptionScore } from './inception_score.js';
 export { type PrecisionRecallOptions, knnRadii, manifoldCoverage, precisionRecall } from './precision_recall.js';

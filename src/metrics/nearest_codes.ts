@@ -7,9 +7,7 @@
 // VQGAN; docs/method.md §3, "Published tokenizers"). It sits in metrics/,
 // below the tokenizer, because the crowding statistic needs it too.
 import { type Tensor, arange, tidy } from '../torch/index.js';
-
-/** A codebook's metric: RobusTok and LlamaGen compare normalised vectors, taming raw ones. */
-export type CodeDistance = 'cosine' | 'euclidean';
+import type { CodeDistance } from './code_distance.js';
 
 /** x / max(‖x‖₂, ε) along the last dim: RobusTok compares latents and codes by cosine (docs/method.md §1). */
 export const l2Normalize = (x: Tensor, eps = 1e-12): Tensor => x.div(x.norm(2, -1, true).clamp(eps));

@@ -5,6 +5,7 @@
 export * from './events.js';
 export * from './layout.js';
 export * from './run_folder.js';
+export { RUN_KINDS, type RunKind } from './run_kind.js';
 export { YOUNG_LOCK_MS } from './lock.js';
 export { bootId, processStartTime } from './process_identity.js';
 export * from './run_config.js';

@@ -9,6 +9,8 @@ export interface RunPaths {
   dir: string;
   /** The resolved config the run trains with (JSON; rewritten atomically at each start). */
   config: string;
+  /** `{ "kind": … }`: what the folder holds (run_kind.ts), written with config.json by the run's writer. */
+  kind: string;
   /** One JSON object per logged step. */
   metrics: string;
   /** The training state for --resume (atomic; also written on SIGINT/SIGTERM). */
@@ -45,6 +47,7 @@ export function runPaths(dir: string): RunPaths {
   return {
     dir,
     config: at('config.json'),
+    kind: at('run.json'),
     metrics: at('metrics.jsonl'),
     checkpoint: at('checkpoint.safetensors'),
     lock: at('.robustok.lock'),

@@ -51,7 +51,7 @@ export async function postTrain(cfg: PosttrainConfig, dir: string, o: PostTrainO
     const resuming = resumeDecision(paths.checkpoint, o.resume, cfg.train.steps);
     // The dataset is recorded by name (not as "the generator's"), so the folder says what it trained on.
     const dataName = cfg.data.name || pair.info.data;
-    folder.writeConfig({ ...cfg, data: { ...cfg.data, name: dataName } });
+    folder.writeConfig('post-trained tokenizer', { ...cfg, data: { ...cfg.data, name: dataName } });
     const spec = tokenizerImageSpec(pair.tokenizerDir);
     const dataset = await openDataset(dataName);
     if (dataset.classes.length !== pair.model.options.numClasses) {

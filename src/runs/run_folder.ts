@@ -9,12 +9,14 @@
 //  - metrics.jsonl is cut back to the resumed step (the steps after the last
 //    checkpoint are trained again and would be logged twice) and a torn last
 //    line (a write cut short by a kill or a full disk) is dropped;
-//  - config.json is written atomically.
+//  - config.json is written atomically, and run.json beside it says what
+//    kind of run the folder holds (the web app lists runs by it).
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { namingFile, writeFileAtomic } from '../torch/index.js';
 import { type RunPaths, runPaths } from './layout.js';
 import { isAlive, isLockHeld, releaseLock, takeLock } from './lock.js';
+import { RUN_KINDS, type RunKind } from './run_kind.js';
 
 /** Whether a live writer holds `dir`'s lock (a run still training; the web app shows it live). */
 export function isBeingWritten(dir: string): boolean {
@@ -94,9 +96,15 @@ export class RunFolder {
     releaseLock(this.paths.lock);
   }
 
-  writeConfig(config: unknown): void {
+  /**
+   * Writes the run's config and its kind. The kind goes in a file of its own,
+   * not in config.json: that file is read back through the config's schema
+   * (--resume) and serves as a preset, where an extra key is an error.
+   */
+  writeConfig(kind: RunKind, config: unknown): void {
     if (this.#follower) return;
     writeFileAtomic(this.paths.config, [Buffer.from(`${JSON.stringify(config, null, 2)}\n`)]);
+    writeFileAtomic(this.paths.kind, [Buffer.from(`${JSON.stringify({ kind })}\n`)]);
   }
 
   /**
@@ -137,6 +145,16 @@ export class RunFolder {
       } catch { /* the original error says more */ }
       throw namingFile(error, this.paths.metrics, 'append to');
     }
+  }
+}
+
+/** The kind DIR/run.json records, or null when it records none (a folder written before run.json existed, or not a run). */
+export function recordedRunKind(dir: string): RunKind | null {
+  try {
+    const { kind } = JSON.parse(readFileSync(runPaths(dir).kind, 'utf8')) as { kind?: unknown };
+    return RUN_KINDS.find((k) => k === kind) ?? null;
+  } catch {
+    return null;  // absent, or being written
   }
 }
 

@@ -40,7 +40,7 @@ export async function trainGenerator(cfg: GeneratorConfig, dir: string, options:
   let tokens: TokenSet | undefined;
   try {
     const resuming = resumeDecision(paths.checkpoint, options.resume, cfg.train.steps);
-    folder.writeConfig(cfg);
+    folder.writeConfig('generator', cfg);
     const dataset = await openDataset(cfg.data.name);
     // Rank 0 encodes and caches the tokens; the other ranks then read its cache.
     tokens = await mainRankFirst(parallel, () => trainingTokens(tokenizer, tokenizerDir, dataset, cfg, paths.tokens, events, resuming));

@@ -49,7 +49,7 @@ export async function trainTokenizer(config: TokenizerConfig, dir: string, optio
   let fixedImages: Tensor | null = null;
   try {
     const resuming = resumeDecision(paths.checkpoint, options.resume, cfg.train.steps);
-    folder.writeConfig(cfg);
+    folder.writeConfig('tokenizer', cfg);
 
     const dataset = await openDataset(cfg.data.name);
     const preprocess = { size: cfg.data.size, channels: cfg.data.channels };

@@ -1,9 +1,10 @@
 // What the request thread asks the inference worker, and what comes back.
 // Both sides import these types; the values cross as structured clones
-// (images as raw 8-bit HWC bytes, PNG-encoded on the request thread).
+// (images as raw 8-bit HWC bytes, PNG-encoded on the request thread). The
+// results are the API's answers (api_types.ts) before that encoding.
 import type { RawImage } from '../data/index.js';
 import type { Sampling } from '../generator/index.js';
-import type { CodeDistance } from '../metrics/index.js';
+import type { Neighbours, Preserved, Reconstruction, Sample } from './api_types.js';
 
 /** A token swapped by hand: position `index` (row-major) takes its `rank`-th nearest code (0 = the encoder's own). */
 export interface TokenOverride {
@@ -23,22 +24,7 @@ export interface ReconstructArgs {
   overrides: TokenOverride[];
 }
 
-export interface ReconstructResult {
-  /** `[h, w]` of the token grid. */
-  grid: [number, number];
-  codebookSize: number;
-  /** The image as the tokenizer sees it (fitted to its side and channels). */
-  original: RawImage;
-  clean: RawImage;
-  perturbed: RawImage;
-  /** Code ids, row-major: the encoder's, and after perturbation and the overrides. */
-  ids: number[];
-  perturbedIds: number[];
-  /** Per token: its δ nearest codes to the continuous latent, nearest first (what a redraw and a click choose from). */
-  candidates: number[][];
-  /** Milliseconds of model time (encode, perturb, decode twice), without queueing or PNG encoding. */
-  ms: number;
-}
+export type ReconstructResult = Reconstruction<RawImage>;
 
 export interface NeighboursArgs {
   dir: string;
@@ -46,13 +32,7 @@ export interface NeighboursArgs {
   count: number;
 }
 
-export interface NeighboursResult {
-  code: number;
-  /** The codebook's metric, which ranks the neighbours (as it ranks a perturbed token's candidates, docs/method.md §2). */
-  metric: CodeDistance;
-  /** The nearest other codes by that metric, nearest first, each with its cosine to `code`. */
-  neighbours: { code: number; cosine: number }[];
-}
+export type NeighboursResult = Neighbours;
 
 export interface SampleArgs {
   /** The generator folder, and the tokenizer folders that decode its tokens (one or two). */
@@ -63,13 +43,7 @@ export interface SampleArgs {
   seed: number;
 }
 
-export interface SampleResult {
-  grid: [number, number];
-  ids: number[];
-  /** One image per decoder, in the order asked. */
-  images: RawImage[];
-  ms: number;
-}
+export type SampleResult = Sample<RawImage>;
 
 export interface PreservedArgs {
   dir: string;
@@ -82,15 +56,7 @@ export interface PreservedArgs {
   seed: number;
 }
 
-export interface PreservedResult {
-  grid: [number, number];
-  /** Per position: whether the ground-truth token was kept. */
-  kept: boolean[];
-  /** Per decoder: the ground-truth tokens decoded, and the σ-tokens decoded. */
-  truth: RawImage[];
-  images: RawImage[];
-  ms: number;
-}
+export type PreservedResult = Preserved<RawImage>;
 
 export interface LabOps {
   reconstruct: [ReconstructArgs, ReconstructResult];

@@ -7,13 +7,15 @@ import path from 'node:path';
 import { ConfigError, resolveConfig } from '../config/index.js';
 import { type RawImage, encodePng } from '../data/index.js';
 import { readGeneratorInfo, samplingOf, samplingSchema } from '../generator/index.js';
+import type { RunKind } from '../runs/index.js';
 import { readImageSpec, readTokenizerLineage } from '../tokenizer/index.js';
+import type { Neighbours, PreservedAnswer, ReconstructAnswer, SampleAnswer } from './api_types.js';
 import { HttpError, badRequest } from './http_error.js';
 import type { ImageSources } from './image_sources.js';
 import type { InferenceWorker } from './inference.js';
 import type { TokenOverride } from './lab_protocol.js';
 import { numberField, readJsonBody } from './params.js';
-import { type RunKind, readConfig, resolveRun } from './run_catalog.js';
+import { readConfig, resolveRun } from './run_catalog.js';
 
 export interface LabContext {
   root: string;
@@ -91,7 +93,7 @@ const dataUrls = (images: readonly RawImage[]): Promise<string[]> => Promise.all
 const seedOf = (fields: Record<string, unknown>) => numberField(fields, 'seed', { min: 0, max: MAX_SEED, integer: true, default: 0, doc: 'the seed of the draws' });
 
 /** POST /api/tokenizer/reconstruct: clean and perturbed reconstructions, the token grid and each token's candidates. */
-export async function reconstruct(c: LabContext, request: IncomingMessage): Promise<object> {
+export async function reconstruct(c: LabContext, request: IncomingMessage): Promise<ReconstructAnswer> {
   const fields = await readJsonBody(request);
   const id = String(fields.run);
   const dir = trainedTokenizer(c.root, fields.run);
@@ -101,13 +103,12 @@ export async function reconstruct(c: LabContext, request: IncomingMessage): Prom
   const overrides = overridesOf(fields);
   const { image } = await imageOf(c, fields, dir, id);
   const r = await c.worker.call('reconstruct', { dir, image, alpha, delta, seed, overrides });
-  const [original, clean, perturbed] = await dataUrls([r.original, r.clean, r.perturbed]);
-  const { original: _o, clean: _c, perturbed: _p, ...rest } = r;
-  return { run: id, alpha, delta, seed, ...rest, images: { original, clean, perturbed } };
+  const [original, clean, perturbed] = await dataUrls([r.images.original, r.images.clean, r.images.perturbed]);
+  return { run: id, alpha, delta, seed, ...r, images: { original, clean, perturbed } };
 }
 
 /** GET /api/tokenizer/neighbours?run=&code=&count=: a code's nearest codes by the codebook's metric. */
-export function neighbours(c: LabContext, query: Record<string, unknown>): Promise<object> {
+export function neighbours(c: LabContext, query: Record<string, unknown>): Promise<Neighbours> {
   const dir = trainedTokenizer(c.root, query.run);
   const code = numberField(query, 'code', { min: 0, max: 1 << 20, integer: true, doc: 'a code id' });
   const count = numberField(query, 'count', { min: 1, max: 64, integer: true, default: 8, doc: 'how many neighbours' });
@@ -131,24 +132,24 @@ function generatorRequest(c: LabContext, fields: Record<string, unknown>) {
     throw error;
   }
   const classId = numberField(fields, 'class', { min: 0, max: info.classes.length - 1, integer: true, default: 0, doc: `a class of the generator (${info.classes.slice(0, 3).join(', ')}, …)` });
-  return { dir, info, decoders, sampling, classId, seed: seedOf(fields) };
+  return { id: String(fields.run), dir, info, decoders, sampling, classId, seed: seedOf(fields) };
 }
 
 /** POST /api/generator/sample: one sample of a class, decoded by each decoder. */
-export async function sample(c: LabContext, request: IncomingMessage): Promise<object> {
+export async function sample(c: LabContext, request: IncomingMessage): Promise<SampleAnswer> {
   const fields = await readJsonBody(request);
   const g = generatorRequest(c, fields);
   const r = await c.worker.call('sample', { dir: g.dir, decoders: g.decoders, classId: g.classId, sampling: g.sampling, seed: g.seed });
-  return { run: fields.run, className: g.info.classes[g.classId], sampling: g.sampling, grid: r.grid, ids: r.ids, ms: r.ms, images: await dataUrls(r.images) };
+  return { run: g.id, className: g.info.classes[g.classId], sampling: g.sampling, ...r, images: await dataUrls(r.images) };
 }
 
 /** POST /api/generator/preserved: σ-preserving sampling of an image (post-training's tokens). */
-export async function preserved(c: LabContext, request: IncomingMessage): Promise<object> {
+export async function preserved(c: LabContext, request: IncomingMessage): Promise<PreservedAnswer> {
   const fields = await readJsonBody(request);
   const g = generatorRequest(c, fields);
   const sigma = numberField(fields, 'sigma', { min: 0, max: 1, doc: 'σ, the probability of keeping each ground-truth token' });
-  const { image, label } = await imageOf(c, { data: g.info.data, ...fields }, g.decoders[0]!, String(fields.run));
+  const { image, label } = await imageOf(c, { data: g.info.data, ...fields }, g.decoders[0]!, g.id);
   const classId = fields.class === undefined ? label : g.classId;
   const r = await c.worker.call('preserved', { dir: g.dir, decoders: g.decoders, image, classId, sigma, sampling: g.sampling, seed: g.seed });
-  return { run: fields.run, sigma, className: g.info.classes[classId], grid: r.grid, kept: r.kept, ms: r.ms, truth: await dataUrls(r.truth), images: await dataUrls(r.images) };
+  return { run: g.id, sigma, className: g.info.classes[classId], ...r, truth: await dataUrls(r.truth), images: await dataUrls(r.images) };
 }

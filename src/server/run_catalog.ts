@@ -1,34 +1,39 @@
 // The runs under --runs: every folder a robustok command wrote (tokenizer,
 // generator, post-trained tokenizer, reproduce experiment and its stages),
-// found by the files each leaves, named by its path relative to --runs.
+// found by the kind each records (run.json) or the files it leaves, named
+// by its path relative to --runs.
 // Run names come from clients, so each is resolved here and only here:
 // a name that leads outside --runs (`..`, an absolute path, a symbolic
 // link pointing out) is refused with 403, one that names no run with 404.
 import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { isBeingWritten, runPaths } from '../runs/index.js';
+import { type RunKind, isBeingWritten, recordedRunKind, runPaths } from '../runs/index.js';
+import type { RunEntry } from './api_types.js';
 import { HttpError, badRequest } from './http_error.js';
-
-export type RunKind = 'tokenizer' | 'post-trained tokenizer' | 'generator' | 'reproduce';
-
-export interface RunEntry {
-  /** The folder relative to --runs, with '/' separators: the run's name in the API. */
-  id: string;
-  kind: RunKind;
-  /** 'training' while a live process holds the folder's lock; 'done' once the model files exist; else 'stopped'. */
-  status: 'training' | 'done' | 'stopped';
-  /** Last change of metrics.jsonl (or of the folder), ms since the epoch: the page refetches a run when it moves. */
-  updated: number;
-}
 
 /** Folders a run keeps its own outputs in, never runs themselves. */
 const NOT_RUNS = new Set(['samples', 'eval', 'node_modules']);
 /** Reproduce folders nest their stages two levels down (DIR/KIND/NAME-sSEED, src/pipeline/stages.ts); deeper is not looked at. */
 const MAX_DEPTH = 4;
 
-/** What kind of run `dir` holds, from its files; null when it holds none. */
+/**
+ * What kind of run `dir` holds, null when none: the reproduction's own
+ * record (reproduce.json, written before its stages start), else the kind
+ * its trainer recorded in run.json, else what its files say.
+ */
 export function runKind(dir: string): RunKind | null {
   if (existsSync(path.join(dir, 'reproduce.json'))) return 'reproduce';
+  return recordedRunKind(dir) ?? guessedKind(dir);
+}
+
+/**
+ * The kind of a folder without run.json: a tokenizer written by `robustok
+ * import` or by hand (tokenizer.json), or a run written before trainers
+ * recorded their kind, told apart by its model files and, while it was
+ * still training, by guessing at its config's keys. Kept so those folders
+ * stay listed; a new kind of run needs no rule here, its writer records it.
+ */
+function guessedKind(dir: string): RunKind | null {
   if (existsSync(path.join(dir, 'generator.json'))) return 'generator';
   const config = readConfig(dir);
   if (config && 'sigma' in config) return 'post-trained tokenizer';  // only post-training's config has σ

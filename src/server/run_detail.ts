@@ -5,21 +5,10 @@
 // progress) is left out rather than failing the request.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { runPaths } from '../runs/index.js';
+import { type RunKind, runPaths } from '../runs/index.js';
+import type { RunDetail } from './api_types.js';
 import { HttpError, badRequest } from './http_error.js';
-import { type RunKind, readConfig } from './run_catalog.js';
-
-export interface RunDetail {
-  id: string;
-  kind: RunKind;
-  config: Record<string, unknown> | null;
-  /** metrics.jsonl, one object per logged step. */
-  metrics: Record<string, unknown>[];
-  /** Files with results, by name (summary.json, eval/result.json, reproduce.json, results.json, generator.json, tokenizer.json). */
-  results: Record<string, unknown>;
-  /** Image files the run wrote, relative to its folder (sample grids, the eval grid), oldest step first. */
-  images: string[];
-}
+import { readConfig } from './run_catalog.js';
 
 /** Result files shown when present. */
 const RESULT_FILES = ['summary.json', 'eval/result.json', 'reproduce.json', 'results.json', 'generator.json', 'tokenizer.json'];

@@ -1,7 +1,8 @@
-// `robustok serve`'s server: Node's own http module, a table of routes, one
-// page. Node's http rather than a framework: the app has a dozen routes, no
+// `robustok serve`'s server: Node's own http module, a table of routes (the
+// one list of them: typed against api_types.ts, and what a 404 or 405 names),
+// one page. Node's http rather than a framework: the app has a dozen routes, no
 // sessions or templates, and a framework would add dependencies (and their
-// updates) for routing that a Map does. Every handler may throw an
+// updates) for routing that an object's keys do. Every handler may throw an
 // HttpError; the dispatcher turns it (or any other error, as a 500) into a
 // JSON answer { error }, so one bad request never stops the server.
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ApiAnswers, ApiRoute, ErrorAnswer, Timed } from './api_types.js';
 import { HttpError, errorAnswer } from './http_error.js';
 import { ImageSources, UPLOAD_BYTES_LIMIT } from './image_sources.js';
 import { InferenceWorker } from './inference.js';
@@ -33,38 +35,50 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** The package root: dist/src/server/ → ../../.. holds web/index.html and dist/web/*.js (web/*.ts compiled for the browser). */
+/**
+ * The package root: dist/src/server/ → ../../.. holds web/index.html and
+ * dist/web/web/*.js (web/*.ts compiled for the browser; web/tsconfig.json
+ * roots at the package so that the page can import the server's API types,
+ * which compile beside it under dist/web/src/ and are never requested: the
+ * page imports them with `import type`, so no module of theirs is loaded).
+ */
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 /** The page's files: index.html at /, its compiled modules at /NAME.js; null for any other path. */
 function pageFile(pathname: string): { file: string; type: string } | null {
   if (pathname === '/') return { file: path.join(packageRoot, 'web', 'index.html'), type: 'text/html; charset=utf-8' };
   const module = /^\/([a-z_]+\.js)$/.exec(pathname)?.[1];
-  const file = module ? path.join(packageRoot, 'dist', 'web', module) : null;
+  const file = module ? path.join(packageRoot, 'dist', 'web', 'web', module) : null;
   return file && existsSync(file) ? { file, type: 'text/javascript; charset=utf-8' } : null;
 }
 
-type Answer = object | { file: string; type: string };
-type Handler = (request: IncomingMessage, url: URL) => Promise<Answer> | Answer;
+/** A file's bytes and content type, for the routes that answer with one (`Blob` in ApiAnswers). */
+interface FileAnswer {
+  file: string;
+  type: string;
+}
+type Handler<A> = (request: IncomingMessage, url: URL) => Promise<A> | A;
+/** The route table: one handler per route of ApiAnswers, answering its declared shape (the compiler holds the two to each other). */
+type RouteTable = { [R in ApiRoute]: Handler<ApiAnswers[R] extends Blob ? FileAnswer : ApiAnswers[R]> };
 
-function routes(c: LabContext): Map<string, Handler> {
+function routes(c: LabContext): RouteTable {
   const q = queryFields;
-  return new Map<string, Handler>([
-    ['GET /api/runs', () => ({ root: c.root, runs: listRuns(c.root) })],
-    ['GET /api/run', (_r, url) => {
+  return {
+    'GET /api/runs': () => ({ root: c.root, runs: listRuns(c.root) }),
+    'GET /api/run': (_r, url) => {
       const { dir, kind } = resolveRun(c.root, url.searchParams.get('run') ?? undefined);
       return runDetail(url.searchParams.get('run')!, dir, kind);
-    }],
-    ['GET /api/run/file', (_r, url) => {
+    },
+    'GET /api/run/file': (_r, url) => {
       const { dir } = resolveRun(c.root, url.searchParams.get('run') ?? undefined);
       return { file: runImageFile(dir, url.searchParams.get('file') ?? undefined), type: 'image/png' };
-    }],
-    ['POST /api/upload', async (request) => c.images.upload(await readBody(request, UPLOAD_BYTES_LIMIT, 'the upload'))],
-    ['POST /api/tokenizer/reconstruct', (request) => reconstruct(c, request)],
-    ['GET /api/tokenizer/neighbours', (_r, url) => neighbours(c, q(url))],
-    ['POST /api/generator/sample', (request) => sample(c, request)],
-    ['POST /api/generator/preserved', (request) => preserved(c, request)],
-  ]);
+    },
+    'POST /api/upload': async (request) => c.images.upload(await readBody(request, UPLOAD_BYTES_LIMIT, 'the upload')),
+    'POST /api/tokenizer/reconstruct': (request) => reconstruct(c, request),
+    'GET /api/tokenizer/neighbours': (_r, url) => neighbours(c, q(url)),
+    'POST /api/generator/sample': (request) => sample(c, request),
+    'POST /api/generator/preserved': (request) => preserved(c, request),
+  };
 }
 
 function send(response: ServerResponse, status: number, body: Buffer | string, type: string): void {
@@ -72,25 +86,32 @@ function send(response: ServerResponse, status: number, body: Buffer | string, t
   response.end(body);
 }
 
-async function handle(table: Map<string, Handler>, request: IncomingMessage, response: ServerResponse): Promise<void> {
+/** The route `METHOD PATH` names, if the table has it. */
+const routeOf = (table: RouteTable, key: string): ApiRoute | null => (Object.hasOwn(table, key) ? key as ApiRoute : null);
+
+async function handle(table: RouteTable, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const started = performance.now();
   try {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const page = request.method === 'GET' ? pageFile(url.pathname) : null;
     if (page) return send(response, 200, readFileSync(page.file), page.type);
-    const handler = table.get(`${request.method} ${url.pathname}`);
-    if (!handler) {
-      const allowed = [...table.keys()].filter((k) => k.endsWith(` ${url.pathname}`)).map((k) => k.split(' ')[0]);
+    const route = routeOf(table, `${request.method} ${url.pathname}`);
+    if (!route) {
+      const known = Object.keys(table);
+      const allowed = known.filter((k) => k.endsWith(` ${url.pathname}`)).map((k) => k.split(' ')[0]);
       if (allowed.length > 0) throw new HttpError(405, `${url.pathname} takes ${allowed.join(', ')}, not ${request.method}`);
-      throw new HttpError(404, `no route ${request.method} ${url.pathname}; the API is under /api/ (runs, run, run/file, upload, tokenizer/reconstruct, tokenizer/neighbours, generator/sample, generator/preserved)`);
+      throw new HttpError(404, `no route ${request.method} ${url.pathname}; the API: ${known.join(', ')}`);
     }
-    const answer = await handler(request, url);
-    if ('file' in answer && 'type' in answer) return send(response, 200, readFileSync(answer.file), answer.type);
-    send(response, 200, JSON.stringify({ ...answer, serverMs: performance.now() - started }), 'application/json');
+    const answer: object = await (table[route] as Handler<object>)(request, url);
+    if ('file' in answer && 'type' in answer) {
+      const { file, type } = answer as FileAnswer;
+      return send(response, 200, readFileSync(file), type);
+    }
+    send(response, 200, JSON.stringify({ ...answer, serverMs: performance.now() - started } satisfies Timed), 'application/json');
   } catch (error) {
     const { status, message } = errorAnswer(error);
     if (status >= 500) console.error(`robustok serve: ${request.method} ${request.url}: ${error instanceof Error ? error.stack : String(error)}`);
-    if (!response.headersSent) send(response, status, JSON.stringify({ error: message }), 'application/json');
+    if (!response.headersSent) send(response, status, JSON.stringify({ error: message } satisfies ErrorAnswer), 'application/json');
     else response.destroy();
     request.resume();  // drain a body left unread (e.g. refused for its size)
   }

@@ -47,7 +47,7 @@ export function reconstructImage(tokenizer: Tokenizer, spec: ImageSpec, a: Recon
     const decoded = tokenizer.decodeIds(tensor(ids, { dtype: 'int64' }).reshape(q.ids.shape));
     return {
       grid, codebookSize: tokenizer.options.codebookSize,
-      original: toImage(x), clean: toImage(clean), perturbed: toImage(decoded),
+      images: { original: toImage(x), clean: toImage(clean), perturbed: toImage(decoded) },
       ids: q.ids.flatten().tolist() as number[], perturbedIds: ids, candidates: candidateRows,
       ms: performance.now() - started,
     };
