@@ -12,7 +12,7 @@ import { tensorToImages, writeImageGrid, writePng } from '../data/index.js';
 import { sampleImages } from '../generator/index.js';
 import { loadGeneratorPair, samplingWith } from '../runs/index.js';
 import { Generator, type Tensor, arange, cat, full, tidy } from '../torch/index.js';
-import { placeModule, resolveDevice } from '../train/index.js';
+import { resolveDevice } from '../train/index.js';
 import { flagLines, flagTable, positiveInteger, readFlags, wantsHelp } from './flags.js';
 import { encodeNpy } from './npy.js';
 import { samplingFlags, samplingOverrides } from './sampling_flags.js';
@@ -49,7 +49,7 @@ export async function sampleCommand(argv: string[]): Promise<void> {
   if (args.class !== undefined && args['per-class'] !== undefined) throw new Error('give --class or --per-class, not both');
   const device = resolveDevice(args.device);
   const pair = loadGeneratorPair(args.generator, args.tokenizer);
-  for (const model of [pair.model, pair.tokenizer]) placeModule(model, device);
+  for (const model of [pair.model, pair.tokenizer]) model.to(device);
   const parts: { ids: Tensor; images: Tensor }[] = [];
   try {
     const { classes } = pair.info;

@@ -15,7 +15,7 @@
 import { Rng, mixSeed } from '../data/index.js';
 import { type AdamW, type Ema, type Stateful, decayGroups } from '../optim/index.js';
 import { type Device, F, type Tensor, bernoulli, onDevice, randint, tensor, tidy, where, zeros } from '../torch/index.js';
-import { Optimisation, RngState, checkFinite, placeModule, resolveDevice } from '../train/index.js';
+import { Optimisation, RngState, checkFinite, resolveDevice } from '../train/index.js';
 import type { Module } from '../nn/index.js';
 import { type GeneratorConfig, generatorOptions } from './config.js';
 import { ArGenerator } from './model.js';
@@ -55,8 +55,8 @@ export class GeneratorTrainer {
     this.shard = o.shard ?? { rank: 0, worldSize: 1 };
     this.device = resolveDevice(config.train.device);
     this.model = new ArGenerator(generatorOptions(config, { vocabSize: tokens.vocabSize, numClasses, grid: tokens.grid }));
-    tidy(() => this.model.checkIds(tokens.ids.reshape(-1, this.model.length)));
-    placeModule(this.model, this.device);  // [M, variants, N]: every stored variant
+    tidy(() => this.model.checkIds(tokens.ids.reshape(-1, this.model.length)));  // [M, variants, N]: every stored variant
+    this.model.to(this.device);
     const { optim, train } = config;
     this.optimisation = new Optimisation(optim, {
       params: decayGroups(this.model.namedParameters(), optim.weightDecay), averaged: this.model.namedParameters(), clipped: this.model.parameters(),

@@ -129,15 +129,18 @@ export class Module {
   /**
    * Moves or casts every parameter and buffer in place (the Tensor objects
    * stay the same, so optimizers built before keep working). Integer
-   * buffers (counters) keep their dtype on a dtype cast, as in PyTorch.
+   * buffers (counters) keep their dtype on a dtype cast, as in PyTorch; a
+   * tensor already of that dtype on that device is left alone, so placing a
+   * CPU model on the CPU does nothing.
    */
   to(target: DType | Device | { dtype?: DType; device?: Device }): this {
     const spec = typeof target === 'object' ? target : isDType(target) ? { dtype: target } : { device: target };
     noGrad(() => tidy(() => {
       for (const [, t] of [...this.namedParameters(), ...this.namedBuffers()]) {
-        const dtype = isFloatingPoint(t.dtype) ? spec.dtype : undefined;
-        if (dtype === undefined && spec.device === undefined) continue;
-        t.setData_(t.to({ dtype, device: spec.device }));
+        const dtype = isFloatingPoint(t.dtype) && spec.dtype !== t.dtype ? spec.dtype : undefined;
+        const device = spec.device !== t.device ? spec.device : undefined;
+        if (dtype === undefined && device === undefined) continue;
+        t.setData_(t.to({ dtype, device }));
       }
     }));
     return this;

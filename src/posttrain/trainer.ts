@@ -16,7 +16,7 @@ import type { Module } from '../nn/index.js';
 import { type AdamW, type Ema, Scheduler, type Stateful, emaDecayForHalfLife } from '../optim/index.js';
 import { DecoderObjective, type GanTerms, type Tokenizer } from '../tokenizer/index.js';
 import { type Device, type Generator, type Tensor, noGrad, onDevice, tidy } from '../torch/index.js';
-import { Optimisation, RngState, checkFinite, placeModule, resolveDevice } from '../train/index.js';
+import { Optimisation, RngState, checkFinite, resolveDevice } from '../train/index.js';
 import type { PosttrainConfig } from './config.js';
 import { preservedSampling } from './preserved_sampling.js';
 
@@ -72,7 +72,7 @@ export class PostTrainer {
     if (config.roundTrip && !o.frozen) throw new Error('PostTrainer: roundTrip needs the frozen main-training tokenizer (o.frozen)');
     this.#frozen = o.frozen ?? null;
     this.device = resolveDevice(config.train.device);
-    for (const model of [tokenizer, generator, ...(o.frozen ? [o.frozen] : [])]) placeModule(model, this.device);
+    for (const model of [tokenizer, generator, ...(o.frozen ? [o.frozen] : [])]) model.to(this.device);
     this.objective = new DecoderObjective(config.loss, {
       channels: o.channels, nonFinite: config.train.nonFinite, featureNetwork: o.featureNetwork, discriminatorNetwork: o.discriminatorNetwork, device: this.device,
     });

@@ -16,7 +16,7 @@ import { type RunEvents, withDefaults } from './events.js';
 import { loadGeneratorPair, samplingWith } from './generator_pair.js';
 import { refuseLossNetwork } from './loss_networks.js';
 import { evalPaths, runPaths } from './layout.js';
-import { placeModule, resolveDevice } from '../train/index.js';
+import { resolveDevice } from '../train/index.js';
 
 export interface EvalGeneratorOptions {
   generator: string;
@@ -46,7 +46,7 @@ export async function evalGenerator(o: EvalGeneratorOptions): Promise<{ summary:
   const events = withDefaults(o.events);
   const device = resolveDevice(o.device ?? 'cpu');
   const pair = loadGeneratorPair(o.generator, o.tokenizer);
-  for (const model of [pair.model, pair.tokenizer]) placeModule(model, device);
+  for (const model of [pair.model, pair.tokenizer]) model.to(device);
   let network: FeatureNetwork | undefined;
   let result: GeneratorEvalResult | undefined;
   try {

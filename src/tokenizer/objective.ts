@@ -50,7 +50,7 @@ export class DecoderObjective {
     this.discriminator = !gan.enabled ? null : gan.network
       ? new FeatureDiscriminator(o.discriminatorNetwork!, gan.headWidth)
       : new PatchDiscriminator({ inChannels: o.channels, baseChannels: gan.baseChannels, layers: gan.layers, spectralNorm: gan.spectralNorm });
-    if (this.discriminator && device !== 'cpu') this.discriminator.to(device);  // before its optimizer, whose state follows the weights
+    this.discriminator?.to(device);  // before its optimizer, whose state follows the weights
     this.discriminatorOptimizer = this.discriminator
       ? new AdamW(this.discriminator.parameters(), { lr: gan.lr, betas: [0.9, 0.95], weightDecay: gan.weightDecay })
       : null;

@@ -7,7 +7,7 @@
 // and dead-code replacement (quantizer.ts). Everything random draws from one seeded
 // stream that checkpoints save, so a resumed run continues exactly.
 import type { AdamW, Ema, Stateful } from '../optim/index.js';
-import { Optimisation, RngState, checkFinite, placeModule, resolveDevice } from '../train/index.js';
+import { Optimisation, RngState, checkFinite, resolveDevice } from '../train/index.js';
 import { type Device, Generator, type Tensor, noGrad, onDevice, tidy } from '../torch/index.js';
 import type { FeatureNetwork } from '../features/index.js';
 import type { Module } from '../nn/index.js';
@@ -75,7 +75,7 @@ export class TokenizerTrainer {
   constructor(readonly config: TokenizerConfig, options: TrainerOptions = {}) {
     checkTokenizerConfig(config);
     this.device = resolveDevice(config.train.device);
-    this.model = placeModule(new Tokenizer(modelOptions(config)), this.device);
+    this.model = new Tokenizer(modelOptions(config)).to(this.device);
     const { optim, train } = config;
     this.optimisation = new Optimisation(optim, {
       params: this.model.parameters(), averaged: this.model.namedParameters(), clipped: this.model.parameters(), betas: [0.9, 0.95], steps: train.steps,

@@ -1,7 +1,7 @@
 // Random numbers: the global seed, independent generators, and the
 // generator state that training checkpoints save for exact resume.
 import { native as N } from './native.js';
-import { type TensorOptions, dtypeArg, finish } from './creation.js';
+import { type TensorOptions, dtypeArg, finish, onDevice } from './creation.js';
 import { placed } from './device_audit.js';
 import { dtypeCode } from './dtype.js';
 import { type Device, Tensor, wrap } from './tensor.js';
@@ -74,7 +74,7 @@ export const randperm = (n: number, options: RandomOptions = {}): Tensor =>
 /** `numSamples` indices per row of `probabilities` `[..., K]`, on their device. */
 export const multinomial = (probabilities: Tensor, numSamples: number, replacement = false, generator?: Generator): Tensor =>
   seeded(probabilities.device, generator, (device) => {
-    const p = device === probabilities.device ? probabilities : probabilities.to(device!);
+    const p = onDevice(probabilities, device!);
     try {
       return wrap(N.multinomial(p.handle, numSamples, replacement, generator));
     } finally {

@@ -5,7 +5,6 @@
 // device-independent: tensors are copied to the host when written and into
 // the live tensors' device when read, so a GPU run resumes on a CPU and back.
 // On the CPU nothing moves, so CPU runs are what they were.
-import type { Module } from '../nn/index.js';
 import { type Device, cuda } from '../torch/index.js';
 
 /** `cpu`, `cuda`, `cuda:N` or `auto` (cuda when libtorch sees a GPU) → the device tensors report (`cuda` is `cuda:0`); a GPU this build or machine lacks is an error that says so. */
@@ -22,9 +21,4 @@ export function resolveDevice(setting: string): Device {
   const count = cuda.deviceCount();
   if (index >= count) throw new RangeError(`device '${setting}': libtorch sees ${count} CUDA device${count === 1 ? '' : 's'} (cuda:0…cuda:${count - 1})`);
   return `cuda:${index}`;
-}
-
-/** Moves `module`'s parameters and buffers to `device` (nothing to do on the CPU); returns it. */
-export function placeModule<M extends Module>(module: M, device: Device): M {
-  return device === 'cpu' && module.devices().size <= 1 && module.device === 'cpu' ? module : module.to(device);
 }
