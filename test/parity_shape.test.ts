@@ -2,6 +2,8 @@
 // gradients of every input that requires grad (index tensors and masks do
 // not), within rtol 1e-5 and atol 1e-6 — the elementwise tolerance (these
 // ops only move values, so in practice they are exact).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { type DType, type Tensor, cat, stack, tensor, where } from '../src/torch/index.js';
 import { type Case, type InputSpec, parityTest } from './helpers/oracle.js';
 
@@ -47,6 +49,12 @@ const cases: Case[] = [
   { name: 'contiguous', inputs: [g(3, 4)],
     ts: ([x]) => { const y = x!.T.contiguous(); return [y, tensor([y.isContiguous() ? 1 : 0, x!.T.isContiguous() ? 1 : 0])]; },
     py: '(x0.T.contiguous(), torch.tensor([float(x0.T.contiguous().is_contiguous()), float(x0.T.is_contiguous())]))' },
+  { name: 'contiguous in channels-last layout (values, strides and gradient)', inputs: [g(2, 3, 4, 5)],
+    ts: ([x]) => {
+      const y = x!.contiguous('channels_last');
+      return [y.mul(2), tensor([y.isContiguous('channels_last') ? 1 : 0, y.isContiguous() ? 1 : 0, x!.isContiguous('channels_last') ? 1 : 0])];
+    },
+    py: '(lambda y: (y * 2, torch.tensor([float(y.is_contiguous(memory_format=torch.channels_last)), float(y.is_contiguous()), float(x0.is_contiguous(memory_format=torch.channels_last))])))(x0.contiguous(memory_format=torch.channels_last))' },
 
   // ---- joins and splits ----------------------------------------------------------------------
   { name: 'cat', inputs: [g(2, 3), g(1, 3), g(4, 3)], ts: ([a, b, c]) => [cat([a!, b!, c!]), cat([a!, b!], -2)],
@@ -158,3 +166,9 @@ const cases: Case[] = [
 
 parityTest('shape and indexing ops match PyTorch', cases, TOL);
 
+
+test('a memory format other than contiguous or channels_last is refused, naming it', () => {
+  const x = tensor([[[[1]]]]);
+  assert.throws(() => x.contiguous('nhwc' as never), /memory format must be 'contiguous' or 'channels_last', got 'nhwc'/);
+  x.dispose();
+});

@@ -130,7 +130,16 @@ Napi::Value shape(Args& a) {
 }
 Napi::Value dtype(Args& a) { return Napi::Number::New(a.env(), static_cast<int>(a.tensor(0).scalar_type())); }
 Napi::Value device(Args& a) { return Napi::String::New(a.env(), a.tensor(0).device().str()); }
-Napi::Value isContiguous(Args& a) { return Napi::Boolean::New(a.env(), a.tensor(0).is_contiguous()); }
+// The memory layout a tensor is asked for: "channels_last" (NHWC strides, what
+// oneDNN's convolutions prefer on CPU) or the default row-major layout.
+at::MemoryFormat memoryFormat(Args& a, size_t i) {
+  if (!a.has(i)) return at::MemoryFormat::Contiguous;
+  const std::string name = a.string(i);
+  if (name == "channels_last") return at::MemoryFormat::ChannelsLast;
+  if (name == "contiguous") return at::MemoryFormat::Contiguous;
+  throw Napi::TypeError::New(a.env(), "memory format must be 'contiguous' or 'channels_last', got '" + name + "'");
+}
+Napi::Value isContiguous(Args& a) { return Napi::Boolean::New(a.env(), a.tensor(0).is_contiguous(memoryFormat(a, 1))); }
 
 // ---- conversion and copies ---------------------------------------------------
 
@@ -142,7 +151,7 @@ Napi::Value to(Args& a) {
   return wrap(a.env(), t.to(device, dtype));
 }
 Napi::Value clone(Args& a) { return wrap(a.env(), a.tensor(0).clone()); }
-Napi::Value contiguous(Args& a) { return wrap(a.env(), a.tensor(0).contiguous()); }
+Napi::Value contiguous(Args& a) { return wrap(a.env(), a.tensor(0).contiguous(memoryFormat(a, 1))); }
 Napi::Value copy_(Args& a) {
   a.tensor(0).copy_(a.tensor(1));
   return undefined(a);
@@ -183,6 +192,12 @@ Napi::Value getNumThreads(Args& a) { return Napi::Number::New(a.env(), at::get_n
 // torch::cuda is libtorch's stable public API for this, in 1.13 and 2.x alike.
 Napi::Value cudaIsAvailable(Args& a) { return Napi::Boolean::New(a.env(), torch::cuda::is_available()); }
 Napi::Value cudaDeviceCount(Args& a) { return Napi::Number::New(a.env(), static_cast<double>(torch::cuda::device_count())); }
+// Waits for every queued kernel of the current CUDA device: a phase timed on
+// the host clock (--profile) ends when its GPU work ends, not when it was queued.
+Napi::Value cudaSynchronize(Args& a) {
+  if (torch::cuda::is_available()) torch::cuda::synchronize();
+  return undefined(a);
+}
 
 }  // namespace
 
@@ -198,7 +213,7 @@ void registerTensor(Napi::Env env, Napi::Object exports) {
       {"to", to}, {"clone", clone}, {"contiguous", contiguous}, {"copy_", copy_}, {"fill_", fill_}, {"zero_", zero_},
       {"dispose", dispose}, {"reportMemory", reportMemory}, {"isDisposed", isDisposed}, {"liveTensors", liveTensors},
       {"setNumThreads", setNumThreads}, {"getNumThreads", getNumThreads},
-      {"cudaIsAvailable", cudaIsAvailable}, {"cudaDeviceCount", cudaDeviceCount},
+      {"cudaIsAvailable", cudaIsAvailable}, {"cudaDeviceCount", cudaDeviceCount}, {"cudaSynchronize", cudaSynchronize},
   });
 }
 

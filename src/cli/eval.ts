@@ -3,9 +3,11 @@
 //
 // flags → runs/eval_tokenizer.ts; prints a table (or one JSON object). Every
 // number names the feature network and the number of images behind it.
+import path from 'node:path';
 import { PFID_ALPHA, PFID_CURVE_ALPHAS } from '../eval/index.js';
 import { type EvalSummary, evalTokenizer } from '../runs/index.js';
 import { evalFlags } from './eval_flags.js';
+import { finishProfile, profileFlag, startProfile } from './profile_flag.js';
 import { flagLines, flagTable, fraction, listOf, positiveInteger, readFlags, seed, wantsHelp } from './flags.js';
 import { cliEvents } from './run_events.js';
 
@@ -16,6 +18,7 @@ const flags = flagTable({
   tokenizer: { value: 'DIR|KIND:PATH', help: 'the tokenizer: a folder, or a published tokenizer\'s file', required: true },
   data: { value: 'NAME', help: 'the dataset whose images it reconstructs', required: true },
   ...evalFlags,
+  ...profileFlag,
   n: { value: 'N', help: 'images to use (default: the whole split)', parse: positiveInteger },
   'pfid-alpha': { value: 'A', help: 'pFID level α, every image perturbed (β = 1)', default: PFID_ALPHA, parse: fraction },
   'pfid-delta': { value: 'D', help: 'pFID level δ (default max(2, round(K·100/4096)))', parse: positiveInteger },
@@ -39,11 +42,13 @@ export async function evalCommand(argv: string[]): Promise<void> {
   }
   const f = readFlags(argv, flags, evalUsage);
   const events = cliEvents({ signals: false });
+  startProfile(f.profile);
   try {
     const { summary, report, split } = await evalTokenizer({
       tokenizer: f.tokenizer, data: f.data, split: f.split, features: f.features, weights: f.weights, n: f.n, batchSize: f.batch,
       alpha: f['pfid-alpha'], delta: f['pfid-delta'], curve: f.curve, deltaCurve: f['delta-curve'], seed: f.seed, out: f.out, events,
     });
+    finishProfile(path.dirname(report), 'eval');
     if (f.json) console.log(JSON.stringify(summary));
     else printTable(summary, split);
     console.error(`report: ${report}`);

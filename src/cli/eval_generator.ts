@@ -3,8 +3,10 @@
 //
 // flags → runs/eval_generator.ts; prints a table (or one JSON object). Every
 // number names the feature network, the number of samples and the sampling.
+import path from 'node:path';
 import { type GeneratorEvalSummary, evalGenerator } from '../runs/index.js';
 import { evalFlags } from './eval_flags.js';
+import { finishProfile, profileFlag, startProfile } from './profile_flag.js';
 import { flagLines, flagTable, positiveInteger, readFlags, wantsHelp } from './flags.js';
 import { cliEvents } from './run_events.js';
 import { samplingFlags, samplingOverrides } from './sampling_flags.js';
@@ -14,6 +16,7 @@ const flags = flagTable({
   tokenizer: { value: 'DIR', help: 'decode with this tokenizer (same codebook) instead of the generator\'s own' },
   data: { value: 'NAME', help: 'dataset of the real images (default: the generator\'s)' },
   ...evalFlags,
+  ...profileFlag,
   n: { value: 'N', help: 'samples (default 10000)', parse: positiveInteger },
   device: { value: 'D', help: 'cpu, cuda, cuda:N or auto: where sampling and decoding run (scoring stays on the CPU)', default: 'cpu' },
   ...samplingFlags,
@@ -37,11 +40,13 @@ export async function evalGeneratorCommand(argv: string[]): Promise<void> {
   }
   const f = readFlags(argv, flags, evalGeneratorUsage);
   const events = cliEvents({ signals: false });
+  startProfile(f.profile, f.device);
   try {
     const { summary, report } = await evalGenerator({
       generator: f.generator, tokenizer: f.tokenizer, data: f.data, split: f.split, features: f.features, weights: f.weights, n: f.n, batchSize: f.batch,
       out: f.out, seed: f.seed, sampling: samplingOverrides(f), device: f.device, events,
     });
+    finishProfile(path.dirname(report), 'eval-generator');
     if (f.json) console.log(JSON.stringify(jsonOf(summary)));
     else printTable(summary);
     console.error(`report: ${report}`);

@@ -1,10 +1,12 @@
 // `robustok train-classifier --data NAME [--out FILE] [--config FILE] [--set key=value ...]`:
 // flags → config → runs/train_classifier.ts. Without --out the file goes
 // where `classifier:NAME` looks for it.
+import path from 'node:path';
 import { describeConfig, loadConfigFile, resolveConfig } from '../config/index.js';
 import { classifierFileFor, classifierSchema } from '../features/index.js';
 import { trainClassifier } from '../runs/index.js';
 import { flagLines, flagTable, readFlags, wantsHelp } from './flags.js';
+import { finishProfile, profileFlag, startProfile } from './profile_flag.js';
 import { cliEvents } from './run_events.js';
 
 const flags = flagTable({
@@ -12,6 +14,7 @@ const flags = flagTable({
   out: { value: 'FILE', help: "the classifier's file (default: the data cache's classifiers/ folder, where classifier:NAME looks)" },
   config: { value: 'FILE', help: 'a preset; several are layered in order', multiple: true },
   set: { value: 'key=value', help: 'override a key (below)', multiple: true },
+  ...profileFlag,
 });
 
 export const trainClassifierUsage = `usage: robustok train-classifier --data NAME [--out FILE] [--config FILE] [--set key=value ...]
@@ -36,7 +39,10 @@ export async function trainClassifierCommand(argv: string[]): Promise<void> {
   const config = resolveConfig(classifierSchema, sources, sets);  // a ConfigError lists every bad key
   const events = cliEvents({ signals: false });
   try {
-    await trainClassifier(config, f.out ?? classifierFileFor(config.data.name), { events });
+    const file = f.out ?? classifierFileFor(config.data.name);
+    startProfile(f.profile);
+    await trainClassifier(config, file, { events });
+    finishProfile(path.dirname(file), 'train-classifier');
   } finally {
     events.close();
   }

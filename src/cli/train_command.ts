@@ -8,6 +8,7 @@ import { type RunEnd, type RunEvents, resolveRunConfig } from '../runs/index.js'
 import { threadDecision } from '../torch/index.js';
 import { rankEnvFrom, resolveDevice } from '../train/index.js';
 import { type FlagTable, type FlagValues, flagLines, flagTable, readFlags, wantsHelp } from './flags.js';
+import { finishProfile, profileFlag, startProfile } from './profile_flag.js';
 import { cliEvents } from './run_events.js';
 
 export interface TrainCommand<G extends Group, F extends FlagTable> {
@@ -37,6 +38,7 @@ const trainFlags = flagTable({
   set: { value: 'key=value', help: 'override a key (below); after the preset and the flags that stand for keys', multiple: true },
   resume: { help: "continue DIR's checkpoint exactly (or start one when DIR has none)" },
   device: { value: 'cpu|cuda|cuda:N|auto', help: 'the same as --set train.device=…' },
+  ...profileFlag,
 });
 
 /** The command's whole table: its own flags, its aliases, then those of every training command. */
@@ -74,8 +76,10 @@ export async function runTrainCommand<G extends Group, F extends FlagTable>(c: T
     throw new Error(`device ${device} under robustok launch: ranks do not pick their own GPU or use NCCL yet; train data-parallel on CPUs, or on one GPU without launch`);
   }
   console.error(`${c.name} → ${args.out}: ${c.plan(config)}; ${device === 'cpu' ? `threads: ${threadDecision().reason}` : `device ${device}`}`);
+  startProfile(flags.profile, device);
   try {
     const r = await c.run(config, args.out, { flags, resume: args.resume, events });
+    finishProfile(args.out, c.name);
     if (r.status === 'interrupted') {
       console.error(`${r.reason} at step ${r.step}${r.note ? ` ${r.note}` : ''}: checkpoint saved; continue with --resume`);
       process.exitCode = events.exitCode(r.reason);

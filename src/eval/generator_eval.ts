@@ -10,7 +10,7 @@ import { DataLoader, type PreparedSplit } from '../data/index.js';
 import type { FeatureNetwork } from '../features/index.js';
 import { FeatureStats, type InceptionScore, frechetDistance, inceptionScore, precisionRecall } from '../metrics/index.js';
 import type { Tokenizer } from '../tokenizer/index.js';
-import { type Tensor, cat, noGrad, onDevice, tidy } from '../torch/index.js';
+import { type Tensor, cat, noGrad, onDevice, phase, tidy } from '../torch/index.js';
 import { FID_UNBIASED_SAMPLES } from './pfid.js';
 
 export interface GeneratorEvalOptions {
@@ -41,7 +41,7 @@ export interface GeneratorEvalResult {
 /** Features of images `[B, C, H, W]` into `stats` and, kept, into `into` (for precision/recall). */
 function collect(network: FeatureNetwork, stats: FeatureStats, into: Tensor[], images: Tensor): void {
   noGrad(() => tidy(() => {
-    const f = network.features(images);
+    const f = phase('features', () => network.features(images));
     stats.update(f);
     into.push(f.keep());
   }));
@@ -75,7 +75,7 @@ export function evaluateGenerator(tokenizer: Tokenizer, samples: { ids: Tensor; 
       const count = Math.min(batchSize, n - start);
       noGrad(() => tidy(() => {
         // Decoded where the tokenizer is, scored on the host, where the feature networks run.
-        const images = onDevice(tokenizer.decodeIds(onDevice(samples.ids.narrow(0, start, count), tokenizer.device)).clamp(-1, 1), 'cpu');
+        const images = onDevice(phase('decode', () => tokenizer.decodeIds(onDevice(samples.ids.narrow(0, start, count), tokenizer.device)).clamp(-1, 1)), 'cpu');
         collect(network, fakeStats, fakeFeatures, images);
         if (network.numClasses > 0) probabilities.push(network.logits(images).softmax(-1).keep());
         for (let i = 0; i < count; i++) {
@@ -87,10 +87,10 @@ export function evaluateGenerator(tokenizer: Tokenizer, samples: { ids: Tensor; 
     }
     const gfid = tidy(() => {
       const [r, f] = [realStats.result(), fakeStats.result()];
-      return frechetDistance(r.mu, r.sigma, f.mu, f.sigma);
+      return phase('Fréchet distance', () => frechetDistance(r.mu, r.sigma, f.mu, f.sigma));
     });
     const is = probabilities.length ? tidy(() => inceptionScore(cat(probabilities, 0), Math.min(10, n))) : null;
-    const { precision, recall } = tidy(() => precisionRecall(cat(realFeatures, 0), cat(fakeFeatures, 0)));
+    const { precision, recall } = phase('precision/recall', () => tidy(() => precisionRecall(cat(realFeatures, 0), cat(fakeFeatures, 0))));
     const full = keepPerClass > 0 && kept.every((k) => k.length === keepPerClass);
     const grid = full ? tidy(() => cat(kept.flat(), 0)).keep() : null;
     return { features: network.name, n, real: real.count, biased: n < FID_UNBIASED_SAMPLES, gfid, is, precision, recall, grid };

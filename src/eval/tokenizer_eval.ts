@@ -10,7 +10,7 @@ import { DataLoader, leadingSamples } from '../data/index.js';
 import type { FeatureNetwork } from '../features/index.js';
 import { CodeHistogram, FeatureStats, frechetDistance, neighbourCosine, psnrPerImage, ssimPerImage } from '../metrics/index.js';
 import type { Tokenizer } from '../tokenizer/index.js';
-import { type Device, type Tensor, cat, noGrad, tidy } from '../torch/index.js';
+import { type Device, type Tensor, cat, noGrad, phase, tidy } from '../torch/index.js';
 import { FID_UNBIASED_SAMPLES, type PfidLevel, type PfidLevelOptions, type PfidPoint, SENSITIVITY_ALPHA, levelKey, pfidLevels, pfidPlan } from './pfid.js';
 
 export interface TokenizerEvalOptions extends PfidLevelOptions {
@@ -85,14 +85,16 @@ export function evaluateTokenizer(tokenizer: Tokenizer, split: PreparedSplit, op
         const q = tokenizer.encode(images);
         histogram.update(q.ids);
         const reconstruction = tokenizer.decode(q.zq).clamp(-1, 1);
-        real.update(network.features(images));
-        clean.update(network.features(reconstruction));
+        phase('features', () => {
+          real.update(network.features(images));
+          clean.update(network.features(reconstruction));
+        });
         sums.psnr += psnrPerImage(reconstruction, images).sum().item();
         sums.ssim += ssimPerImage(reconstruction, images).sum().item();
         let mainPerturbed: Tensor | null = null;
         for (const level of levels) {
           const perturbed = tokenizer.decode(tokenizer.perturb(q, level.options).latent).clamp(-1, 1);
-          level.stats.update(network.features(perturbed));
+          phase('features', () => level.stats.update(network.features(perturbed)));
           if (level === main) mainPerturbed = perturbed;
         }
         sums.psnrPerturbed += psnrPerImage(mainPerturbed!, images).sum().item();
@@ -109,7 +111,7 @@ export function evaluateTokenizer(tokenizer: Tokenizer, split: PreparedSplit, op
     const reference = real.result();
     const fid = (stats: FeatureStats) => tidy(() => {
       const other = stats.result();
-      return frechetDistance(reference.mu, reference.sigma, other.mu, other.sigma);
+      return phase('Fréchet distance', () => frechetDistance(reference.mu, reference.sigma, other.mu, other.sigma));
     });
     const measured = new Map(levels.map((l) => [levelKey(l.alpha, l.delta), { alpha: l.alpha, delta: l.delta, value: fid(l.stats) }]));
     const at = (alpha: number, delta: number): PfidPoint => measured.get(levelKey(alpha, delta))!;

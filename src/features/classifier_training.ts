@@ -6,7 +6,7 @@
 import { type Infer, group, list, num, positive } from '../config/index.js';
 import { DataLoader, type PreparedSplit, datasetFields, leadingSamples, openDataset, prepareSplit } from '../data/index.js';
 import { AdamW, Scheduler, warmupCosine } from '../optim/index.js';
-import { F, manualSeed, noGrad, tidy } from '../torch/index.js';
+import { F, manualSeed, noGrad, phase, profile, tidy } from '../torch/index.js';
 import { DatasetClassifier } from './classifier.js';
 
 export const classifierSchema = group({
@@ -61,17 +61,22 @@ export async function trainClassifier(config: ClassifierConfig, onProgress?: (p:
   try {
     model.train();
     for (let epoch = 0; epoch < config.train.epochs; epoch++) {
-      for await (const batch of loader.epoch(epoch)) {
-        const loss = tidy(() => {
-          const l = F.crossEntropy(model.forward(batch.images), batch.labels);
+      const batches = loader.epoch(epoch)[Symbol.asyncIterator]();
+      for (;;) {
+        const next = await profile.phaseAsync('data', () => batches.next());
+        if (next.done) break;
+        const batch = next.value;
+        const loss = phase('step', () => tidy(() => {
+          const l = phase('forward', () => F.crossEntropy(model.forward(batch.images), batch.labels));
           optimizer.zeroGrad();
-          l.backward();
-          optimizer.step();
+          phase('backward', () => l.backward());
+          phase('AdamW', () => optimizer.step());
           return l.item();
-        });
+        }));
         batch.dispose();
         scheduler.step();
         step += 1;
+        profile.step();
         onProgress?.({ epoch, step, totalSteps, loss });
       }
     }
@@ -79,7 +84,7 @@ export async function trainClassifier(config: ClassifierConfig, onProgress?: (p:
     optimizer.dispose();
   }
   model.eval();
-  return { model, testAccuracy: accuracy(model, test) };
+  return { model, testAccuracy: phase('test accuracy', () => accuracy(model, test)) };
 }
 
 /** Fraction of a split's images whose arg-max class is their label. */

@@ -14,7 +14,7 @@
 // process × W·B rows, and a checkpoint resumes on any world size.
 import { Rng, mixSeed } from '../data/index.js';
 import { type AdamW, type Ema, type Stateful, decayGroups } from '../optim/index.js';
-import { type Device, F, type Tensor, bernoulli, onDevice, randint, tensor, tidy, where, zeros } from '../torch/index.js';
+import { type Device, F, type Tensor, bernoulli, onDevice, phase, randint, tensor, tidy, where, zeros } from '../torch/index.js';
 import { Optimisation, RngState, checkFinite, resolveDevice } from '../train/index.js';
 import type { Module } from '../nn/index.js';
 import { type GeneratorConfig, generatorOptions } from './config.js';
@@ -115,15 +115,15 @@ export class GeneratorTrainer {
       const labels = this.tokens.labels.indexSelect(0, rows);
       const dropped = mine(bernoulli(zeros([G], { device: 'cpu' }), config.model.classDropout, rng)).to('bool');
       const conditioned = onDevice(where(dropped, model.nullClass, labels), this.device);
-      const logits = model.forward(ids, conditioned);  // [B, N, K]
-      const loss = F.crossEntropy(logits.reshape(B * N, -1), ids.reshape(B * N));
+      const logits = phase('forward', () => model.forward(ids, conditioned));  // [B, N, K]
+      const loss = phase('loss', () => F.crossEntropy(logits.reshape(B * N, -1), ids.reshape(B * N)));
       const value = loss.item();
       checkFinite(this.stepCount + 1, { loss: value });
       const update = this.optimisation.update(loss);
       this.optimisation.average();
       const { lr } = update;
       const gradNorm = update.gradNorm?.item() ?? Number.NaN;
-      const accuracy = logits.detach().argmax(-1).eq(ids).to('float32').mean().item();
+      const accuracy = phase('accuracy', () => logits.detach().argmax(-1).eq(ids).to('float32').mean().item());
       return { step: this.stepCount + 1, loss: value, accuracy, lr, gradNorm };
     });
     this.stepCount += 1;

@@ -15,7 +15,7 @@ import type { ArGenerator, Sampling } from '../generator/index.js';
 import type { Module } from '../nn/index.js';
 import { type AdamW, type Ema, Scheduler, type Stateful, emaDecayForHalfLife } from '../optim/index.js';
 import { DecoderObjective, type GanTerms, type Tokenizer } from '../tokenizer/index.js';
-import { type Device, type Generator, type Tensor, noGrad, onDevice, tidy } from '../torch/index.js';
+import { type Device, type Generator, type Tensor, noGrad, onDevice, phase, tidy } from '../torch/index.js';
 import { Optimisation, RngState, checkFinite, resolveDevice } from '../train/index.js';
 import type { PosttrainConfig } from './config.js';
 import { preservedSampling } from './preserved_sampling.js';
@@ -158,7 +158,7 @@ export class PostTrainer {
   step(batch: Tensor, labels: Tensor, given?: PregeneratedRows): PosttrainStepMetrics {
     const { config, tokenizer, objective } = this;
     const rng = this.sampler.stream;
-    const drawn = given ? null : this.sigmaTokens(batch, labels);
+    const drawn = given ? null : phase('σ-tokens', () => this.sigmaTokens(batch, labels));
     const ganOn = objective.discriminator !== null && this.stepCount >= this.ganStart;
     try {
       const metrics = tidy((): PosttrainStepMetrics => {
@@ -177,7 +177,7 @@ export class PostTrainer {
         } else {
           image = tokenizer.decodeIds(ids);
         }
-        const { nll, reconstruction, perceptual } = objective.nll(image, images);
+        const { nll, reconstruction, perceptual } = phase('loss', () => objective.nll(image, images));
         let loss = vq ? nll.add(vq) : nll;
         const adversarial = ganOn ? objective.adversarial(image, nll, tokenizer.lastDecoderWeight(), rng) : null;
         if (adversarial) loss = loss.add(adversarial.adversarial.mul(adversarial.weight));

@@ -10,7 +10,7 @@ import { type GeneratorEvalResult, type GeneratorReportInput, evaluateGenerator,
 import type { FeatureNetwork } from '../features/index.js';
 import { type ArGenerator, type Sampling, filesFingerprint, idDtype, sampleClassBalanced } from '../generator/index.js';
 import { tokenizerImageSpec } from '../tokenizer/index.js';
-import { type Tensor, loadCached, saveSafetensors, tidy, writeFileAtomic } from '../torch/index.js';
+import { type Tensor, loadCached, phase, saveSafetensors, tidy, writeFileAtomic } from '../torch/index.js';
 import { featureNetwork } from './eval_tokenizer.js';
 import { type RunEvents, withDefaults } from './events.js';
 import { loadGeneratorPair, samplingWith } from './generator_pair.js';
@@ -113,9 +113,9 @@ function drawnSamples(dir: string, model: ArGenerator, n: number, sampling: Samp
     return { ids, labels: cached.labels!.keep() };
   }
   events.progress({ label: 'sample', done: 0, total: n, unit: 'img' });
-  const samples = sampleClassBalanced(model, n, {
+  const samples = phase('sample tokens', () => sampleClassBalanced(model, n, {
     ...sampling, batchSize, onProgress: (done) => events.progress({ label: 'sample', done, total: n, unit: 'img', cadence: 10 }),
-  });
+  }));
   mkdirSync(path.dirname(file), { recursive: true });
   const narrow = tidy(() => samples.ids.to(idDtype(model.options.vocabSize))).keep();
   try {

@@ -11,7 +11,7 @@
 import { DataLoader, type Dataset, type PreparedSplit, leadingSamples, openDataset, prepareSplit, splitLabel, writeImageRows } from '../data/index.js';
 import { psnrPerImage } from '../metrics/index.js';
 import { TokenizerTrainer, type TokenizerConfig, checkTokenizerConfig, saveTokenizer } from '../tokenizer/index.js';
-import { type Tensor, manualSeed, tidy, writeFileAtomic } from '../torch/index.js';
+import { type Tensor, manualSeed, profile, tidy, writeFileAtomic } from '../torch/index.js';
 import { type RunEnd, type RunEvents, abortReason, withDefaults } from './events.js';
 import { refuseNonFiniteResults } from './finite_results.js';
 import type { RunPaths } from './layout.js';
@@ -85,7 +85,7 @@ export async function trainTokenizer(config: TokenizerConfig, dir: string, optio
     if (parallel && !parallel.isMain) return { status: 'done', dir, step: t.stepCount, minutes };
     // tokenizer.json records the training images' preprocessing, so reconstruct/encode/eval fit new images the same way.
     t.ema.withEmaWeights(() => saveTokenizer(dir, t.model, { ...dataset.defaults, ...preprocess }));
-    const summary = await testSummary(t, cfg, dataset, paths, events);
+    const summary = await profile.phaseAsync('test summary', () => testSummary(t, cfg, dataset, paths, events));
     // A stop asked for during the final evaluation is a stop, not a success: what was written is said, and --resume finishes it.
     if (!summary) return interrupted(`during the final evaluation (tokenizer saved, ${paths.summary} not written)`);
     if (events.signal?.aborted) return interrupted(`after the final evaluation (tokenizer and ${paths.summary} written)`);

@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Batch, DataLoader } from '../data/index.js';
-import { getNumThreads, threadGovernor } from '../torch/index.js';
+import { getNumThreads, phase, profile, threadGovernor } from '../torch/index.js';
 import { type CheckpointParts, type DataParallel, NonFiniteLossError, NonFiniteWeightsError, loadCheckpoint, readProgress, saveCheckpoint } from '../train/index.js';
 import type { RunEvents, withDefaults } from './events.js';
 import type { RunFolder } from './run_folder.js';
@@ -97,8 +97,8 @@ export async function trainingLoop<M extends { step: number; loss: number }>(o: 
     const stepStart = performance.now();
     let m: M;
     try {
-      m = await t.step();
-      parallel?.syncBuffers();
+      m = await profile.phaseAsync('step', async () => t.step());
+      if (parallel) phase('sync buffers', () => parallel.syncBuffers());
       skippedInARow = 0;
     } catch (error) {
       if (!(error instanceof NonFiniteLossError)) throw error;
@@ -115,16 +115,21 @@ export async function trainingLoop<M extends { step: number; loss: number }>(o: 
     const threadChange = threadGovernor.maybeAdjust();
     if (threadChange.changed) events.log(threadChange.reason ?? `threads → ${threadChange.threads}`);
     if (m.step % train.logEvery === 0 || m.step === train.steps) {
-      const threads = getNumThreads();
-      if (parallel) m = parallel.averageNumbers(m);
-      folder.appendMetrics({ ...m, epoch: epochOf(m.step - 1), [o.rate.key]: rate * (parallel?.worldSize ?? 1), threads });
-      events.progress({ label: 'train', done: m.step, total: train.steps, start: startStep, detail: `${o.detail(m)} threads ${threads}` });
+      m = phase('metrics', () => {
+        const threads = getNumThreads();
+        const logged = parallel ? parallel.averageNumbers(m) : m;
+        folder.appendMetrics({ ...logged, epoch: epochOf(logged.step - 1), [o.rate.key]: rate * (parallel?.worldSize ?? 1), threads });
+        events.progress({ label: 'train', done: logged.step, total: train.steps, start: startStep, detail: `${o.detail(logged)} threads ${threads}` });
+        return logged;
+      });
     }
-    if (main && (m.step % train.sampleEvery === 0 || m.step === train.steps)) await o.samples(m.step);
-    if (m.step % train.checkpointEvery === 0) {
-      save();
-      lastSaved = m.step;
+    const step = m.step;
+    if (main && (step % train.sampleEvery === 0 || step === train.steps)) await profile.phaseAsync('sample grids', () => o.samples(step));
+    if (step % train.checkpointEvery === 0) {
+      phase('checkpoint', save);
+      lastSaved = step;
     }
+    profile.step();
   }
   save();
   return { aborted: stopped, minutes: (performance.now() - startedAt) / 60000 };
@@ -167,7 +172,7 @@ export function steppingOnBatches<M extends { step: number; loss: number }>(
     parts: () => trainer.parts(),
     async step() {
       batches ??= batchesFrom(loader, trainer.stepCount);
-      const { value: batch } = await batches.next();
+      const { value: batch } = await profile.phaseAsync('data', () => batches!.next());
       try {
         return step(batch as Batch);
       } finally {

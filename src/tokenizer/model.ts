@@ -13,7 +13,7 @@ import {
 } from '../architectures/index.js';
 import type { CodeDistance } from '../metrics/index.js';
 import { Conv2d, Module } from '../nn/index.js';
-import type { Tensor } from '../torch/index.js';
+import { type Tensor, phase } from '../torch/index.js';
 import { type GaussianPerturbationOptions, gaussianPerturbation } from './gaussian_noise.js';
 import { readTokenizerFiles } from './io.js';
 import { type PerturbationOptions, type Perturbed, latentPerturbation, perturbationCandidates } from './perturbation.js';
@@ -137,13 +137,16 @@ export class Tokenizer extends Module {
 
   /** Images `[B, C, H, W]` in [−1, 1] → quantized latents and code ids (`[B, h, w]` for the CNN, `[B, N]` for the ViT). */
   encode(images: Tensor): Quantized {
-    const latent = this.encoder.forward(this.#toModelPixels(images));
-    return this.quantize.forward(this.quantConv ? this.quantConv.forward(latent) : latent);
+    const latent = phase('encoder', () => {
+      const z = this.encoder.forward(this.#toModelPixels(images));
+      return this.quantConv ? this.quantConv.forward(z) : z;
+    });
+    return phase('quantize', () => this.quantize.forward(latent));
   }
 
   /** A quantized latent (`[B, D, h, w]` or `[B, N, D]`) → images `[B, C, H, W]`. */
   decode(latent: Tensor): Tensor {
-    return this.#fromModelPixels(this.decoder.forward(this.postQuantConv ? this.postQuantConv.forward(latent) : latent));
+    return phase('decoder', () => this.#fromModelPixels(this.decoder.forward(this.postQuantConv ? this.postQuantConv.forward(latent) : latent)));
   }
 
   /** robustok's [−1, 1] → the model's pixelRange (an affine map; nothing for [−1, 1]). */
@@ -177,8 +180,9 @@ export class Tokenizer extends Module {
    * comes back in `q.zq`'s layout.
    */
   perturb(q: Quantized, options: PerturbationOptions | GaussianPerturbationOptions): Perturbed {
-    if (options.kind === 'gaussian') return gaussianPerturbation(q.zq, q.ids, options);
-    return latentPerturbation(q.z, q.zq, this.quantize.embedding.weight, q.ids, options, this.quantize.distance);
+    return phase('perturbation', () => options.kind === 'gaussian'
+      ? gaussianPerturbation(q.zq, q.ids, options)
+      : latentPerturbation(q.z, q.zq, this.quantize.embedding.weight, q.ids, options, this.quantize.distance));
   }
 
   /** The δ codes `[B, N, δ]` that `perturb` draws each token of `q` from, nearest first (index 0: `q.ids`). */

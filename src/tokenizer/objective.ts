@@ -6,7 +6,7 @@
 // losses) and runs the model's backward and update in between.
 import { NonFiniteLossError, nonFiniteRank } from '../train/index.js';
 import { AdamW, type Stateful } from '../optim/index.js';
-import { type Device, F, type Generator, type Tensor } from '../torch/index.js';
+import { type Device, F, type Generator, type Tensor, phase } from '../torch/index.js';
 import type { FeatureNetwork } from '../features/index.js';
 import { FeatureDiscriminator, PatchDiscriminator, diffAugment } from '../architectures/index.js';
 import type { Module } from '../nn/index.js';
@@ -76,8 +76,8 @@ export class DecoderObjective {
    * targets: pixel + weight·perceptual (`nll`), with its parts.
    */
   nll(image: Tensor, target: Tensor): { nll: Tensor; reconstruction: Tensor; perceptual: Tensor | null } {
-    const reconstruction = this.loss.reconstruction === 'l1' ? F.l1Loss(image, target) : F.mseLoss(image, target);
-    const perceptual = this.perceptual?.forward(image, target) ?? null;
+    const reconstruction = phase('pixel loss', () => (this.loss.reconstruction === 'l1' ? F.l1Loss(image, target) : F.mseLoss(image, target)));
+    const perceptual = this.perceptual ? phase('perceptual loss', () => this.perceptual!.forward(image, target)) : null;
     // VQGAN's "nll" term: pixel + weighted perceptual. It is also what the
     // adaptive GAN weight balances against (taming's calculate_adaptive_weight
     // takes nll_loss), so the GAN is scaled to both.
@@ -92,8 +92,9 @@ export class DecoderObjective {
    */
   adversarial(image: Tensor, nll: Tensor, lastLayerWeight: Tensor, generator: Generator): { adversarial: Tensor; weight: Tensor } {
     if (!this.discriminator) throw new Error('DecoderObjective.adversarial: loss.gan.enabled is false');
-    const adversarial = hingeGeneratorLoss(this.discriminator.forward(this.augment(image, generator)));
-    const weight = adaptiveGanWeight(nll, adversarial, lastLayerWeight).mul(this.loss.gan.weight);
+    const adversarial = phase('GAN term', () => hingeGeneratorLoss(this.discriminator!.forward(this.augment(image, generator))));
+    // Two extra backward passes to the decoder's last layer (‖∇nll‖ and ‖∇adv‖).
+    const weight = phase('adaptive weight', () => adaptiveGanWeight(nll, adversarial, lastLayerWeight).mul(this.loss.gan.weight));
     return { adversarial, weight };
   }
 
@@ -103,18 +104,22 @@ export class DecoderObjective {
    * nonFinite = stop (at `step`); with skip only this update is skipped.
    */
   discriminatorStep(real: Tensor, fake: Tensor, generator: Generator, step: number): Pick<GanTerms, 'discriminator' | 'lecam' | 'discriminatorSkipped'> {
+    return phase('discriminator step', () => this.#discriminatorStep(real, fake, generator, step));
+  }
+
+  #discriminatorStep(real: Tensor, fake: Tensor, generator: Generator, step: number): Pick<GanTerms, 'discriminator' | 'lecam' | 'discriminatorSkipped'> {
     const discriminator = this.discriminator!;
     this.discriminatorOptimizer!.zeroGrad();
-    const realLogits = discriminator.forward(this.augment(real, generator));
-    const fakeLogits = discriminator.forward(this.augment(fake.detach(), generator));
+    const [realIn, fakeIn] = phase('DiffAugment', (): [Tensor, Tensor] => [this.augment(real, generator), this.augment(fake.detach(), generator)]);
+    const [realLogits, fakeLogits] = phase('forward', (): [Tensor, Tensor] => [discriminator.forward(realIn), discriminator.forward(fakeIn)]);
     const dLoss = hingeDiscriminatorLoss(realLogits, fakeLogits).mul(this.loss.gan.hingeScale);
     const value = dLoss.item();
     const broken = nonFiniteRank([value]);  // every rank of a data-parallel run skips (or stops) together
     if (broken === null) {
       // LeCam's anchors move only with finite logits (its forward updates them).
       const lecam = this.lecam!.forward(realLogits, fakeLogits);
-      dLoss.add(lecam.mul(this.loss.gan.lecamWeight)).backward();
-      this.discriminatorOptimizer!.step();
+      phase('backward', () => dLoss.add(lecam.mul(this.loss.gan.lecamWeight)).backward());
+      phase('AdamW', () => this.discriminatorOptimizer!.step());
       return { discriminator: value, lecam: lecam.item() };
     }
     if (this.nonFinite === 'stop') throw new NonFiniteLossError(step, { discriminator: value }, 'discriminator loss', broken === 'here' ? undefined : broken);

@@ -8,7 +8,7 @@
 // stream that checkpoints save, so a resumed run continues exactly.
 import type { AdamW, Ema, Stateful } from '../optim/index.js';
 import { Optimisation, RngState, checkFinite, resolveDevice } from '../train/index.js';
-import { type Device, Generator, type Tensor, noGrad, onDevice, tidy } from '../torch/index.js';
+import { type Device, Generator, type Tensor, noGrad, onDevice, phase, tidy } from '../torch/index.js';
 import type { FeatureNetwork } from '../features/index.js';
 import type { Module } from '../nn/index.js';
 import { type TokenizerConfig, checkTokenizerConfig, ganStartStep, modelOptions } from './config.js';
@@ -132,26 +132,26 @@ export class TokenizerTrainer {
       const images = onDevice(batch, this.device);
       this.model.train();
       this.codebook.start(this.stepCount, () => this.model.encode(images).z);
-      const r = this.model.forward(images, perturbation
+      const r = phase('forward', () => this.model.forward(images, perturbation
         ? { ...perturbation, beta: config.perturbation.beta, select: config.perturbation.select, generator: rng }
-        : undefined);
-      const { nll, reconstruction, perceptual } = objective.nll(r.image, images);
+        : undefined));
+      const { nll, reconstruction, perceptual } = phase('loss', () => objective.nll(r.image, images));
       let loss = nll.add(r.quantized.loss);
       const adversarial = ganOn ? objective.adversarial(r.image, nll, this.model.lastDecoderWeight(), rng) : null;
       if (adversarial) loss = loss.add(adversarial.adversarial.mul(adversarial.weight));
       // Read once: checked before backward, so a NaN never reaches the weights or
       // the optimizer's moments, and then logged.
-      const terms = {
+      const terms = phase('host reads', () => ({
         loss: loss.item(), reconstruction: reconstruction.item(), ...(perceptual ? { perceptual: perceptual.item() } : {}),
         codebook: r.quantized.codebookLoss.item(), commitment: r.quantized.commitmentLoss.item(),
-      };
+      }));
       const ganTerms = adversarial ? { adversarial: adversarial.adversarial.item(), adaptiveWeight: adversarial.weight.item() } : null;
       checkFinite(this.stepCount + 1, { ...terms, ...ganTerms });
       const { lr } = this.optimisation.update(loss);
-      const replacedCodes = this.codebook.afterStep(r.quantized.ids, r.quantized.z);
+      const replacedCodes = phase('codebook upkeep', () => this.codebook.afterStep(r.quantized.ids, r.quantized.z));
       this.optimisation.average();
       const gan = ganTerms ? { ...ganTerms, ...objective.discriminatorStep(images, r.image, rng, this.stepCount + 1) } : undefined;
-      const { usage, perplexity } = codebookUsage(r.quantized.ids, config.model.codebookSize);
+      const { usage, perplexity } = phase('codebook usage', () => codebookUsage(r.quantized.ids, config.model.codebookSize));
       return {
         step: this.stepCount + 1, ...terms, lr, usage, perplexity,
         ...(perturbation?.kind === 'gaussian' ? { noiseScale: perturbation.scale } : { alpha: perturbation?.alpha ?? 0, delta: perturbation?.delta ?? 0 }),

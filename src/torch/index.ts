@@ -1,6 +1,6 @@
 // robustok's engine: a PyTorch-like tensor library over libtorch.
 export { type DType, type TypedArray, isDType, isFloatingPoint } from './dtype.js';
-export { Tensor, type Device, type TensorLike, type NestedArray, type BackwardOptions } from './tensor.js';
+export { Tensor, type MemoryFormat, type Device, type TensorLike, type NestedArray, type BackwardOptions } from './tensor.js';
 export { tidy, inScope } from './scope.js';
 export * from './creation.js';
 export { auditImplicitDevices } from './device_audit.js';
@@ -8,6 +8,7 @@ export * from './random.js';
 export * from './ops.js';
 export * from './autograd.js';
 export * from './runtime.js';
+export { type PhaseRow, type ProfileReport, phase, profile, profileTable } from './phase_profile.js';
 export { type ThreadAdjustment, type ThreadDecision, type ThreadGovernor, type ThreadSource } from './threads.js';
 export * as F from './functional.js';
 export * as linalg from './linalg.js';

@@ -37,4 +37,6 @@ export const cuda = {
   /** Whether this libtorch build has CUDA and a GPU is visible. */
   isAvailable: (): boolean => N.cudaIsAvailable(),
   deviceCount: (): number => N.cudaDeviceCount(),
+  /** Waits for the current GPU's queued work (nothing without CUDA). */
+  synchronize: (): void => N.cudaSynchronize(),
 };

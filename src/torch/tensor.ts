@@ -4,7 +4,15 @@
 import { type DType, dtypeCode, dtypeName, isDType, type TypedArray, typedArrayFor } from './dtype.js';
 import { type Handle, native as N } from './native.js';
 import { aroundBackward } from './backward_hooks.js';
+import { profile } from './phase_profile.js';
 import { escape, inScope, setTensorCheck, track, untrackNewest } from './scope.js';
+
+/**
+ * A 4-d tensor's memory layout: 'contiguous' is PyTorch's default NCHW;
+ * 'channels_last' keeps the channels of a pixel together (NHWC strides, same
+ * shape), the layout oneDNN's convolutions run fastest on.
+ */
+export type MemoryFormat = 'contiguous' | 'channels_last';
 
 export type Device = 'cpu' | 'cuda' | `cuda:${number}` | string;
 /** A tensor or a plain number / boolean, broadcast as in PyTorch. */
@@ -104,8 +112,9 @@ export class Tensor {
   get device(): string {
     return N.device(this.handle);
   }
-  isContiguous(): boolean {
-    return N.isContiguous(this.handle);
+  /** Whether the strides are those of `format` (row-major by default; 'channels_last' is NHWC for `[B, C, H, W]`). */
+  isContiguous(format: MemoryFormat = 'contiguous'): boolean {
+    return N.isContiguous(this.handle, format);
   }
   toString(): string {
     return `Tensor(shape=[${this.shape.join(', ')}], dtype=${this.dtype}, device=${this.device})`;
@@ -141,6 +150,8 @@ export class Tensor {
   }
   /** The value of a one-element tensor. */
   item(): number {
+    // Each read waits for the value: on a GPU a sync, so --profile counts them.
+    profile.count('host reads (item)');
     return Number(N.item(this.handle));
   }
 
@@ -160,8 +171,9 @@ export class Tensor {
   clone(): Tensor {
     return wrap(N.clone(this.handle));
   }
-  contiguous(): Tensor {
-    return wrap(N.contiguous(this.handle));
+  /** The same values laid out in `format` (this tensor itself when they already are). */
+  contiguous(format: MemoryFormat = 'contiguous'): Tensor {
+    return wrap(N.contiguous(this.handle, format));
   }
 
   // ---- autograd ----------------------------------------------------------------------

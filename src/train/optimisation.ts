@@ -8,7 +8,7 @@
 // moved by `average()`, a separate call: the tokenizer's codebook upkeep
 // (dead-code replacement) goes between the update and the average.
 import { AdamW, Ema, type LrSchedule, Scheduler, type Stateful, clipGradNorm, warmupCosine } from '../optim/index.js';
-import type { Tensor } from '../torch/index.js';
+import { type Tensor, phase } from '../torch/index.js';
 
 /** The `optim` group's settings this needs (config_groups.ts). */
 export interface OptimSettingsResolved {
@@ -71,19 +71,21 @@ export class Optimisation {
    * scalar tensor in the caller's scope; null with clipping off).
    */
   update(loss: Tensor): { lr: number; gradNorm: Tensor | null } {
-    this.optimizer.zeroGrad();
-    loss.backward();
-    const { clipNorm } = this.settings;
-    const gradNorm = clipNorm > 0 ? clipGradNorm(this.#clipped, clipNorm) : null;
-    const lr = this.optimizer.paramGroups[0]!.lr;
-    this.optimizer.step();
-    this.scheduler.step();
-    return { lr, gradNorm };
+    return phase('update', () => {
+      phase('zero grad', () => this.optimizer.zeroGrad());
+      phase('backward', () => loss.backward());
+      const { clipNorm } = this.settings;
+      const gradNorm = clipNorm > 0 ? phase('clip', () => clipGradNorm(this.#clipped, clipNorm)) : null;
+      const lr = this.optimizer.paramGroups[0]!.lr;
+      phase('AdamW', () => this.optimizer.step());
+      this.scheduler.step();
+      return { lr, gradNorm };
+    });
   }
 
   /** Moves the EMA toward the weights just updated. */
   average(): void {
-    this.ema.update();
+    phase('EMA', () => this.ema.update());
   }
 
   /** Checkpoint parts, under the names every trainer's checkpoints use. */
