@@ -57,6 +57,16 @@ test('a phase that throws still closes, so the phases after it keep their paths'
   assert.deepEqual(r.phases.map((p) => p.path), ['outer', 'outer › inner', 'next']);
 });
 
+test('a phase first entered late sits under its parent in the report, not after the phases entered before it', () => {
+  profile.start();
+  phase('step', () => phase('forward', () => undefined));
+  phase('metrics', () => undefined);
+  phase('step', () => phase('discriminator', () => undefined));
+  const r = profile.report();
+  profile.stop();
+  assert.deepEqual(r.phases.map((p) => p.path), ['step', 'step › forward', 'step › discriminator', 'metrics']);
+});
+
 test('train-tokenizer --profile writes profile.json and profile.md with the step split into its parts', () => {
   const out = mkdtempSync(path.join(tmpdir(), 'robustok-profile-'));
   try {

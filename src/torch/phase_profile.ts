@@ -22,7 +22,7 @@ export interface ProfileReport {
   wallSeconds: number;
   /** Steps (or batches) the run counted with `step()`. */
   steps: number;
-  /** Every phase in first-entered order (a parent before its children). */
+  /** Every phase, each under its parent; siblings in the order first entered. */
   phases: PhaseRow[];
   /** Events counted rather than timed (host reads of tensor values). */
   counts: Record<string, number>;
@@ -92,7 +92,7 @@ class PhaseProfile {
     return {
       wallSeconds: (performance.now() - this.#started) / 1000,
       steps: this.#steps,
-      phases: [...this.#rows.values()].map((r) => ({ ...r })),
+      phases: treeOrder([...this.#rows.values()]).map((r) => ({ ...r })),
       counts: Object.fromEntries(this.#counts),
     };
   }
@@ -117,6 +117,19 @@ class PhaseProfile {
   }
 }
 
+const parentPath = (p: PhaseRow): string => p.path.slice(0, Math.max(0, p.path.lastIndexOf(' › ')));
+
+/** Rows in depth-first order: a phase first entered late in a run (the GAN's, say) still sits under its parent. */
+function treeOrder(rows: PhaseRow[]): PhaseRow[] {
+  const children = new Map<string, PhaseRow[]>();
+  for (const r of rows) {
+    const key = r.depth === 0 ? '' : parentPath(r);
+    children.set(key, [...(children.get(key) ?? []), r]);
+  }
+  const visit = (key: string): PhaseRow[] => (children.get(key) ?? []).flatMap((r) => [r, ...visit(r.path)]);
+  return visit('');
+}
+
 /** The process's one profile: runs are one per process, and phases sit deep in model code. */
 export const profile = new PhaseProfile();
 
@@ -134,11 +147,10 @@ export function profileTable(r: ProfileReport): string {
   const perStep = (n: number) => (r.steps > 0 ? (n / r.steps).toFixed(1) : '–');
   const line = (label: string, depth: number, ms: number, calls: string) =>
     `| ${'\u00a0\u00a0'.repeat(depth)}${label} | ${(ms / 1000).toFixed(2)} | ${perStep(ms)} | ${((100 * ms) / wallMs).toFixed(1)}% | ${calls} |`;
-  const parentOf = (p: PhaseRow) => p.path.slice(0, Math.max(0, p.path.lastIndexOf(' › ')));
   const lines = ['| phase | total s | ms / step | share of wall | calls |', '|---|---|---|---|---|'];
   for (const p of r.phases) {
     lines.push(line(p.path.split(' › ').at(-1)!, p.depth, p.ms, String(p.calls)));
-    const inner = r.phases.filter((c) => c.depth === p.depth + 1 && parentOf(c) === p.path).reduce((s, c) => s + c.ms, 0);
+    const inner = r.phases.filter((c) => c.depth === p.depth + 1 && parentPath(c) === p.path).reduce((s, c) => s + c.ms, 0);
     if (inner > 0) lines.push(line('(itself)', p.depth + 1, p.ms - inner, ''));
   }
   const top = r.phases.filter((p) => p.depth === 0).reduce((s, p) => s + p.ms, 0);
