@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cfgScale, drawTokens, guideLogits, topKFilter, topPFilter } from '../src/generator/index.js';
-import { Generator, liveTensors, tensor, tidy } from '../src/torch/index.js';
+import { RandomStream, liveTensors, tensor, tidy } from '../src/torch/index.js';
 
 const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 
@@ -49,16 +49,16 @@ test('temperature 0 is argmax; the same seed draws the same tokens, another seed
     const logits = tensor([[0, 3, 1], [5, 0, 0]]);
     assert.deepEqual(drawTokens(logits, { temperature: 0 }).tolist(), [1, 0]);
     const many = logits.slice(0, 0, 1).expand(4000, 3).contiguous();
-    const a = drawTokens(many, { generator: new Generator(7) });
-    const b = drawTokens(many, { generator: new Generator(7) });
-    const c = drawTokens(many, { generator: new Generator(8) });
+    const a = drawTokens(many, { stream: new RandomStream(7) });
+    const b = drawTokens(many, { stream: new RandomStream(7) });
+    const c = drawTokens(many, { stream: new RandomStream(8) });
     assert.ok(a.eq(b).all().item(), 'same seed, same tokens');
     assert.ok(!a.eq(c).all().item(), 'another seed, other tokens');
     // softmax([0, 3, 1]) = [0.042, 0.844, 0.114]; 4,000 draws: within 4 binomial standard deviations.
     const counts = [0, 1, 2].map((k) => a.eq(k).sum().item() as number);
     const expected = [0, 3, 1].map((v) => Math.exp(v) / (1 + Math.exp(3) + Math.exp(1)));
     counts.forEach((n, k) => assert.ok(Math.abs(n / 4000 - expected[k]!) < 4 * Math.sqrt((expected[k]! * (1 - expected[k]!)) / 4000), `token ${k}: ${n}`));
-    const greedyByTopK = drawTokens(many, { topK: 1, generator: new Generator(1) });
+    const greedyByTopK = drawTokens(many, { topK: 1, stream: new RandomStream(1) });
     assert.ok(greedyByTopK.eq(1).all().item(), 'top-k = 1 is greedy');
     assert.throws(() => drawTokens(logits, { topP: 0 }), /top-p must be in \(0, 1\]/);
     assert.throws(() => drawTokens(logits, { temperature: -1 }), /temperature must be a finite number ≥ 0/);

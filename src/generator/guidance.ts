@@ -4,7 +4,7 @@
 // over the T positions of the raster order; then temperature, top-k, top-p
 // and a multinomial draw. Pure functions of the logits, so the sampler, the
 // σ-preserving sampling of post-training and the web app share them.
-import { type Generator, type Tensor, multinomial, noGrad } from '../torch/index.js';
+import { type RandomStream, type Tensor, multinomial, noGrad } from '../torch/index.js';
 
 /** How g_t moves from 1 (first position) towards g (last). */
 export type CfgSchedule = 'constant' | 'linear' | 'cosine';
@@ -39,7 +39,7 @@ export interface DrawOptions {
   topK?: number;
   /** Keep the smallest set of most likely tokens whose probability reaches p, the first token past p included (1 = all). */
   topP?: number;
-  generator?: Generator;
+  stream?: RandomStream;
 }
 
 /** Logits `[B, K]` with everything outside the top k set to −∞. */
@@ -75,6 +75,6 @@ export function drawTokens(logits: Tensor, o: DrawOptions = {}): Tensor {
   return noGrad(() => {
     if (temperature === 0) return logits.argmax(-1);
     const filtered = topPFilter(topKFilter(logits.div(temperature), topK), topP);
-    return multinomial(filtered.softmax(-1), 1, false, o.generator).squeeze(-1);
+    return multinomial(filtered.softmax(-1), 1, false, o.stream).squeeze(-1);
   });
 }

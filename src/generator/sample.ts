@@ -4,7 +4,7 @@
 // earlier ones. With guidance (g ≠ 1) the conditional and the unconditional
 // (null-class) rows run as one doubled batch sharing the cache, and their
 // logits combine as guidance.ts says before the draw.
-import { Generator, type Tensor, arange, cat, fullLike, noGrad, stack, tidy } from '../torch/index.js';
+import { RandomStream, type Tensor, arange, cat, fullLike, noGrad, stack, tidy } from '../torch/index.js';
 import type { Sampling } from './config.js';
 import { cfgScale, drawTokens, guideLogits } from './guidance.js';
 import type { ArGenerator } from './model.js';
@@ -12,7 +12,7 @@ import type { Tokenizer } from '../tokenizer/index.js';
 
 export interface SampleOptions extends Sampling {
   /** The stream every draw comes from (seed it for reproducible samples). */
-  generator?: Generator;
+  stream?: RandomStream;
   /**
    * Sees the tokens drawn at each position (`[B]`) and returns the ones to
    * keep, which are also what the next position is conditioned on:
@@ -96,7 +96,7 @@ export interface BalancedSampleOptions extends Sampling {
  */
 export function sampleClassBalanced(model: ArGenerator, n: number, o: BalancedSampleOptions): { ids: Tensor; labels: Tensor } {
   const { seed, batchSize = 100, onProgress, ...sampling } = o;
-  const generator = new Generator(seed);
+  const stream = new RandomStream(seed);
   const C = model.options.numClasses;
   const parts: Tensor[] = [];
   try {
@@ -104,7 +104,7 @@ export function sampleClassBalanced(model: ArGenerator, n: number, o: BalancedSa
       const count = Math.min(batchSize, n - start);
       const labels = arange(start, start + count, 1, { dtype: 'int64', device: model.device }).remainder(C);
       try {
-        parts.push(sampleTokens(model, labels, { ...sampling, generator }));
+        parts.push(sampleTokens(model, labels, { ...sampling, stream }));
       } finally {
         labels.dispose();
       }

@@ -109,7 +109,7 @@ export class GeneratorTrainer {
       // Drawn for the global batch, this rank's rows kept (see the top of the file).
       const mine = (draw: Tensor) => draw.narrow(0, this.shard.rank * B, B);
       const G = this.globalBatchSize;
-      const pick = V === 1 ? variants.select(1, 0) : variants.gather(1, mine(randint(0, V, [G, 1, 1], { generator: rng, device: 'cpu' })).expand(B, 1, N)).squeeze(1);
+      const pick = V === 1 ? variants.select(1, 0) : variants.gather(1, mine(randint(0, V, [G, 1, 1], { stream: rng, device: 'cpu' })).expand(B, 1, N)).squeeze(1);
       // The token set and the draws stay on the host (the same numbers on every device); the batch moves.
       const ids = pick.to({ dtype: 'int64', device: this.device });
       const labels = this.tokens.labels.indexSelect(0, rows);

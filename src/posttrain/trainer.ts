@@ -15,7 +15,7 @@ import type { ArGenerator, Sampling } from '../generator/index.js';
 import type { Module } from '../nn/index.js';
 import { type AdamW, type Ema, Scheduler, type Stateful, emaDecayForHalfLife } from '../optim/index.js';
 import { DecoderObjective, type GanTerms, type Tokenizer } from '../tokenizer/index.js';
-import { type Device, type Generator, type Tensor, noGrad, onDevice, tidy } from '../torch/index.js';
+import { type Device, type RandomStream, type Tensor, noGrad, onDevice, tidy } from '../torch/index.js';
 import { Optimisation, RngState, checkFinite, resolveDevice } from '../train/index.js';
 import type { PosttrainConfig } from './config.js';
 import { preservedSampling } from './preserved_sampling.js';
@@ -137,14 +137,14 @@ export class PostTrainer {
    * kept mask, drawn from this trainer's streams (or the given ones: a
    * pregenerated set draws from its own, so it is the same however the run started).
    */
-  sigmaTokens(images: Tensor, labels: Tensor, streams: { draws: Generator; coins: Generator } = { draws: this.sampler.stream, coins: this.coins.stream }): { ids: Tensor; kept: Tensor; truth: Tensor } {
+  sigmaTokens(images: Tensor, labels: Tensor, streams: { draws: RandomStream; coins: RandomStream } = { draws: this.sampler.stream, coins: this.coins.stream }): { ids: Tensor; kept: Tensor; truth: Tensor } {
     const truth = noGrad(() => tidy(() => {
       this.tokenizer.eval();
       const ids = this.tokenizer.encode(onDevice(images, this.device)).ids;
       return ids.reshape(ids.size(0), -1);
     })).keep();
     const { ids, kept } = tidy(() => preservedSampling(this.generator, truth, onDevice(labels, this.device), {
-      ...this.sampling, sigma: this.config.sigma, generator: streams.draws, keepGenerator: streams.coins,
+      ...this.sampling, sigma: this.config.sigma, stream: streams.draws, coinStream: streams.coins,
     }));
     return { ids: ids.keep(), kept: kept.keep(), truth };
   }

@@ -13,7 +13,7 @@ import { DataLoader, type PreparedSplit, leadingSamples, openDataset, prepareSpl
 import { filesFingerprint, idDtype, samplingOf } from '../generator/index.js';
 import { type PosttrainConfig, PostTrainer, type PregeneratedRows } from '../posttrain/index.js';
 import { absoluteTokenizerRef, openTokenizer, parseTokenizerRef, saveTokenizer, tokenizerImageSpec, tokenizerSourceFiles } from '../tokenizer/index.js';
-import { Generator, type Tensor, cat, loadCached, manualSeed, noGrad, saveSafetensors, tensor, tidy } from '../torch/index.js';
+import { RandomStream, type Tensor, cat, loadCached, manualSeed, noGrad, saveSafetensors, tensor, tidy } from '../torch/index.js';
 import { loadCheckpointParts } from '../train/index.js';
 import { joinDataParallel, mainRankFirst, openRunFolder, rankEvents, seedRankStream, shardOf } from './data_parallel.js';
 import { type RunEnd, type RunEvents, abortReason, withDefaults } from './events.js';
@@ -61,7 +61,7 @@ export async function postTrain(cfg: PosttrainConfig, dir: string, o: PostTrainO
     networks = await loadLossNetworks(cfg.loss);
 
     manualSeed(cfg.train.seed);
-    const sampling = cfg.sampling === 'generator' ? pair.info.sampling : samplingOf(cfg.sample);
+    const sampling = cfg.samplingSource === 'generator' ? pair.info.sampling : samplingOf(cfg.sample);
     const t = new PostTrainer(cfg, pair.tokenizer, pair.model, sampling, { channels: spec.channels, ...networks, frozen: oldDecoder });
     seedRankStream(parallel, cfg.train.seed);
     trainer = t;
@@ -82,7 +82,7 @@ export async function postTrain(cfg: PosttrainConfig, dir: string, o: PostTrainO
     const images = fixed.images.narrow(0, 0, Math.min(GRID_IMAGES, fixed.images.size(0))).keep();
     const labels = fixed.labels.narrow(0, 0, images.size(0)).keep();
     fixed.dispose();
-    const shown = t.sigmaTokens(images, labels, { draws: new Generator(cfg.train.seed + 5), coins: new Generator(cfg.train.seed + 6) });
+    const shown = t.sigmaTokens(images, labels, { draws: new RandomStream(cfg.train.seed + 5), coins: new RandomStream(cfg.train.seed + 6) });
     held.push(images, labels, shown.ids, shown.kept, shown.truth);
     const before = noGrad(() => tidy(() => oldDecoder.eval().decodeIds(shown.ids).clamp(-1, 1))).keep();
     held.push(before);
@@ -213,7 +213,7 @@ async function pregenerate(t: PostTrainer, source: PreparedSplit, file: string, 
     return { ids: cached.ids!.keep(), kept: cached.kept!.keep(), changed: cached.changed!.keep() };
   }
   if (existsSync(file)) events.log(`${file} was drawn with other settings or models: drawing again`);
-  const streams = { draws: new Generator(cfg.train.seed + 7), coins: new Generator(cfg.train.seed + 8) };
+  const streams = { draws: new RandomStream(cfg.train.seed + 7), coins: new RandomStream(cfg.train.seed + 8) };
   const loader = new DataLoader(source, { batchSize: 256, shuffle: false });
   const parts: Tensor[][] = [[], [], []];
   try {

@@ -7,7 +7,7 @@ import { type RawImage, imagesToTensor, tensorToImages } from '../data/index.js'
 import { type ArGenerator, sampleTokens } from '../generator/index.js';
 import { preservedSampling } from '../posttrain/index.js';
 import type { ImageSpec, Tokenizer } from '../tokenizer/index.js';
-import { Generator, type Tensor, noGrad, tensor, tidy } from '../torch/index.js';
+import { RandomStream, type Tensor, noGrad, tensor, tidy } from '../torch/index.js';
 import { badRequest } from './http_error.js';
 import type { PreservedArgs, PreservedResult, SampleArgs, SampleResult } from './lab_protocol.js';
 
@@ -26,7 +26,7 @@ export function sampleClass(model: ArGenerator, decoders: readonly Tokenizer[], 
   const started = performance.now();
   const grid = model.options.grid;
   return noGrad(() => tidy(() => {
-    const ids = sampleTokens(model, tensor([a.classId], { dtype: 'int64' }), { ...a.sampling, generator: new Generator(a.seed) });
+    const ids = sampleTokens(model, tensor([a.classId], { dtype: 'int64' }), { ...a.sampling, stream: new RandomStream(a.seed) });
     return { grid, ids: ids.flatten().tolist() as number[], images: decodeWith(decoders, ids, grid), ms: performance.now() - started };
   }));
 }
@@ -43,7 +43,7 @@ export function preservedImage(model: ArGenerator, decoders: readonly Tokenizer[
   return noGrad(() => tidy(() => {
     const truth = decoders[0]!.encode(imagesToTensor([a.image], spec)).ids.reshape(1, -1);   // [1, N]
     const { ids, kept } = preservedSampling(model, truth, tensor([a.classId], { dtype: 'int64' }), {
-      ...a.sampling, sigma: a.sigma, generator: new Generator(a.seed), keepGenerator: new Generator(a.seed + 1),
+      ...a.sampling, sigma: a.sigma, stream: new RandomStream(a.seed), coinStream: new RandomStream(a.seed + 1),
     });
     return {
       grid, kept: kept.flatten().tolist() as boolean[],

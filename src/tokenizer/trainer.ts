@@ -8,7 +8,7 @@
 // stream that checkpoints save, so a resumed run continues exactly.
 import type { AdamW, Ema, Stateful } from '../optim/index.js';
 import { Optimisation, RngState, checkFinite, resolveDevice } from '../train/index.js';
-import { type Device, Generator, type Tensor, noGrad, onDevice, tidy } from '../torch/index.js';
+import { type Device, RandomStream, type Tensor, noGrad, onDevice, tidy } from '../torch/index.js';
 import type { FeatureNetwork } from '../features/index.js';
 import type { Module } from '../nn/index.js';
 import { type TokenizerConfig, checkTokenizerConfig, ganStartStep, modelOptions } from './config.js';
@@ -133,7 +133,7 @@ export class TokenizerTrainer {
       this.model.train();
       this.codebook.start(this.stepCount, () => this.model.encode(images).z);
       const r = this.model.forward(images, perturbation
-        ? { ...perturbation, beta: config.perturbation.beta, select: config.perturbation.select, generator: rng }
+        ? { ...perturbation, beta: config.perturbation.beta, select: config.perturbation.select, stream: rng }
         : undefined);
       const { nll, reconstruction, perceptual } = objective.nll(r.image, images);
       let loss = nll.add(r.quantized.loss);
@@ -171,7 +171,7 @@ export class TokenizerTrainer {
       const clean = this.model.forward(images).image;
       const p = this.perturbationNow();
       const perturbed = p
-        ? this.model.forward(images, { ...p, beta: 1, generator: new Generator(this.config.train.seed + 2) }).image
+        ? this.model.forward(images, { ...p, beta: 1, stream: new RandomStream(this.config.train.seed + 2) }).image
         : null;
       return { clean, perturbed };
     }));
