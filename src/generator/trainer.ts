@@ -15,7 +15,7 @@
 import { Rng, mixSeed } from '../data/index.js';
 import { type AdamW, type Ema, type Stateful, decayGroups } from '../optim/index.js';
 import { type Device, F, type Tensor, bernoulli, onDevice, randint, tensor, tidy, where, zeros } from '../torch/index.js';
-import { Optimisation, RngState, checkFinite, resolveDevice } from '../train/index.js';
+import { Optimisation, RngState, checkFinite, resolveDevice, streamSeed } from '../train/index.js';
 import type { Module } from '../nn/index.js';
 import { type GeneratorConfig, generatorOptions } from './config.js';
 import { ArGenerator } from './model.js';
@@ -62,7 +62,7 @@ export class GeneratorTrainer {
       params: decayGroups(this.model.namedParameters(), optim.weightDecay), averaged: this.model.namedParameters(), clipped: this.model.parameters(),
       betas: [0.9, optim.beta2], steps: train.steps,
     });
-    this.sampler = new RngState(train.seed + 1);
+    this.sampler = new RngState(streamSeed(train.seed, 'trainDraws'));
   }
 
   /** Rows of a step over all ranks: train.batchSize per rank. */

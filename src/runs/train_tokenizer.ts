@@ -12,6 +12,7 @@ import { DataLoader, type Dataset, type PreparedSplit, leadingSamples, openDatas
 import { psnrPerImage } from '../metrics/index.js';
 import { TokenizerTrainer, type TokenizerConfig, checkTokenizerConfig, saveTokenizer } from '../tokenizer/index.js';
 import { type Tensor, manualSeed, tidy, writeFileAtomic } from '../torch/index.js';
+import { streamSeed } from '../train/index.js';
 import { type RunEnd, type RunEvents, abortReason, withDefaults } from './events.js';
 import { refuseNonFiniteResults } from './finite_results.js';
 import type { RunPaths } from './layout.js';
@@ -65,7 +66,7 @@ export async function trainTokenizer(config: TokenizerConfig, dir: string, optio
       shard: shardOf(parallel),
     });
 
-    manualSeed(cfg.train.seed);
+    manualSeed(streamSeed(cfg.train.seed, 'global'));
     networks = await loadLossNetworks(cfg.loss);
     const t = new TokenizerTrainer(cfg, networks);
     seedRankStream(parallel, cfg.train.seed);
