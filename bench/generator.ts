@@ -25,7 +25,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigFile, resolveConfig } from '../src/config/index.js';
 import { type GeneratorConfig, GeneratorTrainer, type TokenSet, generatorSchema, sampleTokens, samplingOf } from '../src/generator/index.js';
-import { Generator, type Tensor, arange, getNumThreads, manualSeed, randint, savePt, tidy } from '../src/torch/index.js';
+import { RandomStream, type Tensor, arange, getNumThreads, manualSeed, randint, savePt, tidy } from '../src/torch/index.js';
 import { median, pair, quantile, settle, timed } from './paired_timing.js';
 import { type Twin, startTwin } from './twin_process.js';
 
@@ -93,8 +93,8 @@ async function main(): Promise<void> {
 
   const sampling = samplingOf(config.sample);
   if (sampling.topK !== 0 || sampling.topP !== 1) throw new Error('the generator benchmark samples without top-k / top-p (its twin has neither)');
-  const draws = new Generator(0);
-  const sample = (kvCache: boolean) => () => timed(() => sampleTokens(trainer.model, labels, { ...sampling, generator: draws, kvCache }).dispose());
+  const draws = new RandomStream(0);
+  const sample = (kvCache: boolean) => () => timed(() => sampleTokens(trainer.model, labels, { ...sampling, stream: draws, kvCache }).dispose());
   const theirs = (command: 'step' | 'sample') => () => Number(twin.ask(command));
 
   const steps: [number, number][] = [];

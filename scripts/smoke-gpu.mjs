@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => path.join(root, 'dist', 'src', p);
-const { cuda, Generator, manualSeed, randn, tidy } = await import(dist('torch/index.js'));
+const { cuda, RandomStream, manualSeed, randn, tidy } = await import(dist('torch/index.js'));
 
 // ROBUSTOK_SMOKE_DEVICE=cpu runs the same checks on the CPU: a check of this script, not of a GPU.
 const device = process.env.ROBUSTOK_SMOKE_DEVICE ?? 'cuda';
@@ -55,7 +55,7 @@ if (cli(`train-tokenizer on ${device}`, 'train-tokenizer', '--config', path.join
   const step = (device) => {
     manualSeed(0);
     const trainer = new TokenizerTrainer(resolveConfig(tokenizerSchema, [loadConfigFile(path.join(root, 'configs/tokenizer/tiny.yaml'))], sets(device)));
-    const images = tidy(() => randn([4, 1, 32, 32], { generator: new Generator(1), device: 'cpu' }).tanh());
+    const images = tidy(() => randn([4, 1, 32, 32], { stream: new RandomStream(1), device: 'cpu' }).tanh());
     const { loss } = trainer.step(images);
     const weights = tidy(() => trainer.model.parameters().map((p) => Float32Array.from(p.toTypedArray())));
     images.dispose();

@@ -16,7 +16,7 @@ import type { Module } from '../src/nn/index.js';
 import { PostTrainer, posttrainSchema, preservedSampling } from '../src/posttrain/index.js';
 import { loadGeneratorPair } from '../src/runs/index.js';
 import { FeatureDiscriminator, PatchDiscriminator, Tokenizer, TokenizerTrainer, type TokenizerOptions, tokenizerSchema } from '../src/tokenizer/index.js';
-import { Generator, auditImplicitDevices, cuda, manualSeed, noGrad, rand, randint, randn, tidy } from '../src/torch/index.js';
+import { RandomStream, auditImplicitDevices, cuda, manualSeed, noGrad, rand, randint, randn, tidy } from '../src/torch/index.js';
 import { resolveDevice } from '../src/train/index.js';
 import { scratchDir } from './helpers/checkpoint.js';
 import { oneThreadEnv } from './helpers/one_thread.js';
@@ -47,16 +47,16 @@ for (const [name, options, size] of tokenizers) {
   test(`tokenizer (${name}): encode, both perturbations, decode, decodeIds name their device`, () => tidy(() => noGrad(() => {
     const model = built(() => new Tokenizer(options));
     const images = randn([4, 3, size, size]);
-    const generator = new Generator(1);
+    const stream = new RandomStream(1);
     for (const select of ['first', 'random'] as const) {
-      audited(() => model.forward(images, { alpha: 0.5, beta: 0.5, delta: 4, select, generator }));
+      audited(() => model.forward(images, { alpha: 0.5, beta: 0.5, delta: 4, select, stream }));
     }
     const q = model.encode(images);
-    audited(() => model.perturb(q, { kind: 'gaussian', scale: 0.5, beta: 1, generator }));
+    audited(() => model.perturb(q, { kind: 'gaussian', scale: 0.5, beta: 1, stream }));
     audited(() => model.candidates(q, 3));
     audited(() => model.decodeIds(q.ids));
     model.train();
-    audited(() => model.forward(images, { alpha: 1, beta: 1, delta: 2, generator }));
+    audited(() => model.forward(images, { alpha: 1, beta: 1, delta: 2, stream }));
     model.dispose();
   })));
 }
@@ -100,16 +100,16 @@ for (const [name, options] of generators) {
     model.train();
     audited(() => model.forward(ids, labels));
     model.eval();
-    const generator = new Generator(3);
+    const stream = new RandomStream(3);
     const greedy = { temperature: 0, topK: 0, topP: 1, schedule: 'constant' as const, power: 1 };
-    const drawn = { temperature: 1, topK: 8, topP: 0.9, schedule: 'cosine' as const, power: 1, generator };
+    const drawn = { temperature: 1, topK: 8, topP: 0.9, schedule: 'cosine' as const, power: 1, stream };
     for (const choice of [greedy, drawn]) {
       for (const kvCache of [true, false]) {
         for (const cfg of [1, 2]) audited(() => sampleTokens(model, labels, { ...choice, cfg, kvCache }));
       }
-      const keepGenerator = new Generator(2);
+      const coinStream = new RandomStream(2);
       for (const sigma of [0, 0.5, 1]) {
-        audited(() => preservedSampling(model, ids, labels, { ...choice, cfg: 1.5, sigma, keepGenerator }));
+        audited(() => preservedSampling(model, ids, labels, { ...choice, cfg: 1.5, sigma, coinStream }));
       }
     }
     model.dispose();
@@ -125,7 +125,7 @@ test('a tokenizer training step (perturbation, GAN with LeCam and DiffAugment, E
   const trainer = new TokenizerTrainer(config);
   assert.equal(trainer.device, 'cpu');
   assert.deepEqual([...trainer.model.devices(), ...trainer.discriminator!.devices()], ['cpu', 'cpu']);
-  const images = tidy(() => randn([2, 1, 32, 32], { generator: new Generator(4) }).tanh());
+  const images = tidy(() => randn([2, 1, 32, 32], { stream: new RandomStream(4) }).tanh());
   for (let i = 0; i < 2; i++) auditImplicitDevices(() => trainer.step(images));
   auditImplicitDevices(() => tidy(() => trainer.reconstruct(images)));
   images.dispose();
@@ -134,8 +134,8 @@ test('a tokenizer training step (perturbation, GAN with LeCam and DiffAugment, E
 
 test('a generator training step (variants, class dropout) and a post-training step (σ-tokens drawn and given) name every device', async () => {
   const genConfig = resolveConfig(generatorSchema, [loadConfigFile(presets.generator)], ['train.steps=2', 'train.batchSize=4']);
-  const ids = randint(0, 16, [16, 2, 4], { dtype: 'int16', generator: new Generator(5) }).keep();
-  const labels = randint(0, 3, [16], { generator: new Generator(6) }).keep();
+  const ids = randint(0, 16, [16, 2, 4], { dtype: 'int16', stream: new RandomStream(5) }).keep();
+  const labels = randint(0, 3, [16], { stream: new RandomStream(6) }).keep();
   const tokens = { ids, labels, grid: [2, 2] as [number, number], vocabSize: 16, fingerprint: 'random', dispose: () => { ids.dispose(); labels.dispose(); } };
   const trainer = new GeneratorTrainer(genConfig, tokens, 3);
   assert.equal(trainer.device, 'cpu');
@@ -149,8 +149,8 @@ test('a generator training step (variants, class dropout) and a post-training st
   const pair = loadGeneratorPair(gen, tok);
   const post = new PostTrainer(config, pair.tokenizer, pair.model, pair.info.sampling, { channels: 1 });
   assert.equal(post.device, 'cpu');
-  const images = tidy(() => rand([2, 1, 32, 32], { generator: new Generator(7) }).mul(2).sub(1));
-  const classes = randint(0, 10, [2], { generator: new Generator(8) });
+  const images = tidy(() => rand([2, 1, 32, 32], { stream: new RandomStream(7) }).mul(2).sub(1));
+  const classes = randint(0, 10, [2], { stream: new RandomStream(8) });
   auditImplicitDevices(() => post.step(images, classes));
   const drawn = post.sigmaTokens(images, classes);
   auditImplicitDevices(() => post.step(images, classes, { ids: drawn.ids, kept: drawn.kept, changed: drawn.ids.ne(drawn.truth) }));

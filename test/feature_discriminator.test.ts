@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { resolveConfig } from '../src/config/index.js';
 import { loadFeatureNetwork } from '../src/features/index.js';
 import { DecoderObjective, FeatureDiscriminator, tokenizerSchema } from '../src/tokenizer/index.js';
-import { Generator, liveTensors, rand, tidy } from '../src/torch/index.js';
+import { RandomStream, liveTensors, rand, tidy } from '../src/torch/index.js';
 import { scratchDir } from './helpers/checkpoint.js';
 import { presets, robustok, saveRandomClassifier, saveTinyGenerator, saveTinyTokenizer } from './helpers/runs.js';
 
@@ -25,13 +25,13 @@ test('FeatureDiscriminator: heads train and are its only state, the backbone is 
     ['head.0.bias', 'head.0.weight_orig', 'head.2.bias', 'head.2.weight_orig'], 'only the heads are parameters (and so in a checkpoint)');
   const heads = tidy(() => objective.discriminator!.parameters().map((p) => p.clone().keep()));
   tidy(() => {
-    const real = rand([4, 1, 32, 32], { generator: new Generator(1) }).mul(2).sub(1);
-    const fake = rand([4, 1, 32, 32], { generator: new Generator(2) }).mul(2).sub(1).requiresGrad_(true);
+    const real = rand([4, 1, 32, 32], { stream: new RandomStream(1) }).mul(2).sub(1);
+    const fake = rand([4, 1, 32, 32], { stream: new RandomStream(2) }).mul(2).sub(1).requiresGrad_(true);
     const before = network.features(real).clone();
-    const { adversarial } = objective.adversarial(fake, fake.square().mean(), fake, new Generator(3));
+    const { adversarial } = objective.adversarial(fake, fake.square().mean(), fake, new RandomStream(3));
     adversarial.backward();
     assert.ok(fake.grad !== null && fake.grad.abs().sum().item() > 0, 'the GAN term reaches the images through the frozen backbone');
-    objective.discriminatorStep(real, fake, new Generator(4), 1);
+    objective.discriminatorStep(real, fake, new RandomStream(4), 1);
     assert.ok(objective.discriminator!.parameters().some((p, i) => !p.eq(heads[i]!).all().item()), 'a discriminator step moves the heads');
     assert.ok(network.features(real).eq(before).all().item(), 'the backbone is untouched');
   });

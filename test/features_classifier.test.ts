@@ -10,7 +10,7 @@ import { resolveConfig } from '../src/config/index.js';
 import {
   MissingClassifierError, classifierNetwork, classifierSchema, loadClassifier, loadFeatureNetwork, saveClassifier, toNetworkInput, trainClassifier,
 } from '../src/features/index.js';
-import { Generator, manualSeed, noGrad, randn, tidy } from '../src/torch/index.js';
+import { RandomStream, manualSeed, noGrad, randn, tidy } from '../src/torch/index.js';
 
 const scratch = (): string => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'robustok-classifier-'));
@@ -32,7 +32,7 @@ test('a quick classifier learns Fashion-MNIST, and its file gives back the same 
   const a = classifierNetwork(model, loaded.record);
   const b = await loadFeatureNetwork('classifier:fashion-mnist', { weights: file });
   tidy(() => {
-    const images = randn([3, 1, 28, 28], { generator: new Generator(1) }).tanh();
+    const images = randn([3, 1, 28, 28], { stream: new RandomStream(1) }).tanh();
     const fa = noGrad(() => a.features(images));
     assert.deepEqual(fa.shape, [3, 32]);
     assert.equal(fa.sub(b.features(images)).abs().max().item(), 0);

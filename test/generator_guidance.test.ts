@@ -1,9 +1,10 @@
 // Guidance schedules at chosen positions, top-k / top-p masks on hand-made
-// logits, temperature 0 as argmax, seeded draws (docs/method.md §5).
+// logits, temperature 0 as argmax, seeded draws, and draws by inverse CDF
+// from a uniform per row (docs/method.md §5).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cfgScale, drawTokens, guideLogits, topKFilter, topPFilter } from '../src/generator/index.js';
-import { Generator, liveTensors, tensor, tidy } from '../src/torch/index.js';
+import { cfgScale, drawTokens, guideLogits, inverseCdf, topKFilter, topPFilter } from '../src/generator/index.js';
+import { RandomStream, liveTensors, rand, tensor, tidy } from '../src/torch/index.js';
 
 const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 
@@ -49,19 +50,38 @@ test('temperature 0 is argmax; the same seed draws the same tokens, another seed
     const logits = tensor([[0, 3, 1], [5, 0, 0]]);
     assert.deepEqual(drawTokens(logits, { temperature: 0 }).tolist(), [1, 0]);
     const many = logits.slice(0, 0, 1).expand(4000, 3).contiguous();
-    const a = drawTokens(many, { generator: new Generator(7) });
-    const b = drawTokens(many, { generator: new Generator(7) });
-    const c = drawTokens(many, { generator: new Generator(8) });
+    const a = drawTokens(many, { stream: new RandomStream(7) });
+    const b = drawTokens(many, { stream: new RandomStream(7) });
+    const c = drawTokens(many, { stream: new RandomStream(8) });
     assert.ok(a.eq(b).all().item(), 'same seed, same tokens');
     assert.ok(!a.eq(c).all().item(), 'another seed, other tokens');
     // softmax([0, 3, 1]) = [0.042, 0.844, 0.114]; 4,000 draws: within 4 binomial standard deviations.
     const counts = [0, 1, 2].map((k) => a.eq(k).sum().item() as number);
     const expected = [0, 3, 1].map((v) => Math.exp(v) / (1 + Math.exp(3) + Math.exp(1)));
     counts.forEach((n, k) => assert.ok(Math.abs(n / 4000 - expected[k]!) < 4 * Math.sqrt((expected[k]! * (1 - expected[k]!)) / 4000), `token ${k}: ${n}`));
-    const greedyByTopK = drawTokens(many, { topK: 1, generator: new Generator(1) });
+    const greedyByTopK = drawTokens(many, { topK: 1, stream: new RandomStream(1) });
     assert.ok(greedyByTopK.eq(1).all().item(), 'top-k = 1 is greedy');
     assert.throws(() => drawTokens(logits, { topP: 0 }), /top-p must be in \(0, 1\]/);
     assert.throws(() => drawTokens(logits, { temperature: -1 }), /temperature must be a finite number ≥ 0/);
+  });
+  assert.equal(liveTensors(), live);
+});
+
+test('inverse-CDF draws: the first token whose cumulative probability reaches 1 − u, never a token of probability zero, and a row\'s token does not depend on the other rows', () => {
+  const live = liveTensors();
+  tidy(() => {
+    // cdf [0.5, 0.5, 1]: targets 1 − u = 0.4 → token 0; 0.6 and 1 → token 2 (token 1 has probability zero).
+    const p = tensor([[0.5, 0, 0.5]]).expand(3, 3).contiguous();
+    assert.deepEqual(inverseCdf(p, tensor([0.6, 0.4, 0])).tolist(), [0, 2, 2]);
+    const logits = tensor([[0, 3, 1, -1], [2, 2, 0, 0], [1, 0, 4, 0]]);
+    const u = rand([3, 64], { stream: new RandomStream(3) });
+    const together = Array.from({ length: 64 }, (_, t) => drawTokens(logits, { topK: 3, uniform: u.select(1, t) }).tolist() as number[]);
+    for (let row = 0; row < 3; row++) {
+      const alone = Array.from({ length: 64 }, (_, t) => (drawTokens(logits.narrow(0, row, 1), { topK: 3, uniform: u.narrow(0, row, 1).select(1, t) }).tolist() as number[])[0]);
+      assert.deepEqual(alone, together.map((r) => r[row]), `row ${row} drawn alone`);
+    }
+    assert.ok(together.every((r) => r[0] !== 3), 'row 0: token 3 (logit −1) is outside the top 3');
+    assert.ok(new Set(together.map((r) => r[0])).size > 1, 'the uniforms spread the draws');
   });
   assert.equal(liveTensors(), live);
 });

@@ -29,7 +29,7 @@ import {
   ArGenerator, type GeneratorOptions, GeneratorTrainer, type SampleOptions, type TokenSet,
   cfgScale, generatorOptions, generatorSchema, guideLogits, sampleTokens,
 } from '../src/generator/index.js';
-import { F, Generator, type Tensor, cat, fullLike, liveTensors, loadPt, manualSeed, noGrad, randint, randn, savePt, tensor, tidy } from '../src/torch/index.js';
+import { F, RandomStream, type Tensor, cat, fullLike, liveTensors, loadPt, manualSeed, noGrad, randint, randn, savePt, tensor, tidy } from '../src/torch/index.js';
 
 const twinScript = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'generator_ref.py');
 
@@ -48,10 +48,10 @@ const configs: [string, GeneratorOptions][] = [['learned positions, untied head'
  * norm gains 1 + N(0, 0.1²), biases N(0, 0.1²).
  */
 function randomize(model: ArGenerator, seed: number): void {
-  const g = new Generator(seed);
+  const g = new RandomStream(seed);
   noGrad(() => tidy(() => {
     for (const [name, p] of model.namedParameters()) {
-      const r = randn(p.shape, { generator: g });
+      const r = randn(p.shape, { stream: g });
       if (name.endsWith('bias')) p.copy_(r.mul(0.1));
       else if (name.includes('norm')) p.copy_(r.mul(0.1).add(1));
       else if (name.includes('emb')) p.copy_(r.mul(0.5));
@@ -246,7 +246,7 @@ test('sampling: the same seed draws the same tokens, another seed others; kvCach
     noGrad(() => tidy(() => {
       const labels = someLabels(model, 8);
       const draw = (seed: number, more: Partial<SampleOptions> = {}) =>
-        sampleTokens(model, labels, { cfg: 2, schedule: 'constant', power: 1, temperature: 1, generator: new Generator(seed), ...more });
+        sampleTokens(model, labels, { cfg: 2, schedule: 'constant', power: 1, temperature: 1, stream: new RandomStream(seed), ...more });
       const a = draw(11);
       assert.deepEqual(a.tolist(), draw(11).tolist(), `${name}: same seed`);
       assert.ok(!a.eq(draw(12)).all().item(), `${name}: another seed`);

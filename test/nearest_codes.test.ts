@@ -14,7 +14,7 @@ import type { RawImage } from '../src/data/image.js';
 import { type CodeDistance, codeNeighbours, nearestCodes, neighbourCosine } from '../src/metrics/index.js';
 import { type RunningServer, startServer } from '../src/server/index.js';
 import { Tokenizer, VectorQuantizer, imagesToTensor, modelOptions, readImageSpec, saveTokenizer, tokenizerSchema } from '../src/tokenizer/index.js';
-import { Generator, manualSeed, noGrad, rand, randint, randn, tensor, tidy } from '../src/torch/index.js';
+import { RandomStream, manualSeed, noGrad, rand, randint, randn, tensor, tidy } from '../src/torch/index.js';
 import { scratchDir } from './helpers/checkpoint.js';
 import { presets } from './helpers/runs.js';
 import { api } from './helpers/serve.js';
@@ -111,8 +111,8 @@ test('the lab\'s candidates on a Euclidean codebook are the δ nearest by Euclid
       assert.ok(cosine.filter((r, i) => r.join() !== euclidean[i]!.join()).length > still.ids.length / 2, 'the two metrics rank most tokens\' codes differently');
 
       // The perturbation's draw for seed 7: a rank in [0, δ) per token (then which tokens, all at α = 1).
-      const picks = (randint(0, delta, [1, still.ids.length, 1], { generator: new Generator(7) }).flatten().tolist() as number[]);
-      const direct = tokenizer.perturb(q, { alpha: 1, beta: 1, delta, generator: new Generator(7) }).ids.flatten().tolist() as number[];
+      const picks = (randint(0, delta, [1, still.ids.length, 1], { stream: new RandomStream(7) }).flatten().tolist() as number[]);
+      const direct = tokenizer.perturb(q, { alpha: 1, beta: 1, delta, stream: new RandomStream(7) }).ids.flatten().tolist() as number[];
       assert.deepEqual(direct, picks.map((rank, i) => still.candidates[i]![rank]), 'the perturbation drew each token from the lab\'s candidates');
     }));
   } finally {
@@ -120,7 +120,7 @@ test('the lab\'s candidates on a Euclidean codebook are the δ nearest by Euclid
   }
   const moved = await reconstruct({ alpha: 1 });
   assert.deepEqual(moved.candidates, still.candidates);
-  const picks = randint(0, delta, [1, moved.ids.length, 1], { generator: new Generator(7) }).flatten().tolist() as number[];
+  const picks = randint(0, delta, [1, moved.ids.length, 1], { stream: new RandomStream(7) }).flatten().tolist() as number[];
   assert.deepEqual(moved.perturbedIds, picks.map((rank, i) => moved.candidates[i]![rank]), 'the lab\'s own perturbation took those ranks');
   const clicked = await reconstruct({ alpha: 0, overrides: [{ index: 5, rank: 4 }] });
   assert.equal(clicked.perturbedIds[5], still.candidates[5]![4], 'a click picks from the same list');

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  type DType, Generator, arange, bernoulli, empty, eye, full, fullLike, getRngState, linspace, manualSeed,
+  type DType, RandomStream, arange, bernoulli, empty, eye, full, fullLike, getRngState, linspace, manualSeed,
   multinomial, normal_, ones, onesLike, rand, randLike, randint, randn, randnLike, randperm, setRngState, tensor, tidy,
   uniform_, zeros, zerosLike,
 } from '../src/torch/index.js';
@@ -234,7 +234,7 @@ const cases: Case[] = [
   typed({ name: 'rand', inputs: [], ts: () => [rand([3, 4]), rand([5], { dtype: 'float64' })],
     py: '(torch.rand(3, 4), torch.rand(5, dtype=torch.float64))' }),
   typed({ name: 'rand with another seed', seed: 1234, inputs: [], ts: () => rand([7]), py: 'torch.rand(7)' }),
-  { name: 'negative seed (taken modulo 2^64)', seed: -5, inputs: [], ts: () => [rand([3]), rand([2], { generator: new Generator(-5) })],
+  { name: 'negative seed (taken modulo 2^64)', seed: -5, inputs: [], ts: () => [rand([3]), rand([2], { stream: new RandomStream(-5) })],
     py: '(torch.rand(3), torch.rand(2, generator=torch.Generator().manual_seed(-5)))' },
   { name: 'seed above 2^32', seed: 2 ** 40 + 3, inputs: [], ts: () => randn([4]), py: 'torch.randn(4)' },
   typed({ name: 'randn scalar path (<16) and vectorised path (>=16)', inputs: [],
@@ -265,16 +265,16 @@ const cases: Case[] = [
     py: '(torch.rand(3), (torch.manual_seed(77), torch.rand(3))[1])' },
   { name: 'Generator vs torch.Generator().manual_seed', inputs: [],
     ts: () => {
-      const gen = new Generator(7);
-      return [rand([5], { generator: gen }), randn([20], { generator: gen }), randint(0, 9, [4], { generator: gen }),
-        randperm(6, { generator: gen }), rand([2])];
+      const gen = new RandomStream(7);
+      return [rand([5], { stream: gen }), randn([20], { stream: gen }), randint(0, 9, [4], { stream: gen }),
+        randperm(6, { stream: gen }), rand([2])];
     },
     setup: 'gen = torch.Generator().manual_seed(7)',
     py: '(torch.rand(5, generator=gen), torch.randn(20, generator=gen), torch.randint(0, 9, (4,), generator=gen), ' +
       'torch.randperm(6, generator=gen), torch.rand(2))' },
   { name: 'Generator with multinomial bernoulli uniform_ normal_', inputs: [{ shape: [8], values: 'positive' }],
     ts: ([p]) => {
-      const gen = new Generator(123);
+      const gen = new RandomStream(123);
       return [multinomial(p!, 4, false, gen), bernoulli(zeros([10]), 0.6, gen), bernoulli(p!.div(3), undefined, gen),
         uniform_(zeros([4]), 1, 2, gen), normal_(zeros([18]), 0, 3, gen)];
     },
@@ -282,13 +282,13 @@ const cases: Case[] = [
     py: '(torch.multinomial(x0, 4, False, generator=gen), torch.bernoulli(torch.zeros(10), 0.6, generator=gen), ' +
       'torch.bernoulli(x0 / 3, generator=gen), torch.zeros(4).uniform_(1, 2, generator=gen), torch.zeros(18).normal_(0, 3, generator=gen))' },
   { name: 'Generator.manualSeed reseeds', inputs: [],
-    ts: () => { const gen = new Generator(1); const a = rand([3], { generator: gen }); gen.manualSeed(9); return [a, rand([3], { generator: gen })]; },
+    ts: () => { const gen = new RandomStream(1); const a = rand([3], { stream: gen }); gen.manualSeed(9); return [a, rand([3], { stream: gen })]; },
     setup: 'gen = torch.Generator().manual_seed(1)',
     py: '(torch.rand(3, generator=gen), torch.rand(3, generator=gen.manual_seed(9)))' },
   { name: 'getRngState matches torch.get_rng_state', seed: 31, inputs: [],
     ts: () => { rand([10]); return getRngState(); }, py: '(torch.rand(10), torch.get_rng_state())[1]' },
   { name: 'Generator state matches torch.Generator.get_state', inputs: [],
-    ts: () => { const gen = new Generator(5); randn([3], { generator: gen }); return getRngState(gen); },
+    ts: () => { const gen = new RandomStream(5); randn([3], { stream: gen }); return getRngState(gen); },
     setup: 'gen = torch.Generator().manual_seed(5)', py: '(torch.randn(3, generator=gen), gen.get_state())[1]' },
   { name: 'setRngState rewinds the global stream', seed: 8, inputs: [],
     ts: () => { const s = getRngState(); rand([3]); randn([20]); setRngState(s); return [rand([3]), randn([20])]; },
@@ -399,17 +399,17 @@ test('getRngState/setRngState restore a stream (global and Generator)', () => {
     const again = [rand([5]).tolist(), randn([25]).tolist(), randint(0, 1000, [4]).tolist()];
     assert.deepEqual(again, first);
 
-    const gen = new Generator(99);
-    rand([3], { generator: gen });
+    const gen = new RandomStream(99);
+    rand([3], { stream: gen });
     const saved = getRngState(gen);
-    const a = randn([30], { generator: gen }).tolist();
+    const a = randn([30], { stream: gen }).tolist();
     rand([10]);  // the global stream is independent of gen
     setRngState(saved, gen);
-    assert.deepEqual(randn([30], { generator: gen }).tolist(), a);
+    assert.deepEqual(randn([30], { stream: gen }).tolist(), a);
     // A state moves between generators.
-    const other = new Generator(0);
+    const other = new RandomStream(0);
     setRngState(saved, other);
-    assert.deepEqual(randn([30], { generator: other }).tolist(), a);
+    assert.deepEqual(randn([30], { stream: other }).tolist(), a);
     assert.throws(() => setRngState(tensor([1, 2]), gen), /uint8/);
   });
 });

@@ -27,7 +27,7 @@ import { ArGenerator, type GeneratorOptions, codebookFingerprint, sampleTokens }
 import { PostTrainer, posttrainSchema, preservedSampling } from '../src/posttrain/index.js';
 import { loadGeneratorPair, postTrain, runPaths } from '../src/runs/index.js';
 import { Tokenizer } from '../src/tokenizer/index.js';
-import { Generator, type Tensor, liveTensors, loadSafetensors, manualSeed, noGrad, rand, randint, tensor, tidy } from '../src/torch/index.js';
+import { RandomStream, type Tensor, liveTensors, loadSafetensors, manualSeed, noGrad, rand, randint, tensor, tidy } from '../src/torch/index.js';
 import { scratchDir } from './helpers/checkpoint.js';
 import { metricLines, presets, robustok, sameTensors, saveTinyGenerator, saveTinyTokenizer } from './helpers/runs.js';
 
@@ -92,30 +92,30 @@ test('σ = 1 returns the ground truth exactly; σ = 0 draws what sampleTokens dr
   manualSeed(11);
   const model = new ArGenerator(handSet);  // GPT-2 init: near-uniform but seeded draws
   noGrad(() => tidy(() => {
-    const truth = randint(0, K, [12, N], { dtype: 'int64', generator: new Generator(1) });
+    const truth = randint(0, K, [12, N], { dtype: 'int64', stream: new RandomStream(1) });
     const labels = tensor([0, 1, 2, 0, 1, 0, 1, 1, 0, 2, 0, 1], { dtype: 'int64' });  // 2 is the null class
     const sampling = { ...unguided, cfg: 2 };
 
-    const all = preservedSampling(model, truth, labels, { ...sampling, sigma: 1, generator: new Generator(5), keepGenerator: new Generator(9) });
+    const all = preservedSampling(model, truth, labels, { ...sampling, sigma: 1, stream: new RandomStream(5), coinStream: new RandomStream(9) });
     assert.deepEqual(all.ids.shape, [12, N]);
     assert.equal(all.ids.dtype, 'int64');
     assert.ok(all.ids.eq(truth).all().item(), 'σ = 1: the ground-truth ids');
     assert.ok(all.kept.all().item(), 'σ = 1: every position kept');
     all.kept.dispose();  // by hand: the mask escapes this scope (see the ownership test below)
 
-    const free = sampleTokens(model, labels, { ...sampling, generator: new Generator(5) });
+    const free = sampleTokens(model, labels, { ...sampling, stream: new RandomStream(5) });
     for (const keepSeed of [9, 10]) {
-      const none = preservedSampling(model, truth, labels, { ...sampling, sigma: 0, generator: new Generator(5), keepGenerator: new Generator(keepSeed) });
+      const none = preservedSampling(model, truth, labels, { ...sampling, sigma: 0, stream: new RandomStream(5), coinStream: new RandomStream(keepSeed) });
       assert.deepEqual(ints(none.ids), ints(free), `σ = 0 (coin flips seeded ${keepSeed}): the tokens of sampleTokens with the same seed`);
       assert.ok(!none.kept.any().item(), 'σ = 0: nothing kept');
       none.kept.dispose();
     }
     assert.ok(!free.eq(truth).all().item(), 'the free draws are not the ground truth (the comparison means something)');
 
-    // The coin flips come from keepGenerator only: another draw stream, the same kept mask.
-    const half = (drawSeed: number) => preservedSampling(model, truth, labels, { ...sampling, sigma: 0.5, generator: new Generator(drawSeed), keepGenerator: new Generator(9) });
+    // The coin flips come from coinStream only: another draw stream, the same kept mask.
+    const half = (drawSeed: number) => preservedSampling(model, truth, labels, { ...sampling, sigma: 0.5, stream: new RandomStream(drawSeed), coinStream: new RandomStream(9) });
     const [a, b] = [half(5), half(6)];
-    assert.ok(a.kept.eq(b.kept).all().item(), 'the kept mask depends on keepGenerator, not on the draws');
+    assert.ok(a.kept.eq(b.kept).all().item(), 'the kept mask depends on coinStream, not on the draws');
     assert.ok(!a.ids.eq(b.ids).all().item(), 'other draws change the replaced tokens');
     for (const r of [a, b]) r.kept.dispose();
     assert.throws(() => preservedSampling(model, truth, labels, { ...sampling, sigma: 1.5 }), /σ \(the preservation ratio\) must be in \[0, 1\], got 1.5/);
@@ -130,14 +130,14 @@ test('σ = 0.7 over 64 images × 64 tokens: kept fraction within 4 standard erro
   noGrad(() => tidy(() => {
     const B = 64;
     const sigma = 0.7;
-    const labels = randint(0, 2, [B], { dtype: 'int64', generator: new Generator(2) });
+    const labels = randint(0, 2, [B], { dtype: 'int64', stream: new RandomStream(2) });
     // The construction gives the distribution p at every position, for any class and prefix.
-    const probabilities = model.forward(randint(0, K, [4, N], { generator: new Generator(3), dtype: 'int64' }), labels.narrow(0, 0, 4)).softmax(-1);
+    const probabilities = model.forward(randint(0, K, [4, N], { stream: new RandomStream(3), dtype: 'int64' }), labels.narrow(0, 0, 4)).softmax(-1);
     const worst = probabilities.sub(tensor(p)).abs().max().item();
     assert.ok(worst < 1e-6, `the hand-set generator's next-token distribution is p (max deviation ${worst})`);
 
-    const truth = randint(0, K, [B, N], { dtype: 'int64', generator: new Generator(4) });
-    const { ids, kept } = preservedSampling(model, truth, labels, { ...unguided, sigma, generator: new Generator(7), keepGenerator: new Generator(8) });
+    const truth = randint(0, K, [B, N], { dtype: 'int64', stream: new RandomStream(4) });
+    const { ids, kept } = preservedSampling(model, truth, labels, { ...unguided, sigma, stream: new RandomStream(7), coinStream: new RandomStream(8) });
     const total = B * N;
     const keptCount = kept.sum().item();
     const se = Math.sqrt((sigma * (1 - sigma)) / total);
@@ -166,17 +166,17 @@ test('the chosen token conditions the next position: with a generator whose argm
     const B = 16;
     const labels = tensor(Array.from({ length: B }, (_, i) => i % 2), { dtype: 'int64' });
     // The construction: position 0 predicts the class's token, position p the token at p − 1.
-    const probe = randint(0, K, [B, N], { dtype: 'int64', generator: new Generator(5) });
+    const probe = randint(0, K, [B, N], { dtype: 'int64', stream: new RandomStream(5) });
     const predicted = ints(model.forward(probe, labels).argmax(-1));
     const probeIds = ints(probe);
     for (let b = 0; b < B; b++) {
       for (let t = 0; t < N; t++) assert.equal(predicted[b * N + t], t === 0 ? classToken[b % 2] : probeIds[b * N + t - 1], `the hand-set generator copies (row ${b}, position ${t})`);
     }
 
-    const truth = randint(0, K, [B, N], { dtype: 'int64', generator: new Generator(6) });
+    const truth = randint(0, K, [B, N], { dtype: 'int64', stream: new RandomStream(6) });
     const gt = ints(truth);
     for (const cfg of [1, 2]) {
-      const { ids, kept } = preservedSampling(model, truth, labels, { ...unguided, cfg, temperature: 0, sigma: 0.5, keepGenerator: new Generator(12) });
+      const { ids, kept } = preservedSampling(model, truth, labels, { ...unguided, cfg, temperature: 0, sigma: 0.5, coinStream: new RandomStream(12) });
       const [got, keep] = [ints(ids), ints(kept)];
       let afterKept = 0;
       for (let b = 0; b < B; b++) {
@@ -198,13 +198,13 @@ test('the chosen token conditions the next position: with a generator whose argm
 
 test('preservedSampling inside a tidy scope frees both of its results with the scope, as sampleTokens does (ids and kept mask)', () => {
   const model = fixedDistribution();
-  const truth = randint(0, K, [4, N], { dtype: 'int64', generator: new Generator(1) }).keep();
+  const truth = randint(0, K, [4, N], { dtype: 'int64', stream: new RandomStream(1) }).keep();
   const labels = tensor([0, 1, 0, 1], { dtype: 'int64' }).keep();
   for (const sigma of [1, 0.5]) {
     const live = liveTensors();
     let results: Record<string, Tensor> = {};
     tidy(() => {
-      results = preservedSampling(model, truth, labels, { ...unguided, sigma, generator: new Generator(2), keepGenerator: new Generator(3) });
+      results = preservedSampling(model, truth, labels, { ...unguided, sigma, stream: new RandomStream(2), coinStream: new RandomStream(3) });
     });
     const alive = Object.entries(results).filter(([, t]) => !t.isDisposed).map(([name]) => name);
     for (const name of alive) results[name]!.dispose();
@@ -302,8 +302,8 @@ test('PostTrainer.step: gradients only on the trainable parameters (decoder; + p
     const tokenizerBefore = snapshot(pair.tokenizer.namedParameters());
     const generatorBefore = snapshot(pair.model.namedParameters());
     tidy(() => {
-      const images = rand([4, 1, 32, 32], { generator: new Generator(1) }).mul(2).sub(1);
-      const labels = randint(0, 10, [4], { dtype: 'int64', generator: new Generator(2) });
+      const images = rand([4, 1, 32, 32], { stream: new RandomStream(1) }).mul(2).sub(1);
+      const labels = randint(0, 10, [4], { dtype: 'int64', stream: new RandomStream(2) });
       const m = trainer.step(images, labels);
       assert.ok(Number.isFinite(m.loss) && m.kept >= 0 && m.kept <= 1, `${what}: a finite step (${JSON.stringify(m)})`);
       if (sets.includes('roundTrip=true')) assert.ok(Number.isFinite(m.vq), `${what}: the re-encoding's VQ loss is logged`);

@@ -16,7 +16,7 @@ import { emaDecayForHalfLife } from '../src/optim/index.js';
 import { PostTrainer, posttrainSchema } from '../src/posttrain/index.js';
 import { type PostTrainComparison, loadGeneratorPair, postTrain, refuseLossNetwork, runPaths } from '../src/runs/index.js';
 import { Tokenizer, readTokenizerLineage, saveTokenizer } from '../src/tokenizer/index.js';
-import { Generator, type Tensor, liveTensors, loadSafetensors, manualSeed, rand, randint, tidy } from '../src/torch/index.js';
+import { RandomStream, type Tensor, liveTensors, loadSafetensors, manualSeed, rand, randint, tidy } from '../src/torch/index.js';
 import { readProgress } from '../src/train/index.js';
 import { scratchDir } from './helpers/checkpoint.js';
 import { metricLines, presets, robustok, saveRandomClassifier, saveTinyGenerator, saveTinyTokenizer } from './helpers/runs.js';
@@ -65,7 +65,7 @@ test('EMA from the trained weights with decay 0.5^(1/h) and no warm-up; decoder 
   for (let step = 0; step < 6; step++) {
     const decoder = t.optimizer.paramGroups[0]!.lr;
     const discriminator = t.objective.discriminatorOptimizer!.paramGroups[0]!.lr;
-    const m = tidy(() => t.step(rand([4, 1, 32, 32], { generator: new Generator(step) }).mul(2).sub(1), randint(0, 10, [4], { dtype: 'int64', generator: new Generator(10 + step) })));
+    const m = tidy(() => t.step(rand([4, 1, 32, 32], { stream: new RandomStream(step) }).mul(2).sub(1), randint(0, 10, [4], { dtype: 'int64', stream: new RandomStream(10 + step) })));
     seen.push({ gan: m.gan !== undefined, decoder, discriminator });
   }
   assert.deepEqual(seen.map((s) => s.gan), [false, false, false, true, true, true], 'GAN terms from step ganStart on');

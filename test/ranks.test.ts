@@ -1,4 +1,5 @@
-// Rank statistics of src/metrics/ranks.ts against SciPy (Debian's
+// The statistics of the reproduction's claims (src/metrics/ranks.ts,
+// sign_test.ts, bootstrap.ts, mean_std.ts) against SciPy (Debian's
 // python3-scipy, as test/parity_metrics.test.ts uses): Spearman ρ
 // (scipy.stats.spearmanr), Kendall τ-b (scipy.stats.kendalltau, its default
 // variant) on random data, data with ties and degenerate data, and the sign

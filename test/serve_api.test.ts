@@ -197,7 +197,7 @@ const bad: [string, () => ReturnType<typeof api>, number, RegExp][] = [
   ['a tokenizer that names no dataset', () => api(base, '/api/tokenizer/reconstruct', { run: 'tok-random', image: { test: 0 }, alpha: 0.5, delta: 4 }), 400, /run 'tok-random' does not record its dataset; pass 'data'/],
   ['a body that is not JSON', () => api(base, '/api/tokenizer/reconstruct', '{"run": "tok", '), 400, /the request body is not valid JSON/],
   ['a JSON array as body', () => api(base, '/api/tokenizer/reconstruct', '[1, 2]'), 400, /the request body must be a JSON object, got an array/],
-  ['a missing image', () => api(base, '/api/tokenizer/reconstruct', { run: 'tok', alpha: 0.5, delta: 4 }), 400, /'image' must be \{ "test": INDEX \} or \{ "upload": ID \}/],
+  ['a missing image', () => api(base, '/api/tokenizer/reconstruct', { run: 'tok', alpha: 0.5, delta: 4 }), 400, /'image' must be \{ "test": INDEX \}, \{ "train": INDEX \} or \{ "upload": ID \}/],
   ['a CFG scale out of range', () => api(base, '/api/generator/sample', { run: 'gen', cfg: 1000 }), 400, /cfg.*1000/],
   ['a decoder of another codebook', () => api(base, '/api/generator/sample', { run: 'gen', decoders: ['tok-random'] }), 400, /decoder tok-random has a different codebook/],
   ['σ above 1', () => api(base, '/api/generator/preserved', { run: 'gen', image: { test: 0 }, sigma: 2 }), 400, /'sigma' .* must be a number in \[0, 1\], got 2/],

@@ -20,7 +20,7 @@ import {
   CodebookUpkeep, type StepMetrics, Tokenizer, TokenizerTrainer, VectorQuantizer, loadTokenizer, modelOptions, saveTokenizer,
   sphericalKmeans, tokenizerSchema,
 } from '../src/tokenizer/index.js';
-import { Generator, type Tensor, liveTensors, manualSeed, noGrad, randn, randperm, tensor, tidy } from '../src/torch/index.js';
+import { RandomStream, type Tensor, liveTensors, manualSeed, noGrad, randn, randperm, tensor, tidy } from '../src/torch/index.js';
 import { readProgress } from '../src/train/index.js';
 import { resumedTrainer } from './helpers/tokenizer_resume.js';
 
@@ -152,15 +152,15 @@ function lloyd(latents: number[][], start: number[][], iterations: number): numb
 test('k-means start: the codes are the Lloyd centroids of the first batch\'s latents, from a seeded draw; only at step 0', () => {
   const K = 3;
   const D = 3;
-  const latents = tidy(() => randn([1, 24, D], { generator: new Generator(7) }).keep());
+  const latents = tidy(() => randn([1, 24, D], { stream: new RandomStream(7) }).keep());
   const xs = rows(latents.reshape(24, D)).map(unit);
-  const first = tidy(() => randperm(24, { generator: new Generator(5) }).slice(0, 0, K).tolist() as number[]);
+  const first = tidy(() => randperm(24, { stream: new RandomStream(5) }).slice(0, 0, K).tolist() as number[]);
   const expected = lloyd(xs, first.map((i) => xs[i]!), 10);
 
   manualSeed(0);
   const vq = new VectorQuantizer({ codebookSize: K, codeDim: D });
   const ema = new Ema(vq.namedParameters(), { decay: 0.9 });
-  const upkeep = new CodebookUpkeep(vq, { codebookInit: 'kmeans', deadCodeThreshold: 0, deadCodeDecay: 0.99 }, new Generator(5), { ema, owner: vq });
+  const upkeep = new CodebookUpkeep(vq, { codebookInit: 'kmeans', deadCodeThreshold: 0, deadCodeDecay: 0.99 }, new RandomStream(5), { ema, owner: vq });
   const before = rows(vq.embedding.weight);
   upkeep.start(1, () => latents);
   assert.deepEqual(rows(vq.embedding.weight), before, 'nothing happens after step 0');
@@ -170,8 +170,8 @@ test('k-means start: the codes are the Lloyd centroids of the first batch\'s lat
 
   // Converged, each code is the normalised mean of the latents nearest it (a fixed point of Lloyd's step), and the draw is seeded.
   const again = tidy(() => {
-    const a = sphericalKmeans(latents.reshape(24, D), K, { generator: new Generator(9), iterations: 50 });
-    const b = sphericalKmeans(latents.reshape(24, D), K, { generator: new Generator(9), iterations: 50 });
+    const a = sphericalKmeans(latents.reshape(24, D), K, { stream: new RandomStream(9), iterations: 50 });
+    const b = sphericalKmeans(latents.reshape(24, D), K, { stream: new RandomStream(9), iterations: 50 });
     return { a: rows(a.centroids), b: rows(b.centroids), counts: a.counts.tolist() as number[] };
   });
   assert.deepEqual(again.a, again.b, 'same seed, same centroids');
@@ -191,11 +191,11 @@ test('dead codes: exactly the codes whose EMA usage fell below the threshold are
   manualSeed(1);
   const vq = new VectorQuantizer({ codebookSize: K, codeDim: D });
   const ema = new Ema(vq.namedParameters(), { decay: 0.9 });
-  const upkeep = new CodebookUpkeep(vq, { codebookInit: 'uniform', deadCodeThreshold: 2, deadCodeDecay: 0.5 }, new Generator(3), { ema, owner: vq });
+  const upkeep = new CodebookUpkeep(vq, { codebookInit: 'uniform', deadCodeThreshold: 2, deadCodeDecay: 0.5 }, new RandomStream(3), { ema, owner: vq });
   const before = rows(vq.embedding.weight);
   // Usage this batch: code 0 four times, 1 three, 2 twice, 3 once, 4 and 5 never. From 2 (the threshold) with decay 0.5: 3, 2.5, 2, 1.5, 1, 1.
   const ids = tensor([0, 0, 0, 0, 1, 1, 1, 2, 2, 3], { dtype: 'int64', shape: [1, 10] });
-  const z = randn([1, 10, D], { generator: new Generator(11) }).keep();
+  const z = randn([1, 10, D], { stream: new RandomStream(11) }).keep();
   const zs = rows(z.reshape(10, D)).map(unit);
   assert.equal(upkeep.afterStep(ids, z), 3);
   const after = rows(vq.embedding.weight);
@@ -209,7 +209,7 @@ test('dead codes: exactly the codes whose EMA usage fell below the threshold are
   const everyone = tensor([0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5], { dtype: 'int64', shape: [1, 12] });
   assert.equal(upkeep.afterStep(everyone, randn([1, 12, D])), 0);
   assert.deepEqual(rows(vq.embedding.weight), after);
-  const off = new CodebookUpkeep(vq, { codebookInit: 'uniform', deadCodeThreshold: 0, deadCodeDecay: 0.5 }, new Generator(3));
+  const off = new CodebookUpkeep(vq, { codebookInit: 'uniform', deadCodeThreshold: 0, deadCodeDecay: 0.5 }, new RandomStream(3));
   assert.equal(off.afterStep(ids, z), null, 'threshold 0: off');
   assert.deepEqual(off.parts(), {});
   for (const t of [ids, z, everyone]) t.dispose();
@@ -234,7 +234,7 @@ test('k-means start and dead-code replacement: N steps, checkpoint, resume, M st
   const live = liveTensors();
   const config = resolveConfig(tokenizerSchema, [loadConfigFile(tinyPreset)],
     ['train.steps=8', 'train.batchSize=4', 'model.codebookInit=kmeans', 'model.deadCodeThreshold=12', 'model.deadCodeDecay=0.9']);
-  const batch = (i: number): Tensor => tidy(() => randn([4, 1, 32, 32], { generator: new Generator(100 + i) }).tanh());
+  const batch = (i: number): Tensor => tidy(() => randn([4, 1, 32, 32], { stream: new RandomStream(100 + i) }).tanh());
   const run = (trainer: TokenizerTrainer, from: number, to: number): StepMetrics[] => {
     const out: StepMetrics[] = [];
     for (let i = from; i < to; i++) {

@@ -60,7 +60,7 @@ test('rFID from streamed batches equals the one-shot Fréchet distance; PSNR and
 test('pFID: α = 0 equals rFID, a fixed seed fixes it, the curve holds the default level and grows away from α = 0', () => {
   const zero = evaluateTokenizer(tokenizer, split, { network, alpha: 0, curve: [], batchSize: 48 });
   assert.equal(zero.pfid.value, zero.rfid);
-  assert.equal(zero.psnrPerturbed, zero.psnr);
+  assert.equal(zero.psnrPfidLevel, zero.psnr);
   const a = evaluateTokenizer(tokenizer, split, { network, batchSize: 48, seed: 3, delta: 16 });
   const b = evaluateTokenizer(tokenizer, split, { network, batchSize: 48, seed: 3, delta: 16, curve: [] });
   const c = evaluateTokenizer(tokenizer, split, { network, batchSize: 48, seed: 4, delta: 16, curve: [] });

@@ -5,7 +5,7 @@
 // against torch.autograd.grad, and DiffAugment's geometry on one-hot images.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Generator, type Tensor, liveTensors, manualSeed, noGrad, ones, rand, randn, tensor, tidy, zeros } from '../src/torch/index.js';
+import { RandomStream, type Tensor, liveTensors, manualSeed, noGrad, ones, rand, randn, tensor, tidy, zeros } from '../src/torch/index.js';
 import {
   type DiffAugPolicy, LeCam, PatchDiscriminator, type PatchDiscriminatorOptions, adaptiveGanWeight, diffAugment, hingeDiscriminatorLoss,
   hingeGeneratorLoss, randCutout, randTranslation,
@@ -107,9 +107,9 @@ test('discriminator, DiffAugment and adaptive weight match their PyTorch referen
 
 test('DiffAugment is deterministic for a fixed Generator, keeps shapes, and passes gradients', () => noLeak(() => tidy(() => {
   const x = rand([4, 3, 16, 16]).requiresGrad_();
-  const a = diffAugment(x, { generator: new Generator(5) });
-  const b = diffAugment(x, { generator: new Generator(5) });
-  const c = diffAugment(x, { generator: new Generator(6) });
+  const a = diffAugment(x, { stream: new RandomStream(5) });
+  const b = diffAugment(x, { stream: new RandomStream(5) });
+  const c = diffAugment(x, { stream: new RandomStream(6) });
   assert.deepEqual(a.shape, x.shape);
   assert.equal(a.sub(b).abs().max().item(), 0);
   assert.ok(c.sub(a).abs().max().item() > 0, 'another seed gives other draws');
@@ -136,7 +136,7 @@ test('translation moves a one-hot pixel by the sampled shift, within ±ratio·si
   const W = 24;
   const image = zeros([B, 1, H, W]);
   image.slice(2, 8, 9).slice(3, 12, 13).fill_(1);
-  const shifted = hot(randTranslation(image, 1 / 8, new Generator(3)));
+  const shifted = hot(randTranslation(image, 1 / 8, new RandomStream(3)));
   const dys = new Set<number>();
   const dxs = new Set<number>();
   for (const p of shifted) {
@@ -151,7 +151,7 @@ test('translation moves a one-hot pixel by the sampled shift, within ±ratio·si
   // A pixel at the border leaves with zero fill when shifted outward, never wraps around.
   const corner = zeros([B, 1, H, W]);
   corner.slice(2, 0, 1).slice(3, 0, 1).fill_(1);
-  const moved = hot(randTranslation(corner, 1 / 8, new Generator(4)));
+  const moved = hot(randTranslation(corner, 1 / 8, new RandomStream(4)));
   assert.ok(moved.some((p) => p === null), 'some draws shift the corner out');
   for (const p of moved) if (p) assert.ok(p[0] <= 2 && p[1] <= 3, `corner pixel landed at ${p}`);
 })));
@@ -159,7 +159,7 @@ test('translation moves a one-hot pixel by the sampled shift, within ±ratio·si
 test('cutout zeroes one axis-aligned square of side ratio·side, clipped at the borders', () => noLeak(() => tidy(() => {
   const B = 100;
   const H = 16;
-  const out = randCutout(ones([B, 2, H, H]), 1 / 2, new Generator(9));
+  const out = randCutout(ones([B, 2, H, H]), 1 / 2, new RandomStream(9));
   const v = out.toTypedArray() as Float32Array;
   let full = 0;
   for (let b = 0; b < B; b++) {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AdamW } from '../src/optim/index.js';
-import { F, Generator, type Tensor, liveTensors, manualSeed, noGrad, randn, tidy } from '../src/torch/index.js';
+import { F, RandomStream, type Tensor, liveTensors, manualSeed, noGrad, randn, tidy } from '../src/torch/index.js';
 import { Tokenizer, type TokenizerOptions } from '../src/tokenizer/index.js';
 
 const cnn: TokenizerOptions = {
@@ -45,13 +45,13 @@ test('a few dozen steps with perturbation on lower the reconstruction loss', () 
   const model = new Tokenizer(cnn);
   const optimizer = new AdamW(model.parameters(), { lr: 2e-3, betas: [0.9, 0.95], weightDecay: 0 });
   const data = tidy(() => images(32, 1, 16));
-  const generator = new Generator(3);
+  const stream = new RandomStream(3);
   const evalLoss = () => noGrad(() => tidy(() => F.mseLoss(model.forward(data).image, data).item()));
   const before = evalLoss();
   for (let step = 0; step < 40; step++) {
     tidy(() => {
       const batch = data.narrow(0, (step * 8) % 32, 8);
-      const r = model.forward(batch, { alpha: 0.5, beta: 0.5, delta: 4, generator });
+      const r = model.forward(batch, { alpha: 0.5, beta: 0.5, delta: 4, stream });
       optimizer.zeroGrad();
       F.mseLoss(r.image, batch).add(r.quantized.loss).backward();
       optimizer.step();

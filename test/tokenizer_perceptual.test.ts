@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfigFile, resolveConfig } from '../src/config/index.js';
 import type { FeatureNetwork } from '../src/features/network.js';
 import { Lpips } from '../src/features/lpips.js';
-import { F, Generator, type Tensor, liveTensors, manualSeed, noGrad, randn, saveSafetensors, savePt, tidy } from '../src/torch/index.js';
+import { F, RandomStream, type Tensor, liveTensors, manualSeed, noGrad, randn, saveSafetensors, savePt, tidy } from '../src/torch/index.js';
 import { TokenizerTrainer, type TokenizerConfig, checkTokenizerConfig, tokenizerSchema } from '../src/tokenizer/index.js';
 import { PerceptualLoss, featureDistance } from '../src/tokenizer/perceptual.js';
 
@@ -22,7 +22,7 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'robustok-perceptual-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const tiny = (...sets: string[]): TokenizerConfig => resolveConfig(tokenizerSchema, [preset('tiny')], ['train.batchSize=4', ...sets]);
-const batch = (i: number): Tensor => tidy(() => randn([4, 1, 32, 32], { generator: new Generator(100 + i) }).tanh());
+const batch = (i: number): Tensor => tidy(() => randn([4, 1, 32, 32], { stream: new RandomStream(100 + i) }).tanh());
 
 /** Small random LPIPS weights in the two file layouts users bring: a torchvision-style .pth and heads as .safetensors. */
 const weights = (() => {

@@ -1,7 +1,7 @@
 // The vector quantizer and latent perturbation (docs/method.md §1–2).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Generator, type Tensor, liveTensors, manualSeed, randn, tidy } from '../src/torch/index.js';
+import { RandomStream, type Tensor, liveTensors, manualSeed, randn, tidy } from '../src/torch/index.js';
 import { VectorQuantizer, annealedPerturbation, gaussianLatentNoise, gaussianPerturbation, l2Normalize, latentPerturbation } from '../src/tokenizer/index.js';
 import { runParity } from './helpers/oracle.js';
 
@@ -64,8 +64,8 @@ test('perturbation: changed-token fraction ≈ α·(δ−1)/δ, untouched images
   const q = vq.forward(latent);
   const codes = vq.codes();
   for (const [alpha, delta] of [[1, 4], [0.5, 8], [0.3, 2]] as const) {
-    const generator = new Generator(7);
-    const p = latentPerturbation(q.z, q.zq, vq.embedding.weight, q.ids, { alpha, beta: 0.5, delta, generator });
+    const stream = new RandomStream(7);
+    const p = latentPerturbation(q.z, q.zq, vq.embedding.weight, q.ids, { alpha, beta: 0.5, delta, stream });
     const perturbedImages = 10;  // ⌊β·B⌋
     const head = (t: Tensor) => t.slice(0, 0, perturbedImages);
     const rest = (t: Tensor) => t.slice(0, perturbedImages);
@@ -88,7 +88,7 @@ test('perturbation: changed-token fraction ≈ α·(δ−1)/δ, untouched images
 test('perturbation: gradients reach the encoder through perturbed tokens, not the codebook', () => tidy(() => {
   const { vq, latent } = setup(3, 4, 16);
   const q = vq.forward(latent);
-  const p = latentPerturbation(q.z, q.zq, vq.embedding.weight, q.ids, { alpha: 1, beta: 1, delta: 6, generator: new Generator(1) });
+  const p = latentPerturbation(q.z, q.zq, vq.embedding.weight, q.ids, { alpha: 1, beta: 1, delta: 6, stream: new RandomStream(1) });
   assert.ok(p.redrawn.all().item());
   p.latent.pow(2).sum().backward();
   assert.equal(vq.embedding.weight.grad, null, 'no gradient to the codebook');
@@ -100,7 +100,7 @@ test('perturbation works on [B, D, H, W] feature maps and with a random image su
   const { vq } = setup(4);
   const fmap = randn([8, D, 4, 4]);
   const q = vq.forward(fmap);
-  const p = latentPerturbation(fmap, q.zq, vq.embedding.weight, q.idsGrid, { alpha: 1, beta: 0.25, delta: 5, select: 'random', generator: new Generator(3) });
+  const p = latentPerturbation(fmap, q.zq, vq.embedding.weight, q.idsGrid, { alpha: 1, beta: 0.25, delta: 5, select: 'random', stream: new RandomStream(3) });
   assert.deepEqual(p.latent.shape, [8, D, 4, 4]);
   const perImage = p.redrawn.any(1).float().sum().item();
   assert.equal(perImage, 2, '⌊0.25·8⌋ images');
@@ -130,7 +130,7 @@ test('annealing schedule: r = 1 until 20%, linear to 0.5 at 60%, constant after'
 test('Gaussian latent noise: one scale per sample, bounded by σ_max', () => tidy(() => {
   manualSeed(6);
   const z = randn([64, 4, 2, 2]);
-  const noisy = gaussianLatentNoise(z, 0.5, new Generator(2));
+  const noisy = gaussianLatentNoise(z, 0.5, new RandomStream(2));
   const perSampleStd = noisy.sub(z).flatten(1).std(1);
   assert.ok(perSampleStd.max().item() < 0.5 * 1.8, 'σ ≤ σ_max (with sampling slack)');
   assert.ok(perSampleStd.std().item() > 0.05, 'scales differ between samples');
@@ -138,9 +138,9 @@ test('Gaussian latent noise: one scale per sample, bounded by σ_max', () => tid
 }));
 
 test('Gaussian perturbation: only the first ⌊β·B⌋ images get noise, scaled by the latent RMS; ids unchanged', () => tidy(() => {
-  const zq = randn([8, 4, 3, 3], { generator: new Generator(3) }).mul(5);   // RMS ≈ 5
-  const ids = randn([8, 3, 3], { generator: new Generator(4) }).abs().mul(10).floor().to('int64');
-  const p = gaussianPerturbation(zq, ids, { kind: 'gaussian', scale: 0.4, beta: 0.25, generator: new Generator(5) });
+  const zq = randn([8, 4, 3, 3], { stream: new RandomStream(3) }).mul(5);   // RMS ≈ 5
+  const ids = randn([8, 3, 3], { stream: new RandomStream(4) }).abs().mul(10).floor().to('int64');
+  const p = gaussianPerturbation(zq, ids, { kind: 'gaussian', scale: 0.4, beta: 0.25, stream: new RandomStream(5) });
   assert.deepEqual(p.latent.shape, [8, 4, 3, 3], 'the layout of zq comes back');
   const changed = p.latent.sub(zq).flatten(1).abs().amax(1).gt(0).tolist();
   assert.deepEqual(changed, [true, true, false, false, false, false, false, false], '⌊0.25·8⌋ = 2 images, the first of the batch');

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadConfigFile, resolveConfig } from '../src/config/index.js';
-import { Generator, type Tensor, liveTensors, manualSeed, randn, tidy } from '../src/torch/index.js';
+import { RandomStream, type Tensor, liveTensors, manualSeed, randn, tidy } from '../src/torch/index.js';
 import { TokenizerTrainer, loadTokenizer, tokenizerSchema } from '../src/tokenizer/index.js';
 import { resumedTrainer } from './helpers/tokenizer_resume.js';
 
@@ -42,7 +42,7 @@ test('the tiny preset trains through the CLI: loss falls, files written, the tok
 test('the Gaussian-noise kind trains: α and δ report 0, decoded batches differ from a clean run, annealing scales σ_max', () => {
   const config = (kind: string) => resolveConfig(tokenizerSchema, [loadConfigFile(tinyPreset)],
     ['train.steps=4', 'train.batchSize=4', `perturbation.kind=${kind}`, 'perturbation.beta=1', 'perturbation.annealStart=0', 'perturbation.annealEnd=1']);
-  const x = tidy(() => randn([4, 1, 32, 32], { generator: new Generator(7) }).tanh());
+  const x = tidy(() => randn([4, 1, 32, 32], { stream: new RandomStream(7) }).tanh());
   const losses = (kind: string) => {
     const trainer = new TokenizerTrainer(config(kind));
     const now = trainer.perturbationNow();
@@ -76,7 +76,7 @@ test('a bad config value is rejected with the key, the value and the allowed ran
 test('N steps, checkpoint, resume in a fresh trainer, M steps = N + M steps, bit for bit (GAN and perturbation on)', () => {
   const live = liveTensors();
   const config = resolveConfig(tokenizerSchema, [loadConfigFile(tinyPreset)], ['train.steps=8', 'loss.gan.enabled=true', 'loss.gan.start=0.25', 'train.batchSize=4']);
-  const batch = (i: number): Tensor => tidy(() => randn([4, 1, 32, 32], { generator: new Generator(100 + i) }).tanh());
+  const batch = (i: number): Tensor => tidy(() => randn([4, 1, 32, 32], { stream: new RandomStream(100 + i) }).tanh());
   const run = (trainer: TokenizerTrainer, from: number, to: number) => {
     for (let i = from; i < to; i++) {
       const x = batch(i);

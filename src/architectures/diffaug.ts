@@ -5,7 +5,7 @@
 // them apart by the augmentation, and it overfits the training set less; the
 // augmentations are differentiable, so the generator's gradient passes
 // through them. docs/method.md §4 uses translation, colour and cutout.
-import { F, type Generator, type Tensor, arange, ones, rand, randint, zeros } from '../torch/index.js';
+import { F, type RandomStream, type Tensor, arange, ones, rand, randint, zeros } from '../torch/index.js';
 
 /** An augmentation family of the reference, applied in the order given. */
 export type DiffAugPolicy = 'color' | 'translation' | 'cutout';
@@ -18,30 +18,30 @@ export interface DiffAugOptions {
   /** Cutout square side as a fraction of the side (1/2). */
   cutoutRatio?: number;
   /** Draws from this stream instead of the global one, for reproducibility. */
-  generator?: Generator;
+  stream?: RandomStream;
 }
 
 /** One draw per sample, `[B, 1, 1, 1]`, uniform on [0, 1). */
-const perSample = (x: Tensor, generator?: Generator): Tensor =>
-  rand([x.shape[0]!, 1, 1, 1], { generator, dtype: x.dtype, device: x.device });
+const perSample = (x: Tensor, stream?: RandomStream): Tensor =>
+  rand([x.shape[0]!, 1, 1, 1], { stream, dtype: x.dtype, device: x.device });
 
 /** Side × ratio rounded half up, as the reference's `int(size * ratio + 0.5)`. */
 const scaled = (side: number, ratio: number): number => Math.floor(side * ratio + 0.5);
 
 /** Brightness: x + (u − 0.5), u ~ U(0, 1) per sample. `[B, C, H, W] → same` */
-export const randBrightness = (x: Tensor, generator?: Generator): Tensor =>
-  x.add(perSample(x, generator).sub(0.5));
+export const randBrightness = (x: Tensor, stream?: RandomStream): Tensor =>
+  x.add(perSample(x, stream).sub(0.5));
 
 /** Saturation: scales each pixel's deviation from its channel mean by 2u, u ~ U(0, 1). `[B, C, H, W] → same` */
-export function randSaturation(x: Tensor, generator?: Generator): Tensor {
+export function randSaturation(x: Tensor, stream?: RandomStream): Tensor {
   const mean = x.mean(1, true);
-  return x.sub(mean).mul(perSample(x, generator).mul(2)).add(mean);
+  return x.sub(mean).mul(perSample(x, stream).mul(2)).add(mean);
 }
 
 /** Contrast: scales the deviation from the image mean by u + 0.5, u ~ U(0, 1). `[B, C, H, W] → same` */
-export function randContrast(x: Tensor, generator?: Generator): Tensor {
+export function randContrast(x: Tensor, stream?: RandomStream): Tensor {
   const mean = x.mean([1, 2, 3], true);
-  return x.sub(mean).mul(perSample(x, generator).add(0.5)).add(mean);
+  return x.sub(mean).mul(perSample(x, stream).add(0.5)).add(mean);
 }
 
 /** Index grids `[B, a, 1]` (batch), `[1, a, 1]` (rows) and `[1, 1, b]` (columns) that broadcast to `[B, a, b]`. */
@@ -57,11 +57,11 @@ function grids(x: Tensor, a: number, b: number): [Tensor, Tensor, Tensor] {
  * the input padded by one zero pixel, with indices clamped onto that border.
  * `[B, C, H, W] → same`
  */
-export function randTranslation(x: Tensor, ratio = 1 / 8, generator?: Generator): Tensor {
+export function randTranslation(x: Tensor, ratio = 1 / 8, stream?: RandomStream): Tensor {
   const [B, , H, W] = x.shape as [number, number, number, number];
   const sx = scaled(H, ratio);
   const sy = scaled(W, ratio);
-  const options = { generator, device: x.device };
+  const options = { stream, device: x.device };
   const tx = randint(-sx, sx + 1, [B, 1, 1], options);
   const ty = randint(-sy, sy + 1, [B, 1, 1], options);
   const [gb, gx, gy] = grids(x, H, W);
@@ -76,11 +76,11 @@ export function randTranslation(x: Tensor, ratio = 1 / 8, generator?: Generator)
  * per sample, centred uniformly over the image (clipped at the borders).
  * `[B, C, H, W] → same`
  */
-export function randCutout(x: Tensor, ratio = 1 / 2, generator?: Generator): Tensor {
+export function randCutout(x: Tensor, ratio = 1 / 2, stream?: RandomStream): Tensor {
   const [B, , H, W] = x.shape as [number, number, number, number];
   const cx = scaled(H, ratio);
   const cy = scaled(W, ratio);
-  const options = { generator, device: x.device };
+  const options = { stream, device: x.device };
   const ox = randint(0, H + (1 - (cx % 2)), [B, 1, 1], options);
   const oy = randint(0, W + (1 - (cy % 2)), [B, 1, 1], options);
   const [gb, gx, gy] = grids(x, cx, cy);
@@ -99,12 +99,12 @@ export function randCutout(x: Tensor, ratio = 1 / 2, generator?: Generator): Ten
  * DiffAugment_pytorch.py draw for draw.
  */
 export function diffAugment(x: Tensor, options: DiffAugOptions = {}): Tensor {
-  const { generator } = options;
+  const { stream } = options;
   let out = x;
   for (const p of options.policy ?? ['color', 'translation', 'cutout']) {
-    if (p === 'color') out = randContrast(randSaturation(randBrightness(out, generator), generator), generator);
-    else if (p === 'translation') out = randTranslation(out, options.translationRatio ?? 1 / 8, generator);
-    else if (p === 'cutout') out = randCutout(out, options.cutoutRatio ?? 1 / 2, generator);
+    if (p === 'color') out = randContrast(randSaturation(randBrightness(out, stream), stream), stream);
+    else if (p === 'translation') out = randTranslation(out, options.translationRatio ?? 1 / 8, stream);
+    else if (p === 'cutout') out = randCutout(out, options.cutoutRatio ?? 1 / 2, stream);
     else throw new RangeError(`diffAugment: unknown policy '${String(p)}' (allowed: color, translation, cutout)`);
   }
   return out;

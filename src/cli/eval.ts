@@ -66,7 +66,7 @@ function printTable(r: EvalSummary, split: string): void {
     ...r.curve.map((p): [string, string] => [`  pFID curve α=${p.alpha}`, p.value.toFixed(3)]),
     ...r.deltaCurve.map((p): [string, string] => [`  pFID curve δ=${p.delta} (α=${p.alpha})`, p.value.toFixed(3)]),
     [`sensitivity pFID(α=1 δ=${r.pfid.delta}) / rFID`, r.sensitivity.toFixed(3)],
-    [`PSNR clean / perturbed (dB, n = ${r.n})`, `${r.psnr.toFixed(2)} / ${r.psnrPerturbed.toFixed(2)}`],
+    [`PSNR clean / at the pFID level (dB, n = ${r.n})`, `${r.psnr.toFixed(2)} / ${r.psnrPfidLevel.toFixed(2)}`],
     [`SSIM (n = ${r.n})`, r.ssim.toFixed(4)],
     ['codebook usage / perplexity', `${(100 * r.usage).toFixed(1)}% / ${r.perplexity.toFixed(1)}`],
     [`mean cosine of a used code to its ${r.pfid.delta - 1} nearest others`, r.neighbourCosine === null ? '— (δ = 1)' : r.neighbourCosine.toFixed(4)],

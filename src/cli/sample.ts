@@ -11,7 +11,7 @@ import path from 'node:path';
 import { tensorToImages, writeImageGrid, writePng } from '../data/index.js';
 import { sampleImages } from '../generator/index.js';
 import { loadGeneratorPair, samplingWith } from '../runs/index.js';
-import { Generator, type Tensor, arange, cat, full, tidy } from '../torch/index.js';
+import { RandomStream, type Tensor, arange, cat, full, tidy } from '../torch/index.js';
 import { resolveDevice } from '../train/index.js';
 import { flagLines, flagTable, positiveInteger, readFlags, wantsHelp } from './flags.js';
 import { encodeNpy } from './npy.js';
@@ -61,11 +61,11 @@ export async function sampleCommand(argv: string[]): Promise<void> {
       ? arange(start, start + count, 1, { dtype: 'int64', device }).div(perClass, 'floor')
       : full([count], classId, { dtype: 'int64', device });
     const sampling = samplingWith(pair.info.sampling, samplingOverrides(args));
-    const generator = new Generator(args.seed);
+    const stream = new RandomStream(args.seed);
     for (let start = 0; start < n; start += args.batch) {
       const labels = labelsOf(start, Math.min(args.batch, n - start));
       try {
-        parts.push(sampleImages(pair.model, pair.tokenizer, labels, { ...sampling, generator }));
+        parts.push(sampleImages(pair.model, pair.tokenizer, labels, { ...sampling, stream }));
       } finally {
         labels.dispose();
       }

@@ -14,7 +14,7 @@ import { PFID_ALPHA, defaultPfidDelta } from '../eval/index.js';
 import { psnrPerImage } from '../metrics/index.js';
 import { refuseNonFiniteResults } from '../runs/index.js';
 import { type ImageSpec, type Tokenizer, checkTokenIds, openTokenizer, tokenGrid } from '../tokenizer/index.js';
-import { Generator, type Tensor, noGrad, tensor, tidy } from '../torch/index.js';
+import { RandomStream, type Tensor, noGrad, tensor, tidy } from '../torch/index.js';
 import { type FlagValues, flagLines, flagTable, fraction, positiveInteger, readFlags, seed } from './flags.js';
 import { decodeNpy, encodeNpy } from './npy.js';
 import { Progress } from './progress.js';
@@ -161,7 +161,7 @@ const mean = (values: readonly number[]): number => values.reduce((a, b) => a + 
 export interface ReconstructResult {
   /** The PNGs written, in input order (unreadable inputs skipped). */
   outputs: string[];
-  /** Mean per-image PSNR (dB) of the clean reconstructions, and of the perturbed ones when asked for. */
+  /** Mean per-image PSNR (dB) of the clean reconstructions, and of those from tokens perturbed at the flags' α and δ when asked for (null otherwise). */
   psnr: number;
   psnrPerturbed: number | null;
 }
@@ -179,7 +179,7 @@ export async function reconstructCommand(argv: string[]): Promise<ReconstructRes
   const alpha = flags['perturb-alpha'];
   const delta = flags['perturb-delta'];
   const perturb = alpha !== undefined || delta !== undefined
-    ? { alpha: alpha ?? PFID_ALPHA, delta: delta ?? defaultPfidDelta(K), beta: 1, generator: new Generator(flags.seed) }
+    ? { alpha: alpha ?? PFID_ALPHA, delta: delta ?? defaultPfidDelta(K), beta: 1, stream: new RandomStream(flags.seed) }
     : null;
   const cells: Uint8Array[][] = [];  // per grid image: original, clean, (perturbed) as CHW bytes
   const psnrClean: number[] = [];

@@ -36,7 +36,7 @@ Ctrl-C or SIGTERM saves a checkpoint and exits (130 / 143).`,
     const s = r.summary!;
     const on = s.split === 'test' ? 'test' : `${s.split}:`;
     return `done: ${r.step} steps in ${r.minutes.toFixed(1)} min; tokenizer (EMA weights) in ${r.dir}; ${on} PSNR ${s.psnr.toFixed(2)} dB (clean), ` +
-      `${s.psnrPerturbed === null ? '' : `${s.psnrPerturbed.toFixed(2)} dB (perturbed), `}grid ${s.grid}`;
+      `${s.psnrTrainingPerturbation === null ? '' : `${s.psnrTrainingPerturbation.toFixed(2)} dB (tokens perturbed as at the last step), `}grid ${s.grid}`;
   },
 };
 

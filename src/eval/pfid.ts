@@ -15,7 +15,7 @@
 //    sensitivity: a measurement that cannot move pFID well above rFID cannot
 //    rank tokenizers by it (docs/method.md §2, "Small codebooks").
 import type { PerturbationOptions } from '../tokenizer/index.js';
-import { Generator } from '../torch/index.js';
+import { RandomStream } from '../torch/index.js';
 
 /** The default pFID level's α. */
 export const PFID_ALPHA = 0.5;
@@ -109,7 +109,7 @@ export function pfidLevels(codebookSize: number, o: PfidLevelOptions = {}): Pfid
   ];
   const distinct = new Map(pairs.map(([a, d]) => [levelKey(a, d), [a, d] as const]));
   return [...distinct.values()].map(([alpha, delta]) => ({
-    alpha, delta, options: { alpha, beta: 1, delta, generator: new Generator(o.seed ?? 0) },
+    alpha, delta, options: { alpha, beta: 1, delta, stream: new RandomStream(o.seed ?? 0) },
   }));
 }
 

@@ -76,7 +76,7 @@ export function reportHtml(r: TokenizerEvalResult, o: { tokenizer: string; data:
     ['rFID', fmt(r.rfid)],
     [`pFID (α = ${r.pfid.alpha}, δ = ${r.pfid.delta}, β = 1)`, fmt(r.pfid.value)],
     [`sensitivity: pFID (α = 1, δ = ${r.pfid.delta}) / rFID`, fmt(r.sensitivity)],
-    ['PSNR (clean / perturbed)', `${fmt(r.psnr, 2)} dB / ${fmt(r.psnrPerturbed, 2)} dB`],
+    [`PSNR (clean / at the pFID level α = ${r.pfid.alpha}, δ = ${r.pfid.delta})`, `${fmt(r.psnr, 2)} dB / ${fmt(r.psnrPfidLevel, 2)} dB`],
     ['SSIM', fmt(r.ssim, 4)],
     ['codebook usage', `${fmt(100 * r.usage, 1)}%`],
     ['perplexity', fmt(r.perplexity, 1)],

@@ -41,10 +41,15 @@ export interface TokenizerEvalResult {
    * cannot tell tokenizers apart (docs/method.md §2, "Small codebooks").
    */
   sensitivity: number;
-  /** Mean per-image PSNR (dB) and SSIM of the clean reconstructions, and PSNR of the pFID level's. */
+  /** Mean per-image PSNR (dB) and SSIM of the clean reconstructions. */
   psnr: number;
   ssim: number;
-  psnrPerturbed: number;
+  /**
+   * Mean per-image PSNR (dB) of the reconstructions at the pFID level (its α
+   * and δ, β = 1, its seed): the pixels behind `pfid`, not training's
+   * perturbation (that is train-tokenizer's psnrTrainingPerturbation).
+   */
+  psnrPfidLevel: number;
   usage: number;
   perplexity: number;
   /**
@@ -73,7 +78,7 @@ export function evaluateTokenizer(tokenizer: Tokenizer, split: PreparedSplit, op
   const real = new FeatureStats(network.featureSize);
   const clean = new FeatureStats(network.featureSize);
   const histogram = new CodeHistogram(K);
-  const sums = { psnr: 0, ssim: 0, psnrPerturbed: 0 };
+  const sums = { psnr: 0, ssim: 0, psnrPfidLevel: 0 };
   const kept: Tensor[][] = [[], [], []];  // real, clean, perturbed: the first `keep` images, on the CPU
   const loader = new DataLoader(leadingSamples(split, n), { batchSize, shuffle: false, device: deviceOf(tokenizer) });
   const main = levels[0]!;
@@ -97,7 +102,7 @@ export function evaluateTokenizer(tokenizer: Tokenizer, split: PreparedSplit, op
           phase('features', () => level.stats.update(network.features(perturbed)));
           if (level === main) mainPerturbed = perturbed;
         }
-        sums.psnrPerturbed += psnrPerImage(mainPerturbed!, images).sum().item();
+        sums.psnrPfidLevel += psnrPerImage(mainPerturbed!, images).sum().item();
         if (done < keep) {
           const take = Math.min(keep - done, images.size(0));
           [images, reconstruction, mainPerturbed!].forEach((t, i) => kept[i]!.push(t.slice(0, 0, take).to('cpu').keep()));
@@ -132,7 +137,7 @@ export function evaluateTokenizer(tokenizer: Tokenizer, split: PreparedSplit, op
       sensitivity: at(SENSITIVITY_ALPHA, plan.delta).value / rfid,
       psnr: sums.psnr / n,
       ssim: sums.ssim / n,
-      psnrPerturbed: sums.psnrPerturbed / n,
+      psnrPfidLevel: sums.psnrPfidLevel / n,
       usage: codes.usage,
       perplexity: codes.perplexity,
       neighbourCosine: crowding,

@@ -2,9 +2,10 @@
 // generator (docs/method.md §5): the conditional logits c and unconditional
 // logits u of one position become u + (c − u)·g_t, where the scale g_t ramps
 // over the T positions of the raster order; then temperature, top-k, top-p
-// and a multinomial draw. Pure functions of the logits, so the sampler, the
+// and a draw: multinomial from a stream, or by inverse CDF from a uniform
+// given per row. Pure functions of the logits, so the sampler, the
 // σ-preserving sampling of post-training and the web app share them.
-import { type Generator, type Tensor, multinomial, noGrad } from '../torch/index.js';
+import { type RandomStream, type Tensor, multinomial, noGrad, onDevice } from '../torch/index.js';
 
 /** How g_t moves from 1 (first position) towards g (last). */
 export type CfgSchedule = 'constant' | 'linear' | 'cosine';
@@ -39,7 +40,13 @@ export interface DrawOptions {
   topK?: number;
   /** Keep the smallest set of most likely tokens whose probability reaches p, the first token past p included (1 = all). */
   topP?: number;
-  generator?: Generator;
+  stream?: RandomStream;
+  /**
+   * One uniform in [0, 1) per row `[B]`: each row's token is the inverse CDF
+   * of its own uniform instead of a multinomial draw from `stream`, so a
+   * row's draw does not depend on the other rows of its batch.
+   */
+  uniform?: Tensor;
 }
 
 /** Logits `[B, K]` with everything outside the top k set to −∞. */
@@ -66,6 +73,25 @@ export function topPFilter(logits: Tensor, p: number): Tensor {
   return logits.maskedFill(drop, -Infinity);
 }
 
+/**
+ * Per row of probabilities `[B, K]`, the first token whose cumulative
+ * probability reaches (1 − u)·total for the row's uniform u `[B]` in
+ * [0, 1) → `[B]` (int64). 1 − u lies in (0, 1], so a token of probability
+ * zero (cut by top-k or top-p) is never chosen: it would need
+ * cdf < target ≤ its own cdf, which equals the cdf before it.
+ */
+export function inverseCdf(probabilities: Tensor, uniform: Tensor): Tensor {
+  const cdf = probabilities.cumsum(-1);                                                      // [B, K]
+  const K = cdf.size(-1);
+  const u = onDevice(uniform, cdf.device);
+  try {
+    const target = u.neg().add(1).unsqueeze(-1).mul(cdf.narrow(-1, K - 1, 1));              // [B, 1]
+    return cdf.lt(target).sum(-1).clamp(0, K - 1);
+  } finally {
+    if (u !== uniform) u.dispose();
+  }
+}
+
 /** One token id per row of logits `[B, K]` → `[B]` (int64): temperature, then top-k, then top-p, then a draw. */
 export function drawTokens(logits: Tensor, o: DrawOptions = {}): Tensor {
   const { temperature = 1, topK = 0, topP = 1 } = o;
@@ -75,6 +101,7 @@ export function drawTokens(logits: Tensor, o: DrawOptions = {}): Tensor {
   return noGrad(() => {
     if (temperature === 0) return logits.argmax(-1);
     const filtered = topPFilter(topKFilter(logits.div(temperature), topK), topP);
-    return multinomial(filtered.softmax(-1), 1, false, o.generator).squeeze(-1);
+    const probabilities = filtered.softmax(-1);
+    return o.uniform ? inverseCdf(probabilities, o.uniform) : multinomial(probabilities, 1, false, o.stream).squeeze(-1);
   });
 }

@@ -4,7 +4,7 @@
 // earlier ones. With guidance (g ≠ 1) the conditional and the unconditional
 // (null-class) rows run as one doubled batch sharing the cache, and their
 // logits combine as guidance.ts says before the draw.
-import { Generator, type Tensor, arange, cat, fullLike, noGrad, stack, tidy } from '../torch/index.js';
+import { RandomStream, type Tensor, arange, cat, fullLike, noGrad, stack, tidy } from '../torch/index.js';
 import type { Sampling } from './config.js';
 import { cfgScale, drawTokens, guideLogits } from './guidance.js';
 import type { ArGenerator } from './model.js';
@@ -12,7 +12,14 @@ import type { Tokenizer } from '../tokenizer/index.js';
 
 export interface SampleOptions extends Sampling {
   /** The stream every draw comes from (seed it for reproducible samples). */
-  generator?: Generator;
+  stream?: RandomStream;
+  /**
+   * Pre-drawn uniforms in [0, 1) `[B, N]`, one per row and position: the
+   * draw at position t is the inverse CDF of row b's uniforms[b, t]
+   * (guidance.ts) instead of a draw from `stream`, so each row's tokens are
+   * its own whatever batch it is sampled in (pregenerated σ-tokens).
+   */
+  uniforms?: Tensor;
   /**
    * Sees the tokens drawn at each position (`[B]`) and returns the ones to
    * keep, which are also what the next position is conditioned on:
@@ -28,6 +35,9 @@ export function sampleTokens(model: ArGenerator, labels: Tensor, o: SampleOption
   const N = model.length;
   const B = labels.size(0);
   if (labels.ndim !== 1 || B === 0) throw new RangeError(`sampleTokens: expected class ids [B], got [${labels.shape}]`);
+  if (o.uniforms && (o.uniforms.ndim !== 2 || o.uniforms.size(0) !== B || o.uniforms.size(1) !== N)) {
+    throw new RangeError(`sampleTokens: expected uniforms [${B}, ${N}], got [${o.uniforms.shape}]`);
+  }
   const classes = tidy(() => [labels.min().item(), labels.max().item()]);
   if (classes[0]! < 0 || classes[1]! > model.nullClass) {
     throw new RangeError(`sampleTokens: class ids must be in 0…${model.nullClass - 1} (or ${model.nullClass}, the null class); got ${classes[0]}…${classes[1]}`);
@@ -48,7 +58,7 @@ export function sampleTokens(model: ArGenerator, labels: Tensor, o: SampleOption
             ? model.run(inputs!, t, caches).select(1, 0)
             : model.run(inputs!, 0).select(1, t);  // [rows, K]
           const guidedLogits = guided ? guideLogits(logits.narrow(0, 0, B), logits.narrow(0, B, B), cfgScale(t, N, { scale: o.cfg, schedule: o.schedule, power: o.power })) : logits;
-          const drawn = drawTokens(guidedLogits, o);
+          const drawn = drawTokens(guidedLogits, o.uniforms ? { ...o, uniform: o.uniforms.select(1, t) } : o);
           const kept = o.choose ? o.choose(t, drawn) : drawn;
           chosen.push(kept.keep());
           if (t === N - 1) return inputs!;
@@ -96,7 +106,7 @@ export interface BalancedSampleOptions extends Sampling {
  */
 export function sampleClassBalanced(model: ArGenerator, n: number, o: BalancedSampleOptions): { ids: Tensor; labels: Tensor } {
   const { seed, batchSize = 100, onProgress, ...sampling } = o;
-  const generator = new Generator(seed);
+  const stream = new RandomStream(seed);
   const C = model.options.numClasses;
   const parts: Tensor[] = [];
   try {
@@ -104,7 +114,7 @@ export function sampleClassBalanced(model: ArGenerator, n: number, o: BalancedSa
       const count = Math.min(batchSize, n - start);
       const labels = arange(start, start + count, 1, { dtype: 'int64', device: model.device }).remainder(C);
       try {
-        parts.push(sampleTokens(model, labels, { ...sampling, generator }));
+        parts.push(sampleTokens(model, labels, { ...sampling, stream }));
       } finally {
         labels.dispose();
       }

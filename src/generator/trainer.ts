@@ -15,7 +15,7 @@
 import { Rng, mixSeed } from '../data/index.js';
 import { type AdamW, type Ema, type Stateful, decayGroups } from '../optim/index.js';
 import { type Device, F, type Tensor, bernoulli, onDevice, phase, randint, tensor, tidy, where, zeros } from '../torch/index.js';
-import { Optimisation, RngState, checkFinite, resolveDevice } from '../train/index.js';
+import { Optimisation, RngState, checkFinite, resolveDevice, streamSeed } from '../train/index.js';
 import type { Module } from '../nn/index.js';
 import { type GeneratorConfig, generatorOptions } from './config.js';
 import { ArGenerator } from './model.js';
@@ -62,7 +62,7 @@ export class GeneratorTrainer {
       params: decayGroups(this.model.namedParameters(), optim.weightDecay), averaged: this.model.namedParameters(), clipped: this.model.parameters(),
       betas: [0.9, optim.beta2], steps: train.steps,
     });
-    this.sampler = new RngState(train.seed + 1);
+    this.sampler = new RngState(streamSeed(train.seed, 'trainDraws'));
   }
 
   /** Rows of a step over all ranks: train.batchSize per rank. */
@@ -109,7 +109,7 @@ export class GeneratorTrainer {
       // Drawn for the global batch, this rank's rows kept (see the top of the file).
       const mine = (draw: Tensor) => draw.narrow(0, this.shard.rank * B, B);
       const G = this.globalBatchSize;
-      const pick = V === 1 ? variants.select(1, 0) : variants.gather(1, mine(randint(0, V, [G, 1, 1], { generator: rng, device: 'cpu' })).expand(B, 1, N)).squeeze(1);
+      const pick = V === 1 ? variants.select(1, 0) : variants.gather(1, mine(randint(0, V, [G, 1, 1], { stream: rng, device: 'cpu' })).expand(B, 1, N)).squeeze(1);
       // The token set and the draws stay on the host (the same numbers on every device); the batch moves.
       const ids = pick.to({ dtype: 'int64', device: this.device });
       const labels = this.tokens.labels.indexSelect(0, rows);

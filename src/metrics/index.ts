@@ -11,6 +11,9 @@ export { CodeHistogram, type CodebookReport, codebookReport, codebookUsage, neig
 export { type InceptionScore, inceptionScore } from './inception_score.js';
 export { type PrecisionRecallOptions, knnRadii, manifoldCoverage, precisionRecall } from './precision_recall.js';
 export { type TSummary, incompleteBeta, studentTCdf, studentTQuantile, tSummary } from './student_t.js';
-export { type BootstrapOptions, type Interval, type MeanStd, averageRanks, bootstrapInterval, bootstrapMean, kendallTauB, meanStd, seededUniform, signTest, spearman } from './ranks.js';
+export { averageRanks, kendallTauB, spearman } from './ranks.js';
+export { type MeanStd, meanStd } from './mean_std.js';
+export { signTest } from './sign_test.js';
+export { type BootstrapOptions, type Interval, bootstrapInterval, bootstrapMean, seededUniform } from './bootstrap.js';
 export { type PermutationBlock, type PermutationOptions, type PermutationResult, blockPermutationTest, nthPermutation, referenceBlock, shuffleBlock } from './permutation.js';
 export { detectableEffect } from './power.js';

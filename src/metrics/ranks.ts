@@ -1,23 +1,7 @@
-// Model-free statistics for comparing a handful of measured runs (the
-// reproduction's claims, docs/method.md, last section): rank correlations
-// (Spearman ρ; Kendall τ-b, which counts ties the way scipy.stats.kendalltau
-// does), a seeded percentile bootstrap, the two-sided sign test and mean ± std.
+// Rank correlations for comparing a handful of measured runs (the
+// reproduction's claims, docs/method.md, last section): Spearman ρ and
+// Kendall τ-b, which counts ties the way scipy.stats.kendalltau does.
 // Plain numbers in and out: at a few dozen points none of this needs tensors.
-import { mulberry32 } from '../torch/index.js';
-
-/** Mean and sample standard deviation (divisor n − 1; NaN for n < 2, so one seed never looks certain). */
-export interface MeanStd {
-  mean: number;
-  std: number;
-  n: number;
-}
-
-export function meanStd(values: readonly number[]): MeanStd {
-  const n = values.length;
-  const mean = n === 0 ? NaN : values.reduce((a, b) => a + b, 0) / n;
-  const std = n < 2 ? NaN : Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1));
-  return { mean, std, n };
-}
 
 /** 1-based ranks, ties sharing the mean of the ranks they span (scipy.stats.rankdata's 'average'). */
 export function averageRanks(values: readonly number[]): number[] {
@@ -82,83 +66,3 @@ export function kendallTauB(x: readonly number[], y: readonly number[]): number 
   const denominator = Math.sqrt((n0 - tiedX) * (n0 - tiedY));
   return denominator === 0 ? NaN : s / denominator;
 }
-
-/**
- * Two-sided sign test: the probability, under "each nonzero difference is
- * positive or negative with probability ½", of a split at least as uneven as
- * the one seen. Zeros are dropped (the classic test's convention); with no
- * nonzero difference there is no evidence either way and p = 1. Equals
- * scipy.stats.binomtest(k, n, 0.5).pvalue.
- */
-export function signTest(differences: readonly number[]): { positive: number; negative: number; p: number } {
-  const positive = differences.filter((d) => d > 0).length;
-  const negative = differences.filter((d) => d < 0).length;
-  const n = positive + negative;
-  const k = Math.min(positive, negative);
-  // P(X ≤ k) for X ~ Binomial(n, ½), summed in log space so that n in the hundreds stays exact enough.
-  let logChoose = 0;  // log C(n, 0)
-  let tail = 0;
-  for (let i = 0; i <= k; i++) {
-    if (i > 0) logChoose += Math.log(n - i + 1) - Math.log(i);
-    tail += Math.exp(logChoose - n * Math.LN2);
-  }
-  return { positive, negative, p: n === 0 ? 1 : Math.min(1, 2 * tail) };
-}
-
-/** A small seeded generator (mulberry32): bootstrap intervals must come out the same on every run. */
-export const seededUniform = (seed: number): (() => number) => mulberry32(seed);
-
-export interface BootstrapOptions {
-  /** Resamples (default 2000). */
-  resamples?: number;
-  /** Coverage of the interval (default 0.95). */
-  level?: number;
-  seed?: number;
-}
-
-export interface Interval {
-  /** The statistic on the data as measured. */
-  estimate: number;
-  lo: number;
-  hi: number;
-  level: number;
-  /** Resamples whose statistic was finite (a resample of tied points can have no correlation). */
-  resamples: number;
-}
-
-/** The q-quantile of sorted values, linearly interpolated (numpy.quantile's default). */
-function quantile(sorted: readonly number[], q: number): number {
-  const at = q * (sorted.length - 1);
-  const lo = Math.floor(at);
-  const hi = Math.min(lo + 1, sorted.length - 1);
-  return sorted[lo]! + (at - lo) * (sorted[hi]! - sorted[lo]!);
-}
-
-/**
- * Percentile bootstrap interval of `statistic` over `n` units: each resample
- * draws n unit indices with replacement (seeded) and evaluates the statistic
- * on them. Units are whatever must stay together: a seed's pair of runs, one
- * (tokenizer, seed) point of a correlation. Non-finite resampled values are
- * left out and counted; with none finite the interval is NaN.
- */
-export function bootstrapInterval(n: number, statistic: (indices: readonly number[]) => number, o: BootstrapOptions = {}): Interval {
-  const { resamples = 2000, level = 0.95, seed = 0 } = o;
-  if (!(level > 0 && level < 1)) throw new RangeError(`bootstrap level must be in (0, 1), got ${level}`);
-  const all = Array.from({ length: n }, (_, i) => i);
-  const estimate = n === 0 ? NaN : statistic(all);
-  const random = seededUniform(seed);
-  const values: number[] = [];
-  for (let r = 0; r < resamples && n > 0; r++) {
-    const v = statistic(all.map(() => Math.floor(random() * n)));
-    if (Number.isFinite(v)) values.push(v);
-  }
-  values.sort((a, b) => a - b);
-  const tail = (1 - level) / 2;
-  return values.length === 0
-    ? { estimate, lo: NaN, hi: NaN, level, resamples: 0 }
-    : { estimate, lo: quantile(values, tail), hi: quantile(values, 1 - tail), level, resamples: values.length };
-}
-
-/** The mean of `values` with its percentile bootstrap interval. */
-export const bootstrapMean = (values: readonly number[], o: BootstrapOptions = {}): Interval =>
-  bootstrapInterval(values.length, (ix) => ix.reduce((a, i) => a + values[i]!, 0) / ix.length, o);

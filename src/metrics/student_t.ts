@@ -5,7 +5,7 @@
 // evaluated by its continued fraction (Lentz's method); the quantile inverts
 // the CDF by bisection, which is slow by numerical standards and instant at
 // the dozens of calls a report makes.
-import { meanStd } from './ranks.js';
+import { meanStd } from './mean_std.js';
 
 /** ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9: ~15 significant digits). */
 function logGamma(x: number): number {

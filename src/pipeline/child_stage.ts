@@ -9,7 +9,7 @@ import { fork } from 'node:child_process';
 import { type ProgressEvent, type RunEvents, stopSignalOf } from '../runs/index.js';
 import type { ReproducePreset } from './preset.js';
 import type { StageOutcome } from './runner.js';
-import type { StageKind, StageSpec } from './stage.js';
+import type { StageKind, StageSpec } from './stage_record.js';
 
 /** Parent → child: which stage of which reproduction. */
 export interface StageTask {

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { canonicalJson } from './hash.js';
-import type { StageRecord, StageSpec } from './stage.js';
+import type { StageRecord, StageSpec } from './stage_record.js';
 
 export type Decision =
   | { action: 'skip' }

@@ -11,10 +11,10 @@
 // seed's tokenizer evaluations exist.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type StageKind, type StageSpec } from './stage.js';
+import { type StageKind, type StageSpec } from './stage_record.js';
 import {
   RESULT_FILE, type StageFactory, evalGeneratorStage, evalTokenizerStage, postTrainStage, trainGeneratorStage, trainTokenizerStage,
-} from './stages.js';
+} from './stage_builders.js';
 
 /** The stages of one tokenizer (sweep entry and seed) up to its generator's evaluation. */
 export interface TokenizerStages {

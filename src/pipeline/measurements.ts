@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { PfidPoint } from '../eval/index.js';
 import type { PostTrainStages, TokenizerStages } from './graph.js';
-import { RESULT_FILE } from './stages.js';
-import type { StageSpec } from './stage.js';
+import { RESULT_FILE } from './stage_builders.js';
+import type { StageSpec } from './stage_record.js';
 
 export interface TokenizerNumbers {
   rfid: number;

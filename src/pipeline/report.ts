@@ -12,7 +12,7 @@ import { fmt, fmtInterval, fmtP, pm, pmSe } from './format.js';
 import type { Results } from './results.js';
 import type { TestedPart } from './seed_part.js';
 import { rankingPlots } from './summary_md.js';
-import { SAMPLES_FILE } from './stages.js';
+import { SAMPLES_FILE } from './stage_builders.js';
 import type { Verdict } from './verdict.js';
 
 /** A table with a header row; cells are escaped here. */

@@ -22,8 +22,8 @@ import { rankingPlots, reproduceMarkdown } from './summary_md.js';
 import { type Results, type StageSummary, registeredPreset, versions } from './results.js';
 import { type StageOutcome, runStage } from './runner.js';
 import { runScheduled } from './scheduler.js';
-import { type StageKind, type StageSpec, readRecord } from './stage.js';
-import type { StageFactory } from './stages.js';
+import { type StageKind, type StageSpec, readRecord } from './stage_record.js';
+import type { StageFactory } from './stage_builders.js';
 
 export interface ReproduceOptions {
   /** Continue DIR's reproduction (required when DIR already holds one). */

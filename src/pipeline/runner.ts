@@ -7,7 +7,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import type { ProgressEvent, RunEvents } from '../runs/index.js';
 import { decide } from './decision.js';
 import { filesHash, stageHash } from './hash.js';
-import { type StageRecord, type StageSpec, readRecord, writeRecord } from './stage.js';
+import { type StageRecord, type StageSpec, readRecord, writeRecord } from './stage_record.js';
 
 export interface StageOutcome {
   id: string;

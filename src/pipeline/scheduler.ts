@@ -6,7 +6,7 @@
 // starts; the running ones are left to end (they save a checkpoint), and the
 // first error is thrown once they have.
 import type { StageOutcome } from './runner.js';
-import type { StageSpec } from './stage.js';
+import type { StageSpec } from './stage_record.js';
 
 export type StageStarter = (spec: StageSpec) => Promise<StageOutcome>;
 

@@ -14,7 +14,8 @@ export const posttrainSchema = group({
     limit: num({ default: 0, min: 0, integer: true, doc: 'use only the first N training images (0 = all)' }),
   }, 'the real images whose σ-tokens the decoder learns to decode'),
   sigma: fraction(0.7, 'σ, the preservation ratio: probability of keeping each ground-truth token (docs/method.md §6)'),
-  sampling: choice(['generator', 'config'], 'generator', "the generator's draws use its own sampling settings (generator.json: the paper's \"usual CFG and temperature\") or the `sample` group below"),
+  samplingSource: choice(['generator', 'config'], 'generator',
+    "where the σ-token draws' sampling settings come from: the generator's own (generator.json: the paper's \"usual CFG and temperature\") or the `sample` group below"),
   sample: samplingSchema,
   tokens: group({
     pregenerate: num({ default: 0, min: 0, integer: true, doc: 'σ-token sets generated into a cache before training and cycled through (0 = generate each batch on the fly)' }),

@@ -7,16 +7,23 @@
 // generator could have produced, while about σ of it still pins the result
 // to a known image x that the decoder can be trained to reconstruct.
 import { type ArGenerator, type SampleOptions, sampleTokens } from '../generator/index.js';
-import { type Generator, type Tensor, bernoulli, noGrad, tidy, where, zeros } from '../torch/index.js';
+import { type RandomStream, type Tensor, bernoulli, noGrad, onDevice, tidy, where, zeros } from '../torch/index.js';
 
 export interface PreservedSamplingOptions extends Omit<SampleOptions, 'choose'> {
   /** σ, the probability of keeping each ground-truth token (0.7 in the paper). */
   sigma: number;
   /**
-   * The stream of the keep/replace coin flips, separate from `generator`
+   * The stream of the keep/replace coin flips, separate from `stream`
    * (the draws) so that σ = 0 reproduces free sampling with the same seed.
    */
-  keepGenerator?: Generator;
+  coinStream?: RandomStream;
+  /**
+   * Pre-drawn uniforms in [0, 1) `[B, N]` for the coins, in place of
+   * `coinStream`: position (b, n) keeps its ground truth when
+   * coinUniforms[b, n] < σ. With `uniforms` for the draws (SampleOptions),
+   * each image's σ-tokens depend on its own uniforms alone (image_draws.ts).
+   */
+  coinUniforms?: Tensor;
 }
 
 /**
@@ -32,7 +39,9 @@ export function preservedSampling(model: ArGenerator, groundTruth: Tensor, label
     throw new RangeError(`preservedSampling: expected ids [B, ${model.length}] and labels [B], got [${groundTruth.shape}] and [${labels.shape}]`);
   }
   // Both results belong to the caller's scope, like sampleTokens's.
-  const kept = noGrad(() => tidy(() => bernoulli(zeros([B, N], { device: groundTruth.device }), sigma, o.keepGenerator).to('bool')));
+  const kept = noGrad(() => tidy(() => (o.coinUniforms
+    ? onDevice(o.coinUniforms, groundTruth.device).lt(sigma)
+    : bernoulli(zeros([B, N], { device: groundTruth.device }), sigma, o.coinStream).to('bool'))));
   if (sigma === 1) return { ids: groundTruth.to('int64').clone(), kept };  // nothing to draw
   const truth = groundTruth.to('int64');
   try {

@@ -15,10 +15,11 @@ import type { ArGenerator, Sampling } from '../generator/index.js';
 import type { Module } from '../nn/index.js';
 import { type AdamW, type Ema, Scheduler, type Stateful, emaDecayForHalfLife } from '../optim/index.js';
 import { DecoderObjective, type GanTerms, type Tokenizer } from '../tokenizer/index.js';
-import { type Device, type Generator, type Tensor, noGrad, onDevice, phase, tidy } from '../torch/index.js';
-import { Optimisation, RngState, checkFinite, resolveDevice } from '../train/index.js';
+import { type Device, type Tensor, noGrad, onDevice, phase, tidy } from '../torch/index.js';
+import { Optimisation, RngState, checkFinite, resolveDevice, streamSeed } from '../train/index.js';
 import type { PosttrainConfig } from './config.js';
-import { preservedSampling } from './preserved_sampling.js';
+import type { ImageDraws } from './image_draws.js';
+import { type PreservedSamplingOptions, preservedSampling } from './preserved_sampling.js';
 
 export interface PosttrainStepMetrics {
   step: number;
@@ -33,6 +34,9 @@ export interface PosttrainStepMetrics {
   changed: number;
   gan?: GanTerms;
 }
+
+/** Where σ-tokens' random numbers come from: two streams, or per-image uniforms `[B, N]` (ImageDraws). */
+export type SigmaDraws = Pick<PreservedSamplingOptions, 'stream' | 'coinStream'> | ImageDraws;
 
 /** A batch's pregenerated σ-tokens `[B, N]` with which positions kept the ground truth and which differ from it. */
 export interface PregeneratedRows {
@@ -90,8 +94,8 @@ export class PostTrainer {
     // The discriminator's rate follows the decoder's shape, its floor in the same ratio to loss.gan.lr.
     const dOptimizer = this.objective.discriminatorOptimizer;
     this.discriminatorScheduler = dOptimizer ? new Scheduler(dOptimizer, (peak) => this.optimisation.schedule(train.steps, peak)) : null;
-    this.sampler = new RngState(train.seed + 1);
-    this.coins = new RngState(train.seed + 3);
+    this.sampler = new RngState(streamSeed(train.seed, 'trainDraws'));
+    this.coins = new RngState(streamSeed(train.seed, 'sigmaCoins'));
   }
 
   readonly #frozen: Tokenizer | null;
@@ -134,17 +138,18 @@ export class PostTrainer {
 
   /**
    * Ground-truth ids of images `[B, C, H, W]` → σ-tokens `[B, N]` and the
-   * kept mask, drawn from this trainer's streams (or the given ones: a
-   * pregenerated set draws from its own, so it is the same however the run started).
+   * kept mask, drawn from this trainer's streams, or as `draws` says: the
+   * grid's streams of their own, or a pregenerated set's per-image uniforms
+   * (image_draws.ts), so it is the same however the run started.
    */
-  sigmaTokens(images: Tensor, labels: Tensor, streams: { draws: Generator; coins: Generator } = { draws: this.sampler.stream, coins: this.coins.stream }): { ids: Tensor; kept: Tensor; truth: Tensor } {
+  sigmaTokens(images: Tensor, labels: Tensor, draws: SigmaDraws = { stream: this.sampler.stream, coinStream: this.coins.stream }): { ids: Tensor; kept: Tensor; truth: Tensor } {
     const truth = noGrad(() => tidy(() => {
       this.tokenizer.eval();
       const ids = this.tokenizer.encode(onDevice(images, this.device)).ids;
       return ids.reshape(ids.size(0), -1);
     })).keep();
     const { ids, kept } = tidy(() => preservedSampling(this.generator, truth, onDevice(labels, this.device), {
-      ...this.sampling, sigma: this.config.sigma, generator: streams.draws, keepGenerator: streams.coins,
+      ...this.sampling, sigma: this.config.sigma, ...draws,
     }));
     return { ids: ids.keep(), kept: kept.keep(), truth };
   }

@@ -68,8 +68,8 @@ export async function evalTokenizer(o: EvalTokenizerOptions): Promise<{ summary:
     const grid = result.samples ? paths.samples : null;
     if (grid && result.samples) await writeImageRows([result.samples.real, result.samples.clean, result.samples.perturbed], grid);
     const { samples: _samples, ...summary } = result;
-    const { rfid, psnr, ssim, psnrPerturbed, sensitivity } = summary;
-    refuseNonFiniteResults(`${paths.result} (not written)`, { rFID: rfid, pFID: summary.pfid.value, PSNR: psnr, SSIM: ssim, 'PSNR perturbed': psnrPerturbed, sensitivity });
+    const { rfid, psnr, ssim, psnrPfidLevel, sensitivity } = summary;
+    refuseNonFiniteResults(`${paths.result} (not written)`, { rFID: rfid, pFID: summary.pfid.value, PSNR: psnr, SSIM: ssim, 'PSNR at the pFID level': psnrPfidLevel, sensitivity });
     writeFileAtomic(paths.result, [Buffer.from(`${JSON.stringify({ ...summary, tokenizer: o.tokenizer, data: o.data, split: label, seed }, null, 2)}\n`)]);
     writeFileSync(paths.report, reportHtml(result, { tokenizer: o.tokenizer, data: o.data, split: label, grid }));
     if (summary.biased) events.log(`warning: FID from ${summary.n} images (< ${FID_UNBIASED_SAMPLES}) is biased upwards; compare it only with FIDs at the same n`);

@@ -11,10 +11,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DataLoader, type PreparedSplit, leadingSamples, openDataset, prepareSplit, writeImageRows } from '../data/index.js';
 import { filesFingerprint, idDtype, samplingOf } from '../generator/index.js';
-import { type PosttrainConfig, PostTrainer, type PregeneratedRows } from '../posttrain/index.js';
+import { type PosttrainConfig, PostTrainer, type PregeneratedRows, imageDraws } from '../posttrain/index.js';
 import { absoluteTokenizerRef, openTokenizer, parseTokenizerRef, saveTokenizer, tokenizerImageSpec, tokenizerSourceFiles } from '../tokenizer/index.js';
-import { Generator, type Tensor, cat, loadCached, manualSeed, noGrad, saveSafetensors, tensor, tidy } from '../torch/index.js';
-import { loadCheckpointParts } from '../train/index.js';
+import { type Tensor, cat, loadCached, manualSeed, noGrad, saveSafetensors, tensor, tidy } from '../torch/index.js';
+import { loadCheckpointParts, openStream, streamSeed } from '../train/index.js';
 import { joinDataParallel, mainRankFirst, openRunFolder, rankEvents, seedRankStream, shardOf } from './data_parallel.js';
 import { type RunEnd, type RunEvents, abortReason, withDefaults } from './events.js';
 import { loadGeneratorPair } from './generator_pair.js';
@@ -60,8 +60,8 @@ export async function postTrain(cfg: PosttrainConfig, dir: string, o: PostTrainO
     const split = leadingSamples(await prepareSplit(dataset, 'train', { preprocess: { size: spec.size, channels: spec.channels } }), cfg.data.limit || Infinity);
     networks = await loadLossNetworks(cfg.loss);
 
-    manualSeed(cfg.train.seed);
-    const sampling = cfg.sampling === 'generator' ? pair.info.sampling : samplingOf(cfg.sample);
+    manualSeed(streamSeed(cfg.train.seed, 'global'));
+    const sampling = cfg.samplingSource === 'generator' ? pair.info.sampling : samplingOf(cfg.sample);
     const t = new PostTrainer(cfg, pair.tokenizer, pair.model, sampling, { channels: spec.channels, ...networks, frozen: oldDecoder });
     seedRankStream(parallel, cfg.train.seed);
     trainer = t;
@@ -82,7 +82,7 @@ export async function postTrain(cfg: PosttrainConfig, dir: string, o: PostTrainO
     const images = fixed.images.narrow(0, 0, Math.min(GRID_IMAGES, fixed.images.size(0))).keep();
     const labels = fixed.labels.narrow(0, 0, images.size(0)).keep();
     fixed.dispose();
-    const shown = t.sigmaTokens(images, labels, { draws: new Generator(cfg.train.seed + 5), coins: new Generator(cfg.train.seed + 6) });
+    const shown = t.sigmaTokens(images, labels, { stream: openStream(cfg.train.seed, 'gridSigmaDraws'), coinStream: openStream(cfg.train.seed, 'gridSigmaCoins') });
     held.push(images, labels, shown.ids, shown.kept, shown.truth);
     const before = noGrad(() => tidy(() => oldDecoder.eval().decodeIds(shown.ids).clamp(-1, 1))).keep();
     held.push(before);
@@ -199,34 +199,47 @@ export function inheritedLoss(tokenizerRef: string): { settings: object; note: s
 }
 
 /**
+ * How pregenerated σ-tokens are drawn, in their cache's fingerprint: a cache
+ * drawn otherwise is drawn again. 'per-image' (issue #27): each
+ * image's uniforms from its own streams (image_draws.ts); caches without it
+ * were drawn a batch at a time from two run-wide streams.
+ */
+const PREGENERATED_DRAWS = 'per-image';
+
+/**
  * σ-tokens for every image of `source`, from the run folder's cache when its
- * fingerprint (generator and tokenizer files, σ, sampling, seed, images)
- * matches, else drawn now — from streams of their own — and cached.
+ * fingerprint (generator and tokenizer files, σ, sampling, seed, images, how
+ * they are drawn) matches, else drawn now and cached. Image i's tokens come
+ * from its own uniforms (image_draws.ts), so they do not depend on the
+ * batches it was drawn in, and the generator lab redraws them
+ * (docs/method.md §6, σ-preserving sampling).
  */
 async function pregenerate(t: PostTrainer, source: PreparedSplit, file: string, dirs: string[], events: ReturnType<typeof withDefaults>): Promise<SigmaTokenCache> {
   const cfg = t.config;
   const files = [...['generator.json', 'generator.safetensors'].map((f) => `${dirs[0]}/${f}`), ...tokenizerSourceFiles(dirs[1]!)];
-  const fingerprint = filesFingerprint(files, { sigma: cfg.sigma, sampling: t.sampling, seed: cfg.train.seed, count: source.count, labels: Array.from(source.labels.subarray(0, 16)) });
+  const fingerprint = filesFingerprint(files, { sigma: cfg.sigma, sampling: t.sampling, seed: cfg.train.seed, count: source.count, labels: Array.from(source.labels.subarray(0, 16)), draws: PREGENERATED_DRAWS });
   const cached = loadCached(file, fingerprint, ['ids', 'kept', 'changed']);
   if (cached) {
     events.log(`σ-tokens: ${cached.ids!.size(0)} sets from ${file}`);
     return { ids: cached.ids!.keep(), kept: cached.kept!.keep(), changed: cached.changed!.keep() };
   }
   if (existsSync(file)) events.log(`${file} was drawn with other settings or models: drawing again`);
-  const streams = { draws: new Generator(cfg.train.seed + 7), coins: new Generator(cfg.train.seed + 8) };
   const loader = new DataLoader(source, { batchSize: 256, shuffle: false });
   const parts: Tensor[][] = [[], [], []];
   try {
     for (let b = 0, done = 0; b < loader.batchesPerEpoch; b++) {
       const batch = loader.batch(0, b);
+      const draws = imageDraws(cfg.train.seed, batch.indices, t.generator.length);
       try {
-        const drawn = t.sigmaTokens(batch.images, batch.labels, streams);
+        const drawn = t.sigmaTokens(batch.images, batch.labels, draws);
         tidy(() => [drawn.ids.to(idDtype(t.generator.options.vocabSize)), drawn.kept.to('uint8'), drawn.ids.ne(drawn.truth).to('uint8')]
           .forEach((x, i) => parts[i]!.push(x.keep())));
         for (const x of [drawn.ids, drawn.kept, drawn.truth]) x.dispose();
         done += batch.labels.size(0);
       } finally {
         batch.dispose();
+        draws.uniforms.dispose();
+        draws.coinUniforms.dispose();
       }
       events.progress({ label: 'pregenerate', done, total: source.count, unit: 'img', cadence: 10 });
     }

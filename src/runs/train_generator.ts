@@ -15,7 +15,8 @@ import {
   saveGenerator, saveTokenSet, tokenFingerprint, tokenizeSplit,
 } from '../generator/index.js';
 import { type Tokenizer, absoluteTokenizerRef, openTokenizer, tokenizerImageSpec } from '../tokenizer/index.js';
-import { Generator, type Tensor, arange, manualSeed } from '../torch/index.js';
+import { type Tensor, arange, manualSeed } from '../torch/index.js';
+import { openStream, streamSeed } from '../train/index.js';
 import { joinDataParallel, mainRankFirst, openRunFolder, rankEvents, seedRankStream, shardOf } from './data_parallel.js';
 import { type RunEnd, type RunEvents, abortReason, withDefaults } from './events.js';
 import { resumeDecision, trainingLoop } from './training_loop.js';
@@ -50,7 +51,7 @@ export async function trainGenerator(cfg: GeneratorConfig, dir: string, options:
       throw new Error(`train.batchSize ${cfg.train.batchSize}${perRank} is larger than the ${tokens.labels.size(0)} training images`);
     }
 
-    manualSeed(cfg.train.seed);
+    manualSeed(streamSeed(cfg.train.seed, 'global'));
     const t = new GeneratorTrainer(cfg, tokens, dataset.classes.length, { shard: shardOf(parallel) });
     seedRankStream(parallel, cfg.train.seed);
     trainer = t;
@@ -109,8 +110,8 @@ async function trainingTokens(tokenizer: Tokenizer, tokenizerDir: string, datase
 export async function writeClassGrid(model: ArGenerator, tokenizer: Tokenizer, numClasses: number, perClass: number, sampling: Sampling,
   seed: number, file: string): Promise<void> {
   const labels = arange(0, numClasses, 1, { dtype: 'int64' }).repeatInterleave(perClass);
-  const generator = new Generator(seed + 2);
-  const { ids, images } = sampleImages(model, tokenizer, labels, { ...sampling, generator });
+  const stream = openStream(seed, 'gridDraws');
+  const { ids, images } = sampleImages(model, tokenizer, labels, { ...sampling, stream });
   try {
     const rows: Tensor[] = Array.from({ length: numClasses }, (_, c) => images.narrow(0, c * perClass, perClass));
     await writeImageRows(rows, file);

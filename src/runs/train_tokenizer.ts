@@ -12,6 +12,7 @@ import { DataLoader, type Dataset, type PreparedSplit, leadingSamples, openDatas
 import { psnrPerImage } from '../metrics/index.js';
 import { TokenizerTrainer, type TokenizerConfig, checkTokenizerConfig, saveTokenizer } from '../tokenizer/index.js';
 import { type Tensor, manualSeed, profile, tidy, writeFileAtomic } from '../torch/index.js';
+import { streamSeed } from '../train/index.js';
 import { type RunEnd, type RunEvents, abortReason, withDefaults } from './events.js';
 import { refuseNonFiniteResults } from './finite_results.js';
 import type { RunPaths } from './layout.js';
@@ -30,9 +31,15 @@ export interface TestSummary {
   /** What the numbers were measured on: 'test', or a held-out slice of train (data/held_out.ts), or training images. */
   split: string;
   images: number;
-  /** Mean PSNR (dB) of the EMA weights' reconstructions, clean and from perturbed tokens (null with perturbation off). */
+  /** Mean PSNR (dB) of the EMA weights' clean reconstructions. */
   psnr: number;
-  psnrPerturbed: number | null;
+  /**
+   * Mean PSNR (dB) of reconstructions from tokens perturbed as training last
+   * did (the final step's annealed α and δ, or Gaussian scale; β = 1): what
+   * the decoder learnt to undo, not the pFID level (eval's psnrPfidLevel).
+   * Null with perturbation off. Called psnrPerturbed in older summary.json files.
+   */
+  psnrTrainingPerturbation: number | null;
   grid: string;
 }
 
@@ -59,7 +66,7 @@ export async function trainTokenizer(config: TokenizerConfig, dir: string, optio
       shard: shardOf(parallel),
     });
 
-    manualSeed(cfg.train.seed);
+    manualSeed(streamSeed(cfg.train.seed, 'global'));
     networks = await loadLossNetworks(cfg.loss);
     const t = new TokenizerTrainer(cfg, networks);
     seedRankStream(parallel, cfg.train.seed);
@@ -150,8 +157,8 @@ async function testSummary(
     }
   }
   events.progress({ label: 'test', done: n, total: n, unit: 'img' });
-  const summary = { step: trainer.stepCount, split: label, images: n, psnr: sums.clean / n, psnrPerturbed: perturbedToo ? sums.perturbed / n : null, grid: paths.testGrid };
-  refuseNonFiniteResults(`${paths.summary} (not written)`, { 'test PSNR': summary.psnr, 'test PSNR from perturbed tokens': summary.psnrPerturbed });
+  const summary = { step: trainer.stepCount, split: label, images: n, psnr: sums.clean / n, psnrTrainingPerturbation: perturbedToo ? sums.perturbed / n : null, grid: paths.testGrid };
+  refuseNonFiniteResults(`${paths.summary} (not written)`, { 'test PSNR': summary.psnr, 'test PSNR at the training perturbation': summary.psnrTrainingPerturbation });
   writeFileAtomic(paths.summary, [Buffer.from(`${JSON.stringify(summary, null, 2)}\n`)]);
   return summary;
 }

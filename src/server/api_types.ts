@@ -67,6 +67,8 @@ export interface Sample<I> {
 
 export interface Preserved<I> {
   grid: [number, number];
+  /** The σ-tokens, row-major. */
+  ids: number[];
   /** Per position: whether the ground-truth token was kept. */
   kept: boolean[];
   /** Per decoder: the ground-truth tokens decoded, and the σ-tokens decoded. */

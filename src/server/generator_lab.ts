@@ -5,9 +5,9 @@
 // decoder. Two decoders see the very same token ids.
 import { type RawImage, imagesToTensor, tensorToImages } from '../data/index.js';
 import { type ArGenerator, sampleTokens } from '../generator/index.js';
-import { preservedSampling } from '../posttrain/index.js';
+import { imageDraws, preservedSampling } from '../posttrain/index.js';
 import type { ImageSpec, Tokenizer } from '../tokenizer/index.js';
-import { Generator, type Tensor, noGrad, tensor, tidy } from '../torch/index.js';
+import { RandomStream, type Tensor, noGrad, tensor, tidy } from '../torch/index.js';
 import { badRequest } from './http_error.js';
 import type { PreservedArgs, PreservedResult, SampleArgs, SampleResult } from './lab_protocol.js';
 
@@ -26,15 +26,18 @@ export function sampleClass(model: ArGenerator, decoders: readonly Tokenizer[], 
   const started = performance.now();
   const grid = model.options.grid;
   return noGrad(() => tidy(() => {
-    const ids = sampleTokens(model, tensor([a.classId], { dtype: 'int64' }), { ...a.sampling, generator: new Generator(a.seed) });
+    const ids = sampleTokens(model, tensor([a.classId], { dtype: 'int64' }), { ...a.sampling, stream: new RandomStream(a.seed) });
     return { grid, ids: ids.flatten().tolist() as number[], images: decodeWith(decoders, ids, grid), ms: performance.now() - started };
   }));
 }
 
 /**
- * σ-preserving sampling of one image: its tokens under the first decoder's
- * encoder are the ground truth; the keep/replace flips come from a stream
- * of their own (seed + 1), the draws from `seed`, as post-training keeps them apart.
+ * σ-preserving sampling of one image (docs/method.md §6): its tokens under
+ * the first decoder's encoder are the ground truth, and the draws and the
+ * keep/replace coins are the image's own uniforms (posttrain/image_draws.ts)
+ * for its split index and `seed` — exactly what post-training's pregeneration
+ * draws for that image in a run with train.seed = seed, whatever batch it
+ * fell in (test/lab_sigma_tokens.test.ts checks the two agree).
  */
 export function preservedImage(model: ArGenerator, decoders: readonly Tokenizer[], spec: ImageSpec, a: PreservedArgs): PreservedResult {
   checkClass(model, a.classId);
@@ -43,10 +46,10 @@ export function preservedImage(model: ArGenerator, decoders: readonly Tokenizer[
   return noGrad(() => tidy(() => {
     const truth = decoders[0]!.encode(imagesToTensor([a.image], spec)).ids.reshape(1, -1);   // [1, N]
     const { ids, kept } = preservedSampling(model, truth, tensor([a.classId], { dtype: 'int64' }), {
-      ...a.sampling, sigma: a.sigma, generator: new Generator(a.seed), keepGenerator: new Generator(a.seed + 1),
+      ...a.sampling, sigma: a.sigma, ...imageDraws(a.seed, [a.index], model.length),
     });
     return {
-      grid, kept: kept.flatten().tolist() as boolean[],
+      grid, ids: ids.flatten().tolist() as number[], kept: kept.flatten().tolist() as boolean[],
       truth: decodeWith(decoders, truth, grid), images: decodeWith(decoders, ids, grid), ms: performance.now() - started,
     };
   }));

@@ -1,4 +1,5 @@
-// The images the labs work on: a test image of a dataset by index, or an
+// The images the labs work on: a test or training image of a dataset by
+// index, or an
 // image the user uploaded. Uploads are checked before they are decoded —
 // at most 10 MB and 4096 px a side, PNG, JPEG or WebP — since a decoder
 // handed a 40000 × 40000 PNG would take the server's memory with it.
@@ -17,7 +18,7 @@ const UPLOAD_FORMATS = new Set(['png', 'jpeg', 'webp']);
  * is 48 MB decoded, so a count alone would not bound the memory.
  */
 const KEPT_UPLOAD_BYTES = 256 << 20;
-/** Prepared test splits kept at once (one per dataset and tokenizer geometry). */
+/** Prepared splits kept at once (one per dataset, split and tokenizer geometry). */
 const KEPT_SPLITS = 4;
 
 export class ImageSources {
@@ -59,21 +60,25 @@ export class ImageSources {
     return image;
   }
 
-  /** Test image `index` of `dataset` at the given side and channels, with its class. */
-  async testImage(dataset: string, geometry: { size: number; channels: 1 | 3 }, index: number): Promise<{ image: RawImage; label: number; count: number }> {
-    const key = `${dataset}/${geometry.size}/${geometry.channels}`;
+  /**
+   * Image `index` of a split of `dataset` (the test split, or train: the
+   * images post-training draws σ-tokens for) at the given side and channels,
+   * prepared as training prepares it, with its class.
+   */
+  async splitImage(dataset: string, which: 'train' | 'test', geometry: { size: number; channels: 1 | 3 }, index: number): Promise<{ image: RawImage; label: number; count: number }> {
+    const key = `${dataset}/${which}/${geometry.size}/${geometry.channels}`;
     let split = this.#splits.get(key);
     if (!split) {
       split = openDataset(dataset)
-        .then((d) => prepareSplit(d, 'test', { preprocess: geometry, warn: () => {} }))
+        .then((d) => prepareSplit(d, which, { preprocess: geometry, warn: () => {} }))
         .catch((error: unknown) => {
-          throw badRequest(`cannot read the test images of dataset '${dataset}': ${error instanceof Error ? error.message : String(error)}`);
+          throw badRequest(`cannot read the ${which} images of dataset '${dataset}': ${error instanceof Error ? error.message : String(error)}`);
         });
       this.#splits.set(key, split);
     }
     const s = await split;
     if (!(Number.isInteger(index) && index >= 0 && index < s.count)) {
-      throw badRequest(`'index' (a test image of ${dataset}) must be an integer in [0, ${s.count - 1}], got ${index}`);
+      throw badRequest(`'index' (a ${which} image of ${dataset}) must be an integer in [0, ${s.count - 1}], got ${index}`);
     }
     const sample = s.channels * s.size * s.size;
     const image = chwToHwc(s.images.subarray(index * sample, (index + 1) * sample), s.size, s.size, s.channels);

@@ -49,10 +49,13 @@ export interface PreservedArgs {
   dir: string;
   decoders: string[];
   image: RawImage;
+  /** The image's row in its split: whose per-image streams the draws come from (posttrain/image_draws.ts). */
+  index: number;
   classId: number;
   /** σ: the probability of keeping each ground-truth token. */
   sigma: number;
   sampling: Sampling;
+  /** A post-training run's train.seed, to draw as its pregeneration drew. */
   seed: number;
 }
 

@@ -53,23 +53,26 @@ function datasetOf(dir: string, id: string, fields: Record<string, unknown>): st
 }
 
 /**
- * `image`: `{ "test": INDEX }` (a test image of the run's dataset) or
- * `{ "upload": ID }` (from POST /api/upload) → the image and its class
- * (a test image's label; for an upload, the body's `class`, default 0).
+ * `image`: `{ "test": INDEX }` or `{ "train": INDEX }` (an image of the
+ * run's dataset; train is what post-training draws σ-tokens for) or
+ * `{ "upload": ID }` (from POST /api/upload) → the image, its class (the
+ * dataset's label; for an upload, the body's `class`, default 0) and its
+ * index in its split (0 for an upload).
  */
-async function imageOf(c: LabContext, fields: Record<string, unknown>, dir: string, id: string): Promise<{ image: RawImage; label: number }> {
+async function imageOf(c: LabContext, fields: Record<string, unknown>, dir: string, id: string): Promise<{ image: RawImage; label: number; index: number }> {
   const image = fields.image as Record<string, unknown> | undefined;
-  const shape = '{ "test": INDEX } or { "upload": ID }';
+  const shape = '{ "test": INDEX }, { "train": INDEX } or { "upload": ID }';
   if (image === null || typeof image !== 'object' || Array.isArray(image)) throw badRequest(`'image' must be ${shape}, got ${JSON.stringify(image ?? null)}`);
   if ('upload' in image) {
     if (typeof image.upload !== 'string') throw badRequest(`'image.upload' must be the id POST /api/upload returned, got ${JSON.stringify(image.upload)}`);
-    return { image: c.images.uploaded(image.upload), label: numberField(fields, 'class', { min: 0, max: 1e6, integer: true, default: 0, doc: 'the class of the uploaded image' }) };
+    return { image: c.images.uploaded(image.upload), label: numberField(fields, 'class', { min: 0, max: 1e6, integer: true, default: 0, doc: 'the class of the uploaded image' }), index: 0 };
   }
-  if ('test' in image) {
-    const index = numberField(image, 'test', { min: 0, max: 1e9, integer: true, doc: 'the index of a test image' });
+  for (const which of ['test', 'train'] as const) {
+    if (!(which in image)) continue;
+    const index = numberField(image, which, { min: 0, max: 1e9, integer: true, doc: `the index of a ${which} image` });
     const spec = readImageSpec(dir);
-    const test = await c.images.testImage(datasetOf(dir, id, fields), { size: spec.size, channels: spec.channels }, index);
-    return { image: test.image, label: test.label };
+    const found = await c.images.splitImage(datasetOf(dir, id, fields), which, { size: spec.size, channels: spec.channels }, index);
+    return { image: found.image, label: found.label, index };
   }
   throw badRequest(`'image' must be ${shape}, got ${JSON.stringify(image)}`);
 }
@@ -143,13 +146,18 @@ export async function sample(c: LabContext, request: IncomingMessage): Promise<S
   return { run: g.id, className: g.info.classes[g.classId], sampling: g.sampling, ...r, images: await dataUrls(r.images) };
 }
 
-/** POST /api/generator/preserved: σ-preserving sampling of an image (post-training's tokens). */
+/**
+ * POST /api/generator/preserved: σ-preserving sampling of an image
+ * (post-training's tokens). With `image: { "train": i }` and `seed` a
+ * post-training run's train.seed (and its σ and sampling), the answer's ids
+ * and kept mask are that run's pregenerated σ-tokens of image i.
+ */
 export async function preserved(c: LabContext, request: IncomingMessage): Promise<PreservedAnswer> {
   const fields = await readJsonBody(request);
   const g = generatorRequest(c, fields);
   const sigma = numberField(fields, 'sigma', { min: 0, max: 1, doc: 'σ, the probability of keeping each ground-truth token' });
-  const { image, label } = await imageOf(c, { data: g.info.data, ...fields }, g.decoders[0]!, g.id);
+  const { image, label, index } = await imageOf(c, { data: g.info.data, ...fields }, g.decoders[0]!, g.id);
   const classId = fields.class === undefined ? label : g.classId;
-  const r = await c.worker.call('preserved', { dir: g.dir, decoders: g.decoders, image, classId, sigma, sampling: g.sampling, seed: g.seed });
+  const r = await c.worker.call('preserved', { dir: g.dir, decoders: g.decoders, image, index, classId, sigma, sampling: g.sampling, seed: g.seed });
   return { run: g.id, sigma, className: g.info.classes[classId], ...r, truth: await dataUrls(r.truth), images: await dataUrls(r.images) };
 }

@@ -13,7 +13,7 @@ import { HttpError, badRequest } from './http_error.js';
 
 /** Folders a run keeps its own outputs in, never runs themselves. */
 const NOT_RUNS = new Set(['samples', 'eval', 'node_modules']);
-/** Reproduce folders nest their stages two levels down (DIR/KIND/NAME-sSEED, src/pipeline/stages.ts); deeper is not looked at. */
+/** Reproduce folders nest their stages two levels down (DIR/KIND/NAME-sSEED, src/pipeline/stage_builders.ts); deeper is not looked at. */
 const MAX_DEPTH = 4;
 
 /**

@@ -6,13 +6,13 @@
 //
 // "The same perturbation draw" for two tokenizers: the draw is a stream of
 // randint (which of the δ candidates) then bernoulli (which tokens), both
-// from a Generator seeded with `seed`. Two tokenizers with the same grid
+// from a RandomStream seeded with `seed`. Two tokenizers with the same grid
 // given the same seed, α and δ redraw the same positions with the same
 // candidate rank — each among its own nearest codes.
 import { type RawImage, imagesToTensor, tensorToImages } from '../data/index.js';
 import { codeNeighbours, inCodeSpace } from '../metrics/index.js';
 import { type ImageSpec, type Tokenizer, tokenGrid } from '../tokenizer/index.js';
-import { Generator, type Tensor, noGrad, tensor, tidy } from '../torch/index.js';
+import { RandomStream, type Tensor, noGrad, tensor, tidy } from '../torch/index.js';
 import { badRequest } from './http_error.js';
 import type { NeighboursResult, ReconstructArgs, ReconstructResult } from './lab_protocol.js';
 
@@ -39,7 +39,7 @@ export function reconstructImage(tokenizer: Tokenizer, spec: ImageSpec, a: Recon
     const x = imagesToTensor([a.image], spec);                                        // [1, C, S, S]
     const q = tokenizer.encode(x);
     const clean = tokenizer.decode(q.zq);
-    const perturbed = tokenizer.perturb(q, { alpha: a.alpha, beta: 1, delta: a.delta, generator: new Generator(a.seed) });
+    const perturbed = tokenizer.perturb(q, { alpha: a.alpha, beta: 1, delta: a.delta, stream: new RandomStream(a.seed) });
     const candidates = tokenizer.candidates(q, a.delta).squeeze(0);                   // [N, δ]: what the perturbation drew from
     const candidateRows = candidates.tolist() as number[][];
     const ids = perturbed.ids.flatten().tolist() as number[];

@@ -1,17 +1,17 @@
 // NextStep-1's regulariser for continuous latents (arXiv 2508.10711), offered
 // for comparison with latent perturbation: Gaussian noise whose scale is
 // drawn per sample, z + σ·ε with σ ~ U(0, σ_max) and ε ~ N(0, I).
-import { type Generator, type Tensor, rand, randn, where } from '../torch/index.js';
+import { type RandomStream, type Tensor, rand, randn, where } from '../torch/index.js';
 import { type Perturbed, imageMask } from './perturbation.js';
 import { fromTokens, toTokens } from './tokens.js';
 
 /** z `[B, ...]` → z + σ_b·ε, one σ_b ~ U(0, maxScale) per sample b. */
-export function gaussianLatentNoise(z: Tensor, maxScale: number, generator?: Generator): Tensor {
+export function gaussianLatentNoise(z: Tensor, maxScale: number, stream?: RandomStream): Tensor {
   if (!(maxScale >= 0)) throw new RangeError(`gaussianLatentNoise: maxScale (σ_max) must be ≥ 0, got ${maxScale}`);
   const shape = z.shape;
   const perSample = [shape[0]!, ...shape.slice(1).map(() => 1)];
-  const sigma = rand(perSample, { generator, dtype: z.dtype, device: z.device }).mul(maxScale);
-  return z.add(randn(shape, { generator, dtype: z.dtype, device: z.device }).mul(sigma));
+  const sigma = rand(perSample, { stream, dtype: z.dtype, device: z.device }).mul(maxScale);
+  return z.add(randn(shape, { stream, dtype: z.dtype, device: z.device }).mul(sigma));
 }
 
 export interface GaussianPerturbationOptions {
@@ -26,7 +26,7 @@ export interface GaussianPerturbationOptions {
   /** β: the fraction of images in the batch that get noise, as latent perturbation's. */
   beta: number;
   select?: 'first' | 'random';
-  generator?: Generator;
+  stream?: RandomStream;
 }
 
 /**
@@ -44,8 +44,8 @@ export function gaussianPerturbation(zq: Tensor, ids: Tensor, o: GaussianPerturb
   const [tokens, layout] = toTokens(zq);                                                   // [B, N, D]
   const [B, N] = tokens.shape as [number, number, number];
   const rms = tokens.detach().square().mean().sqrt().item();
-  const noisy = gaussianLatentNoise(tokens, o.scale * rms, o.generator);
-  const images = imageMask(B, Math.floor(o.beta * B), o.select ?? 'first', o.generator, tokens.device);   // [B, 1]
+  const noisy = gaussianLatentNoise(tokens, o.scale * rms, o.stream);
+  const images = imageMask(B, Math.floor(o.beta * B), o.select ?? 'first', o.stream, tokens.device);   // [B, 1]
   const latent = where(images.unsqueeze(-1), noisy, tokens);
   return { latent: fromTokens(latent, layout), ids: ids.reshape(B, N), redrawn: images.expand([B, N]) };
 }

@@ -6,7 +6,7 @@
 // losses) and runs the model's backward and update in between.
 import { NonFiniteLossError, nonFiniteRank } from '../train/index.js';
 import { AdamW, type Stateful } from '../optim/index.js';
-import { type Device, F, type Generator, type Tensor, phase } from '../torch/index.js';
+import { type Device, F, type RandomStream, type Tensor, phase } from '../torch/index.js';
 import type { FeatureNetwork } from '../features/index.js';
 import { FeatureDiscriminator, PatchDiscriminator, diffAugment } from '../architectures/index.js';
 import type { Module } from '../nn/index.js';
@@ -65,10 +65,10 @@ export class DecoderObjective {
     return { discriminator: this.discriminator, discriminatorOptimizer: this.discriminatorOptimizer, lecam: this.lecam };
   }
 
-  /** DiffAugment with the configured policy, drawing from `generator`. */
-  augment(x: Tensor, generator: Generator): Tensor {
+  /** DiffAugment with the configured policy, drawing from `stream`. */
+  augment(x: Tensor, stream: RandomStream): Tensor {
     const gan = this.loss.gan;
-    return diffAugment(x, { policy: [...gan.diffaug], cutoutRatio: gan.cutoutRatio, generator });
+    return diffAugment(x, { policy: [...gan.diffaug], cutoutRatio: gan.cutoutRatio, stream });
   }
 
   /**
@@ -90,9 +90,9 @@ export class DecoderObjective {
    * loss with: gan.weight × the adaptive weight against `nll` at the
    * decoder's last layer (docs/method.md §4). Needs the GAN enabled.
    */
-  adversarial(image: Tensor, nll: Tensor, lastLayerWeight: Tensor, generator: Generator): { adversarial: Tensor; weight: Tensor } {
+  adversarial(image: Tensor, nll: Tensor, lastLayerWeight: Tensor, stream: RandomStream): { adversarial: Tensor; weight: Tensor } {
     if (!this.discriminator) throw new Error('DecoderObjective.adversarial: loss.gan.enabled is false');
-    const adversarial = phase('GAN term', () => hingeGeneratorLoss(this.discriminator!.forward(this.augment(image, generator))));
+    const adversarial = phase('GAN term', () => hingeGeneratorLoss(this.discriminator!.forward(this.augment(image, stream))));
     // Two extra backward passes to the decoder's last layer (‖∇nll‖ and ‖∇adv‖).
     const weight = phase('adaptive weight', () => adaptiveGanWeight(nll, adversarial, lastLayerWeight).mul(this.loss.gan.weight));
     return { adversarial, weight };
@@ -103,14 +103,14 @@ export class DecoderObjective {
    * after the decoder's update. A non-finite discriminator loss throws with
    * nonFinite = stop (at `step`); with skip only this update is skipped.
    */
-  discriminatorStep(real: Tensor, fake: Tensor, generator: Generator, step: number): Pick<GanTerms, 'discriminator' | 'lecam' | 'discriminatorSkipped'> {
-    return phase('discriminator step', () => this.#discriminatorStep(real, fake, generator, step));
+  discriminatorStep(real: Tensor, fake: Tensor, stream: RandomStream, step: number): Pick<GanTerms, 'discriminator' | 'lecam' | 'discriminatorSkipped'> {
+    return phase('discriminator step', () => this.#discriminatorStep(real, fake, stream, step));
   }
 
-  #discriminatorStep(real: Tensor, fake: Tensor, generator: Generator, step: number): Pick<GanTerms, 'discriminator' | 'lecam' | 'discriminatorSkipped'> {
+  #discriminatorStep(real: Tensor, fake: Tensor, stream: RandomStream, step: number): Pick<GanTerms, 'discriminator' | 'lecam' | 'discriminatorSkipped'> {
     const discriminator = this.discriminator!;
     this.discriminatorOptimizer!.zeroGrad();
-    const [realIn, fakeIn] = phase('DiffAugment', (): [Tensor, Tensor] => [this.augment(real, generator), this.augment(fake.detach(), generator)]);
+    const [realIn, fakeIn] = phase('DiffAugment', (): [Tensor, Tensor] => [this.augment(real, stream), this.augment(fake.detach(), stream)]);
     const [realLogits, fakeLogits] = phase('forward', (): [Tensor, Tensor] => [discriminator.forward(realIn), discriminator.forward(fakeIn)]);
     const dLoss = hingeDiscriminatorLoss(realLogits, fakeLogits).mul(this.loss.gan.hingeScale);
     const value = dLoss.item();

@@ -5,7 +5,7 @@
 // VQ losses are computed, so it only touches the reconstruction, perceptual
 // and GAN terms; the target stays the clean image.
 import { type CodeDistance, inCodeSpace, nearestCodes } from '../metrics/index.js';
-import { type Device, type Generator, type Tensor, bernoulli, noGrad, randint, randperm, tensor, where, zeros } from '../torch/index.js';
+import { type Device, type RandomStream, type Tensor, bernoulli, noGrad, randint, randperm, tensor, where, zeros } from '../torch/index.js';
 import { fromTokens, toTokens } from './tokens.js';
 
 export interface PerturbationOptions {
@@ -22,7 +22,7 @@ export interface PerturbationOptions {
    * shuffled batches (the default), or a 'random' subset.
    */
   select?: 'first' | 'random';
-  generator?: Generator;
+  stream?: RandomStream;
 }
 
 export interface Perturbed {
@@ -52,7 +52,7 @@ export interface Perturbed {
  */
 export function latentPerturbation(z: Tensor, zq: Tensor, codebook: Tensor, ids: Tensor, options: PerturbationOptions,
   distance: CodeDistance = 'cosine'): Perturbed {
-  const { alpha, beta, delta, generator } = checkOptions(options, codebook.size(0));
+  const { alpha, beta, delta, stream } = checkOptions(options, codebook.size(0));
   const [tokens] = toTokens(z);
   const [quantized, layout] = toTokens(zq);
   if (tokens.shape.join() !== quantized.shape.join()) {
@@ -66,10 +66,10 @@ export function latentPerturbation(z: Tensor, zq: Tensor, codebook: Tensor, ids:
   const { newIds, redrawn } = noGrad(() => {
     const candidates = perturbationCandidates(tokens, codebook, delta, distance);       // [B, N, δ]
     const device = tokens.device;
-    const pick = randint(0, delta, [B, N, 1], { generator, device });
+    const pick = randint(0, delta, [B, N, 1], { stream, device });
     const drawn = candidates.gather(2, pick).squeeze(2);                                 // [B, N]
-    const images = imageMask(B, count, options.select ?? 'first', generator, device);   // [B, 1]
-    const redrawn = bernoulli(zeros([B, N], { device }), alpha, generator).logicalAnd(images);       // [B, N]
+    const images = imageMask(B, count, options.select ?? 'first', stream, device);   // [B, 1]
+    const redrawn = bernoulli(zeros([B, N], { device }), alpha, stream).logicalAnd(images);       // [B, N]
     return { newIds: where(redrawn, drawn, originalIds), redrawn };
   });
   const e = codes.indexSelect(0, newIds.flatten()).reshape(B, N, codes.size(1));
@@ -92,9 +92,9 @@ export function perturbationCandidates(z: Tensor, codebook: Tensor, delta: numbe
 }
 
 /** `[B, 1]` bool: true for the ⌊β·B⌋ images to perturb. */
-export function imageMask(batch: number, count: number, select: 'first' | 'random', generator?: Generator, device?: Device): Tensor {
+export function imageMask(batch: number, count: number, select: 'first' | 'random', stream?: RandomStream, device?: Device): Tensor {
   if (select === 'first') return tensor(Array.from({ length: batch }, (_, i) => i < count), { device }).reshape(batch, 1);
-  const order = randperm(batch, { generator, device });
+  const order = randperm(batch, { stream, device });
   return order.lt(count).reshape(batch, 1);
 }
 

@@ -17,7 +17,7 @@
 import { type CodeDistance, inCodeSpace, l2Normalize, nearestCodes } from '../metrics/index.js';
 import { Embedding, Module } from '../nn/index.js';
 import { type Ema, type Stateful, type TrainState, checkEnvelope, checkTensors } from '../optim/index.js';
-import { type Device, F, type Generator, type Tensor, full, noGrad, normal_, ones, randint, randperm, tidy, uniform_, where, zeros } from '../torch/index.js';
+import { type Device, F, type RandomStream, type Tensor, full, noGrad, normal_, ones, randint, randperm, tidy, uniform_, where, zeros } from '../torch/index.js';
 import { type TokenLayout, fromTokens, idsInLayout, toTokens } from './tokens.js';
 
 export interface QuantizerOptions {
@@ -117,20 +117,20 @@ export interface CodebookUpkeepOptions {
 }
 
 /**
- * `n` rows of `x` `[M, D]` drawn from `generator`: distinct rows when there
+ * `n` rows of `x` `[M, D]` drawn from `stream`: distinct rows when there
  * are enough, with replacement otherwise (vector-quantize-pytorch's
- * sample_vectors). The draw is made on the CPU, where the generator lives.
+ * sample_vectors). The draw is made on the CPU, where the stream lives.
  */
-function sampleRows(x: Tensor, n: number, generator: Generator): Tensor {
+function sampleRows(x: Tensor, n: number, stream: RandomStream): Tensor {
   const M = x.size(0);
-  const rows = M >= n ? randperm(M, { generator }).slice(0, 0, n) : randint(0, M, [n], { generator });
+  const rows = M >= n ? randperm(M, { stream }).slice(0, 0, n) : randint(0, M, [n], { stream });
   return x.indexSelect(0, rows.to(x.device));
 }
 
 /**
  * Spherical k-means (Lloyd's algorithm on the unit sphere, as
  * vector-quantize-pytorch's kmeans with use_cosine_sim): start from K
- * latents drawn from `generator`, then `iterations` times assign every
+ * latents drawn from `stream`, then `iterations` times assign every
  * latent to its centroid of highest cosine and move each centroid to the
  * normalised mean of its latents; a centroid that gets none stays put.
  *
@@ -138,11 +138,11 @@ function sampleRows(x: Tensor, n: number, generator: Generator): Tensor {
  * @returns centroids `[K, D]` of unit length, and the latents per centroid
  *   `[K]` at the last assignment (float32)
  */
-export function sphericalKmeans(latents: Tensor, clusters: number, o: { generator: Generator; iterations?: number }): { centroids: Tensor; counts: Tensor } {
+export function sphericalKmeans(latents: Tensor, clusters: number, o: { stream: RandomStream; iterations?: number }): { centroids: Tensor; counts: Tensor } {
   return noGrad(() => tidy(() => {
     const x = l2Normalize(latents.detach());
     const [M, D] = x.shape as [number, number];
-    let centroids = sampleRows(x, clusters, o.generator);
+    let centroids = sampleRows(x, clusters, o.stream);
     let counts = zeros([clusters], { device: x.device });
     for (let i = 0; i < (o.iterations ?? KMEANS_ITERATIONS); i++) {
       const assigned = nearestCodes(x, centroids, 'cosine', 1).squeeze(-1);                          // [M]
@@ -237,7 +237,7 @@ export class CodebookUpkeep {
    * @param ema the trainer's EMA of `owner`'s parameters, whose copy of the
    *   codes is kept equal to the codes wherever they are rewritten
    */
-  constructor(readonly quantizer: VectorQuantizer, readonly options: CodebookUpkeepOptions, readonly generator: Generator,
+  constructor(readonly quantizer: VectorQuantizer, readonly options: CodebookUpkeepOptions, readonly stream: RandomStream,
     ema?: { ema: Ema; owner: Module }) {
     const codes = quantizer.embedding.weight;
     const name = ema?.owner.namedParameters().find(([, t]) => t === codes)?.[0];
@@ -246,7 +246,7 @@ export class CodebookUpkeep {
     this.#targets = [codes, ...(shadow ? [shadow] : [])];
     const { codebookSize: K } = quantizer.options;
     this.usage = options.deadCodeThreshold > 0 ? new CodeUsageEma(K, options.deadCodeThreshold, options.deadCodeDecay, codes.device) : null;
-    if (options.codebookInit === 'normal') tidy(() => this.#write(null, normal_(zeros(codes.shape, { device: codes.device }), 0, 1, generator)));
+    if (options.codebookInit === 'normal') tidy(() => this.#write(null, normal_(zeros(codes.shape, { device: codes.device }), 0, 1, stream)));
   }
 
   /**
@@ -260,7 +260,7 @@ export class CodebookUpkeep {
     if (step !== 0 || this.options.codebookInit !== 'kmeans') return;
     noGrad(() => tidy(() => {
       const z = latents();
-      const { centroids, counts } = sphericalKmeans(z.reshape(-1, z.size(-1)), this.quantizer.options.codebookSize, { generator: this.generator });
+      const { centroids, counts } = sphericalKmeans(z.reshape(-1, z.size(-1)), this.quantizer.options.codebookSize, { stream: this.stream });
       this.#write(null, centroids);
       this.usage?.counts.copy_(counts);
     }));
@@ -281,7 +281,7 @@ export class CodebookUpkeep {
       const n = replaced.numel;
       if (n === 0) return 0;
       const latents = l2Normalize(z.detach().reshape(-1, z.size(-1)));
-      this.#write(replaced, sampleRows(latents, n, this.generator));
+      this.#write(replaced, sampleRows(latents, n, this.stream));
       usage.restart(dead);
       return n;
     }));

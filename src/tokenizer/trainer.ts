@@ -7,8 +7,8 @@
 // and dead-code replacement (quantizer.ts). Everything random draws from one seeded
 // stream that checkpoints save, so a resumed run continues exactly.
 import type { AdamW, Ema, Stateful } from '../optim/index.js';
-import { Optimisation, RngState, checkFinite, resolveDevice } from '../train/index.js';
-import { type Device, Generator, type Tensor, noGrad, onDevice, phase, tidy } from '../torch/index.js';
+import { Optimisation, RngState, checkFinite, openStream, resolveDevice, streamSeed } from '../train/index.js';
+import { type Device, type Tensor, noGrad, onDevice, phase, tidy } from '../torch/index.js';
 import type { FeatureNetwork } from '../features/index.js';
 import type { Module } from '../nn/index.js';
 import { type TokenizerConfig, checkTokenizerConfig, ganStartStep, modelOptions } from './config.js';
@@ -80,7 +80,7 @@ export class TokenizerTrainer {
     this.optimisation = new Optimisation(optim, {
       params: this.model.parameters(), averaged: this.model.namedParameters(), clipped: this.model.parameters(), betas: [0.9, 0.95], steps: train.steps,
     });
-    this.sampler = new RngState(train.seed + 1);
+    this.sampler = new RngState(streamSeed(train.seed, 'trainDraws'));
     // After the model, as before the objective was split out: the discriminator's initial draws
     // follow the model's, so a seed gives the weights it always gave.
     this.objective = new DecoderObjective(config.loss, { channels: config.data.channels, nonFinite: config.train.nonFinite, featureNetwork: options.featureNetwork, discriminatorNetwork: options.discriminatorNetwork, device: this.device });
@@ -133,7 +133,7 @@ export class TokenizerTrainer {
       this.model.train();
       this.codebook.start(this.stepCount, () => this.model.encode(images).z);
       const r = phase('forward', () => this.model.forward(images, perturbation
-        ? { ...perturbation, beta: config.perturbation.beta, select: config.perturbation.select, generator: rng }
+        ? { ...perturbation, beta: config.perturbation.beta, select: config.perturbation.select, stream: rng }
         : undefined));
       const { nll, reconstruction, perceptual } = phase('loss', () => objective.nll(r.image, images));
       let loss = nll.add(r.quantized.loss);
@@ -171,7 +171,7 @@ export class TokenizerTrainer {
       const clean = this.model.forward(images).image;
       const p = this.perturbationNow();
       const perturbed = p
-        ? this.model.forward(images, { ...p, beta: 1, generator: new Generator(this.config.train.seed + 2) }).image
+        ? this.model.forward(images, { ...p, beta: 1, stream: openStream(this.config.train.seed, 'gridDraws') }).image
         : null;
       return { clean, perturbed };
     }));

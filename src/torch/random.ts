@@ -1,5 +1,6 @@
-// Random numbers: the global seed, independent generators, and the
-// generator state that training checkpoints save for exact resume.
+// Random numbers: the global seed, independent seeded streams (each a
+// torch.Generator), and the stream state that training checkpoints save for
+// exact resume.
 import { native as N } from './native.js';
 import { type TensorOptions, dtypeArg, finish, onDevice } from './creation.js';
 import { placed } from './device_audit.js';
@@ -22,8 +23,12 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-/** An independent CPU random stream (torch.Generator), seeded explicitly. */
-export class Generator {
+/**
+ * A seeded torch.Generator: an independent CPU random stream. Named for what
+ * it is so that it is never confused with the autoregressive generator
+ * (ArGenerator, src/generator/).
+ */
+export class RandomStream {
   /** @internal Read by the addon. */
   readonly _gen: unknown;
   constructor(seed: number) {
@@ -36,21 +41,21 @@ export class Generator {
 }
 
 export interface RandomOptions extends TensorOptions {
-  generator?: Generator;
+  stream?: RandomStream;
 }
 
 /** Seeds the global CPU (and CUDA) generators. */
 export const manualSeed = (seed: number): void => N.manualSeed(seed);
 
 /**
- * A Generator is a CPU stream, and CUDA kernels refuse a CPU generator. A
+ * A RandomStream lives on the CPU, and CUDA kernels refuse a CPU generator. A
  * seeded draw for another device is therefore made on the CPU and copied
  * over: the run's named streams (rng_state.ts) give the same numbers on every
  * device, and CPU draws are exactly what they were. Unseeded draws (the
  * global generator) are made on the device itself.
  */
-function seeded(device: Device | undefined, generator: Generator | undefined, draw: (device: Device | undefined) => Tensor): Tensor {
-  if (generator === undefined || device === undefined || device === null || device === 'cpu') return draw(device);
+function seeded(device: Device | undefined, stream: RandomStream | undefined, draw: (device: Device | undefined) => Tensor): Tensor {
+  if (stream === undefined || device === undefined || device === null || device === 'cpu') return draw(device);
   const host = draw('cpu');
   try {
     return host.to(device);
@@ -61,41 +66,41 @@ function seeded(device: Device | undefined, generator: Generator | undefined, dr
 
 /** Uniform on [0, 1). */
 export const rand = (shape: number[], options: RandomOptions = {}): Tensor =>
-  finish(seeded(placed(options.device, 'rand'), options.generator, (device) => wrap(N.rand(shape, dtypeArg(options), device, options.generator))), options);
+  finish(seeded(placed(options.device, 'rand'), options.stream, (device) => wrap(N.rand(shape, dtypeArg(options), device, options.stream))), options);
 /** Standard normal. */
 export const randn = (shape: number[], options: RandomOptions = {}): Tensor =>
-  finish(seeded(placed(options.device, 'randn'), options.generator, (device) => wrap(N.randn(shape, dtypeArg(options), device, options.generator))), options);
+  finish(seeded(placed(options.device, 'randn'), options.stream, (device) => wrap(N.randn(shape, dtypeArg(options), device, options.stream))), options);
 /** Integers uniform on [low, high); int64 unless a dtype is given. */
 export const randint = (low: number, high: number, shape: number[], options: RandomOptions = {}): Tensor =>
-  seeded(placed(options.device, 'randint'), options.generator, (device) => wrap(N.randint(low, high, shape, dtypeArg(options), device, options.generator)));
+  seeded(placed(options.device, 'randint'), options.stream, (device) => wrap(N.randint(low, high, shape, dtypeArg(options), device, options.stream)));
 /** A random permutation of 0..n−1 (int64). */
 export const randperm = (n: number, options: RandomOptions = {}): Tensor =>
-  seeded(placed(options.device, 'randperm'), options.generator, (device) => wrap(N.randperm(n, dtypeArg(options), device, options.generator)));
+  seeded(placed(options.device, 'randperm'), options.stream, (device) => wrap(N.randperm(n, dtypeArg(options), device, options.stream)));
 /** `numSamples` indices per row of `probabilities` `[..., K]`, on their device. */
-export const multinomial = (probabilities: Tensor, numSamples: number, replacement = false, generator?: Generator): Tensor =>
-  seeded(probabilities.device, generator, (device) => {
+export const multinomial = (probabilities: Tensor, numSamples: number, replacement = false, stream?: RandomStream): Tensor =>
+  seeded(probabilities.device, stream, (device) => {
     const p = onDevice(probabilities, device!);
     try {
-      return wrap(N.multinomial(p.handle, numSamples, replacement, generator));
+      return wrap(N.multinomial(p.handle, numSamples, replacement, stream));
     } finally {
       if (p !== probabilities) p.dispose();
     }
   });
 /** 0/1 draws on `like`'s device: with probability `p` (shaped like `like`), or per element of `like` as probabilities. */
-export const bernoulli = (like: Tensor, p?: number, generator?: Generator): Tensor =>
-  seeded(like.device, generator, (device) => {
-    if (device === like.device) return wrap(N.bernoulli(like.handle, p, generator));
+export const bernoulli = (like: Tensor, p?: number, stream?: RandomStream): Tensor =>
+  seeded(like.device, stream, (device) => {
+    if (device === like.device) return wrap(N.bernoulli(like.handle, p, stream));
     // With p given only like's shape and dtype matter, so no values are copied.
     const host = p === undefined ? like.to(device!) : wrap(N.zeros(like.shape, dtypeCode(like.dtype), device));
     try {
-      return wrap(N.bernoulli(host.handle, p, generator));
+      return wrap(N.bernoulli(host.handle, p, stream));
     } finally {
       host.dispose();
     }
   });
 /** Fills `t` in place with a draw made by `fill` on a tensor of its shape (on the CPU for a seeded draw elsewhere). */
-function fillSeeded(t: Tensor, generator: Generator | undefined, fill: (target: Tensor) => void): Tensor {
-  if (generator === undefined || t.device === 'cpu') {
+function fillSeeded(t: Tensor, stream: RandomStream | undefined, fill: (target: Tensor) => void): Tensor {
+  if (stream === undefined || t.device === 'cpu') {
     fill(t);
     return t;
   }
@@ -109,17 +114,17 @@ function fillSeeded(t: Tensor, generator: Generator | undefined, fill: (target: 
   return t;
 }
 /** Fills in place with U(low, high). */
-export const uniform_ = (t: Tensor, low = 0, high = 1, generator?: Generator): Tensor =>
-  fillSeeded(t, generator, (target) => N.uniform_(target.handle, low, high, generator));
+export const uniform_ = (t: Tensor, low = 0, high = 1, stream?: RandomStream): Tensor =>
+  fillSeeded(t, stream, (target) => N.uniform_(target.handle, low, high, stream));
 /** Fills in place with N(mean, std²). */
-export const normal_ = (t: Tensor, mean = 0, std = 1, generator?: Generator): Tensor =>
-  fillSeeded(t, generator, (target) => N.normal_(target.handle, mean, std, generator));
+export const normal_ = (t: Tensor, mean = 0, std = 1, stream?: RandomStream): Tensor =>
+  fillSeeded(t, stream, (target) => N.normal_(target.handle, mean, std, stream));
 
-/** The generator's full state (uint8), to save in a checkpoint. */
-export const getRngState = (generator?: Generator): Tensor => wrap(N.getRngState(generator));
-export function setRngState(state: Tensor, generator?: Generator): void {
+/** The stream's full state (uint8; the global generator's without one), to save in a checkpoint. */
+export const getRngState = (stream?: RandomStream): Tensor => wrap(N.getRngState(stream));
+export function setRngState(state: Tensor, stream?: RandomStream): void {
   if (state.dtype !== 'uint8') throw new TypeError(`an RNG state is a uint8 tensor, got ${state.dtype}`);
-  N.setRngState(state.handle, generator);
+  N.setRngState(state.handle, stream);
 }
 
 export const randLike = (t: Tensor, options: RandomOptions = {}): Tensor => rand(t.shape, { dtype: t.dtype, device: t.device, ...options });

@@ -3,6 +3,7 @@
 // info --bench`), here so that info loads no model layer.
 export * from './checkpoint.js';
 export * from './rng_state.js';
+export * from './streams.js';
 export * from './non_finite.js';
 export * from './weight_checks.js';
 export * from './distributed.js';

@@ -1,19 +1,19 @@
 // A random stream's position as a checkpoint part: everything a trainer draws
 // (data augmentation, perturbation, DiffAugment) comes from one seeded
-// torch Generator, and saving its state is what makes a resumed run draw
+// RandomStream (a torch.Generator), and saving its state is what makes a resumed run draw
 // exactly what the uninterrupted run would have drawn.
 import type { Stateful, TrainState } from '../optim/index.js';
-import { Generator, type Tensor, getRngState, setRngState } from '../torch/index.js';
+import { RandomStream, type Tensor, getRngState, setRngState } from '../torch/index.js';
 
-/** Checkpoints written before this part had its own name called it 'Generator'. */
+/** Checkpoints written before this part had its own name called it 'Generator' (the stream's old class name); both are read. */
 const KINDS = ['RngState', 'Generator'];
 
 export class RngState implements Stateful {
   #snapshot: Tensor | null = null;
-  readonly stream: Generator;
+  readonly stream: RandomStream;
 
   constructor(seed: number) {
-    this.stream = new Generator(seed);
+    this.stream = new RandomStream(seed);
   }
 
   stateDict(): TrainState {

@@ -1,4 +1,5 @@
-// The six kinds of stage, each a call of the same run function as its single
+// The builders of the six kinds of stage (what a stage is, and its record:
+// stage_record.ts), each a call of the same run function as its single
 // command (src/runs/), never a shell-out: train a tokenizer (docs/method.md
 // §2, §4), evaluate it (rFID, pFID, §3), train a generator on its tokens
 // (§5; the tokens are encoded and cached inside that stage), evaluate the
@@ -12,7 +13,7 @@ import { evalGenerator, evalTokenizer, postTrain, runPaths, trainGenerator, trai
 import { writeFileAtomic } from '../torch/index.js';
 import type { LayerConfigs } from './layer_configs.js';
 import type { ReproduceConfig } from './preset.js';
-import { type StageKind, type StageSpec, stageId } from './stage.js';
+import { type StageKind, type StageSpec, stageId } from './stage_record.js';
 
 /** What every stage of one reproduction shares. */
 export interface StageFactory {

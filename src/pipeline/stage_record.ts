@@ -1,5 +1,6 @@
-// A stage of a reproduction and its record. Each stage owns one folder,
-// DIR/<kind>/<name>-s<seed>/, and writes stage.json there: the resolved
+// What a stage of a reproduction is (its kind, spec and id) and its record
+// (the builders of each kind are stage_builders.ts). Each stage owns one
+// folder, DIR/<kind>/<name>-s<seed>/, and writes stage.json there: the resolved
 // config it ran with, the output hashes of the stages it read, the hash of
 // both, whether it finished, and (when it did) the hash of its own outputs.
 // That record is what lets a later run skip, continue or redo the stage.
