@@ -94,8 +94,10 @@ export function evaluateTokenizer(tokenizer: Tokenizer, split: PreparedSplit, op
           real.update(network.features(images));
           clean.update(network.features(reconstruction));
         });
-        sums.psnr += psnrPerImage(reconstruction, images).sum().item();
-        sums.ssim += ssimPerImage(reconstruction, images).sum().item();
+        phase('PSNR/SSIM', () => {
+          sums.psnr += psnrPerImage(reconstruction, images).sum().item();
+          sums.ssim += ssimPerImage(reconstruction, images).sum().item();
+        });
         let mainPerturbed: Tensor | null = null;
         for (const level of levels) {
           const perturbed = tokenizer.decode(tokenizer.perturb(q, level.options).latent).clamp(-1, 1);

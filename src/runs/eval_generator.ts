@@ -10,7 +10,7 @@ import { type GeneratorEvalResult, type GeneratorReportInput, evaluateGenerator,
 import type { FeatureNetwork } from '../features/index.js';
 import { type ArGenerator, type Sampling, filesFingerprint, idDtype, sampleClassBalanced } from '../generator/index.js';
 import { tokenizerImageSpec } from '../tokenizer/index.js';
-import { type Tensor, loadCached, phase, saveSafetensors, tidy, writeFileAtomic } from '../torch/index.js';
+import { type Tensor, loadCached, phase, profile, saveSafetensors, tidy, writeFileAtomic } from '../torch/index.js';
 import { featureNetwork } from './eval_tokenizer.js';
 import { type RunEvents, withDefaults } from './events.js';
 import { loadGeneratorPair, samplingWith } from './generator_pair.js';
@@ -59,8 +59,9 @@ export async function evalGenerator(o: EvalGeneratorOptions): Promise<{ summary:
     if (dataset.classes.length !== pair.model.options.numClasses) {
       throw new Error(`${data} has ${dataset.classes.length} classes but the generator was trained on ${pair.model.options.numClasses}`);
     }
-    const real = await prepareSplit(dataset, split, { preprocess: { size: spec.size, channels: spec.channels } });
-    network = await featureNetwork(features, o.weights, spec, events);
+    const real = await profile.phaseAsync('prepare images', () => prepareSplit(dataset, split, { preprocess: { size: spec.size, channels: spec.channels } }));
+    network = await profile.phaseAsync('feature network', () => featureNetwork(features, o.weights, spec, events));
+    const scorer = network;  // narrowed, for the closure below
     const n = o.n ?? 10000;
     const C = pair.model.options.numClasses;
     const perClass = Math.min(10, Math.floor(n / C));  // grid columns: every class has at least this many samples
@@ -69,10 +70,10 @@ export async function evalGenerator(o: EvalGeneratorOptions): Promise<{ summary:
     const samples = drawnSamples(o.generator, pair.model, n, sampling, o.batchSize ?? 100, events);
     try {
       events.progress({ label: 'score', done: 0, total: n, unit: 'img' });
-      result = evaluateGenerator(pair.tokenizer, samples, real, {
-        network, numClasses: C, batchSize: o.batchSize ?? 100, keepPerClass: perClass,
+      result = phase('evaluate', () => evaluateGenerator(pair.tokenizer, samples, real, {
+        network: scorer, numClasses: C, batchSize: o.batchSize ?? 100, keepPerClass: perClass,
         onProgress: (done) => events.progress({ label: 'score', done, total: n, unit: 'img', cadence: 10 }),
-      });
+      }));
     } finally {
       samples.ids.dispose();
       samples.labels.dispose();

@@ -9,7 +9,7 @@ import { type SplitName, openDataset, prepareSplit, splitLabel, writeImageRows }
 import { FID_UNBIASED_SAMPLES, type PfidLevelOptions, type TokenizerEvalResult, evaluateTokenizer, pfidLevels, reportHtml } from '../eval/index.js';
 import { type FeatureNetwork, MissingClassifierError, classifierFileFor, classifierSchema, loadFeatureNetwork } from '../features/index.js';
 import { openTokenizer, parseTokenizerRef } from '../tokenizer/index.js';
-import { writeFileAtomic } from '../torch/index.js';
+import { phase, profile, writeFileAtomic } from '../torch/index.js';
 import { type RunEvents, withDefaults } from './events.js';
 import { refuseNonFiniteResults } from './finite_results.js';
 import { evalPaths, runPaths } from './layout.js';
@@ -56,15 +56,16 @@ export async function evalTokenizer(o: EvalTokenizerOptions): Promise<{ summary:
     const label = splitLabel(dataset, split);
     if (split === 'train') events.log(`warning: --split train: the numbers are on training images, which the tokenizer has seen; they say nothing about new images`);
     // Size and channels from the tokenizer; the fit (pad, crop, resize) is the dataset's own, as in training.
-    const images = await prepareSplit(dataset, split, { preprocess: { size: spec.size, channels: spec.channels } });
-    network = await featureNetwork(features, o.weights, spec, events);
+    const images = await profile.phaseAsync('prepare images', () => prepareSplit(dataset, split, { preprocess: { size: spec.size, channels: spec.channels } }));
+    network = await profile.phaseAsync('feature network', () => featureNetwork(features, o.weights, spec, events));
+    const scorer = network;  // narrowed, for the closure below
     const paths = evalOutput(o);
     mkdirSync(paths.dir, { recursive: true });
     const n = Math.min(o.n ?? images.count, images.count);
-    result = evaluateTokenizer(tokenizer, images, {
-      network, n, batchSize: o.batchSize ?? 100, alpha: o.alpha, delta: o.delta, curve: o.curve, deltaCurve: o.deltaCurve, seed, keep: 8,
+    result = phase('evaluate', () => evaluateTokenizer(tokenizer, images, {
+      network: scorer, n, batchSize: o.batchSize ?? 100, alpha: o.alpha, delta: o.delta, curve: o.curve, deltaCurve: o.deltaCurve, seed, keep: 8,
       onProgress: (done) => events.progress({ label: 'eval', done, total: n, unit: 'img', cadence: 10 }),
-    });
+    }));
     const grid = result.samples ? paths.samples : null;
     if (grid && result.samples) await writeImageRows([result.samples.real, result.samples.clean, result.samples.perturbed], grid);
     const { samples: _samples, ...summary } = result;

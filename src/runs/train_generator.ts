@@ -15,7 +15,7 @@ import {
   saveGenerator, saveTokenSet, tokenFingerprint, tokenizeSplit,
 } from '../generator/index.js';
 import { type Tokenizer, absoluteTokenizerRef, openTokenizer, tokenizerImageSpec } from '../tokenizer/index.js';
-import { type Tensor, arange, manualSeed } from '../torch/index.js';
+import { type Tensor, arange, manualSeed, profile } from '../torch/index.js';
 import { openStream, streamSeed } from '../train/index.js';
 import { joinDataParallel, mainRankFirst, openRunFolder, rankEvents, seedRankStream, shardOf } from './data_parallel.js';
 import { type RunEnd, type RunEvents, abortReason, withDefaults } from './events.js';
@@ -44,7 +44,7 @@ export async function trainGenerator(cfg: GeneratorConfig, dir: string, options:
     folder.writeConfig('generator', cfg);
     const dataset = await openDataset(cfg.data.name);
     // Rank 0 encodes and caches the tokens; the other ranks then read its cache.
-    tokens = await mainRankFirst(parallel, () => trainingTokens(tokenizer, tokenizerDir, dataset, cfg, paths.tokens, events, resuming));
+    tokens = await profile.phaseAsync('tokenize', () => mainRankFirst(parallel, () => trainingTokens(tokenizer, tokenizerDir, dataset, cfg, paths.tokens, events, resuming)));
     const globalBatch = cfg.train.batchSize * (parallel?.worldSize ?? 1);
     if (tokens.labels.size(0) < globalBatch) {
       const perRank = parallel ? ` (on each of ${parallel.worldSize} ranks: ${globalBatch} in all)` : '';
