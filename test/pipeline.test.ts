@@ -87,14 +87,20 @@ test('a reproduction stopped in its first training stage continues it with --res
       assert.equal(rel, `${kind}/${r.name}-s${r.seed}`);
       assert.ok(record.outputs && record.hash && record.config, rel);
     }
-    assert.equal(Object.keys(r.stages).length, r.posttrained ? 6 : 4);
+    assert.equal(Object.keys(r.stages).length, r.posttrained ? 8 : 4, 'post-trained tokenizers add post-training, its σ = 1 control and their evaluations');
   }
   for (const s of seeds) {
     const post = results.runs.filter((r) => r.seed === s && r.posttrained);
     assert.ok(post.some((r) => r.name === 'none'), `seed ${s}: the baseline is post-trained`);
     const best = results.runs.filter((r) => r.seed === s).sort((a, b) => a.tokenizer.pfid - b.tokenizer.pfid)[0]!;
     assert.ok(post.some((r) => r.name === best.name), `seed ${s}: the lowest-pFID tokenizer is post-trained`);
-    for (const r of post) assert.ok(Number.isFinite(r.posttrained!.gfid));
+    for (const r of post) assert.ok(Number.isFinite(r.posttrained!.gfid) && Number.isFinite(r.control!.gfid));
+    for (const r of post) {
+      const config = (kind: string) => r.configs[kind] as { sigma: number; train: { seed: number } };
+      assert.equal(config('post-train-control').sigma, 1, 'the control keeps every ground-truth token');
+      assert.ok(config('post-train').sigma < 1);
+      assert.deepEqual({ ...config('post-train-control'), sigma: 0 }, { ...config('post-train'), sigma: 0 }, 'the same recipe and seed but σ');
+    }
   }
   const { claims } = results.analysis;
   for (const claim of [claims.perturbation, claims.ranking, claims.posttraining]) {
@@ -107,7 +113,7 @@ test('a reproduction stopped in its first training stage continues it with --res
   assert.equal(claims.posttraining.pairs.length, results.runs.filter((r) => r.posttrained).length);
   assert.equal(results.preset.config.eval.weights, classifier);
   // The seed as the unit: each claim's test, p, interval, per-part n and power floor.
-  const parts = [claims.perturbation.pfid, claims.perturbation.gfid, claims.perturbation.rfidCost, claims.ranking.spearman.difference, claims.posttraining.effect];
+  const parts = [claims.perturbation.pfid, claims.perturbation.gfid, claims.perturbation.rfidCost, claims.ranking.spearman.difference, claims.posttraining.effect, claims.posttraining.control!];
   for (const claim of [claims.perturbation, claims.ranking, claims.posttraining]) assert.equal(claim.unit, 'seed');
   for (const part of parts) {
     assert.equal(part.unit, 'seed');
@@ -117,7 +123,8 @@ test('a reproduction stopped in its first training stage continues it with --res
   }
   assert.match(claims.perturbation.pfid.test, /exact, all 27 relabellings/);
   assert.match(claims.ranking.spearman.difference.test, /exact, all 216 relabellings/);
-  assert.equal(claims.posttraining.control, null, 'the pipeline trains no σ = 1 control');
+  assert.equal(claims.posttraining.primary, 'control', 'claim 3 is decided against the σ = 1 control');
+  assert.equal(claims.posttraining.control!.n, 3);
   for (const t of results.analysis.tokenizers) for (const f of [t.rfid, t.pfid, t.gfid]) assert.ok(f.standardError > 0, `${t.name}: a standard error beside each FID`);
   assert.match(results.preset.hash, /^[0-9a-f]{64}$/);
   assert.match(results.preset.fileHash, /^[0-9a-f]{64}$/);

@@ -9,9 +9,10 @@
 // A lower gFID after post-training may come from training the decoder longer
 // at all rather than from the σ-tokens (docs/method.md §6): the control is the
 // same post-training at σ = 1 (ground-truth tokens only), as
-// `robustok post-train-compare` runs it. The pipeline does not train that
-// control; results that carry one (TokenizerRun.control) are tested as
-// post − control, and post − original is shown beside it.
+// `robustok post-train-compare` runs it, and as the pipeline trains it with
+// posttrain.control on (the default). Results that carry one
+// (TokenizerRun.control) are tested as post − control, and post − original is
+// shown beside it.
 import { type MeanStd, meanStd, signTest } from '../metrics/index.js';
 import type { AnalysisSettings } from './analysis.js';
 import { fmtP, partText } from './format.js';

@@ -5,6 +5,7 @@
 //   train-generator → eval-generator
 //         ↓ (the tokenizers chosen for post-training)
 //   post-train      → eval-posttrained (same generator, same sampled tokens)
+//   post-train-control → eval-postcontrol (the same at σ = 1; posttrain.control)
 //
 // Which tokenizers are post-trained depends on measured numbers ('best-pfid'
 // is the seed's lowest pFID), so that part of the graph is built once the
@@ -32,6 +33,8 @@ export interface PostTrainStages {
   seed: number;
   post: StageSpec;
   eval: StageSpec;
+  /** The σ = 1 control and its evaluation on the same sampled tokens (null with posttrain.control off). */
+  control: { post: StageSpec; eval: StageSpec } | null;
 }
 
 export function tokenizerStages(f: StageFactory, name: string, seed: number): TokenizerStages {
@@ -60,16 +63,28 @@ export function postTrainTargets(wanted: readonly string[], baseline: string, pf
 
 export function postTrainStages(f: StageFactory, t: TokenizerStages): PostTrainStages {
   const post = postTrainStage(f, t.train, t.generator);
-  return { name: t.name, seed: t.seed, post, eval: evalGeneratorStage(f, 'eval-posttrained', t.generator, post) };
+  const controlPost = f.config.posttrain.control ? postTrainStage(f, t.train, t.generator, 'post-train-control') : null;
+  return {
+    name: t.name, seed: t.seed, post, eval: evalGeneratorStage(f, 'eval-posttrained', t.generator, post),
+    control: controlPost ? { post: controlPost, eval: evalGeneratorStage(f, 'eval-postcontrol', t.generator, controlPost) } : null,
+  };
 }
+
+/** In running order: each post-training's evaluation right after it. */
+export const postOrderOf = (p: PostTrainStages): StageSpec[] => [p.post, p.eval, ...(p.control ? [p.control.post, p.control.eval] : [])];
 
 /** The stage of `kind` for one sweep entry and seed, rebuilt from the factory (how a child process finds its stage). */
 export function stageAt(f: StageFactory, kind: StageKind, name: string, seed: number): StageSpec {
   const t = tokenizerStages(f, name, seed);
-  const p = kind === 'post-train' || kind === 'eval-posttrained' ? postTrainStages(f, t) : null;
+  const p = ['post-train', 'eval-posttrained', 'post-train-control', 'eval-postcontrol'].includes(kind) ? postTrainStages(f, t) : null;
+  const control = () => {
+    if (!p?.control) throw new Error(`${kind} stage asked for, but posttrain.control is off in this preset`);
+    return p.control;
+  };
   const byKind: Record<StageKind, () => StageSpec> = {
     'train-tokenizer': () => t.train, 'eval-tokenizer': () => t.eval, 'train-generator': () => t.generator,
     'eval-generator': () => t.evalGenerator, 'post-train': () => p!.post, 'eval-posttrained': () => p!.eval,
+    'post-train-control': () => control().post, 'eval-postcontrol': () => control().eval,
   };
   return byKind[kind]();
 }

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { PfidPoint } from '../eval/index.js';
-import type { PostTrainStages, TokenizerStages } from './graph.js';
+import { type PostTrainStages, type TokenizerStages, postOrderOf } from './graph.js';
 import { RESULT_FILE } from './stage_builders.js';
 import type { StageSpec } from './stage_record.js';
 
@@ -49,8 +49,8 @@ export interface TokenizerRun {
   posttrained: GeneratorNumbers | null;
   /**
    * The same samples decoded by a decoder post-trained at σ = 1 (ground-truth
-   * tokens only: the control of `robustok post-train-compare`). The pipeline
-   * does not train one; results that add it have claim 3 tested against it.
+   * tokens only, as `robustok post-train-compare`'s control), when the preset's
+   * posttrain.control is on; claim 3 is then tested as post − control.
    */
   control?: GeneratorNumbers | null;
   /** Stage folders, relative to the reproduction's folder, by stage kind. */
@@ -86,11 +86,12 @@ export function gatherRuns(dir: string, tokenizers: readonly TokenizerStages[], 
   const rel = (s: StageSpec) => path.relative(dir, s.dir);
   return tokenizers.map((t) => {
     const post = posts.find((p) => p.name === t.name && p.seed === t.seed);
-    const all = [t.train, t.eval, t.generator, t.evalGenerator, ...(post ? [post.post, post.eval] : [])];
+    const all = [t.train, t.eval, t.generator, t.evalGenerator, ...(post ? postOrderOf(post) : [])];
     return {
       name: t.name, seed: t.seed, perturbed: perturbed(t.name),
       tokenizer: tokenizerNumbers(readResult(t.eval)), generator: generatorNumbers(readResult(t.evalGenerator)),
       posttrained: post ? generatorNumbers(readResult(post.eval)) : null,
+      ...(post?.control ? { control: generatorNumbers(readResult(post.control.eval)) } : {}),
       stages: Object.fromEntries(all.map((s) => [s.kind, rel(s)])), configs: Object.fromEntries(all.map((s) => [s.kind, s.config])),
     };
   });

@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, type Infer, choice, fraction, group, list, loadConfigFile, num, positive, resolveConfig, str } from '../config/index.js';
+import { ConfigError, type Infer, bool, choice, fraction, group, list, loadConfigFile, num, positive, resolveConfig, str } from '../config/index.js';
 import { PFID_ALPHA, PFID_CURVE_ALPHAS } from '../eval/index.js';
 import { designIssues } from './design.js';
 import { RESERVED_NAMES, variantList } from './sweep_field.js';
@@ -50,6 +50,10 @@ export const reproduceSchema = group({
     ...layerFields('../posttrain/small.yaml', 'post-training'),
     tokenizers: list(str({ default: 'best-pfid', doc: 'a sweep name' }), {
       default: ['best-pfid', 'baseline'], doc: "per seed, the tokenizers whose decoder is post-trained with their own generator: sweep names, 'best-pfid' (the seed's lowest pFID) or 'baseline'",
+    }),
+    control: bool({
+      default: true,
+      doc: 'also post-train each at σ = 1 (ground-truth tokens only, the same recipe and seed) and test claim 3 as post − control: what σ-tokens add beyond fine-tuning itself',
     }),
   }, 'post-training (docs/method.md §6)'),
   eval: group({

@@ -13,7 +13,7 @@ import { type ProgressEvent, type RunEnd, type RunEvents, abortReason } from '..
 import { writeFileAtomic } from '../torch/index.js';
 import { analyse } from './analysis.js';
 import { runStageInChild } from './child_stage.js';
-import { type PostTrainStages, type TokenizerStages, measuredPfid, orderOf, postTrainStages, postTrainTargets, tokenizerStages } from './graph.js';
+import { type PostTrainStages, type TokenizerStages, measuredPfid, orderOf, postOrderOf, postTrainStages, postTrainTargets, tokenizerStages } from './graph.js';
 import { layerConfigs } from './layer_configs.js';
 import { gatherRuns } from './measurements.js';
 import type { ReproducePreset } from './preset.js';
@@ -114,7 +114,7 @@ export async function reproduce(preset: ReproducePreset, dir: string, o: Reprodu
     log(`seed ${seed}: post-training ${targets.join(', ')} (${preset.config.posttrain.tokenizers.join(', ')})`);
     posts.push(...targets.map((name) => postTrainStages(f, seedStages.find((t) => t.name === name)!)));
   }
-  if (!(await runAll(posts.flatMap((p) => [p.post, p.eval])))) return interrupted();
+  if (!(await runAll(posts.flatMap(postOrderOf)))) return interrupted();
 
   const runs = gatherRuns(f.dir, tokenizers, posts, layers.perturbed);
   const analysis = analyse(runs, { ...preset.config.analysis, baseline });

@@ -82,7 +82,7 @@ export function trainGeneratorStage(f: StageFactory, tokenizer: StageSpec): Stag
 }
 
 /** gFID of `generator`'s samples decoded by `decoder` (its own tokenizer, or the post-trained one). */
-export function evalGeneratorStage(f: StageFactory, kind: 'eval-generator' | 'eval-posttrained', generator: StageSpec, decoder: StageSpec): StageSpec {
+export function evalGeneratorStage(f: StageFactory, kind: 'eval-generator' | 'eval-posttrained' | 'eval-postcontrol', generator: StageSpec, decoder: StageSpec): StageSpec {
   const config = { ...evalSettings(f), samples: f.config.eval.samples };
   const dir = stageDir(f, kind, generator.name, generator.seed);
   return spec(f, kind, generator.name, generator.seed, {
@@ -97,10 +97,16 @@ export function evalGeneratorStage(f: StageFactory, kind: 'eval-generator' | 'ev
   });
 }
 
-export function postTrainStage(f: StageFactory, tokenizer: StageSpec, generator: StageSpec): StageSpec {
-  const config = f.layers.posttrain(tokenizer.seed);
-  const dir = stageDir(f, 'post-train', tokenizer.name, tokenizer.seed);
-  return spec(f, 'post-train', tokenizer.name, tokenizer.seed, {
+/**
+ * Post-training of `tokenizer`'s decoder with its own generator; as
+ * 'post-train-control', the same recipe and seed at σ = 1 (every token the
+ * ground truth), the control that isolates what the σ-tokens add.
+ */
+export function postTrainStage(f: StageFactory, tokenizer: StageSpec, generator: StageSpec, kind: 'post-train' | 'post-train-control' = 'post-train'): StageSpec {
+  const recipe = f.layers.posttrain(tokenizer.seed);
+  const config = kind === 'post-train' ? recipe : { ...recipe, sigma: 1 };
+  const dir = stageDir(f, kind, tokenizer.name, tokenizer.seed);
+  return spec(f, kind, tokenizer.name, tokenizer.seed, {
     config, inputs: [tokenizer, generator], outputs: TOKENIZER_FILES, resumable: true,
     run: ({ resume, events }) => postTrain(config, dir, { tokenizer: tokenizer.dir, generator: generator.dir, resume, events }),
   });

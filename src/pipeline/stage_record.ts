@@ -10,7 +10,7 @@ import type { RunEnd, RunEvents } from '../runs/index.js';
 import { writeFileAtomic } from '../torch/index.js';
 
 /** The stage graph's steps (docs/method.md §2–§6), in the order one tokenizer goes through them. */
-export const STAGE_KINDS = ['train-tokenizer', 'eval-tokenizer', 'train-generator', 'eval-generator', 'post-train', 'eval-posttrained'] as const;
+export const STAGE_KINDS = ['train-tokenizer', 'eval-tokenizer', 'train-generator', 'eval-generator', 'post-train', 'eval-posttrained', 'post-train-control', 'eval-postcontrol'] as const;
 export type StageKind = typeof STAGE_KINDS[number];
 
 export interface StageContext {
