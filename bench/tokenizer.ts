@@ -3,8 +3,12 @@
 // (bench/tokenizer_torch.py), interleaved step by step (A B, then B A, ...)
 // on the same thread count, from the same weights on the same batch; then
 // encode (images → code ids) and decode (code ids → images) without grad.
-// Prints a table, then one JSON line (ratio = robustok / PyTorch time,
-// median of paired runs).
+// Then the loop users run: `train-tokenizer`'s run function (data loader,
+// metrics, sample grids, EMA, checkpoints, everything the CLI does) for
+// LOOP_STEPS steps of the preset from step 0 on Fashion-MNIST, beside the
+// twin's loop written as one writes it in PyTorch (tokenizer_torch.py),
+// taking turns (A B, B A, ...). Prints a table, then one JSON line (ratio =
+// robustok / PyTorch time, median of paired runs; `loop_ratio` for the loops).
 //
 //   npm run bench:tokenizer         (ROBUSTOK_THREADS=N to choose threads)
 //
@@ -15,8 +19,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigFile, resolveConfig } from '../src/config/index.js';
+import { leadingSamples, openDataset, prepareSplit } from '../src/data/index.js';
+import { trainTokenizer } from '../src/runs/index.js';
 import { type TokenizerConfig, TokenizerTrainer, tokenizerSchema } from '../src/tokenizer/index.js';
-import { type Tensor, getNumThreads, manualSeed, noGrad, rand, savePt, tidy } from '../src/torch/index.js';
+import { type Tensor, getNumThreads, manualSeed, noGrad, rand, savePt, tensor, tidy } from '../src/torch/index.js';
 import { median, pair, quantile, timed } from './paired_timing.js';
 import { type Twin, startTwin } from './twin_process.js';
 
@@ -27,6 +33,9 @@ const WARMUP_STEPS = 3;
 const TIMED_STEPS = 20;
 const WARMUP_INFERENCE = 2;
 const TIMED_INFERENCE = 30;
+/** Steps of each timed loop (the GAN from 28% of them, as the preset), and loops per side. */
+const LOOP_STEPS = 60;
+const LOOP_ROUNDS = 2;
 
 /** The first step at which `config`'s GAN is on: the benchmark times steps from there, where a step costs the most. */
 export const ganStartStep = (config: TokenizerConfig): number => Math.round(config.loss.gan.start * config.train.steps);
@@ -40,16 +49,35 @@ export const noiseImages = (config: TokenizerConfig, batch: number): Tensor =>
  * config (JSON), the step count, both state dicts (spectral-norm u, v
  * included) and the images.
  */
-export function writeTwinInit(file: string, trainer: TokenizerTrainer, images: Tensor): void {
+export function writeTwinInit(file: string, trainer: TokenizerTrainer, images: Tensor, loop?: { config: TokenizerConfig; images: Tensor }): void {
   if (!trainer.discriminator) throw new Error('the tokenizer benchmark needs loss.gan.enabled=true (its twin trains the discriminator too)');
   savePt(file, {
     config: JSON.stringify(trainer.config), startStep: trainer.stepCount,
     model: trainer.model.stateDict(), discriminator: trainer.discriminator.stateDict(), images,
+    ...(loop ? { loopConfig: JSON.stringify(loop.config), loopImages: loop.images } : {}),
   });
 }
 
+/** The training images of `config` as the twin's loop reads them: uint8 `[N, C, S, S]` (kept). */
+async function trainingImages(config: TokenizerConfig): Promise<Tensor> {
+  const split = leadingSamples(await prepareSplit(await openDataset(config.data.name), 'train', { preprocess: { size: config.data.size, channels: config.data.channels } }), config.data.limit || Infinity);
+  return tensor(split.images, { dtype: 'uint8', shape: [split.count, split.channels, split.size, split.size] }).keep();
+}
+
+/** robustok's loop: the run function into a fresh folder; its milliseconds from the first step to the last checkpoint. */
+async function robustokLoop(config: TokenizerConfig): Promise<number> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'robustok-bench-loop-'));
+  try {
+    const r = await trainTokenizer(config, dir);
+    if (r.status !== 'done') throw new Error(`the benchmark loop ended ${r.status}`);
+    return r.minutes * 60000;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** The commands bench/tokenizer_torch.py answers. */
-export type TokenizerTwin = Twin<'step' | 'encode' | 'decode' | 'metrics'>;
+export type TokenizerTwin = Twin<'step' | 'encode' | 'decode' | 'metrics' | 'loop'>;
 
 /** Starts bench/tokenizer_torch.py on `threads` threads from the init file `writeTwinInit` wrote. */
 export const startTokenizerTwin = (threads: number, initFile: string): Promise<TokenizerTwin> =>
@@ -84,7 +112,10 @@ async function main(): Promise<void> {
   const images = noiseImages(config, BATCH);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'robustok-bench-'));
   const initFile = path.join(dir, 'init.pt');
-  writeTwinInit(initFile, trainer, images);
+  const loopConfig = resolveConfig(tokenizerSchema, [loadConfigFile(smallPreset)], [`train.steps=${LOOP_STEPS}`]);
+  const loopImages = await trainingImages(loopConfig);
+  writeTwinInit(initFile, trainer, images, { config: loopConfig, images: loopImages });
+  loopImages.dispose();
   const twin = await startTokenizerTwin(threads, initFile);
   rmSync(dir, { recursive: true, force: true });
   const ours = robustokSide(trainer, images);
@@ -109,6 +140,16 @@ async function main(): Promise<void> {
       decodes.push(d);
     }
   }
+  // The loops, taking turns: robustok first in even rounds, the twin first in odd ones.
+  const loops: [number, number][] = [];
+  for (let i = 0; i < LOOP_ROUNDS; i++) {
+    const theirLoop = () => Number(twin.ask('loop'));
+    if (i % 2 === 0) loops.push([await robustokLoop(loopConfig), theirLoop()]);
+    else {
+      const t = theirLoop();
+      loops.push([await robustokLoop(loopConfig), t]);
+    }
+  }
   twin.close();
   ours.dispose();
   images.dispose();
@@ -121,6 +162,8 @@ async function main(): Promise<void> {
     return { ms: [a, b], perSecond: [(BATCH * 1e3) / a, (BATCH * 1e3) / b], ratio: median(ratios), spread: [quantile(ratios, 0.25), quantile(ratios, 0.75)] };
   };
   const rows = { train: summary(steps), encode: summary(encodes), decode: summary(decodes) };
+  const loopRatio = median(loops.map(([a, b]) => a / b));
+  const loopPerSecond = (ms: number[]) => (LOOP_STEPS * BATCH * 1e3) / median(ms);
   const result: Record<string, number | string> = { threads, batch: BATCH, images: 'uniform noise', start_step: ganStartStep(config), alpha, delta };
   for (const [name, r] of Object.entries(rows)) {
     Object.assign(result, {
@@ -130,6 +173,11 @@ async function main(): Promise<void> {
     });
   }
 
+  Object.assign(result, {
+    loop_steps: LOOP_STEPS, loop_rounds: LOOP_ROUNDS, loop_ms_robustok: median(loops.map((l) => l[0])), loop_ms_pytorch: median(loops.map((l) => l[1])),
+    loop_images_per_s: loopPerSecond(loops.map((l) => l[0])), loop_images_per_s_pytorch: loopPerSecond(loops.map((l) => l[1])),
+    loop_ratio: loopRatio, step_images_per_s: rows.train.perSecond[0],
+  });
   const c = config.model.cnn;
   console.log(`tokenizer benchmark: small preset (CNN ${c.baseChannels}×[${c.channelMultipliers}], K = ${config.model.codebookSize}), `
     + `batch ${BATCH}×${config.data.channels}×${config.data.size}×${config.data.size} of noise, from step ${ganStartStep(config)} `
@@ -143,6 +191,9 @@ async function main(): Promise<void> {
     console.log(`${label[name as keyof typeof label].padEnd(18)}${cell(r.ms[0]!, 1, 12)}${cell(r.ms[1]!, 1, 12)}`
       + `${cell(r.perSecond[0]!, 0, 16)}${cell(r.perSecond[1]!, 0, 15)}${cell(r.ratio, 3, 8)}${`${r.spread[0]!.toFixed(2)}–${r.spread[1]!.toFixed(2)}`.padStart(14)}`);
   }
+  console.log(`${`loop (${LOOP_STEPS} steps)`.padEnd(18)}${cell(Number(result.loop_ms_robustok) / LOOP_STEPS, 1, 12)}${cell(Number(result.loop_ms_pytorch) / LOOP_STEPS, 1, 12)}`
+    + `${cell(Number(result.loop_images_per_s), 0, 16)}${cell(Number(result.loop_images_per_s_pytorch), 0, 15)}${cell(loopRatio, 3, 8)}`
+    + `   (ms a step; ${LOOP_ROUNDS} loops each, from step 0 on Fashion-MNIST)`);
   console.log('ratio = robustok time / PyTorch time, median of paired runs (≤ 1: robustok as fast or faster); p25–p75: their spread, '
     + 'wide when other processes compete for the cores');
   console.log(JSON.stringify(result));

@@ -13,7 +13,17 @@ named pipe COMMANDS and writes one answer line for each to the pipe ANSWERS:
   encode    images -> code ids without grad, answers milliseconds
   decode    code ids -> images without grad, answers milliseconds
   metrics   one training step, answers its logged numbers as JSON (untimed)
+  loop      the training loop of a run (below), answers its milliseconds
   quit
+
+With `loop` the init file also holds `loopConfig` (JSON) and `loopImages`
+(the training images, uint8 [N, C, S, S]): the twin of robustok's
+train-tokenizer loop (src/runs/training_loop.ts) as one writes it in
+PyTorch — seeded epoch orders, uint8 batches scaled to [-1, 1], the step,
+a metrics line every logEvery steps, a PNG grid of EMA reconstructions every
+sampleEvery steps and at the end, an atomic checkpoint every checkpointEvery
+steps and at the end — timed from its first step to its last checkpoint,
+into a fresh folder each time.
 
 The architectures come from the test references (test/tokenizer_ref.py,
 test/gan_ref.py); what is written here is the trainer around them: the
@@ -22,7 +32,12 @@ quantizer, the perturbation, the losses and the update order of trainer.ts.
 import json
 import math
 import os
+import shutil
+import struct
 import sys
+import tempfile
+import time
+import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test"))
 
@@ -220,6 +235,80 @@ class Trainer:
         return metrics
 
 
+def write_png(path, pixels):
+    """uint8 pixels [H, W, C] (C = 1 or 3) as an 8-bit PNG, as sharp writes robustok's grids."""
+    h, w, c = pixels.shape
+    raw = b"".join(b"\x00" + pixels[y].contiguous().numpy().tobytes() for y in range(h))
+    chunk = lambda kind, data: struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", w, h, 8, 0 if c == 1 else 2, 0, 0, 0)
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+
+
+def write_grid(trainer, fixed, path):
+    """Originals, EMA reconstructions and perturbed ones, one row each (robustok's writeSamples)."""
+    live = [p.detach().clone() for p in trainer.model.parameters()]
+    with torch.no_grad():
+        for p, e in zip(trainer.model.parameters(), trainer.ema):
+            p.copy_(e)
+        trainer.model.eval()
+        q = trainer.model.encode(fixed)
+        clean = trainer.model.decoder(trainer.model.post_quant_conv(q["zq"]))
+        p = trainer.config["perturbation"]
+        perturbed = None
+        if p["enabled"]:
+            alpha, delta = annealed(trainer.step_count, trainer.config["train"]["steps"], p)
+            shown = torch.Generator().manual_seed(trainer.config["train"]["seed"] + 2)
+            perturbed = trainer.model.decoder(trainer.model.post_quant_conv(perturb(q, trainer.model.quantize.embedding.weight, alpha, 1, delta, shown)))
+        for p, v in zip(trainer.model.parameters(), live):
+            p.copy_(v)
+    rows = [torch.cat(list(x.clamp(-1, 1)), dim=2) for x in (fixed, clean, perturbed) if x is not None]
+    write_png(path, ((torch.cat(rows, dim=1) + 1) * 127.5).round().to(torch.uint8).permute(1, 2, 0))
+
+
+def save_checkpoint(trainer, order_state, path):
+    state = {
+        "model": trainer.model.state_dict(), "optimizer": trainer.optimizer.state_dict(), "ema": trainer.ema,
+        "discriminator": trainer.discriminator.state_dict(), "d_optimizer": trainer.d_optimizer.state_dict(),
+        "lecam": (trainer.lecam_real, trainer.lecam_fake), "rng": trainer.generator.get_state(), "order_rng": order_state, "step": trainer.step_count,
+    }
+    torch.save(state, path + ".tmp")
+    os.replace(path + ".tmp", path)
+
+
+def train_loop(config, init, images):
+    """The run's loop (see the top of the file); returns its milliseconds."""
+    t = config["train"]
+    trainer = Trainer(config, 0, init["model"], init["discriminator"])
+    out = tempfile.mkdtemp(prefix="robustok-twin-loop-")
+    try:
+        os.makedirs(os.path.join(out, "samples"))
+        fixed = images[:8].float() / 127.5 - 1
+        n, batch = images.shape[0], t["batchSize"]
+        per_epoch = n // batch
+        order_rng = torch.Generator().manual_seed(t["seed"])
+        start = time.perf_counter()
+        with open(os.path.join(out, "metrics.jsonl"), "w") as log:
+            for step in range(t["steps"]):
+                epoch, b = divmod(step, per_epoch)
+                if b == 0:
+                    order = torch.randperm(n, generator=order_rng)
+                step_start = time.perf_counter()
+                m = trainer.step(images.index_select(0, order[b * batch:(b + 1) * batch]).float().div_(127.5).sub_(1))
+                last = m["step"] == t["steps"]
+                if m["step"] % t["logEvery"] == 0 or last:
+                    log.write(json.dumps({**m, "epoch": epoch, "imagesPerSecond": batch / (time.perf_counter() - step_start)}) + "\n")
+                    log.flush()
+                if m["step"] % t["sampleEvery"] == 0 or last:
+                    write_grid(trainer, fixed, os.path.join(out, "samples", f"step-{m['step']}.png"))
+                if m["step"] % t["checkpointEvery"] == 0:
+                    save_checkpoint(trainer, order_rng.get_state(), os.path.join(out, "checkpoint.pt"))
+        save_checkpoint(trainer, order_rng.get_state(), os.path.join(out, "checkpoint.pt"))
+        return (time.perf_counter() - start) * 1e3
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
 def main():
     torch.set_num_threads(int(sys.argv[1]))
     init = torch.load(sys.argv[2])
@@ -245,8 +334,13 @@ def main():
             trainer.model.eval()
             trainer.model.decode_ids(ids, grid)
 
+    def loop():
+        if "loopConfig" not in init:
+            raise TwinError("loop needs loopConfig and loopImages in the init file")
+        return train_loop(json.loads(init["loopConfig"]), init, init["loopImages"])
+
     serve(sys.argv[3], sys.argv[4], timed={"step": lambda: trainer.step(images), "encode": encode, "decode": decode},
-          untimed={"metrics": lambda: json.dumps(trainer.step(images))})
+          untimed={"metrics": lambda: json.dumps(trainer.step(images)), "loop": loop})
 
 
 main()
