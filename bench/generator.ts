@@ -99,12 +99,12 @@ async function main(): Promise<void> {
 
   const steps: [number, number][] = [];
   for (let i = 0; i < WARMUP_STEPS + TIMED_STEPS; i++) {
-    const p = pair(i, () => timed(() => trainer.step()), theirs('step'));
+    const p = await pair(i, () => timed(() => trainer.step()), theirs('step'));
     if (i >= WARMUP_STEPS) steps.push(p);
   }
   const samples: [number, number][] = [];
   for (let i = 0; i < WARMUP_SAMPLES + TIMED_SAMPLES; i++) {
-    const p = pair(i, sample(true), theirs('sample'));
+    const p = await pair(i, sample(true), theirs('sample'));
     if (i >= WARMUP_SAMPLES) samples.push(p);
   }
   const uncached: number[] = [];

@@ -27,11 +27,15 @@ export const timed = (fn: () => void): number => {
 /** Sleeps without returning to the event loop (see startTwin in bench/twin_process.ts on why). */
 export const settle = (): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SETTLE_MS);
 
-/** One paired timing [robustok, PyTorch]; round `i` decides who goes first, alternating so neither always runs on a warmer cache. */
-export function pair(i: number, ours: () => number, theirs: () => number): [number, number] {
+/**
+ * One paired timing [robustok, PyTorch]; round `i` decides who goes first,
+ * alternating so neither always runs on a warmer cache. Either side may be
+ * awaited (a whole training run is); each returns its own milliseconds.
+ */
+export async function pair(i: number, ours: () => number | Promise<number>, theirs: () => number | Promise<number>): Promise<[number, number]> {
   settle();
-  const first = i % 2 === 0 ? ours() : theirs();
+  const first = await (i % 2 === 0 ? ours() : theirs());
   settle();
-  const second = i % 2 === 0 ? theirs() : ours();
+  const second = await (i % 2 === 0 ? theirs() : ours());
   return i % 2 === 0 ? [first, second] : [second, first];
 }

@@ -126,30 +126,23 @@ async function main(): Promise<void> {
 
   const steps: [number, number][] = [];
   for (let i = 0; i < WARMUP_STEPS + TIMED_STEPS; i++) {
-    const p = pair(i, ours.step, theirs('step'));
+    const p = await pair(i, ours.step, theirs('step'));
     if (i >= WARMUP_STEPS) steps.push(p);
   }
   // Encode before each decode, so both decode fresh ids of the current weights.
   const encodes: [number, number][] = [];
   const decodes: [number, number][] = [];
   for (let i = 0; i < WARMUP_INFERENCE + TIMED_INFERENCE; i++) {
-    const e = pair(i, ours.encode, theirs('encode'));
-    const d = pair(i, ours.decode, theirs('decode'));
+    const e = await pair(i, ours.encode, theirs('encode'));
+    const d = await pair(i, ours.decode, theirs('decode'));
     if (i >= WARMUP_INFERENCE) {
       encodes.push(e);
       decodes.push(d);
     }
   }
-  // The loops, taking turns: robustok first in even rounds, the twin first in odd ones.
+  // The loops, taking turns as the steps do.
   const loops: [number, number][] = [];
-  for (let i = 0; i < LOOP_ROUNDS; i++) {
-    const theirLoop = () => Number(twin.ask('loop'));
-    if (i % 2 === 0) loops.push([await robustokLoop(loopConfig), theirLoop()]);
-    else {
-      const t = theirLoop();
-      loops.push([await robustokLoop(loopConfig), t]);
-    }
-  }
+  for (let i = 0; i < LOOP_ROUNDS; i++) loops.push(await pair(i, () => robustokLoop(loopConfig), () => Number(twin.ask('loop'))));
   twin.close();
   ours.dispose();
   images.dispose();

@@ -1,10 +1,11 @@
-// The builders of the six kinds of stage (what a stage is, and its record:
+// The builders of the eight kinds of stage (what a stage is, and its record:
 // stage_record.ts), each a call of the same run function as its single
 // command (src/runs/), never a shell-out: train a tokenizer (docs/method.md
 // §2, §4), evaluate it (rFID, pFID, §3), train a generator on its tokens
 // (§5; the tokens are encoded and cached inside that stage), evaluate the
 // generator (gFID), post-train the decoder (§6) and evaluate the generator
-// again through the post-trained decoder. evalGenerator caches sample ids per
+// again through the post-trained decoder, and the same two at σ = 1 (the
+// control). evalGenerator caches sample ids per
 // generator, settings and seed, so both generator evaluations score the very
 // same tokens (claim 3 is a paired comparison).
 import { copyFileSync, existsSync } from 'node:fs';

@@ -1,6 +1,6 @@
 // Where a run's time goes (`--profile`): named phases, nested, timed on the
 // host clock. Off by default, when `phase(name, fn)` is a plain call; on,
-// each phase adds its wall time to a total per path ('train step › update ›
+// each phase adds its wall time to a total per path ('step › update ›
 // backward'), and a report sets the totals beside the run's wall time and
 // steps. Eager libtorch on CPU runs every op before it returns, so a phase's
 // clock reading is its compute; on a GPU each phase boundary waits for the
