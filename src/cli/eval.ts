@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { PFID_ALPHA, PFID_CURVE_ALPHAS } from '../eval/index.js';
 import { type EvalSummary, evalTokenizer } from '../runs/index.js';
-import { evalFlags } from './eval_flags.js';
+import { evalFlags, withError } from './eval_flags.js';
 import { finishProfile, profileFlag, startProfile } from './profile_flag.js';
 import { flagLines, flagTable, fraction, listOf, positiveInteger, readFlags, seed, wantsHelp } from './flags.js';
 import { cliEvents } from './run_events.js';
@@ -47,6 +47,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
     const { summary, report, split } = await evalTokenizer({
       tokenizer: f.tokenizer, data: f.data, split: f.split, features: f.features, weights: f.weights, n: f.n, batchSize: f.batch,
       alpha: f['pfid-alpha'], delta: f['pfid-delta'], curve: f.curve, deltaCurve: f['delta-curve'], seed: f.seed, out: f.out, events,
+      noise: f['fid-replicates'] > 0 ? { replicates: f['fid-replicates'], seed: f.seed } : undefined,
     });
     finishProfile(path.dirname(report), 'eval');
     if (f.json) console.log(JSON.stringify(summary));
@@ -61,8 +62,8 @@ function printTable(r: EvalSummary, split: string): void {
   const at = `${r.features}, n = ${r.n}${r.biased ? ', biased' : ''}`;
   const lines: [string, string][] = [
     ['split', split],
-    [`rFID (${at})`, r.rfid.toFixed(3)],
-    [`pFID α=${r.pfid.alpha} δ=${r.pfid.delta} (${at})`, r.pfid.value.toFixed(3)],
+    [`rFID (${at})`, withError(r.rfid, r.noise?.rfid)],
+    [`pFID α=${r.pfid.alpha} δ=${r.pfid.delta} (${at})`, withError(r.pfid.value, r.noise?.pfid)],
     ...r.curve.map((p): [string, string] => [`  pFID curve α=${p.alpha}`, p.value.toFixed(3)]),
     ...r.deltaCurve.map((p): [string, string] => [`  pFID curve δ=${p.delta} (α=${p.alpha})`, p.value.toFixed(3)]),
     [`sensitivity pFID(α=1 δ=${r.pfid.delta}) / rFID`, r.sensitivity.toFixed(3)],

@@ -5,7 +5,7 @@
 // number names the feature network, the number of samples and the sampling.
 import path from 'node:path';
 import { type GeneratorEvalSummary, evalGenerator } from '../runs/index.js';
-import { evalFlags } from './eval_flags.js';
+import { evalFlags, withError } from './eval_flags.js';
 import { finishProfile, profileFlag, startProfile } from './profile_flag.js';
 import { flagLines, flagTable, positiveInteger, readFlags, wantsHelp } from './flags.js';
 import { cliEvents } from './run_events.js';
@@ -45,6 +45,7 @@ export async function evalGeneratorCommand(argv: string[]): Promise<void> {
     const { summary, report } = await evalGenerator({
       generator: f.generator, tokenizer: f.tokenizer, data: f.data, split: f.split, features: f.features, weights: f.weights, n: f.n, batchSize: f.batch,
       out: f.out, seed: f.seed, sampling: samplingOverrides(f), device: f.device, events,
+      noise: f['fid-replicates'] > 0 ? { replicates: f['fid-replicates'], seed: f.seed } : undefined,
     });
     finishProfile(path.dirname(report), 'eval-generator');
     if (f.json) console.log(JSON.stringify(jsonOf(summary)));
@@ -65,7 +66,7 @@ function printTable(r: GeneratorEvalSummary): void {
   const s = r.sampling;
   const at = `${r.features}, ${r.n} samples vs ${r.real} real${r.biased ? ', biased' : ''}`;
   const lines: [string, string][] = [
-    [`gFID (${at})`, r.gfid.toFixed(3)],
+    [`gFID (${at})`, withError(r.gfid, r.noise?.gfid)],
     [`Inception Score (${r.features}, ${r.n} samples)`, r.is ? `${r.is.mean.toFixed(3)} ± ${r.is.std.toFixed(3)}` : 'n/a (no classifier head)'],
     [`precision / recall (k = 3, ${at})`, `${r.precision.toFixed(3)} / ${r.recall.toFixed(3)}`],
     ['sampling', `cfg ${s.cfg} ${s.schedule}${s.schedule === 'cosine' ? ` p=${s.power}` : ''}, T ${s.temperature}, top-k ${s.topK}, top-p ${s.topP}, seed ${s.seed}`],

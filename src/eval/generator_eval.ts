@@ -8,7 +8,7 @@
 // post-training) be scored on identical tokens. The math is in ../metrics.
 import { DataLoader, type PreparedSplit } from '../data/index.js';
 import type { FeatureNetwork } from '../features/index.js';
-import { FeatureStats, type InceptionScore, frechetDistance, inceptionScore, precisionRecall } from '../metrics/index.js';
+import { type FidNoise, FeatureStats, type InceptionScore, fidNoise, frechetDistance, inceptionScore, precisionRecall } from '../metrics/index.js';
 import type { Tokenizer } from '../tokenizer/index.js';
 import { type Tensor, cat, noGrad, onDevice, phase, tidy } from '../torch/index.js';
 import { FID_UNBIASED_SAMPLES } from './pfid.js';
@@ -20,6 +20,8 @@ export interface GeneratorEvalOptions {
   /** Samples per class kept for a report grid (at most the fewest any class has). */
   keepPerClass?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Bootstrap gFID's standard error with this many replicates and this seed (metrics/frechet_noise.ts). */
+  noise?: { replicates: number; seed: number };
 }
 
 export interface GeneratorEvalResult {
@@ -34,6 +36,12 @@ export interface GeneratorEvalResult {
   is: InceptionScore | null;
   precision: number;
   recall: number;
+  /**
+   * gFID's bootstrap standard error (real and generated rows resampled on
+   * their own); null unless asked for. Two evaluations of the same sample ids
+   * resample the same rows, so their replicates pair.
+   */
+  noise: ({ replicates: number; seed: number; gfid: FidNoise }) | null;
   /** `keepPerClass` samples of each class, `[C·k, C, H, W]` class by class (kept: the caller disposes it). */
   grid: Tensor | null;
 }
@@ -91,9 +99,10 @@ export function evaluateGenerator(tokenizer: Tokenizer, samples: { ids: Tensor; 
     });
     const is = probabilities.length ? tidy(() => inceptionScore(cat(probabilities, 0), Math.min(10, n))) : null;
     const { precision, recall } = phase('precision/recall', () => tidy(() => precisionRecall(cat(realFeatures, 0), cat(fakeFeatures, 0))));
+    const noise = o.noise ? phase('FID noise', () => tidy(() => ({ ...o.noise!, gfid: fidNoise(cat(realFeatures, 0), cat(fakeFeatures, 0), { ...o.noise!, paired: false }) }))) : null;
     const full = keepPerClass > 0 && kept.every((k) => k.length === keepPerClass);
     const grid = full ? tidy(() => cat(kept.flat(), 0)).keep() : null;
-    return { features: network.name, n, real: real.count, biased: n < FID_UNBIASED_SAMPLES, gfid, is, precision, recall, grid };
+    return { features: network.name, n, real: real.count, biased: n < FID_UNBIASED_SAMPLES, gfid, is, precision, recall, noise, grid };
   } finally {
     for (const t of [...realFeatures, ...fakeFeatures, ...probabilities, ...kept.flat()]) t.dispose();
     realStats.dispose();

@@ -8,7 +8,7 @@
 import type { PreparedSplit } from '../data/index.js';
 import { DataLoader, leadingSamples } from '../data/index.js';
 import type { FeatureNetwork } from '../features/index.js';
-import { CodeHistogram, FeatureStats, frechetDistance, neighbourCosine, psnrPerImage, ssimPerImage } from '../metrics/index.js';
+import { CodeHistogram, type FidNoise, FeatureStats, fidNoise, frechetDistance, neighbourCosine, psnrPerImage, ssimPerImage } from '../metrics/index.js';
 import type { Tokenizer } from '../tokenizer/index.js';
 import { type Device, type Tensor, cat, noGrad, phase, tidy } from '../torch/index.js';
 import { FID_UNBIASED_SAMPLES, type PfidLevel, type PfidLevelOptions, type PfidPoint, SENSITIVITY_ALPHA, levelKey, pfidLevels, pfidPlan } from './pfid.js';
@@ -21,6 +21,20 @@ export interface TokenizerEvalOptions extends PfidLevelOptions {
   /** Images kept for a report (originals, clean and perturbed reconstructions). */
   keep?: number;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Bootstrap the standard errors of rFID and pFID over images with this many
+   * replicates and this seed (metrics/frechet_noise.ts); keeps every feature
+   * row of three sides in memory (n × F floats each).
+   */
+  noise?: { replicates: number; seed: number };
+}
+
+/** The sample noise of the two FIDs claims are made of, by resampling images. */
+export interface TokenizerEvalNoise {
+  replicates: number;
+  seed: number;
+  rfid: FidNoise;
+  pfid: FidNoise;
 }
 
 export interface TokenizerEvalResult {
@@ -58,6 +72,8 @@ export interface TokenizerEvalResult {
    * pFID swap can land on (metrics/codebook.ts); null when δ = 1 leaves none.
    */
   neighbourCosine: number | null;
+  /** Bootstrap standard errors of rFID and pFID (null unless asked for). */
+  noise: TokenizerEvalNoise | null;
   /** The first `keep` images `[k, C, H, W]` in [−1, 1] (kept: the caller disposes them). */
   samples: { real: Tensor; clean: Tensor; perturbed: Tensor } | null;
 }
@@ -80,6 +96,7 @@ export function evaluateTokenizer(tokenizer: Tokenizer, split: PreparedSplit, op
   const histogram = new CodeHistogram(K);
   const sums = { psnr: 0, ssim: 0, psnrPfidLevel: 0 };
   const kept: Tensor[][] = [[], [], []];  // real, clean, perturbed: the first `keep` images, on the CPU
+  const rows: Tensor[][] = [[], [], []];  // real, clean, main level: every feature row, for options.noise
   const loader = new DataLoader(leadingSamples(split, n), { batchSize, shuffle: false, device: deviceOf(tokenizer) });
   const main = levels[0]!;
   tokenizer.eval();
@@ -90,10 +107,9 @@ export function evaluateTokenizer(tokenizer: Tokenizer, split: PreparedSplit, op
         const q = tokenizer.encode(images);
         histogram.update(q.ids);
         const reconstruction = tokenizer.decode(q.zq).clamp(-1, 1);
-        phase('features', () => {
-          real.update(network.features(images));
-          clean.update(network.features(reconstruction));
-        });
+        const features = phase('features', () => [network.features(images), network.features(reconstruction)]);
+        real.update(features[0]!);
+        clean.update(features[1]!);
         phase('PSNR/SSIM', () => {
           sums.psnr += psnrPerImage(reconstruction, images).sum().item();
           sums.ssim += ssimPerImage(reconstruction, images).sum().item();
@@ -101,8 +117,12 @@ export function evaluateTokenizer(tokenizer: Tokenizer, split: PreparedSplit, op
         let mainPerturbed: Tensor | null = null;
         for (const level of levels) {
           const perturbed = tokenizer.decode(tokenizer.perturb(q, level.options).latent).clamp(-1, 1);
-          phase('features', () => level.stats.update(network.features(perturbed)));
-          if (level === main) mainPerturbed = perturbed;
+          const f = phase('features', () => network.features(perturbed));
+          level.stats.update(f);
+          if (level === main) {
+            mainPerturbed = perturbed;
+            if (options.noise) [...features, f].forEach((t, i) => rows[i]!.push(t.to('cpu').keep()));
+          }
         }
         sums.psnrPfidLevel += psnrPerImage(mainPerturbed!, images).sum().item();
         if (done < keep) {
@@ -123,6 +143,11 @@ export function evaluateTokenizer(tokenizer: Tokenizer, split: PreparedSplit, op
     const measured = new Map(levels.map((l) => [levelKey(l.alpha, l.delta), { alpha: l.alpha, delta: l.delta, value: fid(l.stats) }]));
     const at = (alpha: number, delta: number): PfidPoint => measured.get(levelKey(alpha, delta))!;
     const rfid = fid(clean);
+    const noise = options.noise ? phase('FID noise', () => tidy(() => {
+      const [r, c, p] = rows.map((parts) => cat(parts, 0)) as [Tensor, Tensor, Tensor];
+      const o = { ...options.noise!, paired: true };
+      return { ...options.noise!, rfid: fidNoise(r, c, o), pfid: fidNoise(r, p, o) };
+    })) : null;
     reference.mu.dispose();
     reference.sigma.dispose();
     const codes = histogram.report();
@@ -143,12 +168,13 @@ export function evaluateTokenizer(tokenizer: Tokenizer, split: PreparedSplit, op
       usage: codes.usage,
       perplexity: codes.perplexity,
       neighbourCosine: crowding,
+      noise,
       samples: kept[0]!.length ? catKept(kept) : null,
     };
   } finally {
     for (const s of [real, clean, ...levels.map((l) => l.stats)]) s.dispose();
     histogram.dispose();
-    for (const parts of kept) for (const t of parts) t.dispose();
+    for (const parts of [...kept, ...rows]) for (const t of parts) t.dispose();
   }
 }
 

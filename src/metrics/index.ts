@@ -3,6 +3,7 @@
 // precision and recall; and the δ nearest codes that the perturbation and
 // the crowding statistic share (docs/method.md §2).
 export { FRECHET_EPS, frechetDistance, traceSqrtProduct } from './frechet.js';
+export { type FidNoise, type FidNoiseOptions, combinationError, fidNoise, gaussianOf, replicateError, resampledRows } from './frechet_noise.js';
 export { FeatureStats, type GaussianStats } from './stats.js';
 export { type ImageMetricOptions, type SsimOptions, psnr, psnrPerImage, ssim, ssimPerImage } from './image.js';
 export type { CodeDistance } from './code_distance.js';

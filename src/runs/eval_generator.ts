@@ -37,6 +37,8 @@ export interface EvalGeneratorOptions {
   device?: string;
   /** Folder for result.json, report.html and samples.png (default: the generator's eval/). */
   out?: string;
+  /** Bootstrap gFID's standard error (eval/generator_eval.ts). */
+  noise?: { replicates: number; seed: number };
   events?: RunEvents;
 }
 
@@ -71,7 +73,7 @@ export async function evalGenerator(o: EvalGeneratorOptions): Promise<{ summary:
     try {
       events.progress({ label: 'score', done: 0, total: n, unit: 'img' });
       result = phase('evaluate', () => evaluateGenerator(pair.tokenizer, samples, real, {
-        network: scorer, numClasses: C, batchSize: o.batchSize ?? 100, keepPerClass: perClass,
+        network: scorer, numClasses: C, batchSize: o.batchSize ?? 100, keepPerClass: perClass, noise: o.noise,
         onProgress: (done) => events.progress({ label: 'score', done, total: n, unit: 'img', cadence: 10 }),
       }));
     } finally {

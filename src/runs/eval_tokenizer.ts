@@ -29,6 +29,8 @@ export interface EvalTokenizerOptions extends PfidLevelOptions {
   weights?: string;
   n?: number;
   batchSize?: number;
+  /** Bootstrap the standard errors of rFID and pFID (eval/tokenizer_eval.ts). */
+  noise?: { replicates: number; seed: number };
   events?: RunEvents;
 }
 
@@ -63,7 +65,7 @@ export async function evalTokenizer(o: EvalTokenizerOptions): Promise<{ summary:
     mkdirSync(paths.dir, { recursive: true });
     const n = Math.min(o.n ?? images.count, images.count);
     result = phase('evaluate', () => evaluateTokenizer(tokenizer, images, {
-      network: scorer, n, batchSize: o.batchSize ?? 100, alpha: o.alpha, delta: o.delta, curve: o.curve, deltaCurve: o.deltaCurve, seed, keep: 8,
+      network: scorer, n, batchSize: o.batchSize ?? 100, alpha: o.alpha, delta: o.delta, curve: o.curve, deltaCurve: o.deltaCurve, seed, keep: 8, noise: o.noise,
       onProgress: (done) => events.progress({ label: 'eval', done, total: n, unit: 'img', cadence: 10 }),
     }));
     const grid = result.samples ? paths.samples : null;
