@@ -23,7 +23,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../src/config/index.js';
 import {
-  type Results, type StageRecord, type TokenizerRun, STAGE_KINDS, layerConfigs, loadPreset, recordFile, reproduce,
+  type Results, type StageRecord, type TokenizerRun, STAGE_KINDS, claim1Seeds, entriesOn, layerConfigs, loadPreset, posttrainSeeds, recordFile, reproduce,
 } from '../src/pipeline/index.js';
 import { loadSafetensors, saveSafetensors, tidy } from '../src/torch/index.js';
 import { scratchDir } from './helpers/checkpoint.js';
@@ -125,7 +125,18 @@ test('a reproduction stopped in its first training stage continues it with --res
   assert.match(claims.ranking.spearman.difference.test, /exact, all 216 relabellings/);
   assert.equal(claims.posttraining.primary, 'control', 'claim 3 is decided against the σ = 1 control');
   assert.equal(claims.posttraining.control!.n, 3);
-  for (const t of results.analysis.tokenizers) for (const f of [t.rfid, t.pfid, t.gfid]) assert.ok(f.standardError > 0, `${t.name}: a standard error beside each FID`);
+  for (const t of results.analysis.tokenizers) {
+    for (const f of [t.rfid, t.pfid, t.gfid]) assert.ok(f.standardError > 0 && f.sampleError > 0, `${t.name}: standard errors over seeds and over samples beside each FID`);
+  }
+  // FID noise: every FID carries its bootstrap replicates, and the FID parts set their sample noise against the seeds'.
+  const replicates = results.preset.config.eval.fidReplicates;
+  for (const r of results.runs) {
+    const noises = [r.tokenizer.rfidNoise, r.tokenizer.pfidNoise, r.generator.gfidNoise, ...(r.posttrained ? [r.posttrained.gfidNoise, r.control!.gfidNoise] : [])];
+    for (const n of noises) assert.ok(n && n.replicates.length === replicates && n.standardError > 0, `${r.name}-s${r.seed}: a bootstrap standard error beside each FID`);
+  }
+  for (const part of [claims.perturbation.pfid, claims.perturbation.gfid, claims.posttraining.control!]) {
+    assert.ok(part.sampleNoise && part.sampleNoise.perSeed.length === 3 && part.sampleNoise.typical > 0, part.what);
+  }
   assert.match(results.preset.hash, /^[0-9a-f]{64}$/);
   assert.match(results.preset.fileHash, /^[0-9a-f]{64}$/);
 
@@ -236,13 +247,20 @@ test('the presets resolve with every stage config; a bad preset lists every prob
     const preset = loadPreset(name);
     const layers = layerConfigs(preset);
     const { seeds, tokenizer } = preset.config;
-    if (name !== 'quick') {
-      assert.ok(seeds.length >= 3, `${name}: seeds`);
-      assert.ok(tokenizer.sweep.length >= 6, `${name}: at least six tokenizers per seed`);
+    if (name !== 'quick') assert.ok(seeds.length >= 3, `${name}: seeds`);
+    for (const v of tokenizer.sweep) {
+      const seed = (v.seeds ?? seeds)[0]!;
+      assert.equal(layers.tokenizer(v.name, seed).train.seed, seed);
     }
-    for (const v of tokenizer.sweep) assert.equal(layers.tokenizer(v.name, seeds[0]!).train.seed, seeds[0]);
     assert.equal(layers.perturbed(tokenizer.baseline), false);
   }
+  // small's shape (issue #25): claim 1's two arms on 7 seeds, 4 tokenizers ranked on seeds 0 and 1, post-training on seeds 0–2.
+  const small = loadPreset('small').config;
+  assert.deepEqual(claim1Seeds(small), [0, 1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(small.seeds.map((seed) => entriesOn(small, seed).length), [4, 4, 2, 2, 2, 2, 2]);
+  assert.deepEqual(posttrainSeeds(small), [0, 1, 2]);
+  assert.equal(layerConfigs(loadPreset('small')).tokenizer('none-300', 1).train.steps, 300);
+  assert.throws(() => layerConfigs(loadPreset('small')).tokenizer('none-300', 2), /no tokenizer config for none-300\/2/, 'an entry has no config on a seed it does not train');
   assert.deepEqual(loadPreset('quick', { seeds: [4, 7, 9] }).config.seeds, [4, 7, 9]);
   const bad = [
     'tokenizer.baseline=delta4', 'posttrain.tokenizers=["best-pfid","nope"]',

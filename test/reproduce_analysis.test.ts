@@ -23,15 +23,24 @@ const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) 
 
 interface Numbers { rfid: number; pfid: number; gfid: number; post?: number; control?: number }
 
+/** Bootstrap replicates of a FID (metrics/frechet_noise.ts), by kind of FID, when a test gives them. */
+type Replicates = (name: string, seed: number, kind: 'pfid' | 'gfid' | 'post' | 'control') => number[] | null;
+
 /** Hand-made runs over tokenizers none, a, b, c and seeds 0–2: `f(name, seed)` gives each one's numbers. */
-function runsOf(f: (name: string, seed: number) => Numbers): TokenizerRun[] {
-  const gen = (gfid: number) => ({ gfid, is: null, precision: 0.5, recall: 0.5, samples: 100 });
+function runsOf(f: (name: string, seed: number) => Numbers, replicates: Replicates = () => null): TokenizerRun[] {
+  const noise = (r: number[] | null) => (r ? { standardError: NaN, replicates: r } : null);
+  const gen = (gfid: number, r: number[] | null = null) => ({ gfid, is: null, precision: 0.5, recall: 0.5, samples: 100, gfidNoise: noise(r) });
   return ['none', 'a', 'b', 'c'].flatMap((name) => [0, 1, 2].map((seed) => {
     const v = f(name, seed);
+    const at = (kind: Parameters<Replicates>[2]) => replicates(name, seed, kind);
     return {
       name, seed, perturbed: name !== 'none', stages: {}, configs: {},
-      tokenizer: { rfid: v.rfid, pfid: v.pfid, pfidAlpha: 0.5, pfidDelta: 6, sensitivity: null, psnr: 20, ssim: 0.8, usage: 0.5, perplexity: 40, neighbourCosine: null, curve: [], deltaCurve: [], images: 100, features: 'x' },
-      generator: gen(v.gfid), posttrained: v.post === undefined ? null : gen(v.post), ...(v.control === undefined ? {} : { control: gen(v.control) }),
+      tokenizer: {
+        rfid: v.rfid, pfid: v.pfid, pfidAlpha: 0.5, pfidDelta: 6, sensitivity: null, psnr: 20, ssim: 0.8, usage: 0.5, perplexity: 40, neighbourCosine: null,
+        curve: [], deltaCurve: [], images: 100, features: 'x', rfidNoise: null, pfidNoise: noise(at('pfid')),
+      },
+      generator: gen(v.gfid, at('gfid')), posttrained: v.post === undefined ? null : gen(v.post, at('post')),
+      ...(v.control === undefined ? {} : { control: gen(v.control, at('control')) }),
     };
   }));
 }
@@ -143,11 +152,50 @@ test('a preset whose design cannot reach significance is refused at load, naming
     return true;
   });
   // Quick's 3 tokenizers over 2 seeds: (1/3)^2 = 0.111 ≥ 0.05.
-  refused({ seeds: [0, 1] }, /claim 1 \(perturbation\) cannot reach significance 0\.05: .*2 seed\(s\) × 3 tokenizers .*p = \(1\/3\)\^2 = 0\.111; it needs at least 3 seeds \(or 5 tokenizers per seed\)/);
-  refused({ seeds: [0] }, /claims 1 \(its rFID cost\) and 3 \(post-training\) are t tests over seeds: 1 seed gives no p; they need at least 2 seeds/);
+  refused({ seeds: [0, 1] }, /claim 1 \(perturbation\) cannot reach significance 0\.05: .*2 seed\(s\) × 3 tokenizers .*p = \(1\/3\)\^2 = 0\.111; it needs at least 3 seeds that train all of them \(or 5 tokenizers per seed\)/);
+  refused({ seeds: [0] }, /claim 1's rFID cost is a t test over seeds: 1 seed\(s\) training all its tokenizers give no p; it needs at least 2.*\n.*claim 3 \(post-training\) is a t test over the post-trained seeds: 1 give no p/s);
   refused({ sets: ['tokenizer.sweep=[{"name":"none","set":["perturbation.enabled=false"]},{"name":"delta4","set":["perturbation.delta=4"]}]'] },
-    /claim 2 \(ranking\) needs at least 3 tokenizers per seed .*the sweep has 2/);
-  refused({ sets: ['analysis.significance=0.001'] }, /claim 1 .*gives at best p = \(1\/3\)\^3 = 0\.0370; it needs at least 7 seeds \(or 11 tokenizers per seed\).*\n.*claim 2 \(ranking\) cannot reach significance 0\.001: .*\(1\/3!\)\^3 = 0\.00463; it needs at least 4 seeds \(or 4 tokenizers per seed\)/s);
+    /claim 2 \(ranking\) needs at least 3 tokenizers on a seed .*the most any seed trains is 2/);
+  refused({ sets: ['analysis.significance=0.001'] }, /claim 1 .*gives at best p = \(1\/3\)\^3 = 0\.0370; it needs at least 7 seeds that train all of them \(or 11 tokenizers per seed\).*\n.*claim 2 \(ranking\) cannot reach significance 0\.001: .*3 seed\(s\) of 3, 3, 3 tokenizers gives at best p = 0\.00463; at 3 tokenizers per seed it needs at least 4 seeds \(or 4 tokenizers per seed\)/s);
+  // Entries on some seeds only: claim 1 counts the seeds that train all of its tokenizers, claim 3 the post-trained seeds.
+  const sweep = (delta4Seeds: number[]) => `tokenizer.sweep=[{"name":"none","set":["perturbation.enabled=false"]},{"name":"delta4","set":["perturbation.delta=4"],"seeds":${JSON.stringify(delta4Seeds)}},{"name":"delta16","set":["perturbation.delta=16"]}]`;
+  refused({ sets: [sweep([0]), 'analysis.perturbed=["delta4"]'] }, /claim 1 \(perturbation\) cannot reach significance 0\.05: .*over 1 seed\(s\) × 2 tokenizers/);
+  refused({ sets: [sweep([7])] }, /tokenizer\.sweep\[1\]\.seeds: none of 7 is among seeds \(0, 1, 2\), so 'delta4' would never train/);
+  refused({ sets: ['posttrain.seeds=[2]'] }, /claim 3 \(post-training\) is a t test over the post-trained seeds: 1 give no p; it needs at least 2 \(posttrain\.seeds\)/);
+  refused({ sets: ['eval.fidReplicates=1'] }, /eval\.fidReplicates: 1 replicate has no spread/);
+  assert.doesNotThrow(() => loadPreset('quick', { sets: [sweep([0, 1, 2])] }));
   for (const name of ['quick', 'small', 'emoji64']) assert.doesNotThrow(() => loadPreset(name), name);
   assert.equal(loadPreset('small').config.analysis.rfidCost, 0.1);
+});
+
+test('sample noise: each seed\'s error is the spread of the same combination of its FIDs\' replicates, set against the between-seed spread', () => {
+  // Replicates: a pattern shared by every FID (shared real images) plus one of each FID's own.
+  const wave = (k: number) => Array.from({ length: 20 }, (_, b) => Math.sin(b * 1.7 + k) * 2);
+  const code = (name: string, seed: number, kind: string) => name.charCodeAt(0) + 10 * seed + kind.length;
+  const replicates: Replicates = (name, seed, kind) => wave(0).map((v, b) => v + wave(code(name, seed, kind))[b]! / 4);
+  const runs = runsOf((name, seed) => ({
+    rfid: 60, pfid: 100 - 5 * quality(name) + noise(name, seed, 1), gfid: 180 - 4 * quality(name) + 3 * noise(name, seed, 2),
+    post: name === 'none' ? 170 + noise(name, seed, 3) : undefined, control: name === 'none' ? 172 + noise(name, seed, 4) : undefined,
+  }), replicates);
+  const a = analyse(runs, settings);
+  const sd = (x: number[]) => Math.sqrt(x.reduce((s2, v) => s2 + (v - x.reduce((m, u) => m + u, 0) / x.length) ** 2, 0) / (x.length - 1));
+  for (const seed of [0, 1, 2]) {
+    // Claim 1's gFID value: mean over a, b, c of (entry − none).
+    const combined = wave(0).map((_, b) => ['a', 'b', 'c'].reduce((m, n) => m + replicates(n, seed, 'gfid')![b]! / 3, 0) - replicates('none', seed, 'gfid')![b]!);
+    close(a.claims.perturbation.gfid.sampleNoise!.perSeed.find((e) => e.seed === seed)!.value, sd(combined), `claim 1 gFID error, seed ${seed}`);
+    // Claim 3: post − control on the same tokens.
+    const paired = wave(0).map((_, b) => replicates('none', seed, 'post')![b]! - replicates('none', seed, 'control')![b]!);
+    close(a.claims.posttraining.control!.sampleNoise!.perSeed.find((e) => e.seed === seed)!.value, sd(paired), `claim 3 error, seed ${seed}`);
+  }
+  const part = a.claims.perturbation.gfid;
+  const typical = Math.sqrt(part.sampleNoise!.perSeed.reduce((m, e) => m + e.value ** 2, 0) / 3);
+  close(part.sampleNoise!.share, typical ** 2 / part.t.std ** 2, 'share of the between-seed variance');
+  assert.equal(part.sampleNoise!.dominant, part.sampleNoise!.share > 0.5 ? 'sample' : 'training');
+  // The shared pattern cancels in every difference: each error is far below one FID's replicate spread.
+  assert.ok(part.sampleNoise!.typical < sd(replicates('none', 0, 'gfid')!) / 2, `${part.sampleNoise!.typical}`);
+  assert.match(a.claims.perturbation.line, /ΔgFID .*sample noise [0-9.]+ per seed \([0-9.]+% of the between-seed variance: (sample|training) noise dominates\)/);
+  // Ranks and the rFID ratio are not FIDs: no sample noise there; nor where no FID carried replicates.
+  assert.equal(a.claims.ranking.spearman.difference.sampleNoise, null);
+  assert.equal(a.claims.perturbation.rfidCost.sampleNoise, null);
+  assert.equal(analyse(measured, settings).claims.perturbation.gfid.sampleNoise, null);
 });

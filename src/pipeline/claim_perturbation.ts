@@ -8,7 +8,7 @@
 //    one-sided lower; the t interval over seeds beside it;
 //  - rFID cost: the per-seed mean relative change, a one-sided t test over
 //    seeds that it is at most analysis.rfidCost.
-import { blockPermutationTest, meanStd, referenceBlock, type MeanStd } from '../metrics/index.js';
+import { type FidNoise, blockPermutationTest, combinationError, meanStd, referenceBlock, type MeanStd } from '../metrics/index.js';
 import type { AnalysisSettings } from './analysis.js';
 import { fmt, partText } from './format.js';
 import type { TokenizerRun } from './measurements.js';
@@ -32,15 +32,15 @@ export interface Claim1 {
   line: string;
 }
 
-/** Per seed: the measure of [baseline, ...perturbed], or why the seed is left out of this part. */
+/** Per seed: the measure of [baseline, ...perturbed] and their runs, or why the seed is left out of this part. */
 function seedRows(runs: readonly TokenizerRun[], names: readonly string[], measure: string, f: (r: TokenizerRun) => number) {
-  const rows: { seed: number; x: number[] }[] = [];
+  const rows: { seed: number; x: number[]; runs: TokenizerRun[] }[] = [];
   const dropped: string[] = [];
   for (const seed of [...new Set(runs.map((r) => r.seed))]) {
     const x = names.map((name) => runs.find((r) => r.seed === seed && r.name === name));
     const bad = names.filter((_, i) => !x[i] || !Number.isFinite(f(x[i]!)));
     if (bad.length > 0) dropped.push(`seed ${seed} (${measure} of ${bad.join(', ')} not measured or not finite)`);
-    else rows.push({ seed, x: x.map((r) => f(r!)) });
+    else rows.push({ seed, x: x.map((r) => f(r!)), runs: x.map((r) => r!) });
   }
   return { rows, dropped };
 }
@@ -53,16 +53,20 @@ export function claimPerturbation(runs: readonly TokenizerRun[], s: AnalysisSett
   const perturbed = s.perturbed.length > 0 ? [...s.perturbed] : [...new Set(runs.filter((r) => r.name !== s.baseline).map((r) => r.name))];
   const names = [s.baseline, ...perturbed];
   const relabel = `which of a seed's ${names.length} tokenizers is the baseline`;
-  const direction = (what: string, measure: string, f: (r: TokenizerRun) => number): TestedPart => {
+  const direction = (what: string, measure: string, f: (r: TokenizerRun) => number, noise: (r: TokenizerRun) => FidNoise | null): TestedPart => {
     const { rows, dropped } = seedRows(runs, names, measure, f);
-    const spec: PartSpec = { what, claimed: 'lower', values: rows.map((r) => ({ seed: r.seed, value: meanDifference(r.x, 0) })), dropped };
+    // meanDifference(x, 0) = Σᵢ₌₁ xᵢ/(T − 1) − x₀: the same combination of each FID's replicates.
+    const errors = rows.map((r) => ({
+      seed: r.seed, value: combinationError(r.runs.map((run, i) => ({ coefficient: i === 0 ? -1 : 1 / (r.runs.length - 1), noise: noise(run) }))),
+    }));
+    const spec: PartSpec = { what, claimed: 'lower', values: rows.map((r) => ({ seed: r.seed, value: meanDifference(r.x, 0) })), dropped, errors };
     if (rows.length === 0) return tPart(spec, s);  // nothing measured: no p, below resolution
     const result = blockPermutationTest(rows.map((r) => referenceBlock(r.x.length, 0, (b) => [meanDifference(r.x, b)])),
       { exactLimit: s.exactLimit, samples: s.permutations, seed: s.seed });
     return permutationPart(spec, result, 0, relabel, s);
   };
-  const pfid = direction('pFID(with) − pFID(without): per seed, mean over the perturbed entries', 'pFID', (r) => r.tokenizer.pfid);
-  const gfid = direction('gFID(with) − gFID(without): per seed, mean over the perturbed entries', 'gFID', (r) => r.generator.gfid);
+  const pfid = direction('pFID(with) − pFID(without): per seed, mean over the perturbed entries', 'pFID', (r) => r.tokenizer.pfid, (r) => r.tokenizer.pfidNoise);
+  const gfid = direction('gFID(with) − gFID(without): per seed, mean over the perturbed entries', 'gFID', (r) => r.generator.gfid, (r) => r.generator.gfidNoise);
   const rfid = seedRows(runs, names, 'rFID', (r) => r.tokenizer.rfid);
   const relative: SeedValue[] = rfid.rows.map((r) => ({ seed: r.seed, value: r.x.slice(1).reduce((a, v) => a + v / r.x[0]! - 1, 0) / (r.x.length - 1) }));
   const usable = relative.filter((v) => Number.isFinite(v.value));

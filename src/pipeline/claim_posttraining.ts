@@ -13,7 +13,7 @@
 // posttrain.control on (the default). Results that carry one
 // (TokenizerRun.control) are tested as post − control, and post − original is
 // shown beside it.
-import { type MeanStd, meanStd, signTest } from '../metrics/index.js';
+import { type FidNoise, type MeanStd, combinationError, meanStd, signTest } from '../metrics/index.js';
 import type { AnalysisSettings } from './analysis.js';
 import { fmtP, partText } from './format.js';
 import type { TokenizerRun } from './measurements.js';
@@ -21,6 +21,9 @@ import { type SeedValue, type TestedPart, tPart } from './seed_part.js';
 import type { SignResult, Verdict } from './verdict.js';
 
 export interface PosttrainPair { name: string; seed: number; before: number; after: number; difference: number; control: number | null }
+
+/** The gFIDs' replicates behind a pair (not in results.json's pairs: the runs hold them). */
+interface PairNoise { before: FidNoise | null; after: FidNoise | null; control: FidNoise | null }
 
 export interface Claim3 {
   claim: string;
@@ -41,29 +44,42 @@ export interface Claim3 {
   line: string;
 }
 
-/** Per seed, the mean of `f` over that seed's pairs where it is finite; seeds with none are named. */
-function perSeed(pairs: readonly PosttrainPair[], f: (p: PosttrainPair) => number | null, what: string): { values: SeedValue[]; dropped: string[] } {
+/**
+ * Per seed, the mean of `f` over that seed's pairs where it is finite (seeds
+ * with none are named), and its sample noise: the same mean of the paired
+ * replicate differences (`reference` picks the other decoder of the pair).
+ */
+function perSeed(pairs: readonly PosttrainPair[], noises: readonly PairNoise[], f: (p: PosttrainPair) => number | null, reference: 'before' | 'control', what: string):
+  { values: SeedValue[]; errors: SeedValue[]; dropped: string[] } {
   const values: SeedValue[] = [];
+  const errors: SeedValue[] = [];
   const dropped: string[] = [];
   for (const seed of [...new Set(pairs.map((p) => p.seed))]) {
-    const ds = pairs.filter((p) => p.seed === seed).map(f).filter((d): d is number => d !== null && Number.isFinite(d));
-    if (ds.length > 0) values.push({ seed, value: ds.reduce((a, b) => a + b, 0) / ds.length });
-    else dropped.push(`seed ${seed} (no finite ${what})`);
+    const used = pairs.map((p, i) => ({ d: f(p), noise: noises[i]! })).filter((x, i) => pairs[i]!.seed === seed && x.d !== null && Number.isFinite(x.d));
+    if (used.length === 0) {
+      dropped.push(`seed ${seed} (no finite ${what})`);
+      continue;
+    }
+    values.push({ seed, value: used.reduce((a, x) => a + x.d!, 0) / used.length });
+    const m = used.length;
+    errors.push({ seed, value: combinationError(used.flatMap((x) => [{ coefficient: 1 / m, noise: x.noise.after }, { coefficient: -1 / m, noise: x.noise[reference] }])) });
   }
-  return { values, dropped };
+  return { values, errors, dropped };
 }
 
 export function claimPosttraining(runs: readonly TokenizerRun[], s: AnalysisSettings): Claim3 {
-  const pairs: PosttrainPair[] = runs.filter((r) => r.posttrained !== null).map((r) => ({
+  const posted = runs.filter((r) => r.posttrained !== null);
+  const pairs: PosttrainPair[] = posted.map((r) => ({
     name: r.name, seed: r.seed, before: r.generator.gfid, after: r.posttrained!.gfid, difference: r.posttrained!.gfid - r.generator.gfid,
     control: r.control ? r.posttrained!.gfid - r.control.gfid : null,
   }));
+  const noises: PairNoise[] = posted.map((r) => ({ before: r.generator.gfidNoise, after: r.posttrained!.gfidNoise, control: r.control?.gfidNoise ?? null }));
   const effect = tPart({ what: 'gFID(post-trained) − gFID(original decoder), same tokens: per seed, mean over its post-trained decoders', claimed: 'lower',
-    ...perSeed(pairs, (p) => p.difference, 'post − original') }, s);
+    ...perSeed(pairs, noises, (p) => p.difference, 'before', 'post − original') }, s);
   const hasControl = pairs.some((p) => p.control !== null);
   const control = hasControl
     ? tPart({ what: 'gFID(post-trained) − gFID(σ = 1 control), same tokens: per seed, mean over its post-trained decoders', claimed: 'lower',
-      ...perSeed(pairs, (p) => p.control, 'post − control') }, s)
+      ...perSeed(pairs, noises, (p) => p.control, 'control', 'post − control') }, s)
     : null;
   const primary = control ?? effect;
   const sign = signTest(primary.values.map((v) => v.value));

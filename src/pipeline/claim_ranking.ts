@@ -44,6 +44,7 @@ export function claimRanking(runs: readonly TokenizerRun[], s: AnalysisSettings)
   const seeds: { seed: number; runs: TokenizerRun[] }[] = [];
   for (const seed of [...new Set(runs.map((r) => r.seed))]) {
     const all = runs.filter((r) => r.seed === seed);
+    if (all.length < 3) continue;  // a seed the design trains fewer tokenizers on (tokenizer.sweep[].seeds) is not ranked
     const ok = all.filter((r) => measures(r).every(Number.isFinite));
     for (const r of all.filter((x) => !ok.includes(x))) dropped.push(`${r.name} seed ${seed} (an FID not finite)`);
     const constant = ok.length >= 3 && [0, 1, 2].some((k) => new Set(ok.map((r) => measures(r)[k])).size === 1);

@@ -18,13 +18,22 @@ export const fmtP = (p: number): string => (Number.isFinite(p) ? p.toPrecision(3
 /** A part in one phrase: estimate [t interval] over n seeds, the deciding p, the 80%-power floor and what was dropped. */
 export function partText(label: string, part: TestedPart): string {
   const dropped = part.dropped.length > 0 ? `; left out: ${part.dropped.join(', ')}` : '';
+  const noise = part.sampleNoise ? `; ${noiseText(part)}` : '';
   return `${label} ${fmtInterval(part.t.mean, part.t.interval, true)} over ${part.n} seeds (one-sided p = ${fmtP(part.p)}, ` +
-    `${part.test.startsWith('within-seed') ? 'permutation' : 't'}; detectable at 80% power: ${fmt(part.detectableEffect.effect)}${dropped})`;
+    `${part.test.startsWith('within-seed') ? 'permutation' : 't'}; detectable at 80% power: ${fmt(part.detectableEffect.effect)}${noise}${dropped})`;
 }
 
 /** Mean ± std in 3 significant digits; the std left out where undefined (one seed). */
 export const pm = (m: MeanStd | null): string =>
   (m === null || !Number.isFinite(m.mean) ? 'n/a' : `${fmt(m.mean)}${Number.isFinite(m.std) ? ` ± ${fmt(m.std)}` : ''}`);
 
-/** A FID over seeds: mean ± std, and the standard error of its mean where there are several seeds. */
-export const pmSe = (m: SeedSpread | null): string => (m !== null && Number.isFinite(m.standardError) ? `${pm(m)} (SE ${fmt(m.standardError)})` : pm(m));
+/** A FID over seeds: mean ± std, the standard error of its mean where there are several seeds, and one FID's sample SE where measured. */
+export function pmSe(m: SeedSpread | null): string {
+  if (m === null) return pm(m);
+  const notes = [Number.isFinite(m.standardError) ? `SE ${fmt(m.standardError)}` : '', Number.isFinite(m.sampleError) ? `sample SE ${fmt(m.sampleError)}` : ''].filter(Boolean);
+  return notes.length > 0 ? `${pm(m)} (${notes.join('; ')})` : pm(m);
+}
+
+/** Whether sample noise or training noise makes a part's between-seed spread, in one phrase. */
+export const noiseText = (part: TestedPart): string => (part.sampleNoise === null ? 'sample noise not measured' :
+  `sample noise ${fmt(part.sampleNoise.typical)} per seed (${fmt(100 * part.sampleNoise.share)}% of the between-seed variance: ${part.sampleNoise.dominant} noise dominates)`);

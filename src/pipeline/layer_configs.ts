@@ -9,6 +9,7 @@ import { type GeneratorConfig, generatorSchema } from '../generator/index.js';
 import { type PosttrainConfig, posttrainSchema } from '../posttrain/index.js';
 import { type TokenizerConfig, tokenizerConfigIssues, tokenizerSchema } from '../tokenizer/index.js';
 import type { ReproducePreset } from './preset.js';
+import { runsOn } from './sweep_field.js';
 
 export interface LayerConfigs {
   tokenizer(variant: string, seed: number): TokenizerConfig;
@@ -40,6 +41,7 @@ export function layerConfigs(p: ReproducePreset): LayerConfigs {
   const posttrains = new Map<number, PosttrainConfig>();
   for (const seed of c.seeds) {
     c.tokenizer.sweep.forEach((v, i) => {
+      if (!runsOn(v, seed)) return;
       const where = `tokenizer.sweep[${i}] (${v.name})`;
       const cfg = resolveLayer(tokenizerSchema, at(c.tokenizer.preset), [...c.tokenizer.set, ...v.set], seed, where, issues);
       if (cfg) issues.push(...tokenizerConfigIssues(cfg).map((m) => `${where}: ${m}`));
@@ -57,13 +59,14 @@ export function layerConfigs(p: ReproducePreset): LayerConfigs {
   }
   for (const g of generators.values()) if (first && g.data.name !== data) issues.push(`generator: data.name '${g.data.name}' is not the tokenizers' '${data}'`);
   for (const pt of posttrains.values()) if (first && pt.data.name !== '' && pt.data.name !== data) issues.push(`posttrain: data.name '${pt.data.name}' is not the tokenizers' '${data}'`);
-  const seed0 = c.seeds[0]!;
-  const perturbed = (name: string) => tokenizers.get(`${name}/${seed0}`)?.perturbation.enabled === true;
-  if (tokenizers.has(`${c.tokenizer.baseline}/${seed0}`) && perturbed(c.tokenizer.baseline)) {
+  // An entry's config differs between seeds only in train.seed; its first seed speaks for it.
+  const firstOf = (name: string) => [...tokenizers].find(([key]) => key.split('/')[0] === name)?.[1];
+  const perturbed = (name: string) => firstOf(name)?.perturbation.enabled === true;
+  if (firstOf(c.tokenizer.baseline) && perturbed(c.tokenizer.baseline)) {
     issues.push(`tokenizer.baseline: '${c.tokenizer.baseline}' trains with perturbation.enabled = true; the baseline of claim 1 needs it off`);
   }
   c.analysis.perturbed.forEach((name, i) => {
-    if (tokenizers.has(`${name}/${seed0}`) && !perturbed(name)) issues.push(`analysis.perturbed[${i}]: '${name}' trains without latent perturbation`);
+    if (firstOf(name) && !perturbed(name)) issues.push(`analysis.perturbed[${i}]: '${name}' trains without latent perturbation`);
   });
   if (issues.length > 0) throw new ConfigError(issues);
   const get = <K, V>(map: Map<K, V>, key: K, what: string): V => {

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { PfidPoint } from '../eval/index.js';
+import type { FidNoise } from '../metrics/index.js';
 import { type PostTrainStages, type TokenizerStages, postOrderOf } from './graph.js';
 import { RESULT_FILE } from './stage_builders.js';
 import type { StageSpec } from './stage_record.js';
@@ -29,6 +30,9 @@ export interface TokenizerNumbers {
   deltaCurve: PfidPoint[];
   images: number;
   features: string;
+  /** Bootstrap standard errors over images (src/metrics/frechet_noise.ts), null when the evaluation did not measure them. */
+  rfidNoise: FidNoise | null;
+  pfidNoise: FidNoise | null;
 }
 
 export interface GeneratorNumbers {
@@ -37,6 +41,8 @@ export interface GeneratorNumbers {
   precision: number;
   recall: number;
   samples: number;
+  /** gFID's bootstrap standard error over samples and real images, null when not measured. */
+  gfidNoise: FidNoise | null;
 }
 
 export interface TokenizerRun {
@@ -65,6 +71,9 @@ const readResult = (stage: StageSpec): Json => JSON.parse(readFileSync(path.join
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
+/** One FID's noise record from an evaluation's `noise` group (absent in results of older versions). */
+const noiseOf = (r: Json, key: string): FidNoise | null => ((r.noise as Record<string, FidNoise> | null | undefined)?.[key] ?? null);
+
 function tokenizerNumbers(r: Json): TokenizerNumbers {
   const pfid = r.pfid as PfidPoint;
   const curve = (r.curve as PfidPoint[] | undefined) ?? [];
@@ -75,11 +84,12 @@ function tokenizerNumbers(r: Json): TokenizerNumbers {
     sensitivity: num(r.sensitivity) ?? (atOne && rfid > 0 ? atOne.value / rfid : null),
     psnr: r.psnr as number, ssim: r.ssim as number, usage: r.usage as number, perplexity: r.perplexity as number,
     neighbourCosine: num(r.neighbourCosine), curve, deltaCurve: (r.deltaCurve as PfidPoint[] | undefined) ?? [], images: r.n as number, features: r.features as string,
+    rfidNoise: noiseOf(r, 'rfid'), pfidNoise: noiseOf(r, 'pfid'),
   };
 }
 
 function generatorNumbers(r: Json): GeneratorNumbers {
-  return { gfid: r.gfid as number, is: num((r.is as { mean?: unknown } | null)?.mean), precision: r.precision as number, recall: r.recall as number, samples: r.n as number };
+  return { gfid: r.gfid as number, is: num((r.is as { mean?: unknown } | null)?.mean), precision: r.precision as number, recall: r.recall as number, samples: r.n as number, gfidNoise: noiseOf(r, 'gfid') };
 }
 
 export function gatherRuns(dir: string, tokenizers: readonly TokenizerStages[], posts: readonly PostTrainStages[], perturbed: (name: string) => boolean): TokenizerRun[] {

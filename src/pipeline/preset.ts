@@ -51,6 +51,9 @@ export const reproduceSchema = group({
     tokenizers: list(str({ default: 'best-pfid', doc: 'a sweep name' }), {
       default: ['best-pfid', 'baseline'], doc: "per seed, the tokenizers whose decoder is post-trained with their own generator: sweep names, 'best-pfid' (the seed's lowest pFID) or 'baseline'",
     }),
+    seeds: list(num({ default: 0, min: 0, integer: true, doc: 'a seed' }), {
+      default: [], doc: 'the seeds of `seeds` whose tokenizers are post-trained (empty = all): claim 3 is measured over these',
+    }),
     control: bool({
       default: true,
       doc: 'also post-train each at σ = 1 (ground-truth tokens only, the same recipe and seed) and test claim 3 as post − control: what σ-tokens add beyond fine-tuning itself',
@@ -62,7 +65,11 @@ export const reproduceSchema = group({
     images: positive(10000, 'real test images for rFID and pFID'),
     samples: positive(10000, 'generated samples for gFID (class-balanced; the same token ids before and after post-training)'),
     batchSize: positive(100, 'images per evaluation batch'),
-    seed: num({ default: 0, min: 0, integer: true, doc: "seed of the pFID draws and of the generators' samples" }),
+    seed: num({ default: 0, min: 0, integer: true, doc: "seed of the pFID draws, of the generators' samples and of the bootstrap's row draws" }),
+    fidReplicates: num({
+      default: 100, min: 0, integer: true,
+      doc: 'bootstrap replicates of every FID\'s standard error over images or samples (src/metrics/frechet_noise.ts; 0 = off): the sample noise, set beside the between-seed noise',
+    }),
     pfid: group({
       alpha: fraction(PFID_ALPHA, 'α of the pFID that claims 1 and 2 use (docs/method.md §3)'),
       delta: num({ default: 0, min: 0, integer: true, doc: 'δ of every pFID level (0 = the default for K, docs/method.md §3)' }),
@@ -140,6 +147,13 @@ export function presetIssues(c: ReproduceConfig): string[] {
       issues.push(`posttrain.tokenizers[${i}]: '${t}' is not a sweep name (${names.join(', ')}), best-pfid or baseline`);
     }
   });
+  // An entry's own seeds select among `seeds` (which --seeds may narrow); one left with none is a mistake.
+  const none = (list: readonly number[]) => !list.some((x) => c.seeds.includes(x));
+  c.tokenizer.sweep.forEach((v, i) => {
+    if (v.seeds && none(v.seeds)) issues.push(`tokenizer.sweep[${i}].seeds: none of ${v.seeds.join(', ')} is among seeds (${c.seeds.join(', ')}), so '${v.name}' would never train`);
+  });
+  if (c.posttrain.seeds.length > 0 && none(c.posttrain.seeds)) issues.push(`posttrain.seeds: none of ${c.posttrain.seeds.join(', ')} is among seeds (${c.seeds.join(', ')})`);
+  if (c.eval.fidReplicates === 1) issues.push('eval.fidReplicates: 1 replicate has no spread; use 0 (off) or at least 2');
   c.analysis.perturbed.forEach((t, i) => {
     if (!names.includes(t) || t === c.tokenizer.baseline) issues.push(`analysis.perturbed[${i}]: '${t}' is not a sweep name other than the baseline`);
   });

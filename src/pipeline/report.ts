@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { curveSvg, escape, gridHtml, htmlPage } from '../eval/index.js';
-import { fmt, fmtInterval, fmtP, pm, pmSe } from './format.js';
+import { fmt, fmtInterval, fmtP, noiseText, pm, pmSe } from './format.js';
 import type { Results } from './results.js';
 import type { TestedPart } from './seed_part.js';
 import { rankingPlots } from './summary_md.js';
@@ -27,11 +27,11 @@ const verdictColour: Record<Verdict, string> = {
 const inline = (svg: string) => svg.replace(/ xmlns="[^"]*"/g, '');
 
 
-const PART_HEAD = ['measure', 'seeds', 'mean [t interval]', 'test', 'one-sided p', 'detectable at 80% power', 'left out', 'verdict'];
+const PART_HEAD = ['measure', 'seeds', 'mean [t interval]', 'test', 'one-sided p', 'detectable at 80% power', 'FID sample noise vs seeds', 'left out', 'verdict'];
 const partRow = (label: string, p: TestedPart): string[] => [
   label, String(p.n), fmtInterval(p.t.mean, p.t.interval, true), p.test, fmtP(p.p),
   `${fmt(p.detectableEffect.effect)}${p.detectableEffect.reachable ? '' : ` (smallest p ${fmtP(p.detectableEffect.smallestP)}: cannot reach the level)`}`,
-  p.dropped.join('; ') || 'none', p.verdict,
+  p.sampleNoise ? noiseText(p) : 'n/a', p.dropped.join('; ') || 'none', p.verdict,
 ];
 
 /** The registration, shown before any number: the hypotheses, their tests and thresholds, the preset's hash and the rule. */
@@ -75,7 +75,7 @@ export function reproduceReportHtml(r: Results, dir: string): string {
     grid(dir, run.stages['eval-posttrained'], `After post-training: ${run.name}, seed ${run.seed}`, `gFID ${fmt(run.posttrained!.gfid)}; the same tokens through the post-trained decoder.`) +
     (run.control ? grid(dir, run.stages['eval-postcontrol'], `σ = 1 control: ${run.name}, seed ${run.seed}`, `gFID ${fmt(run.control.gfid)}; the same tokens through the decoder post-trained on ground-truth tokens.`) : '')).join('\n');
   const body = `<h1>Reproduction: ${escape(r.preset.name)}</h1>
-<p>The three claims of docs/method.md (last section), measured on ${escape(r.data)} over seeds ${c.seeds.join(', ')}: ${r.analysis.tokenizers.length} tokenizers per seed,
+<p>The three claims of docs/method.md (last section), measured on ${escape(r.data)} over seeds ${c.seeds.join(', ')}: ${r.analysis.tokenizers.length} tokenizers (${r.runs.length} trained over the seeds),
 one generator each, post-training of ${escape(c.posttrain.tokenizers.join(' and '))} per seed. FIDs through <code>${escape(r.runs[0]?.tokenizer.features ?? c.eval.features)}</code>,
 rFID and pFID on ${r.runs[0]?.tokenizer.images ?? c.eval.images} test images, gFID on ${r.runs[0]?.generator.samples ?? c.eval.samples} samples; pFID at α = ${c.eval.pfid.alpha}, δ = ${r.runs[0]?.tokenizer.pfidDelta ?? c.eval.pfid.delta}.
 Compute: ${r.minutes.toFixed(1)} min over ${r.stages.length} stages. robustok ${escape(r.versions.robustok)}, libtorch ${escape(r.versions.libtorch)}, Node ${escape(r.versions.node)}.</p>
@@ -83,7 +83,7 @@ ${registrationHtml(r)}
 <h2>Claims</h2>
 <table><tr><th>#</th><th>claim</th><th>verdict</th><th>the numbers (mean over seeds [${Math.round(c.analysis.level * 100)}% t interval], the deciding test's p)</th></tr>
 ${claimRows}</table>
-<h2>Tokenizers (mean ± std over seeds; SE: std/√seeds of each FID)</h2>
+<h2>Tokenizers (mean ± std over seeds; SE: std/√seeds of each FID; sample SE: one FID's bootstrap standard error at its n)</h2>
 ${table(['tokenizer', 'perturbation', 'seeds', 'rFID', 'pFID', 'gFID', 'gFID post-trained', ...(hasControl ? ['gFID σ = 1 control'] : []), 'sensitivity (pFID α=1 / rFID)', 'codebook usage', 'perplexity', 'neighbour cosine', 'PSNR (dB)'], tokenizerRows)}
 <h2>Claim 1: with minus without perturbation, per seed</h2>
 ${table(PART_HEAD, [partRow('ΔpFID', claims.perturbation.pfid), partRow('ΔgFID', claims.perturbation.gfid),

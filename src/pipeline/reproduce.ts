@@ -13,6 +13,7 @@ import { type ProgressEvent, type RunEnd, type RunEvents, abortReason } from '..
 import { writeFileAtomic } from '../torch/index.js';
 import { analyse } from './analysis.js';
 import { runStageInChild } from './child_stage.js';
+import { entriesOn, posttrainSeeds } from './design.js';
 import { type PostTrainStages, type TokenizerStages, measuredPfid, orderOf, postOrderOf, postTrainStages, postTrainTargets, tokenizerStages } from './graph.js';
 import { layerConfigs } from './layer_configs.js';
 import { gatherRuns } from './measurements.js';
@@ -104,11 +105,11 @@ export async function reproduce(preset: ReproducePreset, dir: string, o: Reprodu
 
   // Every seed's tokenizers and generators first, then post-training: which
   // decoders are post-trained depends on the seed's measured pFIDs (graph.ts).
-  const { sweep, baseline } = preset.config.tokenizer;
-  const tokenizers: TokenizerStages[] = preset.config.seeds.flatMap((seed) => sweep.map((v) => tokenizerStages(f, v.name, seed)));
+  const { baseline } = preset.config.tokenizer;
+  const tokenizers: TokenizerStages[] = preset.config.seeds.flatMap((seed) => entriesOn(preset.config, seed).map((v) => tokenizerStages(f, v.name, seed)));
   if (!(await runAll(tokenizers.flatMap(orderOf)))) return interrupted();
   const posts: PostTrainStages[] = [];
-  for (const seed of preset.config.seeds) {
+  for (const seed of posttrainSeeds(preset.config)) {
     const seedStages = tokenizers.filter((t) => t.seed === seed);
     const targets = postTrainTargets(preset.config.posttrain.tokenizers, baseline, new Map(seedStages.map((t) => [t.name, measuredPfid(t.eval)])));
     log(`seed ${seed}: post-training ${targets.join(', ')} (${preset.config.posttrain.tokenizers.join(', ')})`);

@@ -25,6 +25,24 @@ export interface DetectableEffect {
   reachable: boolean;
 }
 
+/**
+ * How much of the between-seed spread is the FIDs' own sample noise
+ * (issue #25, "FID noise"): each seed's value has a bootstrap standard error
+ * from its FIDs' replicates (metrics/frechet_noise.ts: the same rows for every
+ * FID, so a paired difference's shared noise cancels); the rest of the spread
+ * is training noise (initialisation, data order, sampling of the generator).
+ */
+export interface SampleNoise {
+  /** Per seed: the standard error of that seed's value from sample noise alone. */
+  perSeed: SeedValue[];
+  /** √(mean of the per-seed variances): the sample noise of one seed's value. */
+  typical: number;
+  /** typical² over the between-seed variance of the values (can exceed 1 by chance). */
+  share: number;
+  /** Which noise makes most of the between-seed variance. */
+  dominant: 'sample' | 'training';
+}
+
 export interface TestedPart {
   what: string;
   unit: 'seed';
@@ -43,6 +61,8 @@ export interface TestedPart {
   p: number;
   pOpposite: number;
   detectableEffect: DetectableEffect;
+  /** Null where the values are not FIDs (rank correlations, ratios) or no FID carried replicates. */
+  sampleNoise: SampleNoise | null;
   verdict: Verdict;
 }
 
@@ -54,6 +74,17 @@ export interface PartSpec {
   reference?: number;
   values: SeedValue[];
   dropped: string[];
+  /** Per seed, the bootstrap standard error of its value, where its FIDs carry replicates. */
+  errors?: SeedValue[];
+}
+
+/** The sample-noise summary of a part's per-seed errors against the between-seed std; null without finite errors. */
+export function sampleNoise(errors: readonly SeedValue[] | undefined, betweenSeedStd: number): SampleNoise | null {
+  const finite = (errors ?? []).filter((e) => Number.isFinite(e.value));
+  if (finite.length === 0) return null;
+  const typical = Math.sqrt(finite.reduce((a, e) => a + e.value ** 2, 0) / finite.length);
+  const share = typical ** 2 / betweenSeedStd ** 2;
+  return { perSeed: finite, typical, share, dominant: share > 0.5 ? 'sample' : 'training' };
 }
 
 /** A part decided by a given test: p toward lower and higher values, and the smallest p it can give. */
@@ -66,7 +97,10 @@ function part(spec: PartSpec, test: string, lower: number, higher: number, small
     effect: floor, n: t.n, std: t.std, power: 0.8, alpha: s.significance, smallestP, reachable: smallestP < s.significance,
   };
   const verdict = partVerdict({ p, pOpposite, significance: s.significance, effect: t.mean - reference, floor, reachable: detectable.reachable });
-  return { what: spec.what, unit: 'seed', test, claimed: spec.claimed, reference, values: spec.values, n: t.n, dropped: spec.dropped, t, p, pOpposite, detectableEffect: detectable, verdict };
+  return {
+    what: spec.what, unit: 'seed', test, claimed: spec.claimed, reference, values: spec.values, n: t.n, dropped: spec.dropped, t, p, pOpposite,
+    detectableEffect: detectable, sampleNoise: sampleNoise(spec.errors, t.std), verdict,
+  };
 }
 
 /** A part decided by a one-sided one-sample t test over seeds against `reference` (0, or a bound). */

@@ -40,8 +40,11 @@ function spec(f: StageFactory, kind: StageKind, name: string, seed: number, rest
 /** The settings of every FID: part of each eval stage's config, so changing them reruns the evaluations. */
 function evalSettings(f: StageFactory) {
   const e = f.config.eval;
-  return { data: f.layers.data, features: e.features || `classifier:${f.layers.data}`, weights: e.weights, batchSize: e.batchSize, seed: e.seed };
+  return { data: f.layers.data, features: e.features || `classifier:${f.layers.data}`, weights: e.weights, batchSize: e.batchSize, seed: e.seed, fidReplicates: e.fidReplicates };
 }
+
+/** The bootstrap settings of every FID (metrics/frechet_noise.ts): one seed for all, so that differences pair. */
+const noiseOf = (c: { fidReplicates: number; seed: number }) => (c.fidReplicates > 0 ? { replicates: c.fidReplicates, seed: c.seed } : undefined);
 
 export function trainTokenizerStage(f: StageFactory, name: string, seed: number): StageSpec {
   const config = f.layers.tokenizer(name, seed);
@@ -60,7 +63,8 @@ export function evalTokenizerStage(f: StageFactory, tokenizer: StageSpec): Stage
     run: async ({ events }) => {
       const { summary } = await evalTokenizer({
         tokenizer: tokenizer.dir, data: config.data, features: config.features, weights: config.weights || undefined, n: images,
-        batchSize: config.batchSize, seed: config.seed, alpha: pfid.alpha, delta: pfid.delta || undefined, curve: pfid.curve, deltaCurve: pfid.deltaCurve, events,
+        batchSize: config.batchSize, seed: config.seed, alpha: pfid.alpha, delta: pfid.delta || undefined, curve: pfid.curve, deltaCurve: pfid.deltaCurve,
+        noise: noiseOf(config), events,
       });
       // evalTokenizer writes into the tokenizer's eval/ folder; the stage keeps its own copies.
       const written = runPaths(tokenizer.dir).eval;
@@ -91,7 +95,7 @@ export function evalGeneratorStage(f: StageFactory, kind: 'eval-generator' | 'ev
     run: async ({ events }) => {
       await evalGenerator({
         generator: generator.dir, tokenizer: decoder.dir, data: config.data, features: config.features, weights: config.weights || undefined,
-        n: config.samples, batchSize: config.batchSize, seed: config.seed, out: dir, events,
+        n: config.samples, batchSize: config.batchSize, seed: config.seed, noise: noiseOf(config), out: dir, events,
       });
       return { status: 'done' };
     },

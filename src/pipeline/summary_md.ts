@@ -38,7 +38,8 @@ export function reproduceMarkdown(r: Results): string {
     '',
     markdownTable(['tokenizer', 'perturbation', 'rFID', 'pFID', 'sensitivity', 'gFID', 'gFID post-trained', 'codebook usage', 'neighbour cosine'], tokenizerRows),
     '',
-    `Mean ± std over seeds ${r.preset.config.seeds.join(', ')}; (SE) the standard error of a FID's mean over seeds. Claim 3 pairs: ` +
+    `Mean ± std over seeds ${r.preset.config.seeds.join(', ')}; (SE) the standard error of a FID's mean over seeds; (sample SE) one FID's bootstrap standard error ` +
+      `over images or samples at its n, the part of the spread that is sample noise. Claim 3 pairs: ` +
       claims.posttraining.pairs.map((p) => `${p.name} s${p.seed} ${fmt(p.before)} → ${fmt(p.after)}`).join('; ') + '.',
     '',
   ].join('\n');

@@ -11,6 +11,12 @@ export interface Variant {
   /** Folder-safe: it names the stage folders (`<name>-s<seed>`). */
   readonly name: string;
   readonly set: readonly string[];
+  /**
+   * The seeds of the preset's `seeds` this entry trains on (absent: all of
+   * them). A design can run a cheap comparison on many seeds and a
+   * wider sweep on a few (claims 1 and 2 need different shapes).
+   */
+  readonly seeds?: readonly number[];
 }
 
 /** What a variant name may be: it becomes part of folder names. */
@@ -23,7 +29,7 @@ const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'obje
 
 function variantProblems(v: unknown, at: string): string[] {
   if (!isPlain(v)) return [`${at}: ${JSON.stringify(v)} is not a mapping with name and set`];
-  const problems = Object.keys(v).filter((k) => k !== 'name' && k !== 'set').map((k) => `${at}.${k}: unknown key (known here: name, set)`);
+  const problems = Object.keys(v).filter((k) => !['name', 'set', 'seeds'].includes(k)).map((k) => `${at}.${k}: unknown key (known here: name, set, seeds)`);
   if (typeof v.name !== 'string' || !VARIANT_NAME.test(v.name)) {
     problems.push(`${at}.name: ${JSON.stringify(v.name)} is not a name of letters, digits, '.', '_' or '-' (it names folders)`);
   } else if ((RESERVED_NAMES as readonly string[]).includes(v.name)) {
@@ -32,17 +38,23 @@ function variantProblems(v: unknown, at: string): string[] {
   const set = v.set ?? [];
   if (!Array.isArray(set)) problems.push(`${at}.set: ${JSON.stringify(set)} is not a list of key.path=value overrides`);
   else set.forEach((s, i) => { if (typeof s !== 'string' || !s.includes('=')) problems.push(`${at}.set[${i}]: ${JSON.stringify(s)} is not key.path=value`); });
+  if (v.seeds !== undefined && !(Array.isArray(v.seeds) && v.seeds.length > 0 && v.seeds.every((x) => Number.isInteger(x) && x >= 0))) {
+    problems.push(`${at}.seeds: ${JSON.stringify(v.seeds)} is not a non-empty list of seeds (non-negative integers)`);
+  }
   return problems;
 }
 
-/** A list of `{name, set}` variants with unique names. */
+/** Whether variant `v` trains on `seed` (absent `seeds`: every seed). */
+export const runsOn = (v: Variant, seed: number): boolean => v.seeds === undefined || v.seeds.includes(seed);
+
+/** A list of `{name, set, seeds?}` variants with unique names. */
 export function variantList(spec: { default: readonly Variant[]; doc: string; minLength?: number }): Field<readonly Variant[]> {
   const minLength = spec.minLength ?? 1;
   const field: Field<readonly Variant[]> = {
     kind: 'field',
     default: spec.default,
     doc: spec.doc,
-    allowed: `list of {name, set: [key.path=value, …]}, at least ${minLength}, names unique`,
+    allowed: `list of {name, set: [key.path=value, …], seeds?: [s, …]}, at least ${minLength}, names unique`,
     check(value, path) {
       if (!Array.isArray(value)) return [`${path}: ${JSON.stringify(value)} is not a list of variants`];
       const problems = value.flatMap((v, i) => variantProblems(v, `${path}[${i}]`));
