@@ -14,6 +14,7 @@ import { classifierNetwork, DatasetClassifier } from '../src/features/classifier
 import { ArGenerator, GeneratorTrainer, type GeneratorOptions, generatorSchema, sampleTokens } from '../src/generator/index.js';
 import type { Module } from '../src/nn/index.js';
 import { PostTrainer, posttrainSchema, preservedSampling } from '../src/posttrain/index.js';
+import { evaluateTokenizer } from '../src/eval/index.js';
 import { loadGeneratorPair } from '../src/runs/index.js';
 import { FeatureDiscriminator, PatchDiscriminator, Tokenizer, TokenizerTrainer, type TokenizerOptions, tokenizerSchema } from '../src/tokenizer/index.js';
 import { RandomStream, auditImplicitDevices, cuda, manualSeed, noGrad, rand, randint, randn, tidy } from '../src/torch/index.js';
@@ -86,6 +87,21 @@ test('dataset classifier: features and logits (training and eval mode) name thei
   audited(() => model.features(x));
   model.dispose();
 })));
+
+test('a tokenizer evaluation (features, PSNR/SSIM, pFID levels and curves, FID noise, codebook statistics) names every device', () => {
+  const model = built(() => new Tokenizer(tokenizers[0]![1]));
+  const classifier = built(() => new DatasetClassifier({ channels: 3, size: 16, numClasses: 4, widths: [4, 8], featureSize: 8 }));
+  const network = classifierNetwork(classifier, { options: classifier.options, dataset: 'audit', testAccuracy: 0, epochs: 0 });
+  const count = 12;
+  const split = { images: Uint8Array.from({ length: count * 3 * 16 * 16 }, (_, i) => (i * 37) % 256), labels: new Int32Array(count), count, channels: 3 as const, size: 16, skipped: [] };
+  const result = auditImplicitDevices(() => evaluateTokenizer(model, split, {
+    network, batchSize: 5, alpha: 1, delta: 4, curve: [0.5, 1], deltaCurve: [2], keep: 2, noise: { replicates: 3, seed: 0 },
+  }));
+  assert.ok(Number.isFinite(result.rfid) && Number.isFinite(result.noise!.pfid.standardError), 'the audited evaluation measured');
+  for (const t of Object.values(result.samples!)) t.dispose();
+  network.dispose();
+  model.dispose();
+});
 
 const generators: [string, GeneratorOptions][] = [
   ['learned positions', { vocabSize: 24, numClasses: 5, grid: [3, 4], width: 32, depth: 2, heads: 2, mlpRatio: 2, dropout: 0.1, qkNorm: false, tieWeights: false, positions: 'learned', ropeBase: 10000 }],

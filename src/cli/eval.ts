@@ -1,5 +1,5 @@
 // `robustok eval --tokenizer DIR --data NAME [--split test] [--features NAME] [--n N]
-//                [--pfid-alpha A] [--pfid-delta D] [--curve LIST|none] [--delta-curve LIST] [--json]`
+//                [--pfid-alpha A] [--pfid-delta D] [--curve LIST|none] [--delta-curve LIST] [--fid-replicates B] [--device D] [--json]`
 //
 // flags → runs/eval_tokenizer.ts; prints a table (or one JSON object). Every
 // number names the feature network and the number of images behind it.
@@ -26,6 +26,7 @@ const flags = flagTable({
   // Each δ's range against K is checked once the tokenizer is loaded.
   'delta-curve': { value: 'LIST', help: 'δ values of a pFID curve over δ at the level\'s α, e.g. 2,4,8,16 (default none)', parse: listOrNone(listOf(positiveInteger, 'positive integers')) },
   seed: { value: 'S', help: 'seed of the perturbation draws', default: 0, parse: seed },
+  device: { value: 'D', help: 'cpu, cuda, cuda:N or auto: where the tokenizer runs (scoring stays on the CPU)', default: 'cpu' },
   out: { value: 'DIR', help: 'where report.html and result.json go (default TOKENIZER/eval,\nor PATH.eval beside a released file)' },
 });
 
@@ -42,12 +43,12 @@ export async function evalCommand(argv: string[]): Promise<void> {
   }
   const f = readFlags(argv, flags, evalUsage);
   const events = cliEvents({ signals: false });
-  startProfile(f.profile);
+  startProfile(f.profile, f.device);
   try {
     const { summary, report, split } = await evalTokenizer({
       tokenizer: f.tokenizer, data: f.data, split: f.split, features: f.features, weights: f.weights, n: f.n, batchSize: f.batch,
       alpha: f['pfid-alpha'], delta: f['pfid-delta'], curve: f.curve, deltaCurve: f['delta-curve'], seed: f.seed, out: f.out, events,
-      noise: f['fid-replicates'] > 0 ? { replicates: f['fid-replicates'], seed: f.seed } : undefined,
+      noise: f['fid-replicates'] > 0 ? { replicates: f['fid-replicates'], seed: f.seed } : undefined, device: f.device,
     });
     finishProfile(path.dirname(report), 'eval');
     if (f.json) console.log(JSON.stringify(summary));

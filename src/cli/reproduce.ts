@@ -1,4 +1,4 @@
-// `robustok reproduce --preset quick|small|emoji64|FILE --out DIR [--seeds 0,1,2] [--jobs N] [--set key=value ...] [--resume]`:
+// `robustok reproduce --preset quick|small|emoji64|FILE --out DIR [--seeds 0,1,2] [--jobs N] [--device D] [--set key=value ...] [--resume]`:
 // flags → preset → pipeline/reproduce.ts, which owns DIR. Prints the plan,
 // one line per stage (skipped, continued, rerun and why, done), the claims'
 // verdicts, and where results.json and report.html went.
@@ -17,9 +17,10 @@ const flags = flagTable({
   jobs: { value: 'N', help: 'stages run at once, each in its own process with cores/N threads (1: one after another, here)', default: 1, parse: positiveInteger },
   set: { value: 'key=value', help: 'override a key of the preset (below)', multiple: true },
   resume: { help: "continue DIR's reproduction" },
+  device: { value: 'D', help: 'cpu, cuda, cuda:N or auto: where every stage computes (with --jobs N, the N slots take the GPUs in turn)', default: 'cpu' },
 });
 
-export const reproduceUsage = `usage: robustok reproduce --preset quick|small|emoji64|FILE --out DIR [--seeds 0,1,2] [--jobs N] [--set key=value ...] [--resume]
+export const reproduceUsage = `usage: robustok reproduce --preset quick|small|emoji64|FILE --out DIR [--seeds 0,1,2] [--jobs N] [--device D] [--set key=value ...] [--resume]
 
 Tests the paper's three claims (docs/method.md, last section) in one resumable
 experiment: per seed, a sweep of tokenizers (with and without latent
@@ -48,13 +49,13 @@ export async function reproduceCommand(argv: string[]): Promise<void> {
   const preset = loadPreset(args.preset, { seeds: args.seeds, sets: args.set });
   const c = preset.config;
   console.error(`reproduce ${preset.name} → ${args.out}: seeds ${c.seeds.join(', ')}; tokenizers ${c.tokenizer.sweep.map((v) => v.name).join(', ')}; ` +
-    `post-training ${c.posttrain.tokenizers.join(', ')}; threads: ${args.jobs > 1 ? `${threadsPerJob(args.jobs, availableParallelism())} per stage, ${args.jobs} stages at once` : threadDecision().reason}`);
+    `post-training ${c.posttrain.tokenizers.join(', ')}; threads: ${args.jobs > 1 ? `${threadsPerJob(args.jobs, availableParallelism())} per stage, ${args.jobs} stages at once` : threadDecision().reason}${args.device === 'cpu' ? '' : `; device ${args.device}`}`);
   const board = new StageBoard({ jobs: args.jobs, tty: process.stderr.isTTY === true });
   const cli = cliEvents();
   // On a terminal the board draws progress; in a log, the usual progress lines stay.
   const events = { ...cli, log: (m: string) => board.log(m), ...(process.stderr.isTTY ? { progress: undefined } : {}) };
   try {
-    const r = await reproduce(preset, args.out, { resume: args.resume, jobs: args.jobs, events, onStage: (u) => board.update(u) });
+    const r = await reproduce(preset, args.out, { resume: args.resume, jobs: args.jobs, device: args.device, events, onStage: (u) => board.update(u) });
     if (r.status === 'interrupted') {
       console.error(`${r.reason}: stopped; continue with --resume`);
       process.exitCode = cli.exitCode(r.reason);

@@ -4,13 +4,15 @@
 // and the codebook's usage, perplexity and crowding (whether pFID
 // can separate tokenizers at all depends on these).
 // Every FID compares against the same real images the reconstructions come
-// from, through one named feature network.
+// from, through one named feature network. The tokenizer encodes, perturbs
+// and decodes on its own device (a GPU too); the images are scored on the
+// host, where the feature networks run.
 import type { PreparedSplit } from '../data/index.js';
 import { DataLoader, leadingSamples } from '../data/index.js';
 import type { FeatureNetwork } from '../features/index.js';
 import { CodeHistogram, type FidNoise, FeatureStats, fidNoise, frechetDistance, neighbourCosine, psnrPerImage, ssimPerImage } from '../metrics/index.js';
 import type { Tokenizer } from '../tokenizer/index.js';
-import { type Device, type Tensor, cat, noGrad, phase, tidy } from '../torch/index.js';
+import { type Device, type Tensor, cat, noGrad, onDevice, phase, tidy } from '../torch/index.js';
 import { FID_UNBIASED_SAMPLES, type PfidLevel, type PfidLevelOptions, type PfidPoint, SENSITIVITY_ALPHA, levelKey, pfidLevels, pfidPlan } from './pfid.js';
 
 export interface TokenizerEvalOptions extends PfidLevelOptions {
@@ -103,10 +105,12 @@ export function evaluateTokenizer(tokenizer: Tokenizer, split: PreparedSplit, op
   try {
     for (let b = 0, done = 0; b < loader.batchesPerEpoch; b++) {
       const count = noGrad(() => tidy(() => {
-        const { images } = loader.batch(0, b);
-        const q = tokenizer.encode(images);
-        histogram.update(q.ids);
-        const reconstruction = tokenizer.decode(q.zq).clamp(-1, 1);
+        // Encoded and decoded where the tokenizer is; scored on the host, where the feature networks run.
+        const batch = loader.batch(0, b).images;
+        const q = tokenizer.encode(batch);
+        histogram.update(onHost(q.ids));
+        const images = onHost(batch);
+        const reconstruction = onHost(tokenizer.decode(q.zq).clamp(-1, 1));
         const features = phase('features', () => [network.features(images), network.features(reconstruction)]);
         real.update(features[0]!);
         clean.update(features[1]!);
@@ -116,18 +120,18 @@ export function evaluateTokenizer(tokenizer: Tokenizer, split: PreparedSplit, op
         });
         let mainPerturbed: Tensor | null = null;
         for (const level of levels) {
-          const perturbed = tokenizer.decode(tokenizer.perturb(q, level.options).latent).clamp(-1, 1);
+          const perturbed = onHost(tokenizer.decode(tokenizer.perturb(q, level.options).latent).clamp(-1, 1));
           const f = phase('features', () => network.features(perturbed));
           level.stats.update(f);
           if (level === main) {
             mainPerturbed = perturbed;
-            if (options.noise) [...features, f].forEach((t, i) => rows[i]!.push(t.to('cpu').keep()));
+            if (options.noise) [...features, f].forEach((t, i) => rows[i]!.push(t.keep()));
           }
         }
         sums.psnrPfidLevel += psnrPerImage(mainPerturbed!, images).sum().item();
         if (done < keep) {
           const take = Math.min(keep - done, images.size(0));
-          [images, reconstruction, mainPerturbed!].forEach((t, i) => kept[i]!.push(t.slice(0, 0, take).to('cpu').keep()));
+          [images, reconstruction, mainPerturbed!].forEach((t, i) => kept[i]!.push(t.slice(0, 0, take).keep()));
         }
         return images.size(0);
       }));
@@ -152,7 +156,7 @@ export function evaluateTokenizer(tokenizer: Tokenizer, split: PreparedSplit, op
     reference.sigma.dispose();
     const codes = histogram.report();
     // Used = occurs in this split's encodings (the histogram above).
-    const crowding = plan.delta >= 2 ? tidy(() => neighbourCosine(tokenizer.quantize.embedding.weight, histogram.counts.gt(0), plan.delta, tokenizer.quantize.distance)) : null;
+    const crowding = plan.delta >= 2 ? tidy(() => neighbourCosine(onHost(tokenizer.quantize.embedding.weight), histogram.counts.gt(0), plan.delta, tokenizer.quantize.distance)) : null;
     return {
       features: network.name,
       n,
@@ -177,6 +181,8 @@ export function evaluateTokenizer(tokenizer: Tokenizer, split: PreparedSplit, op
     for (const parts of [...kept, ...rows]) for (const t of parts) t.dispose();
   }
 }
+
+const onHost = (t: Tensor): Tensor => onDevice(t, 'cpu');
 
 function deviceOf(model: Tokenizer): Device {
   return model.parameters()[0]!.device as Device;

@@ -7,6 +7,7 @@
 // come back over the IPC channel.
 import { fork } from 'node:child_process';
 import { type ProgressEvent, type RunEvents, stopSignalOf } from '../runs/index.js';
+import type { Device } from '../torch/index.js';
 import type { ReproducePreset } from './preset.js';
 import type { StageOutcome } from './runner.js';
 import type { StageKind, StageSpec } from './stage_record.js';
@@ -19,6 +20,8 @@ export interface StageTask {
   kind: StageKind;
   name: string;
   seed: number;
+  /** Where the stage computes (its slot's device, stage_devices.ts). */
+  device: Device;
 }
 
 /** Child → parent. */

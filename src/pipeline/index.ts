@@ -26,4 +26,5 @@ export * from './results.js';
 export * from './scatter_svg.js';
 export * from './report.js';
 export * from './summary_md.js';
+export * from './stage_devices.js';
 export * from './reproduce.js';

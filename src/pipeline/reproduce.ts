@@ -14,6 +14,7 @@ import { writeFileAtomic } from '../torch/index.js';
 import { analyse } from './analysis.js';
 import { runStageInChild } from './child_stage.js';
 import { entriesOn, posttrainSeeds } from './design.js';
+import { deviceProblem, stageDevices } from './stage_devices.js';
 import { type PostTrainStages, type TokenizerStages, measuredPfid, orderOf, postOrderOf, postTrainStages, postTrainTargets, tokenizerStages } from './graph.js';
 import { layerConfigs } from './layer_configs.js';
 import { gatherRuns } from './measurements.js';
@@ -36,6 +37,8 @@ export interface ReproduceOptions {
   jobs?: number;
   /** The cores to divide between jobs (default: os.availableParallelism()). */
   cores?: number;
+  /** cpu (default), cuda, cuda:N or auto: where the stages compute; --jobs slots take the GPUs in turn (stage_devices.ts). */
+  device?: string;
   events?: RunEvents;
   /** Each stage's state as it changes, and its progress: what a live view draws. */
   onStage?(update: StageUpdate): void;
@@ -72,6 +75,9 @@ export async function reproduce(preset: ReproducePreset, dir: string, o: Reprodu
   const events = o.events ?? {};
   const log = (m: string) => events.log?.(m);
   const layers = layerConfigs(preset);  // every config resolved before anything trains
+  const devices = stageDevices(o.device ?? 'cpu', jobs);  // a missing GPU is refused before DIR is touched
+  const problem = deviceProblem(preset.config, layers, devices[0]!);
+  if (problem) throw new Error(problem);
   if (existsSync(markerFile(dir)) && !o.resume) {
     throw new Error(`${dir} already holds a reproduction: pass --resume to continue it (finished stages are skipped), or choose another --out`);
   }
@@ -80,17 +86,22 @@ export async function reproduce(preset: ReproducePreset, dir: string, o: Reprodu
   writeFileAtomic(markerFile(dir), [Buffer.from(`${JSON.stringify({ preset: preset.name, file: preset.file, config: preset.config, lastStartedAt: new Date().toISOString() }, null, 2)}\n`)]);
 
   const update = (spec: StageSpec, state: StageState, progress?: ProgressEvent) => o.onStage?.({ id: spec.id, kind: spec.kind, state, progress });
+  const freeSlots = devices.map((_, k) => k);  // a running stage holds a slot, and with it the slot's device
   /** One stage, in this process (jobs = 1) or a child; its states and progress reported as they change. */
   const start = async (spec: StageSpec): Promise<StageOutcome> => {
     update(spec, 'running');
     const watched: RunEvents = { ...events, progress: (e) => { events.progress?.(e); update(spec, 'running', e); } };
+    const slot = freeSlots.shift()!;  // the scheduler runs at most `jobs` stages, so one is free
+    const device = devices[slot]!;
     try {
-      const outcome = jobs === 1 ? await runStage(spec, watched) : await runStageInChild({ preset, dir: f.dir }, spec, threads, watched);
+      const outcome = jobs === 1 ? await runStage(spec, watched, device) : await runStageInChild({ preset, dir: f.dir, device }, spec, threads, watched);
       update(spec, outcome.status);
       return outcome;
     } catch (error) {
       update(spec, 'failed');
       throw error;
+    } finally {
+      freeSlots.push(slot);
     }
   };
   const outcomes: StageOutcome[] = [];

@@ -5,6 +5,7 @@
 // leaves a record the next run reads correctly.
 import { mkdirSync, rmSync } from 'node:fs';
 import type { ProgressEvent, RunEvents } from '../runs/index.js';
+import type { Device } from '../torch/index.js';
 import { decide } from './decision.js';
 import { filesHash, stageHash } from './hash.js';
 import { type StageRecord, type StageSpec, readRecord, writeRecord } from './stage_record.js';
@@ -28,7 +29,7 @@ export function stageEvents(id: string, events: RunEvents): RunEvents {
 /** The output hash of a finished stage, as its dependents see it now (the files on disk, not the record). */
 export const outputsHash = (spec: StageSpec): string => filesHash(spec.dir, spec.outputs);
 
-export async function runStage(spec: StageSpec, events: RunEvents): Promise<StageOutcome> {
+export async function runStage(spec: StageSpec, events: RunEvents, device: Device = 'cpu'): Promise<StageOutcome> {
   const log = (m: string) => events.log?.(`${spec.id}: ${m}`);
   const inputs = Object.fromEntries(spec.inputs.map((s) => [s.id, outputsHash(s)]));
   const hash = stageHash(spec.kind, spec.config, inputs);
@@ -49,7 +50,7 @@ export async function runStage(spec: StageSpec, events: RunEvents): Promise<Stag
   };
   writeRecord(spec.dir, base);
   const started = performance.now();
-  const end = await spec.run({ resume, events: stageEvents(spec.id, events) });
+  const end = await spec.run({ resume, events: stageEvents(spec.id, events), device });
   const minutes = (performance.now() - started) / 60000;
   if (end.status === 'interrupted') {
     writeRecord(spec.dir, { ...base, minutes: base.minutes + minutes });

@@ -43,6 +43,9 @@ function evalSettings(f: StageFactory) {
   return { data: f.layers.data, features: e.features || `classifier:${f.layers.data}`, weights: e.weights, batchSize: e.batchSize, seed: e.seed, fidReplicates: e.fidReplicates };
 }
 
+/** A layer config set to train on `device`: at run time only, so the stage's hashed config stays device-free. */
+const onDeviceOf = <C extends { train: { device: string } }>(config: C, device: string): C => (device === 'cpu' ? config : { ...config, train: { ...config.train, device } });
+
 /** The bootstrap settings of every FID (metrics/frechet_noise.ts): one seed for all, so that differences pair. */
 const noiseOf = (c: { fidReplicates: number; seed: number }) => (c.fidReplicates > 0 ? { replicates: c.fidReplicates, seed: c.seed } : undefined);
 
@@ -50,7 +53,7 @@ export function trainTokenizerStage(f: StageFactory, name: string, seed: number)
   const config = f.layers.tokenizer(name, seed);
   return spec(f, 'train-tokenizer', name, seed, {
     config, inputs: [], outputs: TOKENIZER_FILES, resumable: true,
-    run: ({ resume, events }) => trainTokenizer(config, stageDir(f, 'train-tokenizer', name, seed), { resume, events }),
+    run: ({ resume, events, device }) => trainTokenizer(onDeviceOf(config, device), stageDir(f, 'train-tokenizer', name, seed), { resume, events }),
   });
 }
 
@@ -60,11 +63,11 @@ export function evalTokenizerStage(f: StageFactory, tokenizer: StageSpec): Stage
   const dir = stageDir(f, 'eval-tokenizer', tokenizer.name, tokenizer.seed);
   return spec(f, 'eval-tokenizer', tokenizer.name, tokenizer.seed, {
     config, inputs: [tokenizer], outputs: [RESULT_FILE], resumable: false,
-    run: async ({ events }) => {
+    run: async ({ events, device }) => {
       const { summary } = await evalTokenizer({
         tokenizer: tokenizer.dir, data: config.data, features: config.features, weights: config.weights || undefined, n: images,
         batchSize: config.batchSize, seed: config.seed, alpha: pfid.alpha, delta: pfid.delta || undefined, curve: pfid.curve, deltaCurve: pfid.deltaCurve,
-        noise: noiseOf(config), events,
+        noise: noiseOf(config), device, events,
       });
       // evalTokenizer writes into the tokenizer's eval/ folder; the stage keeps its own copies.
       const written = runPaths(tokenizer.dir).eval;
@@ -82,7 +85,7 @@ export function trainGeneratorStage(f: StageFactory, tokenizer: StageSpec): Stag
   const dir = stageDir(f, 'train-generator', tokenizer.name, tokenizer.seed);
   return spec(f, 'train-generator', tokenizer.name, tokenizer.seed, {
     config, inputs: [tokenizer], outputs: GENERATOR_FILES, resumable: true,
-    run: ({ resume, events }) => trainGenerator(config, dir, { tokenizer: tokenizer.dir, resume, events }),
+    run: ({ resume, events, device }) => trainGenerator(onDeviceOf(config, device), dir, { tokenizer: tokenizer.dir, resume, events }),
   });
 }
 
@@ -92,10 +95,10 @@ export function evalGeneratorStage(f: StageFactory, kind: 'eval-generator' | 'ev
   const dir = stageDir(f, kind, generator.name, generator.seed);
   return spec(f, kind, generator.name, generator.seed, {
     config, inputs: [generator, decoder], outputs: [RESULT_FILE], resumable: false,
-    run: async ({ events }) => {
+    run: async ({ events, device }) => {
       await evalGenerator({
         generator: generator.dir, tokenizer: decoder.dir, data: config.data, features: config.features, weights: config.weights || undefined,
-        n: config.samples, batchSize: config.batchSize, seed: config.seed, noise: noiseOf(config), out: dir, events,
+        n: config.samples, batchSize: config.batchSize, seed: config.seed, noise: noiseOf(config), device, out: dir, events,
       });
       return { status: 'done' };
     },
@@ -113,6 +116,6 @@ export function postTrainStage(f: StageFactory, tokenizer: StageSpec, generator:
   const dir = stageDir(f, kind, tokenizer.name, tokenizer.seed);
   return spec(f, kind, tokenizer.name, tokenizer.seed, {
     config, inputs: [tokenizer, generator], outputs: TOKENIZER_FILES, resumable: true,
-    run: ({ resume, events }) => postTrain(config, dir, { tokenizer: tokenizer.dir, generator: generator.dir, resume, events }),
+    run: ({ resume, events, device }) => postTrain(onDeviceOf(config, device), dir, { tokenizer: tokenizer.dir, generator: generator.dir, resume, events }),
   });
 }

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunEnd, RunEvents } from '../runs/index.js';
-import { writeFileAtomic } from '../torch/index.js';
+import { type Device, writeFileAtomic } from '../torch/index.js';
 
 /** The stage graph's steps (docs/method.md §2–§6), in the order one tokenizer goes through them. */
 export const STAGE_KINDS = ['train-tokenizer', 'eval-tokenizer', 'train-generator', 'eval-generator', 'post-train', 'eval-posttrained', 'post-train-control', 'eval-postcontrol'] as const;
@@ -18,6 +18,8 @@ export interface StageContext {
   resume: boolean;
   /** Scoped to the stage: log lines and progress labels carry its id. */
   events: RunEvents;
+  /** Where it computes (stage_devices.ts): a placement, not part of its hashed config. */
+  device: Device;
 }
 
 export interface StageSpec {

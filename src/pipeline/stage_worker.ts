@@ -28,7 +28,7 @@ process.once('message', (task: StageTask) => {
         stopAt(event);  // before the parent hears of this step, so its own stop cannot come first
         send({ type: 'progress', event });
       },
-    });
+    }, task.device);
   };
   run().then((outcome) => send({ type: 'outcome', outcome }), (error: unknown) => {
     send({ type: 'error', message: error instanceof Error ? error.message : String(error) });

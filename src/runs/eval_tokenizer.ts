@@ -15,6 +15,7 @@ import { refuseNonFiniteResults } from './finite_results.js';
 import { evalPaths, runPaths } from './layout.js';
 import { refuseLossNetwork } from './loss_networks.js';
 import { trainClassifier } from './train_classifier.js';
+import { resolveDevice } from '../train/index.js';
 
 export interface EvalTokenizerOptions extends PfidLevelOptions {
   /** The tokenizer: a folder (robustok train-tokenizer's --out) or KIND:PATH, a published tokenizer's file. */
@@ -31,6 +32,8 @@ export interface EvalTokenizerOptions extends PfidLevelOptions {
   batchSize?: number;
   /** Bootstrap the standard errors of rFID and pFID (eval/tokenizer_eval.ts). */
   noise?: { replicates: number; seed: number };
+  /** Where the tokenizer encodes, perturbs and decodes (train.device's values; default cpu); the feature network scores on the CPU. */
+  device?: string;
   events?: RunEvents;
 }
 
@@ -44,7 +47,9 @@ export async function evalTokenizer(o: EvalTokenizerOptions): Promise<{ summary:
   const seed = o.seed ?? 0;
   const features = o.features ?? `classifier:${o.data}`;
   refuseLossNetwork(features, o.tokenizer);  // before any data is prepared or a model opened
+  const device = resolveDevice(o.device ?? 'cpu');  // a missing GPU is refused before anything is read
   const { model: tokenizer, image: spec } = openTokenizer(o.tokenizer);
+  tokenizer.to(device);
   let network: FeatureNetwork | undefined;
   let result: TokenizerEvalResult | undefined;
   try {
