@@ -1,14 +1,15 @@
 // The dataset classifier behind `classifier:DATASET` features: it learns,
-// its file round-trips exactly, and the registry finds it or says how to
-// make one.
+// its file round-trips exactly, the registry finds it (a cached one, else the
+// one robustok ships) or says how to make one.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { resolveConfig } from '../src/config/index.js';
 import {
-  MissingClassifierError, classifierNetwork, classifierSchema, loadClassifier, loadFeatureNetwork, saveClassifier, toNetworkInput, trainClassifier,
+  MissingClassifierError, classifierFileFor, classifierNetwork, classifierSchema, classifierToRead, loadClassifier, loadFeatureNetwork, saveClassifier,
+  shippedClassifierFile, toNetworkInput, trainClassifier,
 } from '../src/features/index.js';
 import { RandomStream, manualSeed, noGrad, randn, tidy } from '../src/torch/index.js';
 
@@ -79,4 +80,28 @@ test('network input: grey ↔ RGB, resizing and range mapping', () => {
     assert.deepEqual(back.shape, [1, 1, 8, 8]);
     assert.throws(() => toNetworkInput(randn([2, 2, 8, 8]), { size: 8, channels: 3 }), /\[B, 1 or 3, H, W\], got \[2,2,8,8\]/);
   });
+});
+
+test('the shipped Fashion-MNIST classifier: read when the cache has none, what train-classifier\'s defaults build, above 92.5% test accuracy; a cached one comes first', async () => {
+  const dir = scratch();
+  const file = classifierToRead('fashion-mnist', { cacheDir: dir });
+  assert.equal(file, shippedClassifierFile('fashion-mnist'));
+  const { model, record } = loadClassifier(file);
+  const defaults = resolveConfig(classifierSchema, [{ data: { name: 'fashion-mnist' } }], []);
+  assert.equal(record.dataset, 'fashion-mnist');
+  assert.ok(record.testAccuracy >= 0.925, `test accuracy ${record.testAccuracy}`);
+  assert.equal(record.epochs, defaults.train.epochs);
+  assert.deepEqual(record.options, {
+    channels: defaults.data.channels, size: defaults.data.size, numClasses: 10, widths: defaults.model.widths, featureSize: defaults.model.featureSize,
+  });
+  model.dispose();
+  const network = await loadFeatureNetwork('classifier:fashion-mnist', { cacheDir: dir });
+  assert.equal(network.name, 'classifier:fashion-mnist');
+  network.dispose();
+  // One trained here (train-classifier, or eval on first use) takes precedence.
+  const own = classifierFileFor('fashion-mnist', { cacheDir: dir });
+  mkdirSync(path.dirname(own), { recursive: true });
+  writeFileSync(own, 'x');
+  assert.equal(classifierToRead('fashion-mnist', { cacheDir: dir }), own);
+  assert.equal(classifierToRead('mnist', { cacheDir: dir }), classifierFileFor('mnist', { cacheDir: dir }), 'no shipped classifier: the cache\'s place');
 });

@@ -51,13 +51,15 @@ test('withJobEstimate logs once, after the second training progress line, and pa
   assert.match(logs[0]!, /classifier 0\.9 min, eval of 10000 images 0\.7 min; an estimate/);
 });
 
-test('evalWorkFor counts the classifier\'s steps only when its file is missing', async () => {
+test('evalWorkFor counts the classifier\'s steps only when its file is missing (Fashion-MNIST\'s ships with robustok)', async () => {
   const cache = mkdtempSync(path.join(os.tmpdir(), 'robustok-estimate-'));
   const before = process.env.ROBUSTOK_CACHE;
   process.env.ROBUSTOK_CACHE = cache;
   try {
-    // 4 epochs of ⌊60,000 / 128⌋ steps (the classifier's defaults); eval scores the 10,000 test images.
-    assert.deepEqual(await evalWorkFor('fashion-mnist'), { data: 'fashion-mnist', classifierSteps: 4 * 468, evalImages: 10_000 });
+    // An empty cache: the shipped classifier is read, nothing to train; eval scores the 10,000 test images.
+    assert.deepEqual(await evalWorkFor('fashion-mnist'), { data: 'fashion-mnist', classifierSteps: 0, evalImages: 10_000 });
+    // No file at all: 4 epochs of ⌊60,000 / 128⌋ steps (the classifier's defaults).
+    assert.deepEqual(await evalWorkFor('fashion-mnist', path.join(cache, 'none.safetensors')), { data: 'fashion-mnist', classifierSteps: 4 * 468, evalImages: 10_000 });
   } finally {
     if (before === undefined) delete process.env.ROBUSTOK_CACHE;
     else process.env.ROBUSTOK_CACHE = before;

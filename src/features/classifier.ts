@@ -6,6 +6,7 @@
 // with the same classifier file, so the file records what it was trained on.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BatchNorm2d, Conv2d, Linear, Module, ReLU, Sequential } from '../nn/index.js';
 import { F, type Tensor, loadSafetensors, saveSafetensors } from '../torch/index.js';
 import type { FeatureNetwork } from './network.js';
@@ -94,6 +95,17 @@ export function loadClassifier(file: string): { model: DatasetClassifier; record
 export function defaultClassifierFile(cacheDir: string, dataset: string): string {
   const safe = dataset.replace(/[^A-Za-z0-9._-]+/g, '_');
   return path.join(cacheDir, 'classifiers', `${safe}.safetensors`);
+}
+
+/**
+ * The classifier shipped with robustok for DATASET (assets/classifiers/,
+ * trained by `robustok train-classifier` with its defaults), so that every
+ * machine scores FIDs with the same features and none spends minutes
+ * training it; it may not exist for a dataset.
+ */
+export function shippedClassifierFile(dataset: string): string {
+  const safe = dataset.replace(/[^A-Za-z0-9._-]+/g, '_');
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'assets', 'classifiers', `${safe}.safetensors`);
 }
 
 /** A trained classifier as a FeatureNetwork named `classifier:DATASET`. */

@@ -21,7 +21,7 @@
 import { existsSync } from 'node:fs';
 import { resolveConfig } from '../config/index.js';
 import { openDataset } from '../data/index.js';
-import { classifierFileFor, classifierSchema } from '../features/index.js';
+import { classifierSchema, classifierToRead } from '../features/index.js';
 import type { ProgressEvent, RunEvents } from './events.js';
 
 export const GAN_STEP_COST = 1.35;
@@ -37,10 +37,11 @@ export interface EvalWork {
   evalImages: number;
 }
 
-export async function evalWorkFor(data: string): Promise<EvalWork> {
+/** `classifier`: the file eval would read (default: the cache's, else the shipped one, features/registry.ts). */
+export async function evalWorkFor(data: string, classifier = classifierToRead(data)): Promise<EvalWork> {
   const dataset = await openDataset(data);
   const train = resolveConfig(classifierSchema, [{ data: { name: data } }], []).train;
-  const missing = !existsSync(classifierFileFor(data));
+  const missing = !existsSync(classifier);
   const classifierSteps = missing ? train.epochs * Math.floor((dataset.splits.train?.total ?? 0) / train.batchSize) : 0;
   return { data, classifierSteps, evalImages: dataset.splits.test?.total ?? 0 };
 }
