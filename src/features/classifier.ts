@@ -93,9 +93,11 @@ export function loadClassifier(file: string): { model: DatasetClassifier; record
 
 /** Where `classifier:DATASET` is looked for and written by default: the data cache's `classifiers/` folder. */
 export function defaultClassifierFile(cacheDir: string, dataset: string): string {
-  const safe = dataset.replace(/[^A-Za-z0-9._-]+/g, '_');
-  return path.join(cacheDir, 'classifiers', `${safe}.safetensors`);
+  return path.join(cacheDir, 'classifiers', classifierFileName(dataset));
 }
+
+/** A dataset's classifier file name, safe for any dataset name (folder:PATH included). */
+const classifierFileName = (dataset: string): string => `${dataset.replace(/[^A-Za-z0-9._-]+/g, '_')}.safetensors`;
 
 /**
  * The classifier shipped with robustok for DATASET (assets/classifiers/,
@@ -104,8 +106,7 @@ export function defaultClassifierFile(cacheDir: string, dataset: string): string
  * training it; it may not exist for a dataset.
  */
 export function shippedClassifierFile(dataset: string): string {
-  const safe = dataset.replace(/[^A-Za-z0-9._-]+/g, '_');
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'assets', 'classifiers', `${safe}.safetensors`);
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'assets', 'classifiers', classifierFileName(dataset));
 }
 
 /** A trained classifier as a FeatureNetwork named `classifier:DATASET`. */
