@@ -7,7 +7,9 @@
 // The checks: a few steps of train-tokenizer, train-generator and post-train
 // with --device cuda on the tiny presets (Fashion-MNIST, 256 images); one
 // tokenizer training step from the same weights and batch on cpu and cuda,
-// compared (loss and every updated weight, within TF32/cuDNN tolerance).
+// compared (loss and every updated weight, within TF32/cuDNN tolerance);
+// with 2 GPUs, a few steps of train-tokenizer as 2 ranks of `launch`, one GPU
+// each, over NCCL.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -45,6 +47,11 @@ if (cli(`train-tokenizer on ${device}`, 'train-tokenizer', '--config', path.join
     cli(`post-train on ${device}`, 'post-train', '--tokenizer', tok, '--generator', gen, '--config', path.join(root, 'configs/posttrain/tiny.yaml'),
       '--out', path.join(work, 'post'), ...few);
   }
+}
+
+if (device !== 'cpu' && cuda.deviceCount() >= 2) {
+  cli('train-tokenizer, launch --nproc 2 (a GPU a rank, NCCL)', 'launch', '--nproc', '2', 'train-tokenizer', '--config', path.join(root, 'configs/tokenizer/tiny.yaml'),
+    '--out', path.join(work, 'tok-2gpu'), ...few);
 }
 
 // One step from the same weights and batch on both devices.

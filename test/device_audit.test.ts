@@ -17,8 +17,8 @@ import { PostTrainer, posttrainSchema, preservedSampling } from '../src/posttrai
 import { evaluateTokenizer } from '../src/eval/index.js';
 import { loadGeneratorPair } from '../src/runs/index.js';
 import { FeatureDiscriminator, PatchDiscriminator, Tokenizer, TokenizerTrainer, type TokenizerOptions, tokenizerSchema } from '../src/tokenizer/index.js';
-import { RandomStream, auditImplicitDevices, cuda, manualSeed, noGrad, rand, randint, randn, tidy } from '../src/torch/index.js';
-import { resolveDevice } from '../src/train/index.js';
+import { ProcessGroup, RandomStream, auditImplicitDevices, cuda, manualSeed, noGrad, rand, randint, randn, tidy } from '../src/torch/index.js';
+import { backendFor, deviceContext, resolveDevice } from '../src/train/index.js';
 import { scratchDir } from './helpers/checkpoint.js';
 import { oneThreadEnv } from './helpers/one_thread.js';
 import { presets, saveTinyGenerator, saveTinyTokenizer } from './helpers/runs.js';
@@ -184,6 +184,27 @@ test('train.device: cpu, auto (cpu without a GPU) and a missing GPU refused with
   }
   assert.throws(() => resolveDevice('gpu'), /expected cpu, cuda, cuda:N or auto/);
   assert.throws(() => resolveConfig(tokenizerSchema, [], ['train.device=gpu0']), /train.device: "gpu0" is not cpu \| cuda \| cuda:N \| auto/);
+});
+
+test('under launch each rank takes the GPU of its local rank and talks over NCCL; a GPU named by number, or too few GPUs, refused', () => {
+  const single = { gpus: 2, localRank: null };
+  assert.equal(resolveDevice('cuda', single), 'cuda:0');
+  assert.equal(resolveDevice('cuda:1', single), 'cuda:1');
+  assert.equal(resolveDevice('auto', single), 'cuda:0');
+  assert.throws(() => resolveDevice('cuda:2', single), /sees 2 CUDA devices \(cuda:0…cuda:1\)/);
+  assert.equal(resolveDevice('cuda', { gpus: 2, localRank: 1 }), 'cuda:1');
+  assert.equal(resolveDevice('auto', { gpus: 2, localRank: 1 }), 'cuda:1');
+  assert.equal(resolveDevice('auto', { gpus: 0, localRank: 1 }), 'cpu');
+  assert.equal(resolveDevice('cpu', { gpus: 2, localRank: 1 }), 'cpu');
+  assert.throws(() => resolveDevice('cuda:0', { gpus: 2, localRank: 1 }), /under robustok launch: each rank takes the GPU of its local rank; pass --device cuda/);
+  assert.throws(() => resolveDevice('cuda', { gpus: 2, localRank: 2 }), /LOCAL_RANK=2 has no GPU of its own.*at most 2 ranks/);
+  assert.throws(() => resolveDevice('cuda', { gpus: 0, localRank: 0 }), /sees no CUDA device/);
+  // The process's own context: LOCAL_RANK from torchrun's variables.
+  assert.deepEqual(deviceContext({ WORLD_SIZE: '2', RANK: '1', LOCAL_RANK: '1' }).localRank, 1);
+  assert.equal(deviceContext({}).localRank, null);
+  assert.equal(backendFor('cpu'), 'gloo');
+  assert.equal(backendFor('cuda:1'), 'nccl');
+  assert.throws(() => ProcessGroup.init({ rank: 0, worldSize: 1, backend: 'nccl', rendezvous: { kind: 'file', path: '/nonexistent' } }), /nccl process group reduces GPU tensors/);
 });
 
 test('npm run smoke:gpu on a machine without CUDA: one JSON line and exit 2, saying there is no CUDA device', { skip: cuda.isAvailable() ? 'this machine has a CUDA device: the script would run its checks' : false }, () => {

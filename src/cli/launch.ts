@@ -34,6 +34,8 @@ machine, as torchrun does: each gets RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR
 and MASTER_PORT, and ROBUSTOK_THREADS = cores / N unless it is set. Every rank
 trains on its own train.batchSize share of each step (the global batch is
 N × M × train.batchSize); rank 0 logs, draws samples and writes checkpoints.
+With --device cuda (or auto) each rank trains on the GPU of its LOCAL_RANK
+and the ranks average over NCCL; on the CPU they use Gloo.
 Several machines: run the same line on each with --nnodes M and its own
 --node-rank (0 … M−1), --master-addr naming node 0 (reachable from all) and
 the same --master-port; the run folder must be on storage all nodes share.

@@ -72,9 +72,6 @@ export async function runTrainCommand<G extends Group, F extends FlagTable>(c: T
   const events = cliEvents();
   // A GPU the build or machine lacks is refused before the run folder is touched.
   const device = resolveDevice((config as { train?: { device?: string } }).train?.device ?? 'cpu');
-  if (device !== 'cpu' && rankEnvFrom() !== null) {
-    throw new Error(`device ${device} under robustok launch: ranks do not pick their own GPU or use NCCL yet; train data-parallel on CPUs, or on one GPU without launch`);
-  }
   console.error(`${c.name} → ${args.out}: ${c.plan(config)}; ${device === 'cpu' ? `threads: ${threadDecision().reason}` : `device ${device}`}`);
   startProfile(flags.profile, device);
   try {

@@ -1,15 +1,19 @@
 // What a run function does differently as one rank of a data-parallel run
 // (`robustok launch`, src/train/distributed.ts): it joins the other ranks,
 // and only rank 0 writes to the run folder and talks to the user.
-import { manualSeed } from '../torch/index.js';
+import { type Device, manualSeed } from '../torch/index.js';
 import { DataParallel, gradientSyncFrom, rankEnvFrom } from '../train/index.js';
 import type { RunEvents } from './events.js';
 import { RunFolder } from './run_folder.js';
 
-/** This process's place in a data-parallel run from torchrun's environment (blocks until all ranks joined), or null. */
-export function joinDataParallel(env: NodeJS.ProcessEnv = process.env): DataParallel | null {
+/**
+ * This process's place in a data-parallel run from torchrun's environment
+ * (blocks until all ranks joined), or null. `device`: where this rank trains
+ * (resolveDevice gives each rank the GPU of its local rank).
+ */
+export function joinDataParallel(device: Device, env: NodeJS.ProcessEnv = process.env): DataParallel | null {
   const rank = rankEnvFrom(env);
-  return rank ? DataParallel.init(rank, { sync: gradientSyncFrom(env) }) : null;
+  return rank ? DataParallel.init(rank, { device, sync: gradientSyncFrom(env) }) : null;
 }
 
 /** Rank 0 (or a single process) opens and locks the folder; the other ranks follow it. */

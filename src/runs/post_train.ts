@@ -14,7 +14,7 @@ import { filesFingerprint, idDtype, samplingOf } from '../generator/index.js';
 import { type PosttrainConfig, PostTrainer, type PregeneratedRows, imageDraws } from '../posttrain/index.js';
 import { absoluteTokenizerRef, openTokenizer, parseTokenizerRef, saveTokenizer, tokenizerImageSpec, tokenizerSourceFiles } from '../tokenizer/index.js';
 import { type Tensor, cat, loadCached, manualSeed, noGrad, saveSafetensors, tensor, tidy } from '../torch/index.js';
-import { loadCheckpointParts, openStream, streamSeed } from '../train/index.js';
+import { loadCheckpointParts, openStream, resolveDevice, streamSeed } from '../train/index.js';
 import { joinDataParallel, mainRankFirst, openRunFolder, rankEvents, seedRankStream, shardOf } from './data_parallel.js';
 import { type RunEnd, type RunEvents, abortReason, withDefaults } from './events.js';
 import { loadGeneratorPair } from './generator_pair.js';
@@ -40,7 +40,7 @@ const GRID_IMAGES = 8;
 export async function postTrain(cfg: PosttrainConfig, dir: string, o: PostTrainOptions): Promise<PostTrainResult> {
   const pair = loadGeneratorPair(o.generator, o.tokenizer);  // refuses a tokenizer of another codebook
   const oldDecoder = openTokenizer(pair.tokenizerDir).model;
-  const parallel = joinDataParallel();
+  const parallel = joinDataParallel(resolveDevice(cfg.train.device));
   const events = withDefaults(rankEvents(o.events, parallel));
   const folder = openRunFolder(dir, parallel, events.log);
   const { paths } = folder;

@@ -16,7 +16,7 @@ import {
 } from '../generator/index.js';
 import { type Tokenizer, absoluteTokenizerRef, openTokenizer, tokenizerImageSpec } from '../tokenizer/index.js';
 import { type Tensor, arange, manualSeed, profile } from '../torch/index.js';
-import { openStream, streamSeed } from '../train/index.js';
+import { openStream, resolveDevice, streamSeed } from '../train/index.js';
 import { joinDataParallel, mainRankFirst, openRunFolder, rankEvents, seedRankStream, shardOf } from './data_parallel.js';
 import { type RunEnd, type RunEvents, abortReason, withDefaults } from './events.js';
 import { resumeDecision, trainingLoop } from './training_loop.js';
@@ -33,7 +33,7 @@ export type TrainGeneratorResult = RunEnd & { dir: string; step: number; minutes
 export async function trainGenerator(cfg: GeneratorConfig, dir: string, options: TrainGeneratorOptions): Promise<TrainGeneratorResult> {
   const tokenizerDir = absoluteTokenizerRef(options.tokenizer);
   const tokenizer = openTokenizer(tokenizerDir).model;  // a folder that is not a tokenizer fails here, naming it
-  const parallel = joinDataParallel();
+  const parallel = joinDataParallel(resolveDevice(cfg.train.device));
   const events = withDefaults(rankEvents(options.events, parallel));
   const folder = openRunFolder(dir, parallel, events.log);
   const { paths } = folder;

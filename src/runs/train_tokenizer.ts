@@ -12,7 +12,7 @@ import { DataLoader, type Dataset, type PreparedSplit, leadingSamples, openDatas
 import { psnrPerImage } from '../metrics/index.js';
 import { TokenizerTrainer, type TokenizerConfig, checkTokenizerConfig, saveTokenizer } from '../tokenizer/index.js';
 import { type Tensor, manualSeed, profile, tidy, writeFileAtomic } from '../torch/index.js';
-import { streamSeed } from '../train/index.js';
+import { resolveDevice, streamSeed } from '../train/index.js';
 import { type RunEnd, type RunEvents, abortReason, withDefaults } from './events.js';
 import { refuseNonFiniteResults } from './finite_results.js';
 import type { RunPaths } from './layout.js';
@@ -47,7 +47,7 @@ export type TrainTokenizerResult = RunEnd & { dir: string; step: number; minutes
 
 export async function trainTokenizer(config: TokenizerConfig, dir: string, options: TrainTokenizerOptions = {}): Promise<TrainTokenizerResult> {
   const cfg = checkTokenizerConfig(config);  // cross-field rules, before any data is read
-  const parallel = joinDataParallel();
+  const parallel = joinDataParallel(resolveDevice(cfg.train.device));
   const events = withDefaults(rankEvents(options.events, parallel));
   const folder = openRunFolder(dir, parallel, events.log);
   const { paths } = folder;

@@ -8,7 +8,7 @@
 import { native as N } from './native.js';
 import { dtypeCode, dtypeName } from './dtype.js';
 import { tensor } from './creation.js';
-import { Tensor, wrapAll } from './tensor.js';
+import { type Device, Tensor, wrapAll } from './tensor.js';
 
 export type Backend = 'gloo' | 'nccl';
 export type ReduceOp = 'sum' | 'avg' | 'max' | 'min';
@@ -42,6 +42,8 @@ export interface ProcessGroupOptions {
   rendezvous: Rendezvous;
   /** Default gloo. */
   backend?: Backend;
+  /** Where the group's own small tensors (the ranks' shape checks) live: the rank's GPU for NCCL, which reduces device tensors only. Default cpu. */
+  device?: Device;
   /** Rendezvous and every collective fail after this long. Default 300 s. */
   timeoutMs?: number;
 }
@@ -90,28 +92,31 @@ export class ProcessGroup {
   readonly rank: number;
   readonly worldSize: number;
   readonly backend: Backend;
+  readonly device: Device;
   readonly #handle: unknown;
 
-  private constructor(handle: unknown, o: Required<Pick<ProcessGroupOptions, 'rank' | 'worldSize' | 'backend'>>) {
+  private constructor(handle: unknown, o: Required<Pick<ProcessGroupOptions, 'rank' | 'worldSize' | 'backend' | 'device'>>) {
     this.#handle = handle;
     this.rank = o.rank;
     this.worldSize = o.worldSize;
     this.backend = o.backend;
+    this.device = o.device;
   }
 
   /** Meets the other ranks (blocking) and creates the group. */
   static init(options: ProcessGroupOptions): ProcessGroup {
-    const { rank, worldSize, rendezvous, backend = 'gloo', timeoutMs = 300_000 } = options;
+    const { rank, worldSize, rendezvous, backend = 'gloo', timeoutMs = 300_000, device = 'cpu' } = options;
     if (!Number.isInteger(worldSize) || worldSize < 1) throw new RangeError(`world size must be a positive integer, got ${worldSize}`);
     if (!Number.isInteger(rank) || rank < 0 || rank >= worldSize) throw new RangeError(`rank must be an integer in [0, ${worldSize}), got ${rank}`);
     if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs must be > 0, got ${timeoutMs}`);
+    if (backend === 'nccl' && device === 'cpu') throw new Error('an nccl process group reduces GPU tensors: give it the rank\'s device (cuda:N)');
     if (rendezvous.kind === 'tcp' && !(Number.isInteger(rendezvous.port) && rendezvous.port > 0 && rendezvous.port < 65536)) {
       throw new RangeError(`rendezvous port must be an integer in 1..65535, got ${rendezvous.port}`);
     }
     requireDistributed(backend);
     const store = rendezvous.kind === 'tcp' ? { store: 'tcp', host: rendezvous.host, port: rendezvous.port } : { store: 'file', path: rendezvous.path };
     const handle = N.distNewGroup({ ...store, backend, rank, worldSize, timeoutMs });
-    return new ProcessGroup(handle, { rank, worldSize, backend });
+    return new ProcessGroup(handle, { rank, worldSize, backend, device });
   }
 
   /** Reduces `tensors` in place over all ranks (`avg`: the sum divided by the world size). */
@@ -167,7 +172,7 @@ export class ProcessGroup {
     if (notDense >= 0) throw new Error(`${op}: tensor ${notDense} is not contiguous; pass t.contiguous()`);
     if (options.checkShapes === false || this.worldSize === 1) return list;
     const mine = describe(list);
-    const local = tensor(mine, { shape: [DESCRIPTOR] });
+    const local = tensor(mine, { shape: [DESCRIPTOR], device: this.device });
     const gathered = new Work(N.distAllGather(this.#handle, local.handle)).wait()!;
     local.dispose();
     const all = gathered.map((t) => t.toTypedArray() as BigInt64Array);

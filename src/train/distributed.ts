@@ -12,7 +12,7 @@
 // flat buckets once it is done. Rank 0 alone logs, draws samples and
 // writes checkpoints.
 import { Module } from '../nn/index.js';
-import { type Backend, ProcessGroup, type Tensor, addBackwardHook, cat, noGrad, tensor, tidy } from '../torch/index.js';
+import { type Backend, type Device, ProcessGroup, type Tensor, addBackwardHook, cat, noGrad, tensor, tidy } from '../torch/index.js';
 import { setNonFiniteAgreement } from './non_finite.js';
 
 /** torchrun's environment for one rank (what `robustok launch` sets). */
@@ -91,10 +91,15 @@ export class DataParallel {
 
   constructor(readonly group: ProcessGroup, readonly sync: GradientSync = defaultGradientSync) {}
 
-  /** Joins the other ranks (blocking until all have arrived). */
-  static init(env: RankEnv, options: { backend?: Backend; timeoutMs?: number; sync?: GradientSync } = {}): DataParallel {
+  /**
+   * Joins the other ranks (blocking until all have arrived). `device`: where
+   * this rank trains; on a GPU the ranks talk over NCCL (PyTorch DDP's choice
+   * for CUDA tensors), on the CPU over Gloo.
+   */
+  static init(env: RankEnv, options: { device?: Device; timeoutMs?: number; sync?: GradientSync } = {}): DataParallel {
+    const device = options.device ?? 'cpu';
     return new DataParallel(ProcessGroup.init({
-      rank: env.rank, worldSize: env.worldSize, backend: options.backend, timeoutMs: options.timeoutMs,
+      rank: env.rank, worldSize: env.worldSize, backend: backendFor(device), device, timeoutMs: options.timeoutMs,
       rendezvous: { kind: 'tcp', host: env.masterAddr, port: env.masterPort },
     }), options.sync);
   }
@@ -156,7 +161,7 @@ export class DataParallel {
     };
     walk(record, []);
     const read = (p: string[]) => p.reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], record) as number;
-    const values = tensor(Float64Array.from(paths, read));
+    const values = tensor(Float64Array.from(paths, read), { device: this.group.device });
     this.group.allReduce(values, 'avg').wait();
     const means = values.toTypedArray() as Float64Array;
     values.dispose();
@@ -175,7 +180,7 @@ export class DataParallel {
 
   /** The lowest rank that says yes, or null when none does. */
   firstRankWhere(flag: boolean): number | null {
-    const t = tensor([flag ? this.rank : this.worldSize]);
+    const t = tensor([flag ? this.rank : this.worldSize], { device: this.group.device });
     this.group.allReduce(t, 'min').wait();
     const first = t.item();
     t.dispose();
@@ -257,6 +262,9 @@ export class DataParallel {
     });
   }
 }
+
+/** The process-group backend for ranks that train on `device`: NCCL between GPUs, Gloo between CPUs. */
+export const backendFor = (device: Device): Backend => (device === 'cpu' ? 'gloo' : 'nccl');
 
 const mbToFloats = (mb: number): number => Math.floor((mb * 2 ** 20) / 4);
 

@@ -20,7 +20,7 @@ const steps = Number(stepsText);
 const nanRank = Number(nanRankText);
 const cfg = checkTokenizerConfig(resolveConfig(tokenizerSchema, [loadConfigFile(presets.tokenizer)],
   ['loss.gan.enabled=true', 'loss.gan.start=0', 'loss.gan.spectralNorm=false', 'train.batchSize=4', 'train.nonFinite=skip', `train.steps=${steps}`]));
-const parallel = joinDataParallel()!;
+const parallel = joinDataParallel('cpu')!;
 const split = leadingSamples(await prepareSplit(await openDataset(cfg.data.name), 'train', { preprocess: { size: cfg.data.size, channels: cfg.data.channels } }), 64);
 const loader = new DataLoader(split, { batchSize: cfg.train.batchSize, seed: cfg.train.seed, dropLast: true, shard: shardOf(parallel) });
 manualSeed(cfg.train.seed);
