@@ -148,6 +148,24 @@ test('a tokenizer training step (perturbation, GAN with LeCam and DiffAugment, E
   trainer.dispose();
 });
 
+test('a tokenizer training step through loss networks (perceptual features, feature discriminator) names every device; a network on another device is refused', () => {
+  const classifier = built(() => new DatasetClassifier({ channels: 1, size: 16, numClasses: 4, widths: [4, 8], featureSize: 8 }));
+  const network = classifierNetwork(classifier, { options: classifier.options, dataset: 'audit', testAccuracy: 0, epochs: 0 }, 'cpu');
+  const sets = ['train.steps=2', 'train.batchSize=2', 'loss.gan.enabled=true', 'loss.gan.start=0', 'loss.gan.network=classifier:audit',
+    'loss.perceptual.kind=features', 'loss.perceptual.network=classifier:audit'];
+  const config = resolveConfig(tokenizerSchema, [loadConfigFile(presets.tokenizer)], sets);
+  const trainer = new TokenizerTrainer(config, { featureNetwork: network, discriminatorNetwork: network });
+  const images = tidy(() => randn([2, 1, 32, 32], { stream: new RandomStream(5) }).tanh());
+  const metrics = auditImplicitDevices(() => trainer.step(images));
+  assert.ok(Number.isFinite(metrics.perceptual!), 'the perceptual term was computed');
+  images.dispose();
+  trainer.dispose();
+  const elsewhere = { ...network, device: 'cuda:0' };
+  assert.throws(() => new TokenizerTrainer(config, { featureNetwork: elsewhere, discriminatorNetwork: network }),
+    /loss.perceptual.network classifier:audit was loaded on cuda:0, but the run trains on cpu/);
+  network.dispose();
+});
+
 test('a generator training step (variants, class dropout) and a post-training step (σ-tokens drawn and given) name every device', async () => {
   const genConfig = resolveConfig(generatorSchema, [loadConfigFile(presets.generator)], ['train.steps=2', 'train.batchSize=4']);
   const ids = randint(0, 16, [16, 2, 4], { dtype: 'int16', stream: new RandomStream(5) }).keep();

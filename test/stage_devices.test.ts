@@ -1,12 +1,11 @@
 // `reproduce --device` without a GPU (src/pipeline/stage_devices.ts): the
 // slots' devices (the GPUs in turn, or one named GPU, or the CPU), a missing
-// GPU refused before the reproduction's folder is touched, and recipes whose
-// loss networks run on the CPU only refused on a GPU with the reason.
+// GPU refused before the reproduction's folder is touched.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { deviceProblem, layerConfigs, loadPreset, reproduce, slotDevices, stageDevices } from '../src/pipeline/index.js';
+import { loadPreset, reproduce, slotDevices, stageDevices } from '../src/pipeline/index.js';
 import { cuda } from '../src/torch/index.js';
 import { scratchDir } from './helpers/checkpoint.js';
 
@@ -23,12 +22,4 @@ test('reproduce --device cuda without a GPU is refused before DIR is touched, sa
   await assert.rejects(reproduce(loadPreset('quick'), dir, { device: 'cuda' }), /this libtorch sees no CUDA device .*use --device cpu/);
   assert.ok(!existsSync(dir), 'nothing written');
   assert.throws(() => stageDevices('gpu', 1), /device 'gpu': expected cpu, cuda, cuda:N or auto/);
-});
-
-test('a recipe that trains through a CPU-only loss network is refused on a GPU, naming it', () => {
-  const small = loadPreset('small');
-  assert.match(deviceProblem(small.config, layerConfigs(small), 'cuda:0') ?? '', /--device cuda:0: the post-training recipe trains through a perceptual or feature-discriminator network, which runs on the CPU only so far/);
-  assert.equal(deviceProblem(small.config, layerConfigs(small), 'cpu'), null);
-  const quick = loadPreset('quick');
-  assert.equal(deviceProblem(quick.config, layerConfigs(quick), 'cuda:0'), null, 'quick trains without loss networks');
 });

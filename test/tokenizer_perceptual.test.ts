@@ -111,7 +111,7 @@ function poolNetwork(name = 'pool4', detach = false): FeatureNetwork {
     const f = F.adaptiveAvgPool2d(x, 4).flatten(1);
     return detach ? f.detach() : f;
   };
-  return { name, inputSize: 32, featureSize: 16, numClasses: 0, features, logits: () => { throw new Error('no classes'); }, dispose: () => {} };
+  return { name, inputSize: 32, featureSize: 16, numClasses: 0, device: 'cpu', features, logits: () => { throw new Error('no classes'); }, dispose: () => {} };
 }
 
 test('kind=features: unit-feature distance matches its definition, trains through the injected network, and names what is missing', () => {

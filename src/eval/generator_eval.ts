@@ -49,7 +49,7 @@ export interface GeneratorEvalResult {
 /** Features of images `[B, C, H, W]` into `stats` and, kept, into `into` (for precision/recall). */
 function collect(network: FeatureNetwork, stats: FeatureStats, into: Tensor[], images: Tensor): void {
   noGrad(() => tidy(() => {
-    const f = phase('features', () => network.features(images));
+    const f = phase('features', () => onDevice(network.features(images), 'cpu'));
     stats.update(f);
     into.push(f.keep());
   }));
@@ -82,10 +82,10 @@ export function evaluateGenerator(tokenizer: Tokenizer, samples: { ids: Tensor; 
     for (let start = 0; start < n; start += batchSize) {
       const count = Math.min(batchSize, n - start);
       noGrad(() => tidy(() => {
-        // Decoded where the tokenizer is, scored on the host, where the feature networks run.
+        // Decoded where the tokenizer is, scored where the feature network is, the statistics kept on the host.
         const images = onDevice(phase('decode', () => tokenizer.decodeIds(onDevice(samples.ids.narrow(0, start, count), tokenizer.device)).clamp(-1, 1)), 'cpu');
         collect(network, fakeStats, fakeFeatures, images);
-        if (network.numClasses > 0) probabilities.push(network.logits(images).softmax(-1).keep());
+        if (network.numClasses > 0) probabilities.push(onDevice(network.logits(images), 'cpu').softmax(-1).keep());
         for (let i = 0; i < count; i++) {
           const c = labels[start + i]!;
           if (kept[c]!.length < keepPerClass) kept[c]!.push(images.narrow(0, i, 1).keep());

@@ -5,8 +5,9 @@
 // can separate tokenizers at all depends on these).
 // Every FID compares against the same real images the reconstructions come
 // from, through one named feature network. The tokenizer encodes, perturbs
-// and decodes on its own device (a GPU too); the images are scored on the
-// host, where the feature networks run.
+// and decodes on its own device (a GPU too), the feature network scores on
+// its own (the images move there), and the statistics, PSNR and SSIM are
+// computed on the host.
 import type { PreparedSplit } from '../data/index.js';
 import { DataLoader, leadingSamples } from '../data/index.js';
 import type { FeatureNetwork } from '../features/index.js';
@@ -105,13 +106,13 @@ export function evaluateTokenizer(tokenizer: Tokenizer, split: PreparedSplit, op
   try {
     for (let b = 0, done = 0; b < loader.batchesPerEpoch; b++) {
       const count = noGrad(() => tidy(() => {
-        // Encoded and decoded where the tokenizer is; scored on the host, where the feature networks run.
+        // Encoded and decoded where the tokenizer is; scored where the network is; features and pixels gathered on the host.
         const batch = loader.batch(0, b).images;
         const q = tokenizer.encode(batch);
         histogram.update(onHost(q.ids));
         const images = onHost(batch);
         const reconstruction = onHost(tokenizer.decode(q.zq).clamp(-1, 1));
-        const features = phase('features', () => [network.features(images), network.features(reconstruction)]);
+        const features = phase('features', () => [onHost(network.features(images)), onHost(network.features(reconstruction))]);
         real.update(features[0]!);
         clean.update(features[1]!);
         phase('PSNR/SSIM', () => {
@@ -121,7 +122,7 @@ export function evaluateTokenizer(tokenizer: Tokenizer, split: PreparedSplit, op
         let mainPerturbed: Tensor | null = null;
         for (const level of levels) {
           const perturbed = onHost(tokenizer.decode(tokenizer.perturb(q, level.options).latent).clamp(-1, 1));
-          const f = phase('features', () => network.features(perturbed));
+          const f = phase('features', () => onHost(network.features(perturbed)));
           level.stats.update(f);
           if (level === main) {
             mainPerturbed = perturbed;

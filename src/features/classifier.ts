@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BatchNorm2d, Conv2d, Linear, Module, ReLU, Sequential } from '../nn/index.js';
-import { F, type Tensor, loadSafetensors, saveSafetensors } from '../torch/index.js';
+import { type Device, F, type Tensor, loadSafetensors, saveSafetensors } from '../torch/index.js';
 import type { FeatureNetwork } from './network.js';
 import { runOnImages } from './preprocess.js';
 
@@ -109,16 +109,17 @@ export function shippedClassifierFile(dataset: string): string {
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'assets', 'classifiers', classifierFileName(dataset));
 }
 
-/** A trained classifier as a FeatureNetwork named `classifier:DATASET`. */
-export function classifierNetwork(model: DatasetClassifier, record: ClassifierRecord): FeatureNetwork {
+/** A trained classifier as a FeatureNetwork named `classifier:DATASET`, its weights moved to `device`. */
+export function classifierNetwork(model: DatasetClassifier, record: ClassifierRecord, device: Device = 'cpu'): FeatureNetwork {
   const { size, channels, featureSize, numClasses } = record.options;
-  model.eval().requiresGrad_(false);
-  const input = { size, channels };
+  model.eval().requiresGrad_(false).to(device);
+  const input = { size, channels, device };
   return {
     name: `classifier:${record.dataset}`,
     inputSize: size,
     featureSize,
     numClasses,
+    device,
     features: (images) => runOnImages(images, input, (x) => model.features(x)),
     logits: (images) => runOnImages(images, input, (x) => model.forward(x)),
     dispose: () => model.dispose(),

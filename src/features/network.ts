@@ -4,7 +4,7 @@
 // perceptual loss distances between its features. Each implementation owns
 // its preprocessing (resize, channel count, value range), so callers always
 // pass images as the rest of robustok holds them.
-import type { Tensor } from '../torch/index.js';
+import type { Device, Tensor } from '../torch/index.js';
 
 export interface FeatureNetwork {
   /** Registry name, printed next to every number computed with it (`inception-fid`, `classifier:fashion-mnist`, …). */
@@ -15,6 +15,8 @@ export interface FeatureNetwork {
   readonly featureSize: number;
   /** Number of classes of `logits`, or 0 when the network has no classifier head. */
   readonly numClasses: number;
+  /** Where the weights live (chosen at load); images are moved there, and features come back on it. */
+  readonly device: Device;
   /**
    * Images `[B, C, H, W]`, float in [−1, 1], C = 1 or 3, any H, W → pooled
    * features `[B, F]` (float32). The weights are frozen; gradients reach the

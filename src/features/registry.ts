@@ -5,6 +5,7 @@
 //   classifier:DATASET    a classifier robustok trained on DATASET (robustok train-classifier; Fashion-MNIST's ships in assets/)
 import { existsSync } from 'node:fs';
 import { defaultCacheDir } from '../data/index.js';
+import type { Device } from '../torch/index.js';
 import { classifierNetwork, defaultClassifierFile, loadClassifier, shippedClassifierFile } from './classifier.js';
 import { loadInceptionFid } from './inception_fid.js';
 import { loadNsfwjs } from './nsfwjs.js';
@@ -15,6 +16,8 @@ export interface FeatureNetworkOptions {
   weights?: string;
   /** Where default classifier files live (default: the data cache). */
   cacheDir?: string;
+  /** Where the weights go (default cpu): a GPU run's perceptual loss and scoring run beside its models. */
+  device?: Device;
 }
 
 /** Thrown for `classifier:DATASET` when no classifier file exists yet: callers may train one (`file` is where it belongs). */
@@ -51,18 +54,18 @@ export async function loadFeatureNetwork(name: string, options: FeatureNetworkOp
     if (!existsSync(file)) throw new MissingClassifierError(dataset, file);
     const { model, record } = loadClassifier(file);
     if (record.dataset !== dataset) throw new Error(`${file} holds a classifier for ${record.dataset}, not ${dataset}`);
-    return classifierNetwork(model, record);
+    return classifierNetwork(model, record, options.device);
   }
   switch (name) {
     case 'inception-fid':
       if (!options.weights) {
         throw new Error('inception-fid needs its weights file: --weights pt_inception-2015-12-05-6726825d.pth (pytorch-fid\'s FID Inception weights)');
       }
-      return loadInceptionFid(options.weights);
+      return loadInceptionFid(options.weights, { device: options.device });
     case 'nsfwjs-inception':
-      return loadNsfwjs('inception');
+      return loadNsfwjs('inception', { device: options.device });
     case 'nsfwjs-mobilenet':
-      return loadNsfwjs('mobilenet');
+      return loadNsfwjs('mobilenet', { device: options.device });
     default:
       throw new Error(`unknown feature network '${name}'; known: ${featureNetworkNames.join(', ')}`);
   }

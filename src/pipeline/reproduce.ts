@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../torch/index.js';
 import { analyse } from './analysis.js';
 import { runStageInChild } from './child_stage.js';
 import { entriesOn, posttrainSeeds } from './design.js';
-import { deviceProblem, stageDevices } from './stage_devices.js';
+import { stageDevices } from './stage_devices.js';
 import { type PostTrainStages, type TokenizerStages, measuredPfid, orderOf, postOrderOf, postTrainStages, postTrainTargets, tokenizerStages } from './graph.js';
 import { layerConfigs } from './layer_configs.js';
 import { gatherRuns } from './measurements.js';
@@ -76,8 +76,6 @@ export async function reproduce(preset: ReproducePreset, dir: string, o: Reprodu
   const log = (m: string) => events.log?.(m);
   const layers = layerConfigs(preset);  // every config resolved before anything trains
   const devices = stageDevices(o.device ?? 'cpu', jobs);  // a missing GPU is refused before DIR is touched
-  const problem = deviceProblem(preset.config, layers, devices[0]!);
-  if (problem) throw new Error(problem);
   if (existsSync(markerFile(dir)) && !o.resume) {
     throw new Error(`${dir} already holds a reproduction: pass --resume to continue it (finished stages are skipped), or choose another --out`);
   }

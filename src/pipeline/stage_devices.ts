@@ -7,8 +7,6 @@
 // src/train/device.ts), and the run folders' config.json say where each ran.
 import { type Device, cuda } from '../torch/index.js';
 import { resolveDevice } from '../train/index.js';
-import type { LayerConfigs } from './layer_configs.js';
-import type { ReproduceConfig } from './preset.js';
 
 /**
  * The device of each of `jobs` stage slots for a `--device` setting: all
@@ -24,17 +22,4 @@ export function stageDevices(setting: string, jobs: number): Device[] {
 /** Slot k's device: `first` for every slot when it is the CPU or a GPU named by number (`pinned`), else cuda:(k mod gpus). */
 export function slotDevices(first: Device, pinned: boolean, jobs: number, gpus: number): Device[] {
   return Array.from({ length: jobs }, (_, k): Device => (first === 'cpu' || pinned ? first : `cuda:${k % gpus}`));
-}
-
-/** Why these layer configs cannot train on a GPU yet (the loss networks run on the CPU only), or null. */
-export function deviceProblem(c: ReproduceConfig, layers: LayerConfigs, device: Device): string | null {
-  if (device === 'cpu') return null;
-  const needsNetwork = (loss: { perceptual: { kind: string }; gan: { network: string } }) => loss.perceptual.kind !== 'none' || loss.gan.network !== '';
-  const seed = c.seeds[0]!;
-  const tokenizers = c.tokenizer.sweep.filter((v) => needsNetwork(layers.tokenizer(v.name, (v.seeds ?? [seed])[0]!).loss)).map((v) => v.name);
-  const posttrain = needsNetwork(layers.posttrain(seed).loss);
-  if (tokenizers.length === 0 && !posttrain) return null;
-  const which = [...tokenizers.map((n) => `tokenizer '${n}'`), ...(posttrain ? ['the post-training recipe'] : [])];
-  return `--device ${device}: ${which.join(', ')} ${which.length === 1 ? 'trains' : 'train'} through a perceptual or feature-discriminator network, ` +
-    'which runs on the CPU only so far; use --device cpu';
 }

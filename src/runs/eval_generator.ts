@@ -62,7 +62,7 @@ export async function evalGenerator(o: EvalGeneratorOptions): Promise<{ summary:
       throw new Error(`${data} has ${dataset.classes.length} classes but the generator was trained on ${pair.model.options.numClasses}`);
     }
     const real = await profile.phaseAsync('prepare images', () => prepareSplit(dataset, split, { preprocess: { size: spec.size, channels: spec.channels } }));
-    network = await profile.phaseAsync('feature network', () => featureNetwork(features, o.weights, spec, events));
+    network = await profile.phaseAsync('feature network', () => featureNetwork(features, o.weights, spec, events, device));
     const scorer = network;  // narrowed, for the closure below
     const n = o.n ?? 10000;
     const C = pair.model.options.numClasses;

@@ -9,7 +9,7 @@ import { type SplitName, openDataset, prepareSplit, splitLabel, writeImageRows }
 import { FID_UNBIASED_SAMPLES, type PfidLevelOptions, type TokenizerEvalResult, evaluateTokenizer, pfidLevels, reportHtml } from '../eval/index.js';
 import { type FeatureNetwork, MissingClassifierError, classifierFileFor, classifierSchema, loadFeatureNetwork } from '../features/index.js';
 import { openTokenizer, parseTokenizerRef } from '../tokenizer/index.js';
-import { phase, profile, writeFileAtomic } from '../torch/index.js';
+import { type Device, phase, profile, writeFileAtomic } from '../torch/index.js';
 import { type RunEvents, withDefaults } from './events.js';
 import { refuseNonFiniteResults } from './finite_results.js';
 import { evalPaths, runPaths } from './layout.js';
@@ -64,7 +64,7 @@ export async function evalTokenizer(o: EvalTokenizerOptions): Promise<{ summary:
     if (split === 'train') events.log(`warning: --split train: the numbers are on training images, which the tokenizer has seen; they say nothing about new images`);
     // Size and channels from the tokenizer; the fit (pad, crop, resize) is the dataset's own, as in training.
     const images = await profile.phaseAsync('prepare images', () => prepareSplit(dataset, split, { preprocess: { size: spec.size, channels: spec.channels } }));
-    network = await profile.phaseAsync('feature network', () => featureNetwork(features, o.weights, spec, events));
+    network = await profile.phaseAsync('feature network', () => featureNetwork(features, o.weights, spec, events, device));
     const scorer = network;  // narrowed, for the closure below
     const paths = evalOutput(o);
     mkdirSync(paths.dir, { recursive: true });
@@ -89,16 +89,17 @@ export async function evalTokenizer(o: EvalTokenizerOptions): Promise<{ summary:
   }
 }
 
-/** The feature network; a dataset classifier that does not exist yet is trained first (a few minutes on a CPU). */
-export async function featureNetwork(name: string, weights: string | undefined, spec: { size: number; channels: 1 | 3 }, events: ReturnType<typeof withDefaults>): Promise<FeatureNetwork> {
+/** The feature network, on `device`; a dataset classifier that does not exist yet is trained first (a few minutes on a CPU). */
+export async function featureNetwork(name: string, weights: string | undefined, spec: { size: number; channels: 1 | 3 }, events: ReturnType<typeof withDefaults>,
+  device: Device = 'cpu'): Promise<FeatureNetwork> {
   try {
-    return await loadFeatureNetwork(name, { weights });
+    return await loadFeatureNetwork(name, { weights, device });
   } catch (error) {
     if (!(error instanceof MissingClassifierError)) throw error;
     events.log(`${error.message}; training it now (once)`);
     const config = resolveConfig(classifierSchema, [{ data: { name: error.dataset, size: spec.size, channels: spec.channels } }], []);
     await trainClassifier(config, classifierFileFor(error.dataset, { weights }), { events });
-    return loadFeatureNetwork(name, { weights });
+    return loadFeatureNetwork(name, { weights, device });
   }
 }
 

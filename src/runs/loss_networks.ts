@@ -10,6 +10,7 @@
 import { existsSync } from 'node:fs';
 import { type FeatureNetwork, loadFeatureNetwork } from '../features/index.js';
 import type { LossConfig } from '../tokenizer/index.js';
+import type { Device } from '../torch/index.js';
 import { parseTokenizerRef, readTokenizerLineage } from '../tokenizer/index.js';
 import { runPaths } from './layout.js';
 import { readJsonObject } from './run_folder.js';
@@ -43,13 +44,13 @@ export function refuseLossNetwork(features: string, ref: string): void {
   }
 }
 
-/** The networks a loss config names, loaded: the perceptual term's and the discriminator's backbone (either may be absent). */
-export async function loadLossNetworks(loss: LossConfig): Promise<{ featureNetwork?: FeatureNetwork; discriminatorNetwork?: FeatureNetwork; dispose(): void }> {
+/** The networks a loss config names, loaded on the run's `device`: the perceptual term's and the discriminator's backbone (either may be absent). */
+export async function loadLossNetworks(loss: LossConfig, device: Device): Promise<{ featureNetwork?: FeatureNetwork; discriminatorNetwork?: FeatureNetwork; dispose(): void }> {
   const { perceptual, gan } = loss;
-  const featureNetwork = perceptual.kind === 'features' ? await loadFeatureNetwork(perceptual.network, { weights: perceptual.networkWeights || undefined }) : undefined;
+  const featureNetwork = perceptual.kind === 'features' ? await loadFeatureNetwork(perceptual.network, { weights: perceptual.networkWeights || undefined, device }) : undefined;
   let discriminatorNetwork: FeatureNetwork | undefined;
   try {
-    discriminatorNetwork = gan.enabled && gan.network ? await loadFeatureNetwork(gan.network, { weights: gan.networkWeights || undefined }) : undefined;
+    discriminatorNetwork = gan.enabled && gan.network ? await loadFeatureNetwork(gan.network, { weights: gan.networkWeights || undefined, device }) : undefined;
   } catch (error) {
     featureNetwork?.dispose();
     throw error;

@@ -40,7 +40,8 @@ const GRID_IMAGES = 8;
 export async function postTrain(cfg: PosttrainConfig, dir: string, o: PostTrainOptions): Promise<PostTrainResult> {
   const pair = loadGeneratorPair(o.generator, o.tokenizer);  // refuses a tokenizer of another codebook
   const oldDecoder = openTokenizer(pair.tokenizerDir).model;
-  const parallel = joinDataParallel(resolveDevice(cfg.train.device));
+  const device = resolveDevice(cfg.train.device);  // under launch, this rank's GPU
+  const parallel = joinDataParallel(device);
   const events = withDefaults(rankEvents(o.events, parallel));
   const folder = openRunFolder(dir, parallel, events.log);
   const { paths } = folder;
@@ -58,7 +59,7 @@ export async function postTrain(cfg: PosttrainConfig, dir: string, o: PostTrainO
       throw new Error(`${dataName} has ${dataset.classes.length} classes but the generator was trained on ${pair.model.options.numClasses}`);
     }
     const split = leadingSamples(await prepareSplit(dataset, 'train', { preprocess: { size: spec.size, channels: spec.channels } }), cfg.data.limit || Infinity);
-    networks = await loadLossNetworks(cfg.loss);
+    networks = await loadLossNetworks(cfg.loss, device);
 
     manualSeed(streamSeed(cfg.train.seed, 'global'));
     const sampling = cfg.samplingSource === 'generator' ? pair.info.sampling : samplingOf(cfg.sample);

@@ -33,7 +33,7 @@ export type TrainGeneratorResult = RunEnd & { dir: string; step: number; minutes
 export async function trainGenerator(cfg: GeneratorConfig, dir: string, options: TrainGeneratorOptions): Promise<TrainGeneratorResult> {
   const tokenizerDir = absoluteTokenizerRef(options.tokenizer);
   const tokenizer = openTokenizer(tokenizerDir).model;  // a folder that is not a tokenizer fails here, naming it
-  const parallel = joinDataParallel(resolveDevice(cfg.train.device));
+  const parallel = joinDataParallel(resolveDevice(cfg.train.device));  // under launch, this rank's GPU
   const events = withDefaults(rankEvents(options.events, parallel));
   const folder = openRunFolder(dir, parallel, events.log);
   const { paths } = folder;

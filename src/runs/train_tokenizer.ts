@@ -47,7 +47,8 @@ export type TrainTokenizerResult = RunEnd & { dir: string; step: number; minutes
 
 export async function trainTokenizer(config: TokenizerConfig, dir: string, options: TrainTokenizerOptions = {}): Promise<TrainTokenizerResult> {
   const cfg = checkTokenizerConfig(config);  // cross-field rules, before any data is read
-  const parallel = joinDataParallel(resolveDevice(cfg.train.device));
+  const device = resolveDevice(cfg.train.device);  // under launch, this rank's GPU
+  const parallel = joinDataParallel(device);
   const events = withDefaults(rankEvents(options.events, parallel));
   const folder = openRunFolder(dir, parallel, events.log);
   const { paths } = folder;
@@ -67,7 +68,7 @@ export async function trainTokenizer(config: TokenizerConfig, dir: string, optio
     });
 
     manualSeed(streamSeed(cfg.train.seed, 'global'));
-    networks = await loadLossNetworks(cfg.loss);
+    networks = await loadLossNetworks(cfg.loss, device);
     const t = new TokenizerTrainer(cfg, networks);
     seedRankStream(parallel, cfg.train.seed);
     trainer = t;

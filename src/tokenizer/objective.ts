@@ -40,11 +40,12 @@ export class DecoderObjective {
   constructor(readonly loss: LossConfig, o: { channels: number; nonFinite: 'stop' | 'skip'; featureNetwork?: FeatureNetwork; discriminatorNetwork?: FeatureNetwork; device?: Device }) {
     this.nonFinite = o.nonFinite;
     const device = o.device ?? 'cpu';
-    if (device !== 'cpu' && (loss.perceptual.kind !== 'none' || loss.gan.network)) {
-      throw new Error(`device ${device}: the perceptual and feature-discriminator networks (loss.perceptual, loss.gan.network) run on the CPU only so far; train with --device cpu or without them`);
-    }
+    // The loss networks are loaded by the caller, on the run's device (loadLossNetworks); one left on another device would copy every batch.
+    requireOn(o.featureNetwork, device, 'loss.perceptual.network');
+    requireOn(o.discriminatorNetwork, device, 'loss.gan.network');
     // Loaded first: a wrong weight path fails before anything is allocated.
     this.perceptual = PerceptualLoss.fromConfig(loss.perceptual, { featureNetwork: o.featureNetwork });
+    this.perceptual?.lpips?.to(device);
     const gan = loss.gan;
     if (gan.enabled && gan.network && !o.discriminatorNetwork) throw new Error(`DecoderObjective: loss.gan.network is ${gan.network}, but no network was loaded for it`);
     this.discriminator = !gan.enabled ? null : gan.network
@@ -130,5 +131,12 @@ export class DecoderObjective {
     this.discriminatorOptimizer?.dispose();
     this.discriminator?.dispose();
     this.perceptual?.dispose();
+  }
+}
+
+/** Throws when a loss network was loaded on another device than the run's. */
+function requireOn(network: FeatureNetwork | undefined, device: Device, key: string): void {
+  if (network && network.device !== device) {
+    throw new Error(`${key} ${network.name} was loaded on ${network.device}, but the run trains on ${device}: load it with { device: '${device}' }`);
   }
 }
