@@ -11,14 +11,16 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { loadConfigFile, resolveConfig } from '../src/config/index.js';
 import { classifierNetwork, DatasetClassifier } from '../src/features/classifier.js';
-import { ArGenerator, GeneratorTrainer, type GeneratorOptions, generatorSchema, sampleTokens } from '../src/generator/index.js';
+import { ArGenerator, GeneratorTrainer, type GeneratorOptions, generatorSchema, loadGenerator, sampleTokens } from '../src/generator/index.js';
 import type { Module } from '../src/nn/index.js';
 import { PostTrainer, posttrainSchema, preservedSampling } from '../src/posttrain/index.js';
 import { evaluateTokenizer } from '../src/eval/index.js';
 import { loadGeneratorPair } from '../src/runs/index.js';
-import { FeatureDiscriminator, PatchDiscriminator, Tokenizer, TokenizerTrainer, type TokenizerOptions, tokenizerSchema } from '../src/tokenizer/index.js';
+import { FeatureDiscriminator, PatchDiscriminator, Tokenizer, TokenizerTrainer, type TokenizerOptions, readImageSpec, tokenizerSchema } from '../src/tokenizer/index.js';
 import { ProcessGroup, RandomStream, auditImplicitDevices, cuda, manualSeed, noGrad, rand, randint, randn, tidy } from '../src/torch/index.js';
 import { backendFor, deviceContext, resolveDevice } from '../src/train/index.js';
+import { preservedImage, sampleClass } from '../src/server/generator_lab.js';
+import { neighboursOfCode, reconstructImage } from '../src/server/tokenizer_lab.js';
 import { scratchDir } from './helpers/checkpoint.js';
 import { oneThreadEnv } from './helpers/one_thread.js';
 import { presets, saveTinyGenerator, saveTinyTokenizer } from './helpers/runs.js';
@@ -192,6 +194,23 @@ test('a generator training step (variants, class dropout) and a post-training st
   for (const t of [images, classes, drawn.ids, drawn.kept, drawn.truth]) t.dispose();
   post.dispose();
   pair.dispose();
+});
+
+test('the labs of serve --device (reconstruct, neighbours, sample, σ-preserving sample) name every device', () => {
+  const tok = saveTinyTokenizer(path.join(work, 'lab-tok'), 0);
+  const gen = saveTinyGenerator(path.join(work, 'lab-gen'), tok, 1);
+  const tokenizer = Tokenizer.load(tok);
+  const { model } = loadGenerator(gen);
+  const spec = readImageSpec(tok);
+  const image = { data: Uint8Array.from({ length: 40 * 40 }, (_, i) => (i * 13) % 256), height: 40, width: 40, channels: 1 as const };
+  const sampling = { cfg: 2, schedule: 'linear' as const, power: 1, temperature: 1, topK: 0, topP: 1 };
+  const lab = auditImplicitDevices(() => reconstructImage(tokenizer, spec, { dir: tok, image, alpha: 0.5, delta: 3, seed: 1, overrides: [{ index: 0, rank: 2 }] }));
+  assert.equal(lab.perturbedIds.length, lab.ids.length);
+  auditImplicitDevices(() => neighboursOfCode(tokenizer, 2, 3));
+  auditImplicitDevices(() => sampleClass(model, [tokenizer], { dir: gen, decoders: [tok], classId: 1, sampling, seed: 2 }));
+  auditImplicitDevices(() => preservedImage(model, [tokenizer], spec, { dir: gen, decoders: [tok], image, index: 3, classId: 1, sigma: 0.5, sampling, seed: 4 }));
+  model.dispose();
+  tokenizer.dispose();
 });
 
 test('train.device: cpu, auto (cpu without a GPU) and a missing GPU refused with what to do', () => {

@@ -39,7 +39,7 @@ export function imagesToTensor(images: readonly RawImage[], spec: PreprocessConf
     const pixels = fitImage(image, spec, names?.[i] ?? `image ${i}`);
     for (let p = 0; p < sample; p++) out[i * sample + p] = unitFromByte[pixels[p]!]!;
   });
-  return tensor(out, { shape: [images.length, spec.channels, spec.size, spec.size] });
+  return tensor(out, { shape: [images.length, spec.channels, spec.size, spec.size], device: 'cpu' });  // decoded on the host
 }
 
 /** Image files → `[B, C, S, S]` float32 in [−1, 1], a tokenizer's input; an UnreadableImageError names a file that does not decode. */

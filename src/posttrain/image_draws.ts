@@ -24,6 +24,6 @@ export interface ImageDraws {
  */
 export function imageDraws(seed: number, indices: ArrayLike<number>, positions: number): ImageDraws {
   const rows = (name: 'pregenDraws' | 'pregenCoins'): Tensor =>
-    stack(Array.from(indices, (index) => rand([positions], { stream: imageStream(seed, name, index) })), 0);
+    stack(Array.from(indices, (index) => rand([positions], { stream: imageStream(seed, name, index), device: 'cpu' })), 0);
   return tidy(() => ({ uniforms: rows('pregenDraws'), coinUniforms: rows('pregenCoins') }));
 }

@@ -7,7 +7,7 @@ import { type RawImage, imagesToTensor, tensorToImages } from '../data/index.js'
 import { type ArGenerator, sampleTokens } from '../generator/index.js';
 import { imageDraws, preservedSampling } from '../posttrain/index.js';
 import type { ImageSpec, Tokenizer } from '../tokenizer/index.js';
-import { RandomStream, type Tensor, noGrad, tensor, tidy } from '../torch/index.js';
+import { RandomStream, type Tensor, noGrad, onDevice, tensor, tidy } from '../torch/index.js';
 import { badRequest } from './http_error.js';
 import type { PreservedArgs, PreservedResult, SampleArgs, SampleResult } from './lab_protocol.js';
 
@@ -26,7 +26,7 @@ export function sampleClass(model: ArGenerator, decoders: readonly Tokenizer[], 
   const started = performance.now();
   const grid = model.options.grid;
   return noGrad(() => tidy(() => {
-    const ids = sampleTokens(model, tensor([a.classId], { dtype: 'int64' }), { ...a.sampling, stream: new RandomStream(a.seed) });
+    const ids = sampleTokens(model, tensor([a.classId], { dtype: 'int64', device: model.device }), { ...a.sampling, stream: new RandomStream(a.seed) });
     return { grid, ids: ids.flatten().tolist() as number[], images: decodeWith(decoders, ids, grid), ms: performance.now() - started };
   }));
 }
@@ -44,8 +44,8 @@ export function preservedImage(model: ArGenerator, decoders: readonly Tokenizer[
   const started = performance.now();
   const grid = model.options.grid;
   return noGrad(() => tidy(() => {
-    const truth = decoders[0]!.encode(imagesToTensor([a.image], spec)).ids.reshape(1, -1);   // [1, N]
-    const { ids, kept } = preservedSampling(model, truth, tensor([a.classId], { dtype: 'int64' }), {
+    const truth = decoders[0]!.encode(onDevice(imagesToTensor([a.image], spec), model.device)).ids.reshape(1, -1);   // [1, N]
+    const { ids, kept } = preservedSampling(model, truth, tensor([a.classId], { dtype: 'int64', device: model.device }), {
       ...a.sampling, sigma: a.sigma, ...imageDraws(a.seed, [a.index], model.length),
     });
     return {

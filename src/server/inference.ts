@@ -4,6 +4,7 @@
 // native crash) fails the requests it held with a 500 and is started again
 // on the next call, so the server keeps serving.
 import { Worker } from 'node:worker_threads';
+import type { Device } from '../torch/index.js';
 import { HttpError } from './http_error.js';
 import type { LabOp, LabOps, LabReply, LabRequest } from './lab_protocol.js';
 
@@ -17,12 +18,12 @@ export class InferenceWorker {
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
 
-  constructor(readonly cacheBytes: number) {}
+  constructor(readonly cacheBytes: number, readonly device: Device = 'cpu') {}
 
   /** Starts the worker now (it loads libtorch), so the first request does not wait for it. */
   start(): void {
     if (this.#worker) return;
-    const worker = new Worker(new URL('./inference_worker.js', import.meta.url), { workerData: { cacheBytes: this.cacheBytes } });
+    const worker = new Worker(new URL('./inference_worker.js', import.meta.url), { workerData: { cacheBytes: this.cacheBytes, device: this.device } });
     worker.on('message', (reply: LabReply) => {
       const pending = this.#pending.get(reply.id);
       if (!pending) return;

@@ -8,16 +8,19 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { type ArGenerator, type GeneratorInfo, loadGenerator } from '../generator/index.js';
 import { decoderMismatch } from '../runs/index.js';
 import { Tokenizer, readImageSpec } from '../tokenizer/index.js';
+import type { Device } from '../torch/index.js';
 import { preservedImage, sampleClass } from './generator_lab.js';
 import { badRequest, errorAnswer } from './http_error.js';
 import type { LabOp, LabOps, LabReply, LabRequest } from './lab_protocol.js';
 import { ModelCache } from './model_cache.js';
 import { neighboursOfCode, reconstructImage } from './tokenizer_lab.js';
 
-const cache = new ModelCache((workerData as { cacheBytes: number }).cacheBytes);
+const { cacheBytes, device } = workerData as { cacheBytes: number; device: Device };
+const cache = new ModelCache(cacheBytes);
 
+// Models move to `serve --device` once, as loaded; the labs create their tensors beside them.
 const tokenizerAt = (dir: string): Tokenizer =>
-  cache.get(`tokenizer:${dir}`, path.join(dir, 'tokenizer.safetensors'), () => Tokenizer.load(dir));
+  cache.get(`tokenizer:${dir}`, path.join(dir, 'tokenizer.safetensors'), () => Tokenizer.load(dir).to(device));
 
 interface LoadedGenerator {
   model: ArGenerator;
@@ -27,6 +30,7 @@ interface LoadedGenerator {
 
 const generatorAt = (dir: string): LoadedGenerator => cache.get(`generator:${dir}`, path.join(dir, 'generator.safetensors'), () => {
   const { model, info } = loadGenerator(dir);
+  model.to(device);
   return { model, info, dispose: () => model.dispose() };
 });
 

@@ -10,6 +10,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Device } from '../torch/index.js';
 import type { ApiAnswers, ApiRoute, ErrorAnswer, Timed } from './api_types.js';
 import { HttpError, errorAnswer } from './http_error.js';
 import { ImageSources, UPLOAD_BYTES_LIMIT } from './image_sources.js';
@@ -27,6 +28,8 @@ export interface ServeOptions {
   port?: number;
   /** Memory bound of the loaded models (bytes of weights; default 1 GiB). */
   cacheBytes?: number;
+  /** Where the labs' models compute (resolved: `cpu`, `cuda:N`); default cpu. */
+  device?: Device;
 }
 
 export interface RunningServer {
@@ -125,7 +128,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     throw new Error(`--runs ${o.runs} does not exist; give the folder that holds your run folders`);
   }
   if (!statSync(root).isDirectory()) throw new Error(`--runs ${o.runs} is not a folder`);
-  const worker = new InferenceWorker(o.cacheBytes ?? 1 << 30);
+  const worker = new InferenceWorker(o.cacheBytes ?? 1 << 30, o.device ?? 'cpu');
   worker.start();
   const table = routes({ root, images: new ImageSources(), worker });
   const server = createServer((request, response) => void handle(table, request, response));

@@ -12,7 +12,7 @@
 import { type RawImage, imagesToTensor, tensorToImages } from '../data/index.js';
 import { codeNeighbours, inCodeSpace } from '../metrics/index.js';
 import { type ImageSpec, type Tokenizer, tokenGrid } from '../tokenizer/index.js';
-import { RandomStream, type Tensor, noGrad, tensor, tidy } from '../torch/index.js';
+import { RandomStream, type Tensor, noGrad, onDevice, tensor, tidy } from '../torch/index.js';
 import { badRequest } from './http_error.js';
 import type { NeighboursResult, ReconstructArgs, ReconstructResult } from './lab_protocol.js';
 
@@ -36,7 +36,7 @@ export function reconstructImage(tokenizer: Tokenizer, spec: ImageSpec, a: Recon
   checkLevels(tokenizer, grid, a);
   const started = performance.now();
   return noGrad(() => tidy(() => {
-    const x = imagesToTensor([a.image], spec);                                        // [1, C, S, S]
+    const x = onDevice(imagesToTensor([a.image], spec), tokenizer.device);            // [1, C, S, S]
     const q = tokenizer.encode(x);
     const clean = tokenizer.decode(q.zq);
     const perturbed = tokenizer.perturb(q, { alpha: a.alpha, beta: 1, delta: a.delta, stream: new RandomStream(a.seed) });
@@ -44,7 +44,7 @@ export function reconstructImage(tokenizer: Tokenizer, spec: ImageSpec, a: Recon
     const candidateRows = candidates.tolist() as number[][];
     const ids = perturbed.ids.flatten().tolist() as number[];
     for (const o of a.overrides) ids[o.index] = candidateRows[o.index]![o.rank]!;
-    const decoded = tokenizer.decodeIds(tensor(ids, { dtype: 'int64' }).reshape(q.ids.shape));
+    const decoded = tokenizer.decodeIds(tensor(ids, { dtype: 'int64', device: tokenizer.device }).reshape(q.ids.shape));
     return {
       grid, codebookSize: tokenizer.options.codebookSize,
       images: { original: toImage(x), clean: toImage(clean), perturbed: toImage(decoded) },
@@ -60,7 +60,7 @@ export function neighboursOfCode(tokenizer: Tokenizer, code: number, count: numb
   if (!(Number.isInteger(code) && code >= 0 && code < K)) throw badRequest(`'code' must be an integer in [0, ${K - 1}] (this tokenizer has ${K} codes), got ${code}`);
   return noGrad(() => tidy(() => {
     const metric = tokenizer.quantize.distance;
-    const order = codeNeighbours(tokenizer.quantize.codes(), metric, Math.min(count, K - 1), tensor([code], { dtype: 'int64' })).flatten();
+    const order = codeNeighbours(tokenizer.quantize.codes(), metric, Math.min(count, K - 1), tensor([code], { dtype: 'int64', device: tokenizer.device })).flatten();
     const unit = inCodeSpace(tokenizer.quantize.embedding.weight, 'cosine');         // codes() itself for a cosine codebook
     const c = unit.matmul(unit.select(0, code)).indexSelect(0, order).tolist() as number[];
     const neighbours = (order.tolist() as number[]).map((id, i) => ({ code: id, cosine: c[i]! }));
