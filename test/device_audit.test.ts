@@ -6,6 +6,7 @@
 // device, the other way to test this, lacks convolution and index_select.)
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
@@ -21,6 +22,10 @@ import { ProcessGroup, RandomStream, auditImplicitDevices, cuda, manualSeed, noG
 import { backendFor, deviceContext, resolveDevice } from '../src/train/index.js';
 import { preservedImage, sampleClass } from '../src/server/generator_lab.js';
 import { neighboursOfCode, reconstructImage } from '../src/server/tokenizer_lab.js';
+import { serveCommand } from '../src/cli/serve.js';
+import { encodeCommand, reconstructCommand } from '../src/cli/tokenize.js';
+import { trainClassifierCommand } from '../src/cli/train_classifier.js';
+import { writePng } from '../src/data/index.js';
 import { scratchDir } from './helpers/checkpoint.js';
 import { oneThreadEnv } from './helpers/one_thread.js';
 import { presets, saveTinyGenerator, saveTinyTokenizer } from './helpers/runs.js';
@@ -242,6 +247,19 @@ test('under launch each rank takes the GPU of its local rank and talks over NCCL
   assert.equal(backendFor('cpu'), 'gloo');
   assert.equal(backendFor('cuda:1'), 'nccl');
   assert.throws(() => ProcessGroup.init({ rank: 0, worldSize: 1, backend: 'nccl', rendezvous: { kind: 'file', path: '/nonexistent' } }), /nccl process group reduces GPU tensors/);
+});
+
+test('--device cuda without a GPU: reconstruct/encode/decode, train-classifier and serve refuse it before writing or listening', { skip: cuda.isAvailable() ? 'this machine has a CUDA device' : false }, async () => {
+  const tok = saveTinyTokenizer(path.join(work, 'cli-tok'), 0);
+  const image = path.join(work, 'one.png');
+  await writePng({ data: new Uint8Array(32 * 32), height: 32, width: 32, channels: 1 }, image);
+  const noGpu = /this libtorch sees no CUDA device .*--device cpu/;
+  const out = path.join(work, 'cli-out');
+  await assert.rejects(reconstructCommand(['--tokenizer', tok, '--input', image, '--out', out, '--device', 'cuda']), noGpu);
+  await assert.rejects(encodeCommand(['--tokenizer', tok, '--input', image, '--out', `${out}.json`, '--device', 'cuda:1']), noGpu);
+  assert.ok(!existsSync(out) && !existsSync(`${out}.json`), 'nothing written');
+  await assert.rejects(trainClassifierCommand(['--data', 'fashion-mnist', '--out', path.join(work, 'clf.safetensors'), '--device', 'cuda']), noGpu);
+  await assert.rejects(serveCommand(['--runs', work, '--port', '0', '--device', 'cuda']), noGpu);
 });
 
 test('npm run smoke:gpu on a machine without CUDA: one JSON line and exit 2, saying there is no CUDA device', { skip: cuda.isAvailable() ? 'this machine has a CUDA device: the script would run its checks' : false }, () => {

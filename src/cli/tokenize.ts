@@ -14,7 +14,8 @@ import { PFID_ALPHA, defaultPfidDelta } from '../eval/index.js';
 import { psnrPerImage } from '../metrics/index.js';
 import { refuseNonFiniteResults } from '../runs/index.js';
 import { type ImageSpec, type Tokenizer, checkTokenIds, openTokenizer, tokenGrid } from '../tokenizer/index.js';
-import { RandomStream, type Tensor, noGrad, tensor, tidy } from '../torch/index.js';
+import { RandomStream, type Tensor, noGrad, onDevice, tensor, tidy } from '../torch/index.js';
+import { resolveDevice } from '../train/index.js';
 import { type FlagValues, flagLines, flagTable, fraction, positiveInteger, readFlags, seed } from './flags.js';
 import { decodeNpy, encodeNpy } from './npy.js';
 import { Progress } from './progress.js';
@@ -34,6 +35,7 @@ const common = (input: Place, out: Place) => flagTable({
   input,
   out,
   batch: { value: 'N', help: 'images per batch', default: 32, parse: positiveInteger },
+  device: { value: 'cpu|cuda|cuda:N|auto', help: 'where the tokenizer computes', default: 'cpu' },
 });
 
 const images: Place = { value: 'IMG|FOLDER', help: 'an image, or a folder of them (.png, .jpg, .jpeg, .webp)' };
@@ -94,10 +96,11 @@ function parseFlags<T extends typeof decodeFlags>(argv: string[], table: T, usag
   return flags as FlagValues<T> & Required;
 }
 
-/** A trained tokenizer with the image geometry it reads and the grid of ids it makes. */
-function openForImages(ref: string): { model: Tokenizer; spec: ImageSpec; grid: [number, number] } {
+/** A trained tokenizer on `device` (a missing GPU refused first), with the image geometry it reads and the grid of ids it makes. */
+function openForImages(ref: string, device: string): { model: Tokenizer; spec: ImageSpec; grid: [number, number] } {
+  const placed = resolveDevice(device);
   const { model, image: spec } = openTokenizer(ref);
-  return { model, spec, grid: tokenGrid(model.options, spec.size) };
+  return { model: model.to(placed), spec, grid: tokenGrid(model.options, spec.size) };
 }
 
 /** The images named by --input: the file itself, or a folder's images (sorted, not recursive). */
@@ -173,7 +176,7 @@ export async function reconstructCommand(argv: string[]): Promise<ReconstructRes
   const single = !folder && out.toLowerCase().endsWith('.png');
   const outputOf = new Map((single ? [out] : pngNames(files).map((n) => path.join(out, n))).map((o, i) => [files[i]!, o]));
   const outputs: string[] = [];
-  const { model, spec } = openForImages(flags.tokenizer);
+  const { model, spec } = openForImages(flags.tokenizer, flags.device);
   const inputs = new InputReader(flags.input, files.length, flags.strict || !folder, spec);
   const K = model.options.codebookSize;
   const alpha = flags['perturb-alpha'];
@@ -190,7 +193,7 @@ export async function reconstructCommand(argv: string[]): Promise<ReconstructRes
       const batch = await inputs.read(files.slice(from, to));
       bar?.update(to);
       if (!batch) continue;
-      const x = batch.x;
+      const x = onDevice(batch.x, model.device);
       const r = tidy(() => noGrad(() => {
         const q = model.encode(x);
         const clean = model.decode(q.zq);
@@ -205,6 +208,7 @@ export async function reconstructCommand(argv: string[]): Promise<ReconstructRes
         };
       }));
       x.dispose();
+      if (x !== batch.x) batch.x.dispose();
       mkdirSync(single ? path.dirname(path.resolve(out)) : out, { recursive: true });
       const written = batch.files.map((f) => outputOf.get(f)!);
       await Promise.all(r.images.map((image, i) => writePng(image, written[i]!)));
@@ -265,7 +269,7 @@ export async function encodeCommand(argv: string[]): Promise<EncodeResult> {
   const format = path.extname(out).toLowerCase();
   if (format !== '.json' && format !== '.npy') throw new Error(`--out must name a .json or .npy file, got ${out}`);
   const { files, folder } = inputImages(flags.input);
-  const { model, spec, grid } = openForImages(flags.tokenizer);
+  const { model, spec, grid } = openForImages(flags.tokenizer, flags.device);
   const perImage = grid[0] * grid[1];
   const all = new BigInt64Array(files.length * perImage);
   const encoded: string[] = [];  // the inputs that could be read, in order
@@ -277,7 +281,7 @@ export async function encodeCommand(argv: string[]): Promise<EncodeResult> {
       bar?.update(to);
       if (!batch) continue;
       const n = batch.files.length;
-      const batchIds = tidy(() => noGrad(() => model.encode(batch.x).ids.toTypedArray() as BigInt64Array));
+      const batchIds = tidy(() => noGrad(() => model.encode(onDevice(batch.x, model.device)).ids.toTypedArray() as BigInt64Array));
       batch.x.dispose();
       if (batchIds.length !== n * perImage) throw new Error(`the tokenizer made ${batchIds.length / n} ids per image, expected ${perImage} (grid ${grid.join('×')})`);
       all.set(batchIds, encoded.length * perImage);
@@ -357,7 +361,7 @@ export async function decodeCommand(argv: string[]): Promise<{ outputs: string[]
   const flags = parseFlags(argv, decodeFlags, decodeUsage);
   const input = readIds(flags.input);
   const names = pngNames(input.files);
-  const { model, grid } = openForImages(flags.tokenizer);
+  const { model, grid } = openForImages(flags.tokenizer, flags.device);
   const K = model.options.codebookSize;
   const outputs = names.map((n) => path.join(flags.out, n));
   try {
@@ -370,7 +374,7 @@ export async function decodeCommand(argv: string[]): Promise<{ outputs: string[]
     const bar = input.count > 1 ? new Progress(input.count, { label: 'decode', unit: 'img', every: 10 }) : null;
     for (const [from, to] of batches(input.count, flags.batch)) {
       const ids = BigInt64Array.from({ length: (to - from) * perImage }, (_, i) => BigInt(input.values[from * perImage + i]!));
-      const images = tidy(() => noGrad(() => tensorToImages(model.decodeIds(tensor(ids, { shape: [to - from, ...grid] })))));
+      const images = tidy(() => noGrad(() => tensorToImages(model.decodeIds(tensor(ids, { shape: [to - from, ...grid], device: model.device })))));
       await Promise.all(images.map((image, i) => writePng(image, outputs[from + i]!)));
       bar?.update(to);
     }

@@ -6,7 +6,8 @@
 import { type Infer, group, list, num, positive } from '../config/index.js';
 import { DataLoader, type PreparedSplit, datasetFields, leadingSamples, openDataset, prepareSplit } from '../data/index.js';
 import { AdamW, Scheduler, warmupCosine } from '../optim/index.js';
-import { F, manualSeed, noGrad, phase, profile, tidy } from '../torch/index.js';
+import { type Device, F, manualSeed, noGrad, phase, profile, tidy } from '../torch/index.js';
+import { deviceSetting, resolveDevice } from '../train/index.js';
 import { DatasetClassifier } from './classifier.js';
 
 export const classifierSchema = group({
@@ -23,6 +24,7 @@ export const classifierSchema = group({
     lr: num({ default: 2e-3, min: 0, max: 1, doc: 'peak AdamW learning rate' }),
     weightDecay: num({ default: 5e-4, min: 0, max: 1, doc: 'AdamW weight decay' }),
     seed: num({ default: 0, min: 0, integer: true, doc: 'weights and data order' }),
+    device: deviceSetting(),
   }),
 });
 
@@ -49,11 +51,13 @@ export async function trainClassifier(config: ClassifierConfig, onProgress?: (p:
   const numClasses = Math.max(...train.labels.map(Number)) + 1;
   if (numClasses < 2) throw new Error(`${config.data.name} has no class labels to train a classifier on`);
 
+  const device = resolveDevice(config.train.device);
   manualSeed(config.train.seed);
+  // Drawn on the host and then moved, so a seed gives the same classifier on any device (up to its kernels).
   const model = new DatasetClassifier({
     channels: preprocess.channels, size: preprocess.size, numClasses, widths: [...config.model.widths], featureSize: config.model.featureSize,
-  });
-  const loader = new DataLoader(train, { batchSize: config.train.batchSize, seed: config.train.seed, dropLast: true });
+  }).to(device);
+  const loader = new DataLoader(train, { batchSize: config.train.batchSize, seed: config.train.seed, dropLast: true, device });
   const totalSteps = config.train.epochs * loader.batchesPerEpoch;
   const optimizer = new AdamW(model.parameters(), { lr: config.train.lr, weightDecay: config.train.weightDecay });
   const scheduler = new Scheduler(optimizer, warmupCosine({ lr: config.train.lr, lrMin: 0, warmupSteps: Math.round(0.05 * totalSteps), totalSteps }));
@@ -84,12 +88,12 @@ export async function trainClassifier(config: ClassifierConfig, onProgress?: (p:
     optimizer.dispose();
   }
   model.eval();
-  return { model, testAccuracy: phase('test accuracy', () => accuracy(model, test)) };
+  return { model, testAccuracy: phase('test accuracy', () => accuracy(model, test, 500, device)) };
 }
 
 /** Fraction of a split's images whose arg-max class is their label. */
-export function accuracy(model: DatasetClassifier, split: PreparedSplit, batchSize = 500): number {
-  const loader = new DataLoader(split, { batchSize, shuffle: false });
+export function accuracy(model: DatasetClassifier, split: PreparedSplit, batchSize = 500, device: Device = 'cpu'): number {
+  const loader = new DataLoader(split, { batchSize, shuffle: false, device });
   let correct = 0;
   for (let b = 0; b < loader.batchesPerEpoch; b++) {
     correct += noGrad(() => tidy(() => {

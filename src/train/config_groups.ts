@@ -5,6 +5,12 @@
 // only what differs: its defaults, its notes, and the settings it alone has.
 import { type Shape, choice, fraction, group, matching, num, positive } from '../config/index.js';
 
+/** `train.device`: where a trainer's models, optimizer state and batches live (resolveDevice, src/train/device.ts). */
+export const deviceSetting = () => matching({
+  default: 'cpu', allowed: 'cpu | cuda | cuda:N | auto', pattern: /^(cpu|cuda|cuda:\d+|auto)$/,
+  doc: 'where the models, optimizer state and batches live (src/train/device.ts); auto = cuda when libtorch sees a GPU',
+});
+
 /** A setting's default, with its doc line where the layer words it its own way. */
 export type Setting = number | readonly [value: number, doc: string];
 
@@ -50,9 +56,6 @@ export function trainGroup<const G extends Shape = {}>(s: TrainSettings, doc: st
     ...grid,
     checkpointEvery: positive(...spec(s.checkpointEvery, 'steps between checkpoints')),
     nonFinite: choice(['stop', 'skip'], 'stop', s.nonFinite),
-    device: matching({
-      default: 'cpu', allowed: 'cpu | cuda | cuda:N | auto', pattern: /^(cpu|cuda|cuda:\d+|auto)$/,
-      doc: 'where the models, optimizer state and batches live (src/train/device.ts); auto = cuda when libtorch sees a GPU',
-    }),
+    device: deviceSetting(),
   }, doc);
 }
