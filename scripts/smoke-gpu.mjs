@@ -8,8 +8,8 @@
 // with --device cuda on the tiny presets (Fashion-MNIST, 256 images); one
 // tokenizer training step from the same weights and batch on cpu and cuda,
 // compared (loss and every updated weight, within TF32/cuDNN tolerance);
-// with 2 GPUs, a few steps of train-tokenizer as 2 ranks of `launch`, one GPU
-// each, over NCCL.
+// train-tokenizer with train.precision bf16 and fp16 (GAN on); with 2 GPUs,
+// a few steps of train-tokenizer as 2 ranks of `launch`, one GPU each, over NCCL.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -47,6 +47,12 @@ if (cli(`train-tokenizer on ${device}`, 'train-tokenizer', '--config', path.join
     cli(`post-train on ${device}`, 'post-train', '--tokenizer', tok, '--generator', gen, '--config', path.join(root, 'configs/posttrain/tiny.yaml'),
       '--out', path.join(work, 'post'), ...few);
   }
+}
+
+// Mixed precision: bf16 anywhere, fp16 (with its loss scale) on the GPU only.
+for (const precision of device === 'cpu' ? ['bf16'] : ['bf16', 'fp16']) {
+  cli(`train-tokenizer on ${device}, train.precision=${precision}`, 'train-tokenizer', '--config', path.join(root, 'configs/tokenizer/tiny.yaml'),
+    '--out', path.join(work, `tok-${precision}`), ...few, '--set', `train.precision=${precision}`, '--set', 'loss.gan.start=0');
 }
 
 if (device !== 'cpu' && cuda.deviceCount() >= 2) {

@@ -30,8 +30,8 @@ const ranks: Record<string, number> = {
 };
 /** The longest a src/ file may be; a longer one holds more than one concept. */
 const FILE_LINES = 400;
-/** All of src/, in lines: 21,499 when the budget was set (issue #27); 22,400 since --profile (its phases in every loop, issue #23); 22,700 since FID noise and per-entry seeds (issue #25). Raise it on purpose, with the reason in the commit. */
-const SRC_LINES = 22_700;
+/** All of src/, in lines: 21,499 when the budget was set (issue #27); 22,400 since --profile (its phases in every loop, issue #23); 22,700 since FID noise and per-entry seeds (issue #25); 22,900 since --device for every command, ranks on their own GPUs and mixed precision (issue #28). Raise it on purpose, with the reason in the commit. */
+const SRC_LINES = 22_900;
 
 interface Import {
   /** Importing and imported file, relative to src/ (`tokenizer/model.ts`). */

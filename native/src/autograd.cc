@@ -1,6 +1,9 @@
 // Autograd: gradient flags, backward, torch.autograd.grad and grad mode.
 #include "common.h"
 
+#include <ATen/autocast_mode.h>
+#include <torch/version.h>
+
 namespace rt {
 namespace {
 
@@ -87,6 +90,58 @@ Napi::Value setGradEnabled(Args& a) {
 }
 Napi::Value isGradEnabled(Args& a) { return Napi::Boolean::New(a.env(), at::GradMode::is_enabled()); }
 
+// Autocast, as torch.autocast: while on for a device type, the ops libtorch
+// lists (matrix products, convolutions) run in the lower dtype and the ones
+// that need range (norms, softmax, losses) in float32. Thread-local, like
+// grad mode; only forward ops are cast (backward follows their dtypes).
+// libtorch 2.4 replaced the per-device functions with ones taking the type.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+bool autocastEnabled(at::DeviceType t) { return at::autocast::is_autocast_enabled(t); }
+at::ScalarType autocastDtype(at::DeviceType t) { return at::autocast::get_autocast_dtype(t); }
+void setAutocast(at::DeviceType t, bool enabled, at::ScalarType dtype) {
+  at::autocast::set_autocast_enabled(t, enabled);
+  at::autocast::set_autocast_dtype(t, dtype);
+}
+#else
+bool autocastEnabled(at::DeviceType t) { return t == at::kCUDA ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled(); }
+at::ScalarType autocastDtype(at::DeviceType t) { return t == at::kCUDA ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype(); }
+void setAutocast(at::DeviceType t, bool enabled, at::ScalarType dtype) {
+  if (t == at::kCUDA) {
+    at::autocast::set_enabled(enabled);
+    at::autocast::set_autocast_gpu_dtype(dtype);
+  } else {
+    at::autocast::set_cpu_enabled(enabled);
+    at::autocast::set_autocast_cpu_dtype(dtype);
+  }
+}
+#endif
+
+at::DeviceType autocastDeviceType(Args& a, size_t i) {
+  const std::string type = a.string(i);
+  if (type == "cpu") return at::kCPU;
+  if (type == "cuda") return at::kCUDA;
+  throw Napi::Error::New(a.env(), "autocast: device type must be cpu or cuda, got '" + type + "'");
+}
+
+// autocastSet(deviceType, enabled, dtype) → [previously enabled, previous dtype]
+Napi::Value autocastSet(Args& a) {
+  const at::DeviceType t = autocastDeviceType(a, 0);
+  Napi::Array previous = Napi::Array::New(a.env(), 2);
+  previous.Set(0u, Napi::Boolean::New(a.env(), autocastEnabled(t)));
+  previous.Set(1u, Napi::Number::New(a.env(), static_cast<int>(autocastDtype(t))));
+  setAutocast(t, a.boolean(1), a.dtype(2));
+  return previous;
+}
+// Casts of the weights are cached while any autocast region is open, and dropped when the outermost closes (as torch.autocast's __exit__).
+Napi::Value autocastEnter(Args& a) {
+  at::autocast::increment_nesting();
+  return a.env().Undefined();
+}
+Napi::Value autocastExit(Args& a) {
+  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+  return a.env().Undefined();
+}
+
 }  // namespace
 
 void registerAutograd(Napi::Env env, Napi::Object exports) {
@@ -94,6 +149,7 @@ void registerAutograd(Napi::Env env, Napi::Object exports) {
       {"requiresGrad", requiresGrad}, {"setRequiresGrad", setRequiresGrad}, {"isLeaf", isLeaf},
       {"grad", grad}, {"gradVersion", gradVersion}, {"setGrad", setGrad}, {"setData", setData}, {"detach", detach}, {"detach_", detach_}, {"backward", backward},
       {"autogradGrad", autogradGrad}, {"setGradEnabled", setGradEnabled}, {"isGradEnabled", isGradEnabled},
+      {"autocastSet", autocastSet}, {"autocastEnter", autocastEnter}, {"autocastExit", autocastExit},
   });
 }
 

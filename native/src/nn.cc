@@ -33,8 +33,15 @@ Napi::Value convTranspose2d(Args& a) {
   return wrap(a.env(), at::conv_transpose2d(a.tensor(0), a.tensor(1), a.optTensor(2), pair(a, 3, 1), pair(a, 4, 0),
                                             pair(a, 5, 0), a.integer(6, 1), pair(a, 7, 1)));
 }
+// Normalises in the affine weights' dtype when the input has another: under
+// CPU autocast (libtorch 1.13) a convolution hands a bfloat16 input to float32
+// weights, which group_norm refuses; CUDA autocast runs group_norm in float32
+// for the same reason (range), and so does this.
 Napi::Value groupNorm(Args& a) {
-  return wrap(a.env(), at::group_norm(a.tensor(0), a.integer(1), a.optTensor(2), a.optTensor(3), a.number(4, 1e-5)));
+  at::Tensor x = a.tensor(0);
+  const auto weight = a.optTensor(2);
+  if (weight && weight->scalar_type() != x.scalar_type()) x = x.to(weight->scalar_type());
+  return wrap(a.env(), at::group_norm(x, a.integer(1), weight, a.optTensor(3), a.number(4, 1e-5)));
 }
 Napi::Value layerNorm(Args& a) {
   return wrap(a.env(), at::layer_norm(a.tensor(0), a.ints(1), a.optTensor(2), a.optTensor(3), a.number(4, 1e-5)));

@@ -15,7 +15,7 @@
 import { Rng, mixSeed } from '../data/index.js';
 import { type AdamW, type Ema, type Stateful, decayGroups } from '../optim/index.js';
 import { type Device, F, type Tensor, bernoulli, onDevice, phase, randint, tensor, tidy, where, zeros } from '../torch/index.js';
-import { Optimisation, RngState, checkFinite, resolveDevice, streamSeed } from '../train/index.js';
+import { MixedPrecision, Optimisation, RngState, checkFinite, resolveDevice, streamSeed } from '../train/index.js';
 import type { Module } from '../nn/index.js';
 import { type GeneratorConfig, generatorOptions } from './config.js';
 import { ArGenerator } from './model.js';
@@ -49,6 +49,8 @@ export class GeneratorTrainer {
   readonly shard: { rank: number; worldSize: number };
   /** train.device, resolved (src/train/device.ts); the token set stays on the host and each batch moves. */
   readonly device: Device;
+  /** train.precision: the forward passes' dtype (src/train/precision.ts). */
+  readonly precision: MixedPrecision;
 
   constructor(readonly config: GeneratorConfig, readonly tokens: TokenSet, numClasses: number,
     o: { shard?: { rank: number; worldSize: number } } = {}) {
@@ -57,10 +59,11 @@ export class GeneratorTrainer {
     this.model = new ArGenerator(generatorOptions(config, { vocabSize: tokens.vocabSize, numClasses, grid: tokens.grid }));
     tidy(() => this.model.checkIds(tokens.ids.reshape(-1, this.model.length)));  // [M, variants, N]: every stored variant
     this.model.to(this.device);
+    this.precision = new MixedPrecision(config.train.precision, this.device);
     const { optim, train } = config;
     this.optimisation = new Optimisation(optim, {
       params: decayGroups(this.model.namedParameters(), optim.weightDecay), averaged: this.model.namedParameters(), clipped: this.model.parameters(),
-      betas: [0.9, optim.beta2], steps: train.steps,
+      betas: [0.9, optim.beta2], steps: train.steps, precision: this.precision,
     });
     this.sampler = new RngState(streamSeed(train.seed, 'trainDraws'));
   }
@@ -115,8 +118,10 @@ export class GeneratorTrainer {
       const labels = this.tokens.labels.indexSelect(0, rows);
       const dropped = mine(bernoulli(zeros([G], { device: 'cpu' }), config.model.classDropout, rng)).to('bool');
       const conditioned = onDevice(where(dropped, model.nullClass, labels), this.device);
-      const logits = phase('forward', () => model.forward(ids, conditioned));  // [B, N, K]
-      const loss = phase('loss', () => F.crossEntropy(logits.reshape(B * N, -1), ids.reshape(B * N)));
+      const { logits, loss } = this.precision.forward(() => {
+        const logits = phase('forward', () => model.forward(ids, conditioned));  // [B, N, K]
+        return { logits, loss: phase('loss', () => F.crossEntropy(logits.reshape(B * N, -1), ids.reshape(B * N))) };
+      });
       const value = loss.item();
       checkFinite(this.stepCount + 1, { loss: value });
       const update = this.optimisation.update(loss);

@@ -10,3 +10,4 @@ export * from './scheduler.js';
 export * from './clip.js';
 export * from './accumulate.js';
 export * from './ema.js';
+export * from './grad_scaler.js';

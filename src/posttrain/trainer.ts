@@ -16,7 +16,7 @@ import type { Module } from '../nn/index.js';
 import { type AdamW, type Ema, Scheduler, type Stateful, emaDecayForHalfLife } from '../optim/index.js';
 import { DecoderObjective, type GanTerms, type Tokenizer } from '../tokenizer/index.js';
 import { type Device, type Tensor, noGrad, onDevice, phase, tidy } from '../torch/index.js';
-import { Optimisation, RngState, checkFinite, resolveDevice, streamSeed } from '../train/index.js';
+import { MixedPrecision, Optimisation, RngState, checkFinite, resolveDevice, streamSeed } from '../train/index.js';
 import type { PosttrainConfig } from './config.js';
 import type { ImageDraws } from './image_draws.js';
 import { type PreservedSamplingOptions, preservedSampling } from './preserved_sampling.js';
@@ -63,6 +63,8 @@ export class PostTrainer {
   readonly coins: RngState;
   /** train.device, resolved (src/train/device.ts): the tokenizer, generator and frozen copy move there. */
   readonly device: Device;
+  /** train.precision: the forward passes' dtype (src/train/precision.ts). */
+  readonly precision: MixedPrecision;
   stepCount = 0;
 
   /**
@@ -77,8 +79,10 @@ export class PostTrainer {
     this.#frozen = o.frozen ?? null;
     this.device = resolveDevice(config.train.device);
     for (const model of [tokenizer, generator, ...(o.frozen ? [o.frozen] : [])]) model.to(this.device);
+    this.precision = new MixedPrecision(config.train.precision, this.device);
     this.objective = new DecoderObjective(config.loss, {
       channels: o.channels, nonFinite: config.train.nonFinite, featureNetwork: o.featureNetwork, discriminatorNetwork: o.discriminatorNetwork, device: this.device,
+      precision: config.train.precision,
     });
     const trainable = new Set(this.trainableNames());
     for (const [name, t] of tokenizer.namedParameters()) t.requiresGrad_(trainable.has(name));
@@ -90,6 +94,7 @@ export class PostTrainer {
     // The EMA starts as the trained weights and keeps them: no warm-up (docs/method.md §6).
     this.optimisation = new Optimisation(optim, {
       params: tensors, averaged: named, clipped: tensors, betas: [0.9, 0.95], steps: train.steps, ema: { decay: this.emaDecay, warmup: false },
+      precision: this.precision,
     });
     // The discriminator's rate follows the decoder's shape, its floor in the same ratio to loss.gan.lr.
     const dOptimizer = this.objective.discriminatorOptimizer;
@@ -170,22 +175,25 @@ export class PostTrainer {
         const images = onDevice(batch, this.device);
         const ids = given ? onDevice(given.ids, this.device) : drawn!.ids;
         tokenizer.train();
-        let image: Tensor;
-        let vq: Tensor | null = null;
-        if (config.roundTrip) {
-          // The released code's ids: σ-tokens decoded by the frozen main-training
-          // decoder, stored as 8-bit images, and encoded again by the live model.
-          const eightBit = noGrad(() => this.frozenDecoder().decodeIds(ids).clamp(-1, 1).add(1).mul(127.5).round().div(127.5).sub(1));
-          const q = tokenizer.encode(eightBit);
-          vq = q.loss;
-          image = tokenizer.decode(q.zq);
-        } else {
-          image = tokenizer.decodeIds(ids);
-        }
-        const { nll, reconstruction, perceptual } = phase('loss', () => objective.nll(image, images));
-        let loss = vq ? nll.add(vq) : nll;
-        const adversarial = ganOn ? objective.adversarial(image, nll, tokenizer.lastDecoderWeight(), rng) : null;
-        if (adversarial) loss = loss.add(adversarial.adversarial.mul(adversarial.weight));
+        const { image, vq, reconstruction, perceptual, adversarial, loss } = this.precision.forward(() => {
+          let image: Tensor;
+          let vq: Tensor | null = null;
+          if (config.roundTrip) {
+            // The released code's ids: σ-tokens decoded by the frozen main-training
+            // decoder, stored as 8-bit images, and encoded again by the live model.
+            const eightBit = noGrad(() => this.frozenDecoder().decodeIds(ids).clamp(-1, 1).add(1).mul(127.5).round().div(127.5).sub(1));
+            const q = tokenizer.encode(eightBit);
+            vq = q.loss;
+            image = tokenizer.decode(q.zq);
+          } else {
+            image = tokenizer.decodeIds(ids);
+          }
+          const { nll, reconstruction, perceptual } = phase('loss', () => objective.nll(image, images));
+          let loss = vq ? nll.add(vq) : nll;
+          const adversarial = ganOn ? objective.adversarial(image, nll, tokenizer.lastDecoderWeight(), rng) : null;
+          if (adversarial) loss = loss.add(adversarial.adversarial.mul(adversarial.weight));
+          return { image, vq, reconstruction, perceptual, adversarial, loss };
+        });
         const terms = {
           loss: loss.item(), reconstruction: reconstruction.item(), ...(perceptual ? { perceptual: perceptual.item() } : {}), ...(vq ? { vq: vq.item() } : {}),
         };

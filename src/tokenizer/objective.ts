@@ -4,7 +4,7 @@
 // adaptive weight, and the discriminator's own step with DiffAugment and
 // LeCam. The caller composes the decoder's total (main training adds the VQ
 // losses) and runs the model's backward and update in between.
-import { NonFiniteLossError, nonFiniteRank } from '../train/index.js';
+import { MixedPrecision, NonFiniteLossError, type Precision, nonFiniteRank } from '../train/index.js';
 import { AdamW, type Stateful } from '../optim/index.js';
 import { type Device, F, type RandomStream, type Tensor, phase } from '../torch/index.js';
 import type { FeatureNetwork } from '../features/index.js';
@@ -37,9 +37,13 @@ export class DecoderObjective {
    * freshly initialised. `discriminatorNetwork`: the loaded loss.gan.network
    * (the caller's to dispose), required when that is set.
    */
-  constructor(readonly loss: LossConfig, o: { channels: number; nonFinite: 'stop' | 'skip'; featureNetwork?: FeatureNetwork; discriminatorNetwork?: FeatureNetwork; device?: Device }) {
+  constructor(readonly loss: LossConfig, o: {
+    channels: number; nonFinite: 'stop' | 'skip'; featureNetwork?: FeatureNetwork; discriminatorNetwork?: FeatureNetwork; device?: Device; precision?: Precision;
+  }) {
     this.nonFinite = o.nonFinite;
     const device = o.device ?? 'cpu';
+    // Its own loss scale under fp16: the discriminator's gradients overflow on their own schedule.
+    this.#precision = new MixedPrecision(o.precision ?? 'fp32', device);
     // The loss networks are loaded by the caller, on the run's device (loadLossNetworks); one left on another device would copy every batch.
     requireOn(o.featureNetwork, device, 'loss.perceptual.network');
     requireOn(o.discriminatorNetwork, device, 'loss.gan.network');
@@ -59,11 +63,13 @@ export class DecoderObjective {
   }
 
   private readonly nonFinite: 'stop' | 'skip';
+  readonly #precision: MixedPrecision;
 
   /** Checkpoint parts of the GAN (none without it). */
   parts(): Record<string, Module | Stateful> {
     if (!this.discriminator || !this.discriminatorOptimizer || !this.lecam) return {};
-    return { discriminator: this.discriminator, discriminatorOptimizer: this.discriminatorOptimizer, lecam: this.lecam };
+    const scaler = this.#precision.scaler;
+    return { discriminator: this.discriminator, discriminatorOptimizer: this.discriminatorOptimizer, lecam: this.lecam, ...(scaler ? { discriminatorScaler: scaler } : {}) };
   }
 
   /** DiffAugment with the configured policy, drawing from `stream`. */
@@ -112,16 +118,21 @@ export class DecoderObjective {
     const discriminator = this.discriminator!;
     this.discriminatorOptimizer!.zeroGrad();
     const [realIn, fakeIn] = phase('DiffAugment', (): [Tensor, Tensor] => [this.augment(real, stream), this.augment(fake.detach(), stream)]);
-    const [realLogits, fakeLogits] = phase('forward', (): [Tensor, Tensor] => [discriminator.forward(realIn), discriminator.forward(fakeIn)]);
+    const [realLogits, fakeLogits] = this.#precision.forward(() =>
+      phase('forward', (): [Tensor, Tensor] => [discriminator.forward(realIn), discriminator.forward(fakeIn)]));
     const dLoss = hingeDiscriminatorLoss(realLogits, fakeLogits).mul(this.loss.gan.hingeScale);
     const value = dLoss.item();
     const broken = nonFiniteRank([value]);  // every rank of a data-parallel run skips (or stops) together
     if (broken === null) {
       // LeCam's anchors move only with finite logits (its forward updates them).
       const lecam = this.lecam!.forward(realLogits, fakeLogits);
-      phase('backward', () => dLoss.add(lecam.mul(this.loss.gan.lecamWeight)).backward());
-      phase('AdamW', () => this.discriminatorOptimizer!.step());
-      return { discriminator: value, lecam: lecam.item() };
+      const total = dLoss.add(lecam.mul(this.loss.gan.lecamWeight));
+      const scaler = this.#precision.scaler;
+      phase('backward', () => (scaler ? scaler.scaled(total) : total).backward());
+      const finite = scaler ? scaler.unscale(discriminator.parameters()) : true;
+      scaler?.update(finite);
+      if (finite) phase('AdamW', () => this.discriminatorOptimizer!.step());
+      return { discriminator: value, lecam: lecam.item(), ...(finite ? {} : { discriminatorSkipped: true as const }) };
     }
     if (this.nonFinite === 'stop') throw new NonFiniteLossError(step, { discriminator: value }, 'discriminator loss', broken === 'here' ? undefined : broken);
     return { discriminator: value, lecam: Number.NaN, discriminatorSkipped: true };

@@ -7,7 +7,7 @@
 // and dead-code replacement (quantizer.ts). Everything random draws from one seeded
 // stream that checkpoints save, so a resumed run continues exactly.
 import type { AdamW, Ema, Stateful } from '../optim/index.js';
-import { Optimisation, RngState, checkFinite, openStream, resolveDevice, streamSeed } from '../train/index.js';
+import { MixedPrecision, Optimisation, RngState, checkFinite, openStream, resolveDevice, streamSeed } from '../train/index.js';
 import { type Device, type Tensor, noGrad, onDevice, phase, tidy } from '../torch/index.js';
 import type { FeatureNetwork } from '../features/index.js';
 import type { Module } from '../nn/index.js';
@@ -70,20 +70,24 @@ export class TokenizerTrainer {
   readonly codebook: CodebookUpkeep;
   /** train.device, resolved (src/train/device.ts). */
   readonly device: Device;
+  /** train.precision: the forward passes' dtype (src/train/precision.ts). */
+  readonly precision: MixedPrecision;
   stepCount = 0;
 
   constructor(readonly config: TokenizerConfig, options: TrainerOptions = {}) {
     checkTokenizerConfig(config);
     this.device = resolveDevice(config.train.device);
+    this.precision = new MixedPrecision(config.train.precision, this.device);
     this.model = new Tokenizer(modelOptions(config)).to(this.device);
     const { optim, train } = config;
     this.optimisation = new Optimisation(optim, {
       params: this.model.parameters(), averaged: this.model.namedParameters(), clipped: this.model.parameters(), betas: [0.9, 0.95], steps: train.steps,
+      precision: this.precision,
     });
     this.sampler = new RngState(streamSeed(train.seed, 'trainDraws'));
     // After the model, as before the objective was split out: the discriminator's initial draws
     // follow the model's, so a seed gives the weights it always gave.
-    this.objective = new DecoderObjective(config.loss, { channels: config.data.channels, nonFinite: config.train.nonFinite, featureNetwork: options.featureNetwork, discriminatorNetwork: options.discriminatorNetwork, device: this.device });
+    this.objective = new DecoderObjective(config.loss, { channels: config.data.channels, nonFinite: config.train.nonFinite, featureNetwork: options.featureNetwork, discriminatorNetwork: options.discriminatorNetwork, device: this.device, precision: config.train.precision });
     this.codebook = new CodebookUpkeep(this.model.quantize, config.model, this.sampler.stream, { ema: this.ema, owner: this.model });
   }
 
@@ -132,13 +136,16 @@ export class TokenizerTrainer {
       const images = onDevice(batch, this.device);
       this.model.train();
       this.codebook.start(this.stepCount, () => this.model.encode(images).z);
-      const r = phase('forward', () => this.model.forward(images, perturbation
-        ? { ...perturbation, beta: config.perturbation.beta, select: config.perturbation.select, stream: rng }
-        : undefined));
-      const { nll, reconstruction, perceptual } = phase('loss', () => objective.nll(r.image, images));
-      let loss = nll.add(r.quantized.loss);
-      const adversarial = ganOn ? objective.adversarial(r.image, nll, this.model.lastDecoderWeight(), rng) : null;
-      if (adversarial) loss = loss.add(adversarial.adversarial.mul(adversarial.weight));
+      const { r, reconstruction, perceptual, adversarial, loss } = this.precision.forward(() => {
+        const r = phase('forward', () => this.model.forward(images, perturbation
+          ? { ...perturbation, beta: config.perturbation.beta, select: config.perturbation.select, stream: rng }
+          : undefined));
+        const { nll, reconstruction, perceptual } = phase('loss', () => objective.nll(r.image, images));
+        let loss = nll.add(r.quantized.loss);
+        const adversarial = ganOn ? objective.adversarial(r.image, nll, this.model.lastDecoderWeight(), rng) : null;
+        if (adversarial) loss = loss.add(adversarial.adversarial.mul(adversarial.weight));
+        return { r, reconstruction, perceptual, adversarial, loss };
+      });
       // Read once: checked before backward, so a NaN never reaches the weights or
       // the optimizer's moments, and then logged.
       const terms = phase('host reads', () => ({

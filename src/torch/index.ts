@@ -7,6 +7,7 @@ export { auditImplicitDevices } from './device_audit.js';
 export * from './random.js';
 export * from './ops.js';
 export * from './autograd.js';
+export * from './autocast.js';
 export * from './runtime.js';
 export { type PhaseRow, type ProfileReport, phase, profile, profileTable } from './phase_profile.js';
 export { type ThreadAdjustment, type ThreadDecision, type ThreadGovernor, type ThreadSource } from './threads.js';

@@ -57,5 +57,7 @@ export function trainGroup<const G extends Shape = {}>(s: TrainSettings, doc: st
     checkpointEvery: positive(...spec(s.checkpointEvery, 'steps between checkpoints')),
     nonFinite: choice(['stop', 'skip'], 'stop', s.nonFinite),
     device: deviceSetting(),
+    precision: choice(['fp32', 'bf16', 'fp16'], 'fp32',
+      'forward passes in float32, or autocast to bfloat16 (CPU or GPU) or float16 with loss scaling (GPU); weights and optimizer state stay float32 (src/train/precision.ts)'),
   }, doc);
 }

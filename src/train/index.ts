@@ -9,6 +9,7 @@ export * from './weight_checks.js';
 export * from './distributed.js';
 export * from './config_groups.js';
 export * from './optimisation.js';
+export * from './precision.js';
 export * from './device.js';
 export { type MachineFigures, describeMachine, loadWarning, measureMachine } from './machine_bench.js';
 export { type ReferenceStep, referenceConvStep } from './reference_step.js';

@@ -4,11 +4,12 @@
 // global gradient-norm clip, and an EMA of the weights that later stages
 // use. `update(loss)` is the one visible step they share — zero the
 // gradients, backward, clip, AdamW, advance the schedule — so device
-// placement, accumulation or mixed precision is added here once. The EMA is
+// placement, accumulation or mixed precision (the fp16 loss scale) is added here once. The EMA is
 // moved by `average()`, a separate call: the tokenizer's codebook upkeep
 // (dead-code replacement) goes between the update and the average.
-import { AdamW, Ema, type LrSchedule, Scheduler, type Stateful, clipGradNorm, warmupCosine } from '../optim/index.js';
+import { AdamW, Ema, type GradScaler, type LrSchedule, Scheduler, type Stateful, clipGradNorm, warmupCosine } from '../optim/index.js';
 import { type Tensor, phase } from '../torch/index.js';
+import type { MixedPrecision } from './precision.js';
 
 /** The `optim` group's settings this needs (config_groups.ts). */
 export interface OptimSettingsResolved {
@@ -33,6 +34,8 @@ export interface OptimisationOptions {
   steps: number;
   /** The EMA's decay (default optim.emaDecay) and whether it warms up (default true). */
   ema?: { decay: number; warmup: boolean };
+  /** train.precision: with fp16 its loss scaler scales backward and skips steps whose gradients overflowed. */
+  precision?: MixedPrecision;
 }
 
 export class Optimisation {
@@ -47,10 +50,12 @@ export class Optimisation {
     this.ema = new Ema(o.averaged, o.ema ?? { decay: settings.emaDecay, warmup: true });
     this.#clipped = o.clipped;
     this.#steps = o.steps;
+    this.#scaler = o.precision?.scaler ?? null;
   }
 
   readonly #clipped: Tensor[];
   readonly #steps: number;
+  readonly #scaler: GradScaler | null;
 
   /**
    * The rate this optimisation follows: warm-up, then cosine from lr down to
@@ -68,12 +73,25 @@ export class Optimisation {
   /**
    * Backward of `loss` and one AdamW step at the scheduled rate, after the
    * clip; returns the rate used and the gradient norm before clipping (a
-   * scalar tensor in the caller's scope; null with clipping off).
+   * scalar tensor in the caller's scope; null with clipping off). With fp16,
+   * backward runs on the scaled loss, and a step whose gradients overflowed
+   * is `skipped` (no AdamW update; the schedule still moves on, as with
+   * PyTorch's GradScaler).
    */
-  update(loss: Tensor): { lr: number; gradNorm: Tensor | null } {
+  update(loss: Tensor): { lr: number; gradNorm: Tensor | null; skipped?: true } {
     return phase('update', () => {
       phase('zero grad', () => this.optimizer.zeroGrad());
-      phase('backward', () => loss.backward());
+      const scaler = this.#scaler;
+      phase('backward', () => (scaler ? scaler.scaled(loss) : loss).backward());
+      if (scaler) {
+        const finite = phase('unscale', () => scaler.unscale(this.optimizer.paramGroups.flatMap((g) => g.params)));
+        scaler.update(finite);
+        if (!finite) {
+          const lr = this.optimizer.paramGroups[0]!.lr;
+          this.scheduler.step();
+          return { lr, gradNorm: null, skipped: true };
+        }
+      }
       const { clipNorm } = this.settings;
       const gradNorm = clipNorm > 0 ? phase('clip', () => clipGradNorm(this.#clipped, clipNorm)) : null;
       const lr = this.optimizer.paramGroups[0]!.lr;
@@ -88,9 +106,9 @@ export class Optimisation {
     phase('EMA', () => this.ema.update());
   }
 
-  /** Checkpoint parts, under the names every trainer's checkpoints use. */
-  parts(): Record<'optimizer' | 'scheduler' | 'ema', Stateful> {
-    return { optimizer: this.optimizer, scheduler: this.scheduler, ema: this.ema };
+  /** Checkpoint parts, under the names every trainer's checkpoints use (fp16 adds its loss scale). */
+  parts(): Record<'optimizer' | 'scheduler' | 'ema', Stateful> & { scaler?: Stateful } {
+    return { optimizer: this.optimizer, scheduler: this.scheduler, ema: this.ema, ...(this.#scaler ? { scaler: this.#scaler } : {}) };
   }
 
   dispose(): void {
