@@ -9,28 +9,54 @@
 //    draws — by robustok with its KV cache (interleaved with the twin's KV-cached
 //    sampler), and by robustok without it (kvCache:false, which recomputes
 //    the whole prefix at every position; timed a few times only, as it costs
-//    about N/2 times more).
-// Prints a table, then one JSON line: train_step_ratio and sample_ratio
-// (robustok / PyTorch time, median of paired runs; ≤ 1 means robustok is as
-// fast or faster) and cache_speedup (median no-cache time / median cached time).
+//    about N/2 times more);
+//  - the loop users run: `train-generator`'s run function (trainGenerator:
+//    the loop of src/runs/training_loop.ts with its metrics lines, the
+//    per-class sample grid drawn with the EMA weights and decoded by the
+//    tokenizer, checkpoints) for LOOP_STEPS steps from step 0, beside the
+//    twin's loop written as one writes it in PyTorch, taking turns. An
+//    isolated step at parity says little about the loop around it, and the
+//    loop is what a user waits for. The cadences are the preset's: at 60
+//    steps that is 3 metrics lines, one grid and one checkpoint (both at the
+//    end), the least a run writes — which makes the grid's share of the loop
+//    larger than in a full run (3–5% rather than under 1%): its sampling is
+//    the KV-cached sampler timed above.
+// Prints a table, then one JSON line: train_step_ratio, sample_ratio and
+// loop_ratio (robustok / PyTorch time, median of paired runs; ≤ 1 means
+// robustok is as fast or faster) and cache_speedup (median no-cache time /
+// median cached time).
 //
 //   npm run bench:generator         (ROBUSTOK_THREADS=N to choose threads)
 //
-// The tokens are uniform random ids, not a tokenized dataset: the work of a
-// step or a draw does not depend on their values, and the benchmark needs no
-// tokenizer run.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+// The step and the sampler run on uniform random ids, not a tokenized
+// dataset: the work of a step or a draw does not depend on their values. The
+// loop needs a tokenizer folder, as a run does: one with the small
+// tokenizer's architecture (configs/tokenizer/small.yaml) and its initial
+// random weights, made once, untimed; its tokens of the first LOOP_IMAGES
+// Fashion-MNIST images are encoded once (a 1-step run) and that run's token
+// cache is copied into each loop's folder, where the run finds it by its
+// fingerprint, so every loop trains, and the twin with it, on the same
+// tokens without encoding them again.
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigFile, resolveConfig } from '../src/config/index.js';
-import { type GeneratorConfig, GeneratorTrainer, type TokenSet, generatorSchema, sampleTokens, samplingOf } from '../src/generator/index.js';
-import { RandomStream, type Tensor, arange, getNumThreads, manualSeed, randint, savePt, tidy } from '../src/torch/index.js';
+import { openDataset } from '../src/data/index.js';
+import {
+  ArGenerator, type GeneratorConfig, GeneratorTrainer, type TokenSet, generatorOptions, generatorSchema, loadTokenSet, sampleTokens, samplingOf,
+} from '../src/generator/index.js';
+import { type TrainGeneratorResult, runPaths, trainGenerator } from '../src/runs/index.js';
+import { type TokenizerConfig, Tokenizer, modelOptions, saveTokenizer, tokenizerSchema } from '../src/tokenizer/index.js';
+import { RandomStream, type Tensor, arange, getNumThreads, loadSafetensors, manualSeed, randint, savePt, tidy } from '../src/torch/index.js';
+import { streamSeed } from '../src/train/index.js';
+import { loopMilliseconds, loopSummary } from './loop_timing.js';
 import { median, pair, quantile, settle, timed } from './paired_timing.js';
 import { type Twin, startTwin } from './twin_process.js';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const smallPreset = path.join(root, 'configs', 'generator', 'small.yaml');
+const smallTokenizerPreset = path.join(root, 'configs', 'tokenizer', 'small.yaml');
 /** What the small preset is made for: the small tokenizer's 8×8 grid of K = 256 codes, Fashion-MNIST's 10 classes. */
 const VOCAB = 256;
 const GRID: [number, number] = [8, 8];
@@ -43,6 +69,15 @@ const TIMED_STEPS = 20;
 const WARMUP_SAMPLES = 1;
 const TIMED_SAMPLES = 8;
 const NO_CACHE_SAMPLES = 3;
+/** Steps of each timed loop, and loops per side. */
+const LOOP_STEPS = 60;
+const LOOP_ROUNDS = 2;
+/**
+ * The images whose tokens the loop trains on: few enough to encode in
+ * seconds, and 46 batches of 64 an epoch, so the loop also starts a second
+ * epoch (a new shuffle) as a run does.
+ */
+const LOOP_IMAGES = 3000;
 
 /** The small preset, or the brief's fallback (width 192, depth 4, heads 4, batch 64) if the preset file is missing. */
 export function smallConfig(overrides: string[] = []): GeneratorConfig {
@@ -63,16 +98,104 @@ export function randomTokens(rows = TOKEN_ROWS): TokenSet {
 export const sampleLabels = (images = SAMPLE_IMAGES): Tensor =>
   tidy(() => arange(0, images, 1, { dtype: 'int64' }).remainder(CLASSES).keep());
 
-/** What the twin starts from, as a torch.save file: config and options (JSON), weights, tokens, the class ids to sample. */
-export function writeTwinInit(file: string, trainer: GeneratorTrainer, labels: Tensor): void {
-  savePt(file, {
-    config: JSON.stringify(trainer.config), options: JSON.stringify(trainer.model.options), model: trainer.model.stateDict(),
-    ids: trainer.tokens.ids, labels: trainer.tokens.labels, sampleLabels: labels,
+/** What a train-generator loop starts from, made once (untimed) by prepareLoop. */
+export interface LoopSetup {
+  config: GeneratorConfig;
+  /** A tokenizer folder, as `--tokenizer` names one, and the config it was built from. */
+  tokenizerDir: string;
+  tokenizerConfig: TokenizerConfig;
+  /** The run's token cache (layout.ts's tokens-train.safetensors), copied into each loop's folder, and its tokens. */
+  tokensFile: string;
+  tokens: TokenSet;
+  /** The generator as trainGenerator seeds and builds it before its first step. */
+  start: ArGenerator;
+  dispose(): void;
+}
+
+/**
+ * Makes, in `dir`, what robustok's loop and the twin's start from: a tokenizer
+ * folder of the small tokenizer's architecture with its seeded initial weights
+ * (their quality does not change the work of a step or a grid), the token
+ * cache of `config`'s data, encoded by a 1-step run, and the generator's
+ * weights at step 0.
+ */
+export async function prepareLoop(config: GeneratorConfig, dir: string): Promise<LoopSetup> {
+  const tokenizerConfig = resolveConfig(tokenizerSchema, [loadConfigFile(smallTokenizerPreset)]);
+  const tokenizerDir = path.join(dir, 'tokenizer');
+  mkdirSync(tokenizerDir, { recursive: true });
+  manualSeed(tokenizerConfig.train.seed);
+  const tokenizer = new Tokenizer(modelOptions(tokenizerConfig));
+  const { defaults } = await openDataset(tokenizerConfig.data.name);
+  try {
+    saveTokenizer(tokenizerDir, tokenizer, { ...defaults, size: tokenizerConfig.data.size, channels: tokenizerConfig.data.channels });
+  } finally {
+    tokenizer.dispose();
+  }
+  // The cache is keyed by the tokenizer's files and the data settings, not by the steps or the grid's size.
+  const prime = path.join(dir, 'encode');
+  const primed = await trainGenerator({ ...config, train: { ...config.train, steps: 1, samplesPerClass: 1 } }, prime, { tokenizer: tokenizerDir });
+  if (primed.status !== 'done') throw new Error(`the run that encodes the loop's tokens ended ${primed.status}`);
+  const tokensFile = path.join(dir, path.basename(runPaths(prime).tokens));
+  renameSync(runPaths(prime).tokens, tokensFile);
+  rmSync(prime, { recursive: true, force: true });
+  const tokens = readTokenCache(tokensFile);
+  const classes = (await openDataset(config.data.name)).classes.length;
+  // As trainGenerator: the global seed, then the model is the first thing GeneratorTrainer builds.
+  manualSeed(streamSeed(config.train.seed, 'global'));
+  const start = new ArGenerator(generatorOptions(config, { vocabSize: tokens.vocabSize, numClasses: classes, grid: tokens.grid }));
+  return { config, tokenizerDir, tokenizerConfig, tokensFile, tokens, start, dispose: () => { start.dispose(); tokens.dispose(); } };
+}
+
+/** A token cache file's tokens, by the library's reader (which wants the fingerprint in the file's own metadata). */
+function readTokenCache(file: string): TokenSet {
+  const { tensors, metadata } = loadSafetensors(file);
+  for (const t of Object.values(tensors)) t.dispose();
+  const set = loadTokenSet(file, (JSON.parse(metadata.robustok ?? '{}') as { fingerprint?: string }).fingerprint ?? '');
+  if (!set) throw new Error(`${file} is not a token cache`);
+  return set;
+}
+
+/**
+ * robustok's loop: trainGenerator into `dir` (new or empty), as
+ * `robustok train-generator` runs it, on the setup's tokens copied in as its
+ * cache. Encoding instead would mean the cache was not recognised: an error,
+ * since the twin trains on the cached tokens.
+ */
+export async function robustokLoop(setup: LoopSetup, dir: string): Promise<TrainGeneratorResult> {
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(setup.tokensFile, runPaths(dir).tokens);
+  const r = await trainGenerator(setup.config, dir, {
+    tokenizer: setup.tokenizerDir,
+    events: { progress: (e) => { if (e.label === 'tokenize') throw new Error(`${runPaths(dir).tokens}, copied in, was not used: the benchmark's loop would encode its images again`); } },
   });
+  if (r.status !== 'done') throw new Error(`the benchmark loop ended ${r.status}`);
+  return r;
+}
+
+/**
+ * What the twin starts from, as a torch.save file: config and options (JSON),
+ * weights, tokens, the class ids to sample; with `loop`, also what its loop
+ * starts from (see the top of bench/generator_torch.py).
+ */
+export function writeTwinInit(file: string, trainer: GeneratorTrainer, labels: Tensor, loop?: LoopSetup): void {
+  const tokenizer = loop ? Tokenizer.load(loop.tokenizerDir) : null;
+  try {
+    savePt(file, {
+      config: JSON.stringify(trainer.config), options: JSON.stringify(trainer.model.options), model: trainer.model.stateDict(),
+      ids: trainer.tokens.ids, labels: trainer.tokens.labels, sampleLabels: labels,
+      ...(loop && tokenizer ? {
+        loopConfig: JSON.stringify(loop.config), loopOptions: JSON.stringify(loop.start.options), loopModel: loop.start.stateDict(),
+        loopIds: loop.tokens.ids, loopLabels: loop.tokens.labels,
+        tokenizerConfig: JSON.stringify(loop.tokenizerConfig), tokenizer: tokenizer.stateDict(),
+      } : {}),
+    });
+  } finally {
+    tokenizer?.dispose();
+  }
 }
 
 /** The commands bench/generator_torch.py answers. */
-export type GeneratorTwin = Twin<'step' | 'sample' | 'metrics'>;
+export type GeneratorTwin = Twin<'step' | 'sample' | 'metrics' | 'loop' | 'loop-log'>;
 
 /** Starts bench/generator_torch.py on `threads` threads from the init file `writeTwinInit` wrote. */
 export const startGeneratorTwin = (threads: number, initFile: string): Promise<GeneratorTwin> =>
@@ -81,15 +204,17 @@ export const startGeneratorTwin = (threads: number, initFile: string): Promise<G
 async function main(): Promise<void> {
   const threads = getNumThreads();
   const config = smallConfig();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'robustok-bench-'));
+  // First, as it reseeds: the loop's tokenizer, tokens and starting weights.
+  const loop = await prepareLoop(smallConfig([`train.steps=${LOOP_STEPS}`, `data.limit=${LOOP_IMAGES}`]), dir);
   manualSeed(config.train.seed);
   const tokens = randomTokens();
   const trainer = new GeneratorTrainer(config, tokens, CLASSES);
   const labels = sampleLabels();
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'robustok-bench-'));
   const initFile = path.join(dir, 'init.pt');
-  writeTwinInit(initFile, trainer, labels);
+  writeTwinInit(initFile, trainer, labels, loop);
   const twin = await startGeneratorTwin(threads, initFile);
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(initFile);
 
   const sampling = samplingOf(config.sample);
   if (sampling.topK !== 0 || sampling.topP !== 1) throw new Error('the generator benchmark samples without top-k / top-p (its twin has neither)');
@@ -112,10 +237,17 @@ async function main(): Promise<void> {
     settle();
     uncached.push(sample(false)());
   }
+  // The loops, taking turns as the steps do.
+  const loops: [number, number][] = [];
+  for (let i = 0; i < LOOP_ROUNDS; i++) {
+    loops.push(await pair(i, () => loopMilliseconds((out) => robustokLoop(loop, out)), () => Number(twin.ask('loop'))));
+  }
   twin.close();
   labels.dispose();
   trainer.dispose();
   tokens.dispose();
+  loop.dispose();
+  rmSync(dir, { recursive: true, force: true });
 
   const summary = (pairs: [number, number][]) => {
     const ratios = pairs.map(([x, y]) => x / y);
@@ -127,6 +259,7 @@ async function main(): Promise<void> {
   const N = GRID[0] * GRID[1];
   const B = config.train.batchSize;
   const tokensPerS = (ms: number) => (SAMPLE_IMAGES * N * 1e3) / ms;
+  const loopTimes = loopSummary(loops, LOOP_STEPS * B * N);
   const guided = sampling.cfg !== 1;
 
   const { width, depth, heads } = config.model;
@@ -145,6 +278,9 @@ async function main(): Promise<void> {
     + `${cell(tokensPerS(cached.ms[0]), 0, 16)}${cell(tokensPerS(cached.ms[1]), 0, 15)}${cell(cached.ratio, 3, 8)}${spread(cached.spread)}`);
   console.log(`${'sample, no cache (tokens/s)'.padEnd(28)}${cell(noCacheMs, 1, 12)}${'—'.padStart(12)}${cell(tokensPerS(noCacheMs), 0, 16)}${'—'.padStart(15)}`
     + `${'—'.padStart(8)}${'—'.padStart(14)}`);
+  console.log(`${`loop, ${LOOP_STEPS} steps (tokens/s)`.padEnd(28)}${cell(loopTimes.ms[0] / LOOP_STEPS, 1, 12)}${cell(loopTimes.ms[1] / LOOP_STEPS, 1, 12)}`
+    + `${cell(loopTimes.perSecond[0], 0, 16)}${cell(loopTimes.perSecond[1], 0, 15)}${cell(loopTimes.ratio, 3, 8)}`
+    + `   (ms a step; ${LOOP_ROUNDS} loops each, from step 0 on ${LOOP_IMAGES} images' tokens)`);
   console.log('ratio = robustok time / PyTorch time, median of paired runs (≤ 1: robustok as fast or faster); p25–p75: their spread, '
     + `wide when other processes compete for the cores. KV cache speed-up: ${(noCacheMs / cached.ms[0]).toFixed(2)}×`);
   console.log(JSON.stringify({
@@ -157,6 +293,9 @@ async function main(): Promise<void> {
     sample_tokens_per_s_robustok_no_cache: tokensPerS(noCacheMs),
     sample_ratio: cached.ratio, sample_ratio_p25: cached.spread[0], sample_ratio_p75: cached.spread[1],
     cache_speedup: noCacheMs / cached.ms[0],
+    loop_steps: LOOP_STEPS, loop_rounds: LOOP_ROUNDS, loop_ms_robustok: loopTimes.ms[0], loop_ms_pytorch: loopTimes.ms[1],
+    loop_tokens_per_s: loopTimes.perSecond[0], loop_tokens_per_s_pytorch: loopTimes.perSecond[1], loop_ratio: loopTimes.ratio,
+    step_tokens_per_s: (B * N * 1e3) / train.ms[0],
   }));
 }
 

@@ -1,7 +1,8 @@
 """The PyTorch side of bench/generator: robustok's GeneratorTrainer.step
 (src/generator/trainer.ts) and KV-cached sampling (src/generator/sample.ts)
 in plain PyTorch, driven line by line from the Node benchmark so both run
-interleaved on the same threads.
+interleaved on the same threads; and the loop of a train-generator run
+around them, as one writes it in PyTorch.
 
     generator_torch.py THREADS INIT.pt COMMANDS ANSWERS
 
@@ -15,17 +16,38 @@ writes one answer line for each to the pipe ANSWERS:
   sample    S token grids with the config's sampling settings (guidance as a
             doubled batch, KV cache), answers milliseconds
   metrics   one training step, answers its logged numbers as JSON (untimed)
+  loop      the training loop of a run (below), answers its milliseconds
+  loop-log  the same loop, answers JSON: its milliseconds, its metrics lines
+            and the files it wrote (for the twin test)
   quit
 
-The model and the cached sampler come from the test twin (test/generator_ref.py);
-what is written here is the trainer around them, in trainer.ts's order:
-batch rows, class dropout, forward, cross-entropy, backward, clipping, AdamW,
-learning-rate schedule, EMA.
+With `loop` the init file also holds what a train-generator run starts from:
+`loopConfig` and `loopOptions` (JSON), `loopModel` (the generator's weights
+at step 0, as the run seeds and builds them), `loopIds` / `loopLabels` (the
+tokens robustok's run trains on, from its token cache), and the tokenizer
+whose decoder draws the sample grids: `tokenizerConfig` (JSON) and
+`tokenizer` (its state dict). The loop is the twin of robustok's
+(src/runs/training_loop.ts with train_generator.ts's grid) as one writes it in
+PyTorch: a fresh trainer and folder, seeded epoch shuffles, the step, a JSON
+metrics line every logEvery steps and at the end, a grid of a row per class
+sampled with the EMA weights and decoded every sampleEvery steps and at the
+end, an atomic checkpoint (model, optimizer, EMA, rng, step) every
+checkpointEvery steps and at the end — timed from its first step to its last
+checkpoint. Tokenizing the images is not part of it, as robustok's run
+tokenizes before its loop starts.
+
+The model and the cached sampler come from the test twin (test/generator_ref.py),
+the tokenizer from bench/tokenizer_torch.py; what is written here is the
+trainer around them, in trainer.ts's order: batch rows, class dropout,
+forward, cross-entropy, backward, clipping, AdamW, learning-rate schedule, EMA.
 """
 import json
 import math
 import os
+import shutil
 import sys
+import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test"))
 
@@ -33,8 +55,9 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from generator_ref import ArGenerator, sample_tokens  # noqa: E402
-from twin_protocol import serve  # noqa: E402
-from twin_training import ema_update, warmup_cosine  # noqa: E402
+from tokenizer_torch import Tokenizer  # noqa: E402
+from twin_protocol import TwinError, serve  # noqa: E402
+from twin_training import ema_update, ema_weights, save_atomic, start_twin, warmup_cosine, write_rows  # noqa: E402
 
 
 class Trainer:
@@ -104,23 +127,92 @@ class Trainer:
         return {"step": self.step_count, "loss": value, "accuracy": accuracy, "lr": lr, "gradNorm": grad_norm}
 
 
+def write_class_grid(trainer, tokenizer, per_class, path):
+    """A row per class, `per_class` samples each, drawn with the EMA weights from a fixed seed and
+    decoded (train_generator.ts's writeClassGrid)."""
+    s = trainer.config["sample"]
+    labels = torch.arange(trainer.model.null_class).repeat_interleave(per_class)  # the null class's id is the class count
+    draws = torch.Generator().manual_seed(trainer.config["train"]["seed"] + 2)
+    with torch.no_grad(), ema_weights(trainer.model, trainer.ema):
+        ids = sample_tokens(trainer.model, labels, s["cfg"], s["schedule"], s["power"], s["temperature"], draws)
+        images = tokenizer.decode_ids(ids, trainer.model.options["grid"]).clamp(-1, 1)
+    write_rows(path, list(images.split(per_class)))
+
+
+def save_checkpoint(trainer, path):
+    save_atomic({
+        "model": trainer.model.state_dict(), "optimizer": trainer.optimizer.state_dict(), "ema": trainer.ema,
+        "rng": trainer.sampler.get_state(), "step": trainer.step_count, "config": trainer.config,
+    }, path)
+
+
+def train_loop(init):
+    """The run's loop (see the top of the file) → its milliseconds, its metrics lines and the files it wrote."""
+    config = json.loads(init["loopConfig"])
+    t, batch = config["train"], config["train"]["batchSize"]
+    trainer = Trainer(config, json.loads(init["loopOptions"]), init["loopModel"], init["loopIds"], init["loopLabels"])
+    tokenizer = Tokenizer(json.loads(init["tokenizerConfig"]))
+    tokenizer.load_state_dict(init["tokenizer"], strict=True)
+    tokenizer.eval()
+    per_epoch = trainer.labels.shape[0] // batch
+    tokens_per_step = batch * trainer.model.length
+    out = tempfile.mkdtemp(prefix="robustok-twin-loop-")
+    try:
+        os.makedirs(os.path.join(out, "samples"))
+        checkpoint = os.path.join(out, "checkpoint.pt")
+        start = time.perf_counter()
+        with open(os.path.join(out, "metrics.jsonl"), "w") as log:
+            while trainer.step_count < t["steps"]:
+                step_start = time.perf_counter()
+                m = trainer.step()
+                step = m["step"]
+                last = step == t["steps"]
+                if step % t["logEvery"] == 0 or last:
+                    line = {**m, "epoch": (step - 1) // per_epoch, "tokensPerSecond": tokens_per_step / (time.perf_counter() - step_start),
+                            "threads": torch.get_num_threads()}
+                    log.write(json.dumps(line) + "\n")
+                    log.flush()
+                if step % t["sampleEvery"] == 0 or last:
+                    write_class_grid(trainer, tokenizer, t["samplesPerClass"], os.path.join(out, "samples", f"step-{step}.png"))
+                if step % t["checkpointEvery"] == 0:
+                    save_checkpoint(trainer, checkpoint)
+        save_checkpoint(trainer, checkpoint)
+        ms = (time.perf_counter() - start) * 1e3
+        with open(os.path.join(out, "metrics.jsonl")) as log:
+            metrics = [json.loads(line) for line in log]
+        files = sorted(os.path.relpath(os.path.join(d, f), out) for d, _, names in os.walk(out) for f in names)
+        return ms, {"metrics": metrics, "files": files}
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
 def main():
-    torch.set_num_threads(int(sys.argv[1]))
-    init = torch.load(sys.argv[2])
-    config = json.loads(init["config"])
+    init, config = start_twin()
     s = config["sample"]
     if s["topK"] != 0 or s["topP"] != 1:
         raise SystemExit("generator_torch.py samples without top-k / top-p: run it with sample.topK=0 and sample.topP=1")
-    torch.manual_seed(config["train"]["seed"])
     trainer = Trainer(config, json.loads(init["options"]), init["model"], init["ids"], init["labels"])
     sample_labels = init["sampleLabels"]
     draws = torch.Generator().manual_seed(0)
+
+    def loop():
+        if "loopConfig" not in init:
+            raise TwinError("loop needs the loop's config, weights, tokens and tokenizer in the init file")
+        return train_loop(init)
+
+    def loop_log():
+        ms, record = loop()
+        return json.dumps({"ms": ms, **record})
+
     serve(sys.argv[3], sys.argv[4], timed={
         "step": trainer.step,
         "sample": lambda: sample_tokens(trainer.model, sample_labels, s["cfg"], s["schedule"], s["power"], s["temperature"], draws),
     }, untimed={
         "metrics": lambda: json.dumps(trainer.step()),
+        "loop": lambda: loop()[0],
+        "loop-log": loop_log,
     })
 
 
-main()
+if __name__ == "__main__":
+    main()

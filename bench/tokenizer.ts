@@ -23,6 +23,7 @@ import { leadingSamples, openDataset, prepareSplit } from '../src/data/index.js'
 import { trainTokenizer } from '../src/runs/index.js';
 import { type TokenizerConfig, TokenizerTrainer, tokenizerSchema } from '../src/tokenizer/index.js';
 import { type Tensor, getNumThreads, manualSeed, noGrad, rand, savePt, tensor, tidy } from '../src/torch/index.js';
+import { loopMilliseconds, loopSummary } from './loop_timing.js';
 import { median, pair, quantile, timed } from './paired_timing.js';
 import { type Twin, startTwin } from './twin_process.js';
 
@@ -62,18 +63,6 @@ export function writeTwinInit(file: string, trainer: TokenizerTrainer, images: T
 async function trainingImages(config: TokenizerConfig): Promise<Tensor> {
   const split = leadingSamples(await prepareSplit(await openDataset(config.data.name), 'train', { preprocess: { size: config.data.size, channels: config.data.channels } }), config.data.limit || Infinity);
   return tensor(split.images, { dtype: 'uint8', shape: [split.count, split.channels, split.size, split.size] }).keep();
-}
-
-/** robustok's loop: the run function into a fresh folder; its milliseconds from the first step to the last checkpoint. */
-async function robustokLoop(config: TokenizerConfig): Promise<number> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'robustok-bench-loop-'));
-  try {
-    const r = await trainTokenizer(config, dir);
-    if (r.status !== 'done') throw new Error(`the benchmark loop ended ${r.status}`);
-    return r.minutes * 60000;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 /** The commands bench/tokenizer_torch.py answers. */
@@ -142,7 +131,9 @@ async function main(): Promise<void> {
   }
   // The loops, taking turns as the steps do.
   const loops: [number, number][] = [];
-  for (let i = 0; i < LOOP_ROUNDS; i++) loops.push(await pair(i, () => robustokLoop(loopConfig), () => Number(twin.ask('loop'))));
+  for (let i = 0; i < LOOP_ROUNDS; i++) {
+    loops.push(await pair(i, () => loopMilliseconds((dir) => trainTokenizer(loopConfig, dir)), () => Number(twin.ask('loop'))));
+  }
   twin.close();
   ours.dispose();
   images.dispose();
@@ -155,8 +146,7 @@ async function main(): Promise<void> {
     return { ms: [a, b], perSecond: [(BATCH * 1e3) / a, (BATCH * 1e3) / b], ratio: median(ratios), spread: [quantile(ratios, 0.25), quantile(ratios, 0.75)] };
   };
   const rows = { train: summary(steps), encode: summary(encodes), decode: summary(decodes) };
-  const loopRatio = median(loops.map(([a, b]) => a / b));
-  const loopPerSecond = (ms: number[]) => (LOOP_STEPS * BATCH * 1e3) / median(ms);
+  const loop = loopSummary(loops, LOOP_STEPS * BATCH);
   const result: Record<string, number | string> = { threads, batch: BATCH, images: 'uniform noise', start_step: ganStartStep(config), alpha, delta };
   for (const [name, r] of Object.entries(rows)) {
     Object.assign(result, {
@@ -167,9 +157,9 @@ async function main(): Promise<void> {
   }
 
   Object.assign(result, {
-    loop_steps: LOOP_STEPS, loop_rounds: LOOP_ROUNDS, loop_ms_robustok: median(loops.map((l) => l[0])), loop_ms_pytorch: median(loops.map((l) => l[1])),
-    loop_images_per_s: loopPerSecond(loops.map((l) => l[0])), loop_images_per_s_pytorch: loopPerSecond(loops.map((l) => l[1])),
-    loop_ratio: loopRatio, step_images_per_s: rows.train.perSecond[0],
+    loop_steps: LOOP_STEPS, loop_rounds: LOOP_ROUNDS, loop_ms_robustok: loop.ms[0], loop_ms_pytorch: loop.ms[1],
+    loop_images_per_s: loop.perSecond[0], loop_images_per_s_pytorch: loop.perSecond[1],
+    loop_ratio: loop.ratio, step_images_per_s: rows.train.perSecond[0],
   });
   const c = config.model.cnn;
   console.log(`tokenizer benchmark: small preset (CNN ${c.baseChannels}×[${c.channelMultipliers}], K = ${config.model.codebookSize}), `
@@ -184,8 +174,8 @@ async function main(): Promise<void> {
     console.log(`${label[name as keyof typeof label].padEnd(18)}${cell(r.ms[0]!, 1, 12)}${cell(r.ms[1]!, 1, 12)}`
       + `${cell(r.perSecond[0]!, 0, 16)}${cell(r.perSecond[1]!, 0, 15)}${cell(r.ratio, 3, 8)}${`${r.spread[0]!.toFixed(2)}–${r.spread[1]!.toFixed(2)}`.padStart(14)}`);
   }
-  console.log(`${`loop (${LOOP_STEPS} steps)`.padEnd(18)}${cell(Number(result.loop_ms_robustok) / LOOP_STEPS, 1, 12)}${cell(Number(result.loop_ms_pytorch) / LOOP_STEPS, 1, 12)}`
-    + `${cell(Number(result.loop_images_per_s), 0, 16)}${cell(Number(result.loop_images_per_s_pytorch), 0, 15)}${cell(loopRatio, 3, 8)}`
+  console.log(`${`loop (${LOOP_STEPS} steps)`.padEnd(18)}${cell(loop.ms[0] / LOOP_STEPS, 1, 12)}${cell(loop.ms[1] / LOOP_STEPS, 1, 12)}`
+    + `${cell(loop.perSecond[0], 0, 16)}${cell(loop.perSecond[1], 0, 15)}${cell(loop.ratio, 3, 8)}`
     + `   (ms a step; ${LOOP_ROUNDS} loops each, from step 0 on Fashion-MNIST)`);
   console.log('ratio = robustok time / PyTorch time, median of paired runs (≤ 1: robustok as fast or faster); p25–p75: their spread, '
     + 'wide when other processes compete for the cores');

@@ -26,18 +26,18 @@ steps and at the end — timed from its first step to its last checkpoint,
 into a fresh folder each time.
 
 The architectures come from the test references (test/tokenizer_ref.py,
-test/gan_ref.py); what is written here is the trainer around them: the
-quantizer, the perturbation, the losses and the update order of trainer.ts.
+test/gan_ref.py), the GAN's losses and discriminator step from
+bench/twin_gan.py (shared with bench/posttrain_torch.py); what is written here
+is the trainer around them: the quantizer, the perturbation, the losses and
+the update order of trainer.ts.
 """
 import json
 import math
 import os
 import shutil
-import struct
 import sys
 import tempfile
 import time
-import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test"))
 
@@ -45,10 +45,10 @@ import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from gan_ref import AUGMENT_FNS, NLayerDiscriminator, rand_cutout  # noqa: E402
 from tokenizer_ref import Decoder, Encoder  # noqa: E402
+from twin_gan import Gan  # noqa: E402
 from twin_protocol import TwinError, serve  # noqa: E402
-from twin_training import ema_update, warmup_cosine  # noqa: E402
+from twin_training import ema_update, ema_weights, save_atomic, start_twin, warmup_cosine, write_rows  # noqa: E402
 
 
 class Tokenizer(nn.Module):
@@ -150,33 +150,18 @@ class Trainer:
         self.schedule_step = 0
         self.model = Tokenizer(config)
         self.model.load_state_dict(model_state, strict=True)
-        o, gan = config["optim"], config["loss"]["gan"]
+        o = config["optim"]
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=o["lr"], betas=(0.9, 0.95), weight_decay=o["weightDecay"])
         self.set_lr()
         self.ema = [p.detach().clone() for p in self.model.parameters()]
         self.ema_updates = 0
         self.generator = torch.Generator().manual_seed(config["train"]["seed"] + 1)
-        self.discriminator = NLayerDiscriminator(int(config["data"]["channels"]), gan["baseChannels"], gan["layers"], gan["spectralNorm"])
-        self.discriminator.load_state_dict(discriminator_state, strict=True)
-        self.d_optimizer = torch.optim.AdamW(self.discriminator.parameters(), lr=gan["lr"], betas=(0.9, 0.95), weight_decay=gan["weightDecay"])
-        self.lecam_real = self.lecam_fake = 0.0
-        self.policy = list(gan["diffaug"])
+        self.gan = Gan(config["loss"]["gan"], int(config["data"]["channels"]), discriminator_state)
 
     def set_lr(self):
         lr = warmup_cosine(self.schedule_step, self.config["optim"], self.config["train"]["steps"])
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-
-    def augment(self, x):
-        # DiffAugment_pytorch draws from the global generator; robustok from its trainer's
-        # stream: the same distributions and amount of work.
-        for family in self.policy:
-            if family == "cutout":
-                x = rand_cutout(x, self.config["loss"]["gan"]["cutoutRatio"])
-            else:
-                for f in AUGMENT_FNS[family]:
-                    x = f(x)
-        return x
 
     def step(self, images):
         c = self.config
@@ -194,11 +179,7 @@ class Trainer:
         reconstruction = F.l1_loss(image, images) if c["loss"]["reconstruction"] == "l1" else F.mse_loss(image, images)
         loss = reconstruction + q["loss"]
         if gan_on:
-            g_loss = -self.discriminator(self.augment(image)).mean()
-            last = self.model.decoder.conv_out.weight
-            rec_grad = torch.autograd.grad(reconstruction, last, retain_graph=True)[0]
-            gan_grad = torch.autograd.grad(g_loss, last, retain_graph=True)[0]
-            adaptive = (rec_grad.norm() / (gan_grad.norm() + 1e-4)).clamp(0, 1e4).detach() * gan["weight"]
+            g_loss, adaptive = self.gan.adversarial(image, reconstruction, self.model.decoder.conv_out.weight)
             loss = loss + g_loss * adaptive
         # set_to_none=True as robustok's zeroGrad: neither side spends time zeroing buffers.
         self.optimizer.zero_grad(set_to_none=True)
@@ -213,19 +194,7 @@ class Trainer:
         ema_update(self.ema, self.model.parameters(), self.config["optim"]["emaDecay"], self.ema_updates)
         metrics = {}
         if gan_on:
-            self.d_optimizer.zero_grad(set_to_none=True)
-            real = self.discriminator(self.augment(images))
-            fake = self.discriminator(self.augment(image.detach()))
-            with torch.no_grad():
-                real_mean, fake_mean = real.mean().item(), fake.mean().item()
-            decay = gan["lecamDecay"]
-            self.lecam_real = decay * self.lecam_real + (1 - decay) * real_mean
-            self.lecam_fake = decay * self.lecam_fake + (1 - decay) * fake_mean
-            lecam = (real - self.lecam_fake).relu().square().mean() + (self.lecam_real - fake).relu().square().mean()
-            d_loss = ((1 - real).relu().mean() + (1 + fake).relu().mean()) * gan["hingeScale"]
-            (d_loss + lecam * gan["lecamWeight"]).backward()
-            self.d_optimizer.step()
-            metrics["gan"] = {"adversarial": g_loss.item(), "adaptiveWeight": adaptive.item(), "discriminator": d_loss.item(), "lecam": lecam.item()}
+            metrics["gan"] = {"adversarial": g_loss.item(), "adaptiveWeight": adaptive.item(), **self.gan.step(images, image)}
         usage, perplexity = code_usage(q["ids"], c["model"]["codebookSize"])
         self.step_count += 1
         metrics.update({
@@ -235,22 +204,9 @@ class Trainer:
         return metrics
 
 
-def write_png(path, pixels):
-    """uint8 pixels [H, W, C] (C = 1 or 3) as an 8-bit PNG, as sharp writes robustok's grids."""
-    h, w, c = pixels.shape
-    raw = b"".join(b"\x00" + pixels[y].contiguous().numpy().tobytes() for y in range(h))
-    chunk = lambda kind, data: struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    header = struct.pack(">IIBBBBB", w, h, 8, 0 if c == 1 else 2, 0, 0, 0)
-    with open(path, "wb") as f:
-        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
-
-
 def write_grid(trainer, fixed, path):
     """Originals, EMA reconstructions and perturbed ones, one row each (robustok's writeSamples)."""
-    live = [p.detach().clone() for p in trainer.model.parameters()]
-    with torch.no_grad():
-        for p, e in zip(trainer.model.parameters(), trainer.ema):
-            p.copy_(e)
+    with torch.no_grad(), ema_weights(trainer.model, trainer.ema):
         trainer.model.eval()
         q = trainer.model.encode(fixed)
         clean = trainer.model.decoder(trainer.model.post_quant_conv(q["zq"]))
@@ -260,20 +216,15 @@ def write_grid(trainer, fixed, path):
             alpha, delta = annealed(trainer.step_count, trainer.config["train"]["steps"], p)
             shown = torch.Generator().manual_seed(trainer.config["train"]["seed"] + 2)
             perturbed = trainer.model.decoder(trainer.model.post_quant_conv(perturb(q, trainer.model.quantize.embedding.weight, alpha, 1, delta, shown)))
-        for p, v in zip(trainer.model.parameters(), live):
-            p.copy_(v)
-    rows = [torch.cat(list(x.clamp(-1, 1)), dim=2) for x in (fixed, clean, perturbed) if x is not None]
-    write_png(path, ((torch.cat(rows, dim=1) + 1) * 127.5).round().to(torch.uint8).permute(1, 2, 0))
+    write_rows(path, [x for x in (fixed, clean, perturbed) if x is not None])
 
 
 def save_checkpoint(trainer, order_state, path):
     state = {
-        "model": trainer.model.state_dict(), "optimizer": trainer.optimizer.state_dict(), "ema": trainer.ema,
-        "discriminator": trainer.discriminator.state_dict(), "d_optimizer": trainer.d_optimizer.state_dict(),
-        "lecam": (trainer.lecam_real, trainer.lecam_fake), "rng": trainer.generator.get_state(), "order_rng": order_state, "step": trainer.step_count,
+        "model": trainer.model.state_dict(), "optimizer": trainer.optimizer.state_dict(), "ema": trainer.ema, **trainer.gan.state(),
+        "rng": trainer.generator.get_state(), "order_rng": order_state, "step": trainer.step_count,
     }
-    torch.save(state, path + ".tmp")
-    os.replace(path + ".tmp", path)
+    save_atomic(state, path)
 
 
 def train_loop(config, init, images):
@@ -310,10 +261,7 @@ def train_loop(config, init, images):
 
 
 def main():
-    torch.set_num_threads(int(sys.argv[1]))
-    init = torch.load(sys.argv[2])
-    config = json.loads(init["config"])
-    torch.manual_seed(config["train"]["seed"])
+    init, config = start_twin()
     trainer = Trainer(config, init["startStep"], init["model"], init["discriminator"])
     images = init["images"]
     with torch.no_grad():
@@ -343,4 +291,6 @@ def main():
           untimed={"metrics": lambda: json.dumps(trainer.step(images)), "loop": loop})
 
 
-main()
+# Run as a script; bench/generator_torch.py imports the Tokenizer to decode its samples.
+if __name__ == "__main__":
+    main()

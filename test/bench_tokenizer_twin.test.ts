@@ -17,6 +17,7 @@ import { type TokenizerTwin, ganStartStep, noiseImages, smallPreset, startTokeni
 import { loadConfigFile, resolveConfig } from '../src/config/index.js';
 import { type StepMetrics, TokenizerTrainer, tokenizerSchema } from '../src/tokenizer/index.js';
 import { type Tensor, getNumThreads, manualSeed } from '../src/torch/index.js';
+import { compareStepMetrics } from './helpers/step_metrics.js';
 
 const RTOL = 1e-4;
 const ATOL = 1e-6;  // for terms near zero (the generator's hinge loss crosses 0)
@@ -41,21 +42,7 @@ async function start(dir: string, beta: number): Promise<Side> {
   return { trainer, images, twin: await startTokenizerTwin(getNumThreads(), file) };
 }
 
-/** The logged numbers of one step, flattened to name → value. */
-function flat(m: StepMetrics): Record<string, number> {
-  const { gan, ...rest } = m;
-  assert.ok(gan, 'the GAN is on');
-  return { ...rest, ...Object.fromEntries(Object.entries(gan).map(([k, v]) => [`gan.${k}`, v])) };
-}
-
-function compare(label: string, ours: StepMetrics, theirs: StepMetrics): void {
-  const a = flat(ours);
-  const b = flat(theirs);
-  assert.deepEqual(Object.keys(a).sort(), Object.keys(b).sort(), `${label}: the same numbers are logged`);
-  const off = Object.keys(a).filter((k) => !(Math.abs(a[k]! - b[k]!) <= ATOL + RTOL * Math.abs(b[k]!)))
-    .map((k) => `${k}: robustok ${a[k]} vs PyTorch ${b[k]}`);
-  assert.deepEqual(off, [], `${label} (rtol ${RTOL}, atol ${ATOL})`);
-}
+const compare = (label: string, ours: StepMetrics, theirs: StepMetrics): void => compareStepMetrics(label, ours, theirs, RTOL, ATOL);
 
 test('the PyTorch twin of the benchmark computes the same training steps as robustok (small preset, GAN on)', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'robustok-twin-'));

@@ -189,13 +189,25 @@ def cfg_scale(t, total, scale, schedule, power):
     return 1 + (scale - 1) * (1 - math.cos(math.pi * progress ** power)) / 2
 
 
+def inverse_cdf(probabilities, uniform):
+    """Per row of probabilities [B, K], the first token whose cumulative probability reaches
+    (1 - u) * total for the row's uniform u [B] in [0, 1), as inverseCdf in src/generator/guidance.ts."""
+    cdf = probabilities.cumsum(-1)
+    target = (1 - uniform)[:, None] * cdf[:, -1:]
+    return (cdf < target).sum(-1).clamp(0, cdf.shape[-1] - 1)
+
+
 @torch.no_grad()
-def sample_tokens(model, labels, cfg, schedule="constant", power=1.0, temperature=1.0, generator=None):
+def sample_tokens(model, labels, cfg, schedule="constant", power=1.0, temperature=1.0, generator=None, uniforms=None, choose=None):
     """Class ids [B] -> token ids [B, N], one position at a time through a KV
     cache; with cfg != 1 the conditional rows and the null-class rows run as one
     doubled batch [2B] and combine as u + (c - u) g_t before the draw (softmax of
     logits / temperature, one multinomial draw; temperature 0 = argmax).
-    No top-k / top-p: the benchmark samples with them off, as robustok's defaults."""
+    No top-k / top-p: the benchmark samples with them off, as robustok's defaults.
+    uniforms [B, N]: each row draws position t by the inverse CDF of its own
+    uniforms[:, t] instead (pregenerated sigma-tokens, src/posttrain/image_draws.ts).
+    choose(t, drawn [B]) -> the tokens kept at position t, which the next position
+    is conditioned on (sigma-preserving sampling, src/posttrain/preserved_sampling.ts)."""
     was_training = model.training
     model.eval()
     b, n = labels.shape[0], model.length
@@ -211,9 +223,15 @@ def sample_tokens(model, labels, cfg, schedule="constant", power=1.0, temperatur
             logits = uncond + (cond - uncond) * cfg_scale(t, n, cfg, schedule, power)
         if temperature == 0:
             drawn = logits.argmax(-1)
+        elif uniforms is not None:
+            drawn = inverse_cdf((logits / temperature).softmax(-1), uniforms[:, t])
         else:
             drawn = torch.multinomial((logits / temperature).softmax(-1), 1, False, generator=generator)[:, 0]
+        if choose is not None:
+            drawn = choose(t, drawn)
         chosen.append(drawn)
+        if t == n - 1:
+            break  # nothing follows the last token (as robustok's sampler)
         inputs = model.tok_emb(torch.cat([drawn, drawn]) if guided else drawn)[:, None]
     model.train(was_training)
     return torch.stack(chosen, dim=1)
