@@ -131,7 +131,7 @@ export async function trainingLoop<M extends { step: number; loss: number }>(o: 
     }
     profile.step();
   }
-  save();
+  if (lastSaved !== t.stepCount) save();  // not twice when the last step was a checkpoint step
   return { aborted: stopped, minutes: (performance.now() - startedAt) / 60000 };
 }
 

@@ -6,9 +6,10 @@
 //  - a NaN or infinite value spreads through every forward pass, and a run
 //    resumed from it trains on, exports NaN weights and reports "PSNR NaN".
 // Both checks name the file and the first bad tensor. The finiteness check
-// is one isfinite().all() per floating-point tensor: cheap next to reading
-// or writing the file.
-import { type Tensor, isFloatingPoint, tidy } from '../torch/index.js';
+// reads one flag for all tensors of a device (a host read per tensor would
+// be hundreds of GPU syncs a checkpoint), and looks for the culprit only
+// when that flag says there is one.
+import { type Tensor, isFloatingPoint, stack, tidy } from '../torch/index.js';
 
 /** A weights file that holds (or would hold) NaN or infinite values. */
 export class NonFiniteWeightsError extends Error {
@@ -38,13 +39,24 @@ function nonFiniteCount(t: Tensor): number {
   return tidy(() => (t.isfinite().all().item() ? 0 : t.isfinite().logicalNot().sum().item()));
 }
 
+/** Whether every floating-point value of `tensors` is finite: one host read per device. */
+function allFinite(tensors: Tensor[]): boolean {
+  return tidy(() => {
+    const flags = new Map<string, Tensor[]>();
+    for (const t of tensors.filter((x) => isFloatingPoint(x.dtype))) flags.set(t.device, [...(flags.get(t.device) ?? []), t.isfinite().all()]);
+    return [...flags.values()].every((f) => stack(f).all().item() !== 0);
+  });
+}
+
 /**
  * Throws NonFiniteWeightsError for the first of `tensors` holding a NaN or
  * infinite value. `verb` says what happened to the file ("was loaded",
  * "is not written"); `fix` what to do instead.
  */
 export function refuseNonFiniteWeights(file: string, tensors: Iterable<[string, Tensor]>, verb: string, fix: string): void {
-  for (const [name, t] of tensors) {
+  const named = [...tensors];
+  if (allFinite(named.map(([, t]) => t))) return;
+  for (const [name, t] of named) {
     const bad = nonFiniteCount(t);
     if (bad === 0) continue;
     throw new NonFiniteWeightsError(file, name, `${file} ${verb}: tensor '${name}' holds ${bad} NaN or infinite value${bad === 1 ? '' : 's'} ` +
