@@ -60,10 +60,10 @@ const TIMED_STEPS = 20;
 const DRAW_BATCH = 256;
 const WARMUP_DRAWS = 1;
 const TIMED_DRAWS = 4;
-/** The loops: steps, pregenerated images (8 batches of 32: 5 epochs), rounds per side. */
+/** The loops: steps, pregenerated images (8 batches of 32: 5 epochs), rounds per side (a loop takes ~5 s: two rounds left its ratio within their noise). */
 const LOOP_STEPS = 40;
 const LOOP_IMAGES = 256;
-const LOOP_ROUNDS = 2;
+const LOOP_ROUNDS = 6;
 export const LOOP_SETS = [`train.steps=${LOOP_STEPS}`, `tokens.pregenerate=${LOOP_IMAGES}`, 'train.logEvery=10', `train.sampleEvery=${LOOP_STEPS / 2}`, `train.checkpointEvery=${LOOP_STEPS / 2}`];
 
 /** A trained tokenizer folder and a generator folder trained on its tokens. */
