@@ -184,6 +184,6 @@ export class ArGenerator extends Module {
 
   /** One empty KV cache per block, for `run` one position at a time. */
   newCaches(): KVCache[] {
-    return this.blocks.items.map(() => new KVCache());
+    return this.blocks.items.map(() => new KVCache(this.length));
   }
 }

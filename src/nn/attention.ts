@@ -2,7 +2,7 @@
 // (`qkv`, `proj`, `q_norm`, `k_norm`), so ViT checkpoints map one to one.
 // Self- or cross-attention, optional QK-norm (Dehghani et al., 2023), causal
 // masking, rotary positions (rotary.ts), and a KV cache for autoregressive sampling (docs/method.md §5).
-import { F, type Tensor, cat, ones } from '../torch/index.js';
+import { F, type Tensor, empty, noGrad, ones } from '../torch/index.js';
 import { Linear } from './linear.js';
 import { Module } from './module.js';
 import { LayerNorm } from './norm.js';
@@ -23,30 +23,54 @@ export interface AttentionOptions {
 /**
  * Keys and values of earlier positions, `[B, H, S, hd]`, grown one call at a
  * time so each new token attends to all before it without recomputing them.
- * Its tensors outlive scopes; dispose the cache when sampling ends.
+ * They are written into buffers with room for `capacity` positions (doubled
+ * when full), so a step copies only its own keys, not the whole prefix as a
+ * concatenation would (N²/2 positions copied per layer over a grid of N).
+ * For inference: the writes are not recorded by autograd. Its buffers
+ * outlive scopes; dispose the cache when sampling ends.
  */
 export class KVCache {
-  k: Tensor | null = null;
-  v: Tensor | null = null;
+  #k: Tensor | null = null;
+  #v: Tensor | null = null;
+  #length = 0;
+
+  /** `capacity`: the positions to make room for at the first append (a sampler's sequence length). */
+  constructor(readonly capacity = 0) {}
 
   get length(): number {
-    return this.k?.size(2) ?? 0;
+    return this.#length;
   }
-  /** Appends `[B, H, N, hd]` keys/values; returns all of them. */
+  /** Appends `[B, H, N, hd]` keys/values; returns views of all of them so far. */
   append(k: Tensor, v: Tensor): [Tensor, Tensor] {
-    const grow = (old: Tensor | null, add: Tensor): Tensor => {
-      const next = (old ? cat([old, add], 2) : add.clone()).keep();
-      old?.dispose();
-      return next;
-    };
-    this.k = grow(this.k, k);
-    this.v = grow(this.v, v);
-    return [this.k, this.v];
+    const n = k.size(2);
+    const end = this.#length + n;
+    noGrad(() => {
+      if (!this.#k || end > this.#k.size(2)) {
+        const room = Math.max(this.capacity, 2 * end);
+        this.#k = this.#grown(this.#k, k, room);
+        this.#v = this.#grown(this.#v, v, room);
+      }
+      this.#k.narrow(2, this.#length, n).copy_(k);
+      this.#v!.narrow(2, this.#length, n).copy_(v);
+    });
+    this.#length = end;
+    return [this.#k!.narrow(2, 0, end), this.#v!.narrow(2, 0, end)];
+  }
+  /** A buffer like `like` with room for `room` positions, holding `old`'s first `length` (kept; `old` disposed). */
+  #grown(old: Tensor | null, like: Tensor, room: number): Tensor {
+    const [B, H, , hd] = like.shape as [number, number, number, number];
+    const next = empty([B, H, room, hd], { dtype: like.dtype, device: like.device }).keep();
+    if (old) {
+      next.narrow(2, 0, this.#length).copy_(old.narrow(2, 0, this.#length));
+      old.dispose();
+    }
+    return next;
   }
   dispose(): void {
-    this.k?.dispose();
-    this.v?.dispose();
-    this.k = this.v = null;
+    this.#k?.dispose();
+    this.#v?.dispose();
+    this.#k = this.#v = null;
+    this.#length = 0;
   }
 }
 
