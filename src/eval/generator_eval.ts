@@ -82,10 +82,11 @@ export function evaluateGenerator(tokenizer: Tokenizer, samples: { ids: Tensor; 
     for (let start = 0; start < n; start += batchSize) {
       const count = Math.min(batchSize, n - start);
       noGrad(() => tidy(() => {
-        // Decoded where the tokenizer is, scored where the feature network is, the statistics kept on the host.
-        const images = onDevice(phase('decode', () => tokenizer.decodeIds(onDevice(samples.ids.narrow(0, start, count), tokenizer.device)).clamp(-1, 1)), 'cpu');
-        collect(network, fakeStats, fakeFeatures, images);
-        if (network.numClasses > 0) probabilities.push(onDevice(network.logits(images), 'cpu').softmax(-1).keep());
+        // Decoded where the tokenizer is and scored from there; the statistics and the grid's images kept on the host.
+        const decoded = phase('decode', () => tokenizer.decodeIds(onDevice(samples.ids.narrow(0, start, count), tokenizer.device)).clamp(-1, 1));
+        collect(network, fakeStats, fakeFeatures, decoded);
+        if (network.numClasses > 0) probabilities.push(onDevice(network.logits(decoded), 'cpu').softmax(-1).keep());
+        const images = onDevice(decoded, 'cpu');
         for (let i = 0; i < count; i++) {
           const c = labels[start + i]!;
           if (kept[c]!.length < keepPerClass) kept[c]!.push(images.narrow(0, i, 1).keep());

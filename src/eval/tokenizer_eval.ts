@@ -102,17 +102,20 @@ export function evaluateTokenizer(tokenizer: Tokenizer, split: PreparedSplit, op
   const rows: Tensor[][] = [[], [], []];  // real, clean, main level: every feature row, for options.noise
   const loader = new DataLoader(leadingSamples(split, n), { batchSize, shuffle: false, device: deviceOf(tokenizer) });
   const main = levels[0]!;
+  const score = (images: Tensor): Tensor => onHost(network.features(images));
   tokenizer.eval();
   try {
     for (let b = 0, done = 0; b < loader.batchesPerEpoch; b++) {
       const count = noGrad(() => tidy(() => {
-        // Encoded and decoded where the tokenizer is; scored where the network is; features and pixels gathered on the host.
+        // Encoded and decoded where the tokenizer is and scored from there (the network moves them to its device if
+        // it has another); features and pixels are then gathered on the host.
         const batch = loader.batch(0, b).images;
         const q = tokenizer.encode(batch);
         histogram.update(onHost(q.ids));
+        const decoded = tokenizer.decode(q.zq).clamp(-1, 1);
+        const features = phase('features', () => [score(batch), score(decoded)]);
         const images = onHost(batch);
-        const reconstruction = onHost(tokenizer.decode(q.zq).clamp(-1, 1));
-        const features = phase('features', () => [onHost(network.features(images)), onHost(network.features(reconstruction))]);
+        const reconstruction = onHost(decoded);
         real.update(features[0]!);
         clean.update(features[1]!);
         phase('PSNR/SSIM', () => {
@@ -121,8 +124,9 @@ export function evaluateTokenizer(tokenizer: Tokenizer, split: PreparedSplit, op
         });
         let mainPerturbed: Tensor | null = null;
         for (const level of levels) {
-          const perturbed = onHost(tokenizer.decode(tokenizer.perturb(q, level.options).latent).clamp(-1, 1));
-          const f = phase('features', () => onHost(network.features(perturbed)));
+          const decodedPerturbed = tokenizer.decode(tokenizer.perturb(q, level.options).latent).clamp(-1, 1);
+          const f = phase('features', () => score(decodedPerturbed));
+          const perturbed = onHost(decodedPerturbed);
           level.stats.update(f);
           if (level === main) {
             mainPerturbed = perturbed;

@@ -40,6 +40,18 @@ export class GradScaler implements Stateful {
   }
 
   /**
+   * Backward of `loss × S`, then the gradients of `params` divided back and
+   * S updated; returns whether they are finite, i.e. whether the optimizer
+   * may step (a skipped step is what the scale is for).
+   */
+  backward(loss: Tensor, params: Tensor[]): boolean {
+    this.scaled(loss).backward();
+    const finite = this.unscale(params);
+    this.update(finite);
+    return finite;
+  }
+
+  /**
    * Divides the gradients of `params` by S in place and says whether all of
    * them are finite (one host read for all). Call once per backward, before
    * clipping, so the clip sees true gradients.

@@ -128,9 +128,11 @@ export class DecoderObjective {
       const lecam = this.lecam!.forward(realLogits, fakeLogits);
       const total = dLoss.add(lecam.mul(this.loss.gan.lecamWeight));
       const scaler = this.#precision.scaler;
-      phase('backward', () => (scaler ? scaler.scaled(total) : total).backward());
-      const finite = scaler ? scaler.unscale(discriminator.parameters()) : true;
-      scaler?.update(finite);
+      const finite = phase('backward', () => {
+        if (scaler) return scaler.backward(total, discriminator.parameters());
+        total.backward();
+        return true;
+      });
       if (finite) phase('AdamW', () => this.discriminatorOptimizer!.step());
       return { discriminator: value, lecam: lecam.item(), ...(finite ? {} : { discriminatorSkipped: true as const }) };
     }

@@ -82,15 +82,15 @@ export class Optimisation {
     return phase('update', () => {
       phase('zero grad', () => this.optimizer.zeroGrad());
       const scaler = this.#scaler;
-      phase('backward', () => (scaler ? scaler.scaled(loss) : loss).backward());
-      if (scaler) {
-        const finite = phase('unscale', () => scaler.unscale(this.optimizer.paramGroups.flatMap((g) => g.params)));
-        scaler.update(finite);
-        if (!finite) {
-          const lr = this.optimizer.paramGroups[0]!.lr;
-          this.scheduler.step();
-          return { lr, gradNorm: null, skipped: true };
-        }
+      const finite = phase('backward', () => {
+        if (scaler) return scaler.backward(loss, this.optimizer.paramGroups.flatMap((g) => g.params));
+        loss.backward();
+        return true;
+      });
+      if (!finite) {
+        const lr = this.optimizer.paramGroups[0]!.lr;
+        this.scheduler.step();
+        return { lr, gradNorm: null, skipped: true };
       }
       const { clipNorm } = this.settings;
       const gradNorm = clipNorm > 0 ? phase('clip', () => clipGradNorm(this.#clipped, clipNorm)) : null;
