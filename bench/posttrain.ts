@@ -37,9 +37,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigFile, resolveConfig } from '../src/config/index.js';
 import { DataLoader, leadingSamples, openDataset, prepareSplit } from '../src/data/index.js';
-import { generatorSchema, idDtype, samplingOf } from '../src/generator/index.js';
-import { type PosttrainConfig, PostTrainer, type PregeneratedRows, imageDraws, posttrainSchema } from '../src/posttrain/index.js';
-import { inheritedLoss, loadGeneratorPair, postTrain, readJsonObject, runPaths, trainGenerator, trainTokenizer } from '../src/runs/index.js';
+import { generatorSchema, samplingOf } from '../src/generator/index.js';
+import { type PosttrainConfig, PostTrainer, type PregeneratedRows, posttrainSchema } from '../src/posttrain/index.js';
+import { inheritedLoss, loadGeneratorPair, postTrain, pregeneratedRows, readJsonObject, runPaths, trainGenerator, trainTokenizer } from '../src/runs/index.js';
 import { tokenizerImageSpec, tokenizerSchema } from '../src/tokenizer/index.js';
 import { type Tensor, getNumThreads, manualSeed, savePt, tensor, tidy } from '../src/torch/index.js';
 import { loadCheckpointParts, streamSeed } from '../src/train/index.js';
@@ -117,30 +117,9 @@ export function openPostTrainer(config: PosttrainConfig, inputs: Inputs): { trai
   return { trainer, data: config.data.name || pair.info.data, tokenizerConfig, dispose: () => { trainer.dispose(); pair.dispose(); } };
 }
 
-/**
- * One batch of --pregenerate, as post_train.ts draws it: the images' own
- * uniforms (image_draws.ts), σ-tokens, and the cache's dtypes: ids, and as
- * uint8 masks which positions kept the ground truth and which differ from it
- * (all three kept: the caller disposes them).
- */
-export function pregenerateBatch(t: PostTrainer, images: Tensor, labels: Tensor, indices: number[]): Tensor[] {
-  const draws = imageDraws(t.config.train.seed, indices, t.generator.length);
-  try {
-    const drawn = t.sigmaTokens(images, labels, draws);
-    try {
-      return tidy(() => [drawn.ids.to(idDtype(t.generator.options.vocabSize)), drawn.kept.to('uint8'), drawn.ids.ne(drawn.truth).to('uint8')].map((x) => x.keep()));
-    } finally {
-      for (const x of [drawn.ids, drawn.kept, drawn.truth]) x.dispose();
-    }
-  } finally {
-    draws.uniforms.dispose();
-    draws.coinUniforms.dispose();
-  }
-}
-
-/** σ-tokens of images as a step is given them from the cache: int64 ids, bool masks (kept). */
+/** σ-tokens of images as a step is given them from the cache (post_train.ts's pregeneratedRows): int64 ids, bool masks (kept). */
 export function stepRows(t: PostTrainer, images: Tensor, labels: Tensor, indices: number[]): PregeneratedRows {
-  const [ids, kept, changed] = pregenerateBatch(t, images, labels, indices) as [Tensor, Tensor, Tensor];
+  const [ids, kept, changed] = pregeneratedRows(t, images, labels, indices);
   try {
     return tidy(() => ({ ids: ids.to('int64').keep(), kept: kept.to('bool').keep(), changed: changed.to('bool').keep() }));
   } finally {
@@ -228,7 +207,7 @@ async function main(): Promise<void> {
     }
     const draws: [number, number][] = [];
     for (let i = 0; i < WARMUP_DRAWS + TIMED_DRAWS; i++) {
-      const p = await pair(i, () => timed(() => pregenerateBatch(t, drawn.images, drawn.labels, indices).forEach((x) => x.dispose())), theirs('sigma'));
+      const p = await pair(i, () => timed(() => pregeneratedRows(t, drawn.images, drawn.labels, indices).forEach((x) => x.dispose())), theirs('sigma'));
       if (i >= WARMUP_DRAWS) draws.push(p);
     }
     for (const x of [rows.ids, rows.kept, rows.changed, stepImages, stepLabels]) x.dispose();

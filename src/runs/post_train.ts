@@ -215,6 +215,29 @@ const PREGENERATED_DRAWS = 'per-image';
  * batches it was drawn in, and the generator lab redraws them
  * (docs/method.md §6, σ-preserving sampling).
  */
+/**
+ * One batch of the σ-token cache: images `[B, C, S, S]` with labels `[B]` at
+ * rows `indices` of their split, drawn from each image's own uniforms
+ * (image_draws.ts) → ids `[B, N]` in the cache's id dtype, and uint8 masks
+ * `[B, N]` of the positions that kept the ground truth and of those that
+ * differ from it (all three kept: the caller disposes them).
+ */
+export function pregeneratedRows(t: PostTrainer, images: Tensor, labels: Tensor, indices: ArrayLike<number>): [Tensor, Tensor, Tensor] {
+  const draws = imageDraws(t.config.train.seed, indices, t.generator.length);
+  try {
+    const drawn = t.sigmaTokens(images, labels, draws);
+    try {
+      return tidy(() => [drawn.ids.to(idDtype(t.generator.options.vocabSize)), drawn.kept.to('uint8'), drawn.ids.ne(drawn.truth).to('uint8')]
+        .map((x) => x.keep()) as [Tensor, Tensor, Tensor]);
+    } finally {
+      for (const x of [drawn.ids, drawn.kept, drawn.truth]) x.dispose();
+    }
+  } finally {
+    draws.uniforms.dispose();
+    draws.coinUniforms.dispose();
+  }
+}
+
 async function pregenerate(t: PostTrainer, source: PreparedSplit, file: string, dirs: string[], events: ReturnType<typeof withDefaults>): Promise<SigmaTokenCache> {
   const cfg = t.config;
   const files = [...['generator.json', 'generator.safetensors'].map((f) => `${dirs[0]}/${f}`), ...tokenizerSourceFiles(dirs[1]!)];
@@ -230,17 +253,11 @@ async function pregenerate(t: PostTrainer, source: PreparedSplit, file: string, 
   try {
     for (let b = 0, done = 0; b < loader.batchesPerEpoch; b++) {
       const batch = loader.batch(0, b);
-      const draws = imageDraws(cfg.train.seed, batch.indices, t.generator.length);
       try {
-        const drawn = t.sigmaTokens(batch.images, batch.labels, draws);
-        tidy(() => [drawn.ids.to(idDtype(t.generator.options.vocabSize)), drawn.kept.to('uint8'), drawn.ids.ne(drawn.truth).to('uint8')]
-          .forEach((x, i) => parts[i]!.push(x.keep())));
-        for (const x of [drawn.ids, drawn.kept, drawn.truth]) x.dispose();
+        pregeneratedRows(t, batch.images, batch.labels, batch.indices).forEach((x, i) => parts[i]!.push(x));
         done += batch.labels.size(0);
       } finally {
         batch.dispose();
-        draws.uniforms.dispose();
-        draws.coinUniforms.dispose();
       }
       events.progress({ label: 'pregenerate', done, total: source.count, unit: 'img', cadence: 10 });
     }
