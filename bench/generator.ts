@@ -48,7 +48,8 @@ import {
 } from '../src/generator/index.js';
 import { type TrainGeneratorResult, runPaths, trainGenerator } from '../src/runs/index.js';
 import { type TokenizerConfig, Tokenizer, modelOptions, saveTokenizer, tokenizerSchema } from '../src/tokenizer/index.js';
-import { RandomStream, type Tensor, arange, getNumThreads, loadSafetensors, manualSeed, randint, savePt, tidy } from '../src/torch/index.js';
+import { RandomStream, type Tensor, arange, loadSafetensors, manualSeed, randint, savePt, tidy } from '../src/torch/index.js';
+import { pinnedThreads } from './twin_env.js';
 import { streamSeed } from '../src/train/index.js';
 import { loopMilliseconds, loopSummary } from './loop_timing.js';
 import { median, pair, quantile, settle, timed } from './paired_timing.js';
@@ -202,7 +203,7 @@ export const startGeneratorTwin = (threads: number, initFile: string): Promise<G
   startTwin(path.join(root, 'bench', 'generator_torch.py'), [initFile], threads);
 
 async function main(): Promise<void> {
-  const threads = getNumThreads();
+  const threads = pinnedThreads();
   const config = smallConfig();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'robustok-bench-'));
   // First, as it reseeds: the loop's tokenizer, tokens and starting weights.

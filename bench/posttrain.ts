@@ -41,7 +41,8 @@ import { generatorSchema, samplingOf } from '../src/generator/index.js';
 import { type PosttrainConfig, PostTrainer, type PregeneratedRows, posttrainSchema } from '../src/posttrain/index.js';
 import { inheritedLoss, loadGeneratorPair, postTrain, pregeneratedRows, readJsonObject, runPaths, trainGenerator, trainTokenizer } from '../src/runs/index.js';
 import { tokenizerImageSpec, tokenizerSchema } from '../src/tokenizer/index.js';
-import { type Tensor, getNumThreads, manualSeed, savePt, tensor, tidy } from '../src/torch/index.js';
+import { type Tensor, manualSeed, savePt, tensor, tidy } from '../src/torch/index.js';
+import { pinnedThreads } from './twin_env.js';
 import { loadCheckpointParts, streamSeed } from '../src/train/index.js';
 import { loopMilliseconds, loopSummary } from './loop_timing.js';
 import { median, pair, quantile, timed } from './paired_timing.js';
@@ -166,7 +167,7 @@ export const startPosttrainTwin = (threads: number, initFile: string): Promise<P
   startTwin(path.join(root, 'bench', 'posttrain_torch.py'), [initFile], threads);
 
 async function main(): Promise<void> {
-  const threads = getNumThreads();
+  const threads = pinnedThreads();
   const work = mkdtempSync(path.join(os.tmpdir(), 'robustok-bench-posttrain-'));
   try {
     console.error('bench:posttrain: training the set-up\'s tokenizer and generator (untimed) …');

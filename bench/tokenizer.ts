@@ -22,7 +22,8 @@ import { loadConfigFile, resolveConfig } from '../src/config/index.js';
 import { leadingSamples, openDataset, prepareSplit } from '../src/data/index.js';
 import { trainTokenizer } from '../src/runs/index.js';
 import { type TokenizerConfig, TokenizerTrainer, tokenizerSchema } from '../src/tokenizer/index.js';
-import { type Tensor, getNumThreads, manualSeed, noGrad, rand, savePt, tensor, tidy } from '../src/torch/index.js';
+import { type Tensor, manualSeed, noGrad, rand, savePt, tensor, tidy } from '../src/torch/index.js';
+import { pinnedThreads } from './twin_env.js';
 import { loopMilliseconds, loopSummary } from './loop_timing.js';
 import { median, pair, quantile, timed } from './paired_timing.js';
 import { type Twin, startTwin } from './twin_process.js';
@@ -93,7 +94,7 @@ function robustokSide(trainer: TokenizerTrainer, images: Tensor) {
 }
 
 async function main(): Promise<void> {
-  const threads = getNumThreads();
+  const threads = pinnedThreads();
   const config = resolveConfig(tokenizerSchema, [loadConfigFile(smallPreset)]);
   manualSeed(config.train.seed);
   const trainer = new TokenizerTrainer(config);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RandomStream, type Tensor, liveTensors, manualSeed, noGrad, ones, rand, randn, tensor, tidy, zeros } from '../src/torch/index.js';
 import {
-  type DiffAugPolicy, LeCam, PatchDiscriminator, type PatchDiscriminatorOptions, adaptiveGanWeight, diffAugment, hingeDiscriminatorLoss,
+  type DiffAugPolicy, LeCam, PatchDiscriminator, type PatchDiscriminatorOptions, adaptiveGanGradients, diffAugment, hingeDiscriminatorLoss,
   hingeGeneratorLoss, randCutout, randTranslation,
 } from '../src/tokenizer/index.js';
 import { type Case, runParity } from './helpers/oracle.js';
@@ -79,23 +79,35 @@ const diffAugCases = (): Case[] => (['color', 'translation', 'cutout', 'color,tr
   py: `DiffAugment(x0, '${policy}')`,
 }));
 
-/** The adaptive weight on a two-layer "decoder" against torch.autograd.grad norms. */
-const adaptiveWeightCases = (): Case[] => [1, 30].map((ganScale) => ({
-  name: `adaptive weight, GAN loss ×${ganScale}`,
+/**
+ * The adaptive weight and the decoder's gradient at its output, on a two-layer
+ * "decoder", against taming's form: torch.autograd.grad norms at the last
+ * layer, then the gradient of rec + w·gan. `scale`: fp16's loss scale, which
+ * must not change either.
+ */
+const adaptiveWeightCases = (): Case[] => [[1, 1], [30, 1], [30, 4096]].map(([ganScale, scale]) => ({
+  name: `adaptive weight and output gradient, GAN loss ×${ganScale}, scale ${scale}`,
   grad: false,
   // z [4, 3], hidden weight [5, 3], last-layer weight [2, 5], target [4, 2], discriminator weight [1, 2]
   inputs: [{ shape: [4, 3] }, { shape: [5, 3] }, { shape: [2, 5], requiresGrad: true }, { shape: [4, 2] }, { shape: [1, 2] }],
   ts: ([z, w1, w2, target, dw]) => {
     const out = z!.matmul(w1!.T).relu().matmul(w2!.T);
     const rec = out.sub(target!).square().mean();
-    const gan = hingeGeneratorLoss(out.matmul(dw!.T)).mul(ganScale);
-    const weight = adaptiveGanWeight(rec, gan, w2!);
+    const gan = hingeGeneratorLoss(out.matmul(dw!.T)).mul(ganScale!);
+    const { weight, outputGradient } = adaptiveGanGradients(out, rec, gan, w2!, { ganWeight: 0.5, scale });
     assert.equal(weight.requiresGrad, false, 'detached');
-    return weight;
+    assert.equal(outputGradient.requiresGrad, false, 'detached');
+    return [weight, outputGradient];
   },
-  py: `(lambda out: (lambda rec, gan: torch.clamp(torch.norm(torch.autograd.grad(rec, x2, retain_graph=True)[0])
-      / (torch.norm(torch.autograd.grad(gan, x2, retain_graph=True)[0]) + 1e-4), 0.0, 1e4).detach())(
-      F.mse_loss(out, x3), -(out @ x4.T).mean() * ${ganScale}))(torch.relu(x0 @ x1.T) @ x2.T)`,
+  setup: `def taming(z, w1, w2, target, dw, s):
+    out = torch.relu(z @ w1.T) @ w2.T
+    rec = F.mse_loss(out, target)
+    gan = -(out @ dw.T).mean() * s
+    g_rec = torch.autograd.grad(rec, w2, retain_graph=True)[0]
+    g_gan = torch.autograd.grad(gan, w2, retain_graph=True)[0]
+    w = torch.clamp(torch.norm(g_rec) / (torch.norm(g_gan) + 1e-4), 0.0, 1e4).detach() * 0.5
+    return w, torch.autograd.grad(rec + w * gan, out)[0]`,
+  py: `taming(x0, x1, x2, x3, x4, ${ganScale})`,
 }));
 
 // One oracle run for all three (starting PyTorch costs seconds).
@@ -217,11 +229,14 @@ test('LeCam updates its EMA anchors, then penalises as Tseng et al.; its state r
   assert.ok(r.grad!.abs().sum().item() > 0);
 })));
 
-test('the adaptive weight is clamped to 1e4 when the GAN gradient vanishes, and keeps both graphs', () => noLeak(() => tidy(() => {
+test('the adaptive weight is clamped to 1e4 when the GAN gradient vanishes, and keeps the graph below the output', () => noLeak(() => tidy(() => {
   const w = ones([3, 3]).requiresGrad_();
-  const rec = w.mul(2).sum();
-  const gan = w.mul(0).sum();
-  assert.equal(adaptiveGanWeight(rec, gan, w).item(), 1e4);
-  rec.add(gan).backward();  // both graphs were retained
+  const out = w.mul(2);
+  const rec = out.sum();
+  const gan = out.mul(0).sum();
+  const { weight, outputGradient } = adaptiveGanGradients(out, rec, gan, w);
+  assert.equal(weight.item(), 1e4);
+  assert.equal(outputGradient.sum().item(), 9);
+  out.backward(outputGradient);  // the graph from the output down was retained
   assert.equal(w.grad!.sum().item(), 18);
 })));

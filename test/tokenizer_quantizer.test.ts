@@ -1,8 +1,8 @@
 // The vector quantizer and latent perturbation (docs/method.md §1–2).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RandomStream, type Tensor, liveTensors, manualSeed, randn, tidy } from '../src/torch/index.js';
-import { VectorQuantizer, annealedPerturbation, gaussianLatentNoise, gaussianPerturbation, l2Normalize, latentPerturbation } from '../src/tokenizer/index.js';
+import { RandomStream, type Tensor, bernoulli, liveTensors, manualSeed, randint, randn, randperm, tidy, where, zeros } from '../src/torch/index.js';
+import { VectorQuantizer, annealedPerturbation, gaussianLatentNoise, gaussianPerturbation, l2Normalize, latentPerturbation, perturbationCandidates } from '../src/tokenizer/index.js';
 import { runParity } from './helpers/oracle.js';
 
 const K = 32;
@@ -104,6 +104,14 @@ test('perturbation works on [B, D, H, W] feature maps and with a random image su
   assert.deepEqual(p.latent.shape, [8, D, 4, 4]);
   const perImage = p.redrawn.any(1).float().sum().item();
   assert.equal(perImage, 2, '⌊0.25·8⌋ images');
+  // Only the selected images' candidates are searched; the same draws over all 8 images' candidates give the same ids.
+  const stream = new RandomStream(3);
+  const pick = randint(0, 5, [8, 16, 1], { stream });
+  const chosen = randperm(8, { stream }).lt(2).reshape(8, 1);
+  const redrawn = bernoulli(zeros([8, 16]), 1, stream).logicalAnd(chosen);
+  const candidates = perturbationCandidates(fmap.flatten(2).transpose(1, 2), vq.embedding.weight, 5, 'cosine');   // [8, 16, 5]
+  const expected = where(redrawn, candidates.gather(2, pick).squeeze(2), q.idsGrid.reshape(8, 16));
+  assert.equal(p.ids.eq(expected).all().item(), 1);
   vq.dispose();
 }));
 

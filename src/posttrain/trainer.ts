@@ -175,7 +175,7 @@ export class PostTrainer {
         const images = onDevice(batch, this.device);
         const ids = given ? onDevice(given.ids, this.device) : drawn!.ids;
         tokenizer.train();
-        const { image, vq, reconstruction, perceptual, adversarial, loss } = this.precision.forward(() => {
+        const { image, vq, reconstruction, perceptual, adversarial, loss, backward } = this.precision.forward(() => {
           let image: Tensor;
           let vq: Tensor | null = null;
           if (config.roundTrip) {
@@ -188,18 +188,15 @@ export class PostTrainer {
           } else {
             image = tokenizer.decodeIds(ids);
           }
-          const { nll, reconstruction, perceptual } = phase('loss', () => objective.nll(image, images));
-          let loss = vq ? nll.add(vq) : nll;
-          const adversarial = ganOn ? objective.adversarial(image, nll, tokenizer.lastDecoderWeight(), rng) : null;
-          if (adversarial) loss = loss.add(adversarial.adversarial.mul(adversarial.weight));
-          return { image, vq, reconstruction, perceptual, adversarial, loss };
+          const gan = ganOn ? { lastLayerWeight: tokenizer.lastDecoderWeight(), stream: rng, scale: this.precision.scaler?.scale } : null;
+          return { image, vq, ...objective.decoderLoss(image, images, { extra: vq, gan }) };
         });
         const terms = {
           loss: loss.item(), reconstruction: reconstruction.item(), ...(perceptual ? { perceptual: perceptual.item() } : {}), ...(vq ? { vq: vq.item() } : {}),
         };
         const ganTerms = adversarial ? { adversarial: adversarial.adversarial.item(), adaptiveWeight: adversarial.weight.item() } : null;
         checkFinite(this.stepCount + 1, { ...terms, ...ganTerms });
-        const { lr } = this.optimisation.update(loss);
+        const { lr } = this.optimisation.update(backward);
         this.optimisation.average();
         const gan = ganTerms ? { ...ganTerms, ...objective.discriminatorStep(images, image, rng, this.stepCount + 1) } : undefined;
         this.discriminatorScheduler?.step();

@@ -84,13 +84,36 @@ export class LeCam implements Stateful {
  * last layer, clamped to [0, 1e4] and detached. Scaling the GAN term by λ
  * makes its gradient at the output as large as the reconstruction's, whatever
  * the two losses' scales, so neither swamps the other as training moves on.
- * docs/method.md §4 multiplies it by 0.5. Both graphs are retained for the backward
- * pass that follows. Returns a scalar tensor.
+ * docs/method.md §4 multiplies it by 0.5 (`ganWeight`).
+ *
+ * taming differentiates each loss down to L and then the whole loss again,
+ * so the discriminator is walked backward twice and its weights get
+ * gradients that its own step zeroes. Here each loss is differentiated once,
+ * to the decoder's output x̂ (the discriminator's input gradients only); L's
+ * two gradients follow from those through the layers after L alone; and the
+ * decoder's backward starts at x̂ from `outputGradient`, the gradient of
+ * L_rec + w·L_GAN there. The same gradients, without the repeated passes
+ * (docs/design.md §9a).
+ *
+ * @param output x̂, the decoder's output (any shape), on both losses' graphs;
+ *   their graphs up to x̂ are freed, the decoder's is kept for its backward
+ * @param o.scale multiplies the gradients sent through the last layer and
+ *   divides their norms: fp16's loss scale, so they do not underflow (1 otherwise)
+ * @returns weight: ganWeight·λ (a detached scalar); outputGradient:
+ *   ∂(L_rec + weight·L_GAN)/∂x̂, detached, in x̂'s shape
  */
-export function adaptiveGanWeight(reconstructionLoss: Tensor, ganLoss: Tensor, lastLayerWeight: Tensor): Tensor {
+export function adaptiveGanGradients(output: Tensor, reconstructionLoss: Tensor, ganLoss: Tensor, lastLayerWeight: Tensor,
+  o: { ganWeight?: number; scale?: number } = {}): { weight: Tensor; outputGradient: Tensor } {
+  const { ganWeight = 1, scale = 1 } = o;
   return tidy(() => {
-    const [recGrad] = grad(reconstructionLoss, lastLayerWeight, { retainGraph: true });
-    const [ganGrad] = grad(ganLoss, lastLayerWeight, { retainGraph: true });
-    return noGrad(() => recGrad!.norm().div(ganGrad!.norm().add(1e-4)).clamp(0, 1e4));
+    const [recOut] = grad(reconstructionLoss, output);
+    const [ganOut] = grad(ganLoss, output);
+    const atLastLayer = (g: Tensor): Tensor => grad(output, lastLayerWeight, { gradOutputs: [scale === 1 ? g : g.mul(scale)], retainGraph: true })[0]!;
+    const recNorm = atLastLayer(recOut!).norm();
+    const ganNorm = atLastLayer(ganOut!).norm();
+    return noGrad(() => {
+      const weight = recNorm.div(scale).div(ganNorm.div(scale).add(1e-4)).clamp(0, 1e4).mul(ganWeight);
+      return { weight, outputGradient: recOut!.add(ganOut!.mul(weight)) };
+    });
   });
 }

@@ -6,15 +6,27 @@
 // losses) and runs the model's backward and update in between.
 import { MixedPrecision, NonFiniteLossError, type Precision, nonFiniteRank } from '../train/index.js';
 import { AdamW, type Stateful } from '../optim/index.js';
-import { type Device, F, type RandomStream, type Tensor, phase } from '../torch/index.js';
+import { type Device, F, type RandomStream, type Tensor, noGrad, phase } from '../torch/index.js';
 import type { FeatureNetwork } from '../features/index.js';
 import { FeatureDiscriminator, PatchDiscriminator, diffAugment } from '../architectures/index.js';
 import type { Module } from '../nn/index.js';
 import type { TokenizerConfig } from './config.js';
-import { LeCam, adaptiveGanWeight, hingeDiscriminatorLoss, hingeGeneratorLoss } from './gan_losses.js';
+import { LeCam, adaptiveGanGradients, hingeDiscriminatorLoss, hingeGeneratorLoss } from './gan_losses.js';
 import { PerceptualLoss } from './perceptual.js';
 
 export type LossConfig = TokenizerConfig['loss'];
+
+/** The decoder's loss (DecoderObjective.decoderLoss): scalars, with the tensor to differentiate. */
+export interface DecoderLoss {
+  /** L, the value logged and checked for finiteness. */
+  loss: Tensor;
+  /** A scalar with L's gradient: what backward starts from. */
+  backward: Tensor;
+  reconstruction: Tensor;
+  perceptual: Tensor | null;
+  /** With the GAN on: −mean(D(aug(x̂))) and its weight gan.weight·λ. */
+  adversarial: { adversarial: Tensor; weight: Tensor } | null;
+}
 
 /** The discriminator's step, as logged. `adversarial`: the decoder's hinge loss −mean(D(x̂)) before its weight. */
 export interface GanTerms {
@@ -93,16 +105,32 @@ export class DecoderObjective {
   }
 
   /**
-   * The decoder's GAN term −mean(D(aug(x̂))) and the weight it enters the
-   * loss with: gan.weight × the adaptive weight against `nll` at the
-   * decoder's last layer (docs/method.md §4). Needs the GAN enabled.
+   * The decoder's loss L = nll + `extra` (main training's VQ losses), plus
+   * w·adv with `gan` given: the hinge GAN term −mean(D(aug(x̂))) weighted by
+   * gan.weight × the adaptive weight against nll at `lastLayerWeight`
+   * (docs/method.md §4; needs the GAN enabled). Call backward on `backward`,
+   * not on `loss`: with the GAN on it is a cheaper scalar with L's gradient
+   * (adaptiveGanGradients); `loss` is the value to log.
+   *
+   * @param image x̂ `[B, C, H, W]`, the decoder's output; `target` x in its shape
+   * @param gan.scale fp16's loss scale (src/optim/grad_scaler.ts), for the adaptive weight's gradients
    */
-  adversarial(image: Tensor, nll: Tensor, lastLayerWeight: Tensor, stream: RandomStream): { adversarial: Tensor; weight: Tensor } {
-    if (!this.discriminator) throw new Error('DecoderObjective.adversarial: loss.gan.enabled is false');
-    const adversarial = phase('GAN term', () => hingeGeneratorLoss(this.discriminator!.forward(this.augment(image, stream))));
-    // Two extra backward passes to the decoder's last layer (‖∇nll‖ and ‖∇adv‖).
-    const weight = phase('adaptive weight', () => adaptiveGanWeight(nll, adversarial, lastLayerWeight).mul(this.loss.gan.weight));
-    return { adversarial, weight };
+  decoderLoss(image: Tensor, target: Tensor, o: { extra?: Tensor | null; gan?: { lastLayerWeight: Tensor; stream: RandomStream; scale?: number } | null } = {}): DecoderLoss {
+    // Losses on float32 pixels (the same tensor under fp32): their gradients at
+    // x̂, taken unscaled by the adaptive weight, would underflow in float16.
+    const decoded = image.to('float32');
+    const { nll, reconstruction, perceptual } = phase('loss', () => this.nll(decoded, target));
+    const withExtra = o.extra ? nll.add(o.extra) : nll;
+    const gan = o.gan;
+    if (!gan) return { loss: withExtra, backward: withExtra, reconstruction, perceptual, adversarial: null };
+    if (!this.discriminator) throw new Error('DecoderObjective.decoderLoss: loss.gan.enabled is false');
+    const adversarial = phase('GAN term', () => hingeGeneratorLoss(this.discriminator!.forward(this.augment(decoded, gan.stream))));
+    const { weight, outputGradient } = phase('adaptive weight', () =>
+      adaptiveGanGradients(decoded, nll, adversarial, gan.lastLayerWeight, { ganWeight: this.loss.gan.weight, scale: gan.scale }));
+    const loss = noGrad(() => withExtra.add(adversarial.mul(weight)));
+    // ∂L/∂θ = (∂x̂/∂θ)ᵀ·outputGradient + ∂extra/∂θ: the decoder's backward starts at x̂.
+    const atOutput = decoded.mul(outputGradient).sum();
+    return { loss, backward: o.extra ? atOutput.add(o.extra) : atOutput, reconstruction, perceptual, adversarial: { adversarial, weight } };
   }
 
   /**

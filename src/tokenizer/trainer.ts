@@ -136,15 +136,12 @@ export class TokenizerTrainer {
       const images = onDevice(batch, this.device);
       this.model.train();
       this.codebook.start(this.stepCount, () => this.model.encode(images).z);
-      const { r, reconstruction, perceptual, adversarial, loss } = this.precision.forward(() => {
+      const { r, reconstruction, perceptual, adversarial, loss, backward } = this.precision.forward(() => {
         const r = phase('forward', () => this.model.forward(images, perturbation
           ? { ...perturbation, beta: config.perturbation.beta, select: config.perturbation.select, stream: rng }
           : undefined));
-        const { nll, reconstruction, perceptual } = phase('loss', () => objective.nll(r.image, images));
-        let loss = nll.add(r.quantized.loss);
-        const adversarial = ganOn ? objective.adversarial(r.image, nll, this.model.lastDecoderWeight(), rng) : null;
-        if (adversarial) loss = loss.add(adversarial.adversarial.mul(adversarial.weight));
-        return { r, reconstruction, perceptual, adversarial, loss };
+        const gan = ganOn ? { lastLayerWeight: this.model.lastDecoderWeight(), stream: rng, scale: this.precision.scaler?.scale } : null;
+        return { r, ...objective.decoderLoss(r.image, images, { extra: r.quantized.loss, gan }) };
       });
       // Read once: checked before backward, so a NaN never reaches the weights or
       // the optimizer's moments, and then logged.
@@ -154,7 +151,7 @@ export class TokenizerTrainer {
       }));
       const ganTerms = adversarial ? { adversarial: adversarial.adversarial.item(), adaptiveWeight: adversarial.weight.item() } : null;
       checkFinite(this.stepCount + 1, { ...terms, ...ganTerms });
-      const { lr } = this.optimisation.update(loss);
+      const { lr } = this.optimisation.update(backward);
       const replacedCodes = phase('codebook upkeep', () => this.codebook.afterStep(r.quantized.ids, r.quantized.z));
       this.optimisation.average();
       const gan = ganTerms ? { ...ganTerms, ...objective.discriminatorStep(images, r.image, rng, this.stepCount + 1) } : undefined;
