@@ -79,28 +79,17 @@ export class LeCam implements Stateful {
 }
 
 /**
- * VQGAN's adaptive weight (Esser et al. 2021, eq. 7):
- * λ = ‖∇_L L_rec‖ / (‖∇_L L_GAN‖ + 1e-4), with L the weight of the decoder's
- * last layer, clamped to [0, 1e4] and detached. Scaling the GAN term by λ
- * makes its gradient at the output as large as the reconstruction's, whatever
- * the two losses' scales, so neither swamps the other as training moves on.
- * docs/method.md §4 multiplies it by 0.5 (`ganWeight`).
+ * VQGAN's adaptive weight (Esser et al. 2021, eq. 7): λ = ‖∇_L L_rec‖ / (‖∇_L L_GAN‖ + 1e-4)
+ * at L, the decoder's last-layer weight, clamped to [0, 1e4] and detached: the GAN term's
+ * gradient at the output as large as the reconstruction's, whatever the losses' scales
+ * (docs/method.md §4 multiplies it by 0.5, `ganWeight`). taming backpropagates each loss to L,
+ * then the whole loss again (the discriminator twice, its weights' gradients unused); here each
+ * loss goes back once, to the output x̂, L's gradients follow through the last layer alone, and
+ * the decoder's backward starts at x̂ from `outputGradient` (docs/design.md §9a).
  *
- * taming differentiates each loss down to L and then the whole loss again,
- * so the discriminator is walked backward twice and its weights get
- * gradients that its own step zeroes. Here each loss is differentiated once,
- * to the decoder's output x̂ (the discriminator's input gradients only); L's
- * two gradients follow from those through the layers after L alone; and the
- * decoder's backward starts at x̂ from `outputGradient`, the gradient of
- * L_rec + w·L_GAN there. The same gradients, without the repeated passes
- * (docs/design.md §9a).
- *
- * @param output x̂, the decoder's output (any shape), on both losses' graphs;
- *   their graphs up to x̂ are freed, the decoder's is kept for its backward
- * @param o.scale multiplies the gradients sent through the last layer and
- *   divides their norms: fp16's loss scale, so they do not underflow (1 otherwise)
- * @returns weight: ganWeight·λ (a detached scalar); outputGradient:
- *   ∂(L_rec + weight·L_GAN)/∂x̂, detached, in x̂'s shape
+ * @param output x̂ (any shape), on both losses' graphs, which are freed up to x̂
+ * @param o.scale fp16's loss scale: L's gradients are taken at that scale so they do not underflow (1 otherwise)
+ * @returns weight: ganWeight·λ (detached scalar); outputGradient: ∂(L_rec + weight·L_GAN)/∂x̂, detached
  */
 export function adaptiveGanGradients(output: Tensor, reconstructionLoss: Tensor, ganLoss: Tensor, lastLayerWeight: Tensor,
   o: { ganWeight?: number; scale?: number } = {}): { weight: Tensor; outputGradient: Tensor } {

@@ -16,11 +16,9 @@ import { PerceptualLoss } from './perceptual.js';
 
 export type LossConfig = TokenizerConfig['loss'];
 
-/** The decoder's loss (DecoderObjective.decoderLoss): scalars, with the tensor to differentiate. */
+/** The decoder's loss: `loss` to log and check, `backward` a scalar with its gradient, and the parts. */
 export interface DecoderLoss {
-  /** L, the value logged and checked for finiteness. */
   loss: Tensor;
-  /** A scalar with L's gradient: what backward starts from. */
   backward: Tensor;
   reconstruction: Tensor;
   perceptual: Tensor | null;
@@ -105,23 +103,17 @@ export class DecoderObjective {
   }
 
   /**
-   * The decoder's loss L = nll + `extra` (main training's VQ losses), plus
-   * w·adv with `gan` given: the hinge GAN term −mean(D(aug(x̂))) weighted by
-   * gan.weight × the adaptive weight against nll at `lastLayerWeight`
-   * (docs/method.md §4; needs the GAN enabled). Call backward on `backward`,
-   * not on `loss`: with the GAN on it is a cheaper scalar with L's gradient
-   * (adaptiveGanGradients); `loss` is the value to log.
-   *
-   * @param image x̂ `[B, C, H, W]`, the decoder's output; `target` x in its shape
-   * @param gan.scale fp16's loss scale (src/optim/grad_scaler.ts), for the adaptive weight's gradients
+   * The decoder's loss L = nll + `extra` (main training's VQ losses), plus with
+   * `gan` the hinge term −mean(D(aug(x̂))) × gan.weight × the adaptive weight at
+   * `lastLayerWeight` (docs/method.md §4). Differentiate `backward`, not `loss`:
+   * with the GAN on it is a cheaper scalar with L's gradient (adaptiveGanGradients).
+   * `image` x̂ `[B, C, H, W]`, `target` x; `gan.scale`: fp16's loss scale.
    */
-  decoderLoss(image: Tensor, target: Tensor, o: { extra?: Tensor | null; gan?: { lastLayerWeight: Tensor; stream: RandomStream; scale?: number } | null } = {}): DecoderLoss {
-    // Losses on float32 pixels (the same tensor under fp32): their gradients at
-    // x̂, taken unscaled by the adaptive weight, would underflow in float16.
+  decoderLoss(image: Tensor, target: Tensor, { extra, gan }: { extra?: Tensor | null; gan?: { lastLayerWeight: Tensor; stream: RandomStream; scale?: number } | null } = {}): DecoderLoss {
+    // Float32 pixels (the same tensor under fp32): the losses' unscaled gradients at x̂ would underflow in float16.
     const decoded = image.to('float32');
     const { nll, reconstruction, perceptual } = phase('loss', () => this.nll(decoded, target));
-    const withExtra = o.extra ? nll.add(o.extra) : nll;
-    const gan = o.gan;
+    const withExtra = extra ? nll.add(extra) : nll;
     if (!gan) return { loss: withExtra, backward: withExtra, reconstruction, perceptual, adversarial: null };
     if (!this.discriminator) throw new Error('DecoderObjective.decoderLoss: loss.gan.enabled is false');
     const adversarial = phase('GAN term', () => hingeGeneratorLoss(this.discriminator!.forward(this.augment(decoded, gan.stream))));
@@ -130,7 +122,7 @@ export class DecoderObjective {
     const loss = noGrad(() => withExtra.add(adversarial.mul(weight)));
     // ∂L/∂θ = (∂x̂/∂θ)ᵀ·outputGradient + ∂extra/∂θ: the decoder's backward starts at x̂.
     const atOutput = decoded.mul(outputGradient).sum();
-    return { loss, backward: o.extra ? atOutput.add(o.extra) : atOutput, reconstruction, perceptual, adversarial: { adversarial, weight } };
+    return { loss, backward: extra ? atOutput.add(extra) : atOutput, reconstruction, perceptual, adversarial: { adversarial, weight } };
   }
 
   /**

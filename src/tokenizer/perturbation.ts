@@ -5,7 +5,7 @@
 // VQ losses are computed, so it only touches the reconstruction, perceptual
 // and GAN terms; the target stays the clean image.
 import { type CodeDistance, inCodeSpace, nearestCodes } from '../metrics/index.js';
-import { type Device, type RandomStream, type Tensor, arange, bernoulli, noGrad, randint, randperm, tensor, where, zeros } from '../torch/index.js';
+import { type Device, type RandomStream, type Tensor, arange, bernoulli, noGrad, randint, randperm, where, zeros } from '../torch/index.js';
 import { fromTokens, toTokens } from './tokens.js';
 
 export interface PerturbationOptions {
@@ -70,8 +70,7 @@ export function latentPerturbation(z: Tensor, zq: Tensor, codebook: Tensor, ids:
     const { mask, rows } = selectedImages(B, count, options.select ?? 'first', stream, device);   // [B, 1], [⌊β·B⌋]
     const redrawn = bernoulli(zeros([B, N], { device }), alpha, stream).logicalAnd(mask);            // [B, N]
     if (count === 0) return { newIds: originalIds, redrawn };
-    // Only the ⌊β·B⌋ selected images can change (β = 0.1: 6 of 64), so only their
-    // tokens' δ nearest codes are searched.
+    // Only the ⌊β·B⌋ selected images can change (6 of 64 at β = 0.1): only theirs are searched.
     const candidates = perturbationCandidates(tokens.indexSelect(0, rows), codebook, delta, distance);   // [⌊β·B⌋, N, δ]
     const drawn = candidates.gather(2, pick.indexSelect(0, rows)).squeeze(2);                            // [⌊β·B⌋, N]
     const chosen = where(redrawn.indexSelect(0, rows), drawn, originalIds.indexSelect(0, rows));
@@ -96,17 +95,9 @@ export function perturbationCandidates(z: Tensor, codebook: Tensor, delta: numbe
   return noGrad(() => nearestCodes(inCodeSpace(z, distance), inCodeSpace(codebook, distance), distance, delta));
 }
 
-/** `[B, 1]` bool: true for the ⌊β·B⌋ images to perturb. */
-export function imageMask(batch: number, count: number, select: 'first' | 'random', stream?: RandomStream, device?: Device): Tensor {
-  return selectedImages(batch, count, select, stream, device).mask;
-}
-
 /** The ⌊β·B⌋ images to perturb, as a mask `[B, 1]` (bool) and as row indices `[count]` (int64). */
-function selectedImages(batch: number, count: number, select: 'first' | 'random', stream?: RandomStream, device?: Device): { mask: Tensor; rows: Tensor } {
-  if (select === 'first') {
-    const mask = tensor(Array.from({ length: batch }, (_, i) => i < count), { device }).reshape(batch, 1);
-    return { mask, rows: arange(0, count, 1, { dtype: 'int64', device }) };
-  }
+export function selectedImages(batch: number, count: number, select: 'first' | 'random', stream?: RandomStream, device?: Device): { mask: Tensor; rows: Tensor } {
+  if (select === 'first') return { mask: arange(0, batch, 1, { device }).lt(count).reshape(batch, 1), rows: arange(0, count, 1, { dtype: 'int64', device }) };
   const mask = randperm(batch, { stream, device }).lt(count).reshape(batch, 1);
   return { mask, rows: mask.reshape(batch).nonzero().reshape(-1) };
 }
