@@ -208,14 +208,6 @@ export function inheritedLoss(tokenizerRef: string): { settings: object; note: s
 const PREGENERATED_DRAWS = 'per-image';
 
 /**
- * σ-tokens for every image of `source`, from the run folder's cache when its
- * fingerprint (generator and tokenizer files, σ, sampling, seed, images, how
- * they are drawn) matches, else drawn now and cached. Image i's tokens come
- * from its own uniforms (image_draws.ts), so they do not depend on the
- * batches it was drawn in, and the generator lab redraws them
- * (docs/method.md §6, σ-preserving sampling).
- */
-/**
  * One batch of the σ-token cache: images `[B, C, S, S]` with labels `[B]` at
  * rows `indices` of their split, drawn from each image's own uniforms
  * (image_draws.ts) → ids `[B, N]` in the cache's id dtype, and uint8 masks
@@ -238,6 +230,14 @@ export function pregeneratedRows(t: PostTrainer, images: Tensor, labels: Tensor,
   }
 }
 
+/**
+ * σ-tokens for every image of `source`, from the run folder's cache when its
+ * fingerprint (generator and tokenizer files, σ, sampling, seed, images, how
+ * they are drawn) matches, else drawn now and cached. Image i's tokens come
+ * from its own uniforms (image_draws.ts), so they do not depend on the
+ * batches it was drawn in, and the generator lab redraws them
+ * (docs/method.md §6, σ-preserving sampling).
+ */
 async function pregenerate(t: PostTrainer, source: PreparedSplit, file: string, dirs: string[], events: ReturnType<typeof withDefaults>): Promise<SigmaTokenCache> {
   const cfg = t.config;
   const files = [...['generator.json', 'generator.safetensors'].map((f) => `${dirs[0]}/${f}`), ...tokenizerSourceFiles(dirs[1]!)];
