@@ -2,7 +2,7 @@
 // for comparison with latent perturbation: Gaussian noise whose scale is
 // drawn per sample, z + σ·ε with σ ~ U(0, σ_max) and ε ~ N(0, I).
 import { type RandomStream, type Tensor, rand, randn, where } from '../torch/index.js';
-import { type Perturbed, selectedImages } from './perturbation.js';
+import { type Perturbed, imageMask } from './perturbation.js';
 import { fromTokens, toTokens } from './tokens.js';
 
 /** z `[B, ...]` → z + σ_b·ε, one σ_b ~ U(0, maxScale) per sample b. */
@@ -45,7 +45,7 @@ export function gaussianPerturbation(zq: Tensor, ids: Tensor, o: GaussianPerturb
   const [B, N] = tokens.shape as [number, number, number];
   const rms = tokens.detach().square().mean().sqrt().item();
   const noisy = gaussianLatentNoise(tokens, o.scale * rms, o.stream);
-  const images = selectedImages(B, Math.floor(o.beta * B), o.select ?? 'first', o.stream, tokens.device).mask;   // [B, 1]
+  const images = imageMask(B, Math.floor(o.beta * B), o.select ?? 'first', o.stream, tokens.device);   // [B, 1]
   const latent = where(images.unsqueeze(-1), noisy, tokens);
   return { latent: fromTokens(latent, layout), ids: ids.reshape(B, N), redrawn: images.expand([B, N]) };
 }

@@ -5,7 +5,7 @@
 // VQ losses are computed, so it only touches the reconstruction, perceptual
 // and GAN terms; the target stays the clean image.
 import { type CodeDistance, inCodeSpace, nearestCodes } from '../metrics/index.js';
-import { type Device, type RandomStream, type Tensor, arange, bernoulli, noGrad, randint, randperm, where, zeros } from '../torch/index.js';
+import { type Device, type RandomStream, type Tensor, arange, bernoulli, noGrad, randint, randperm, tensor, where, zeros } from '../torch/index.js';
 import { fromTokens, toTokens } from './tokens.js';
 
 export interface PerturbationOptions {
@@ -65,12 +65,13 @@ export function latentPerturbation(z: Tensor, zq: Tensor, codebook: Tensor, ids:
 
   const { newIds, redrawn } = noGrad(() => {
     const device = tokens.device;
-    // The draws for every token, in the order they always came, so a seed gives the run it gave.
-    const pick = randint(0, delta, [B, N, 1], { stream, device });
-    const { mask, rows } = selectedImages(B, count, options.select ?? 'first', stream, device);   // [B, 1], [⌊β·B⌋]
-    const redrawn = bernoulli(zeros([B, N], { device }), alpha, stream).logicalAnd(mask);            // [B, N]
+    const pick = randint(0, delta, [B, N, 1], { stream, device });   // every token's draws, in the order they always came
+    const select = options.select ?? 'first';
+    const images = imageMask(B, count, select, stream, device);                                    // [B, 1]
+    const redrawn = bernoulli(zeros([B, N], { device }), alpha, stream).logicalAnd(images);        // [B, N]
     if (count === 0) return { newIds: originalIds, redrawn };
     // Only the ⌊β·B⌋ selected images can change (6 of 64 at β = 0.1): only theirs are searched.
+    const rows = select === 'first' ? arange(0, count, 1, { dtype: 'int64', device }) : images.reshape(B).nonzero().reshape(-1);   // [⌊β·B⌋]
     const candidates = perturbationCandidates(tokens.indexSelect(0, rows), codebook, delta, distance);   // [⌊β·B⌋, N, δ]
     const drawn = candidates.gather(2, pick.indexSelect(0, rows)).squeeze(2);                            // [⌊β·B⌋, N]
     const chosen = where(redrawn.indexSelect(0, rows), drawn, originalIds.indexSelect(0, rows));
@@ -95,11 +96,10 @@ export function perturbationCandidates(z: Tensor, codebook: Tensor, delta: numbe
   return noGrad(() => nearestCodes(inCodeSpace(z, distance), inCodeSpace(codebook, distance), distance, delta));
 }
 
-/** The ⌊β·B⌋ images to perturb, as a mask `[B, 1]` (bool) and as row indices `[count]` (int64). */
-export function selectedImages(batch: number, count: number, select: 'first' | 'random', stream?: RandomStream, device?: Device): { mask: Tensor; rows: Tensor } {
-  if (select === 'first') return { mask: arange(0, batch, 1, { device }).lt(count).reshape(batch, 1), rows: arange(0, count, 1, { dtype: 'int64', device }) };
-  const mask = randperm(batch, { stream, device }).lt(count).reshape(batch, 1);
-  return { mask, rows: mask.reshape(batch).nonzero().reshape(-1) };
+/** `[B, 1]` bool: true for the ⌊β·B⌋ images to perturb. */
+export function imageMask(batch: number, count: number, select: 'first' | 'random', stream?: RandomStream, device?: Device): Tensor {
+  if (select === 'first') return tensor(Array.from({ length: batch }, (_, i) => i < count), { device }).reshape(batch, 1);
+  return randperm(batch, { stream, device }).lt(count).reshape(batch, 1);
 }
 
 function checkOptions(o: PerturbationOptions, codebookSize: number): PerturbationOptions {
