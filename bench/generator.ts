@@ -51,8 +51,8 @@ import { type TokenizerConfig, Tokenizer, modelOptions, saveTokenizer, tokenizer
 import { RandomStream, type Tensor, arange, loadSafetensors, manualSeed, randint, savePt, tidy } from '../src/torch/index.js';
 import { pinnedThreads } from './twin_env.js';
 import { streamSeed } from '../src/train/index.js';
-import { loopMilliseconds, loopSummary } from './loop_timing.js';
-import { median, pair, quantile, settle, timed } from './paired_timing.js';
+import { loopMilliseconds } from './loop_timing.js';
+import { median, pair, pairedSummary, settle, timed } from './paired_timing.js';
 import { type Twin, startTwin } from './twin_process.js';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -250,17 +250,13 @@ async function main(): Promise<void> {
   loop.dispose();
   rmSync(dir, { recursive: true, force: true });
 
-  const summary = (pairs: [number, number][]) => {
-    const ratios = pairs.map(([x, y]) => x / y);
-    return { ms: [median(pairs.map((p) => p[0])), median(pairs.map((p) => p[1]))] as [number, number], ratio: median(ratios), spread: [quantile(ratios, 0.25), quantile(ratios, 0.75)] };
-  };
-  const train = summary(steps);
-  const cached = summary(samples);
-  const noCacheMs = median(uncached);
   const N = GRID[0] * GRID[1];
   const B = config.train.batchSize;
+  const train = pairedSummary(steps, B);
+  const cached = pairedSummary(samples, SAMPLE_IMAGES * N);
+  const noCacheMs = median(uncached);
   const tokensPerS = (ms: number) => (SAMPLE_IMAGES * N * 1e3) / ms;
-  const loopTimes = loopSummary(loops, LOOP_STEPS * B * N);
+  const loopTimes = pairedSummary(loops, LOOP_STEPS * B * N);
   const guided = sampling.cfg !== 1;
 
   const { width, depth, heads } = config.model;
@@ -274,9 +270,9 @@ async function main(): Promise<void> {
     + `${'ratio'.padStart(8)}${'p25–p75'.padStart(14)}`);
   const spread = (s: number[]) => `${s[0]!.toFixed(2)}–${s[1]!.toFixed(2)}`.padStart(14);
   console.log(`${'train step (sequences/s)'.padEnd(28)}${cell(train.ms[0], 1, 12)}${cell(train.ms[1], 1, 12)}`
-    + `${cell((B * 1e3) / train.ms[0], 1, 16)}${cell((B * 1e3) / train.ms[1], 1, 15)}${cell(train.ratio, 3, 8)}${spread(train.spread)}`);
+    + `${cell(train.perSecond[0], 1, 16)}${cell(train.perSecond[1], 1, 15)}${cell(train.ratio, 3, 8)}${spread(train.spread)}`);
   console.log(`${'sample, KV cache (tokens/s)'.padEnd(28)}${cell(cached.ms[0], 1, 12)}${cell(cached.ms[1], 1, 12)}`
-    + `${cell(tokensPerS(cached.ms[0]), 0, 16)}${cell(tokensPerS(cached.ms[1]), 0, 15)}${cell(cached.ratio, 3, 8)}${spread(cached.spread)}`);
+    + `${cell(cached.perSecond[0], 0, 16)}${cell(cached.perSecond[1], 0, 15)}${cell(cached.ratio, 3, 8)}${spread(cached.spread)}`);
   console.log(`${'sample, no cache (tokens/s)'.padEnd(28)}${cell(noCacheMs, 1, 12)}${'—'.padStart(12)}${cell(tokensPerS(noCacheMs), 0, 16)}${'—'.padStart(15)}`
     + `${'—'.padStart(8)}${'—'.padStart(14)}`);
   console.log(`${`loop, ${LOOP_STEPS} steps (tokens/s)`.padEnd(28)}${cell(loopTimes.ms[0] / LOOP_STEPS, 1, 12)}${cell(loopTimes.ms[1] / LOOP_STEPS, 1, 12)}`
@@ -290,7 +286,7 @@ async function main(): Promise<void> {
     train_ms_robustok: train.ms[0], train_ms_pytorch: train.ms[1], train_step_ratio: train.ratio,
     train_ratio_p25: train.spread[0], train_ratio_p75: train.spread[1],
     sample_ms_robustok: cached.ms[0], sample_ms_pytorch: cached.ms[1], sample_ms_robustok_no_cache: noCacheMs,
-    sample_tokens_per_s_robustok: tokensPerS(cached.ms[0]), sample_tokens_per_s_pytorch: tokensPerS(cached.ms[1]),
+    sample_tokens_per_s_robustok: cached.perSecond[0], sample_tokens_per_s_pytorch: cached.perSecond[1],
     sample_tokens_per_s_robustok_no_cache: tokensPerS(noCacheMs),
     sample_ratio: cached.ratio, sample_ratio_p25: cached.spread[0], sample_ratio_p75: cached.spread[1],
     cache_speedup: noCacheMs / cached.ms[0],

@@ -1,4 +1,4 @@
-// How the twin benchmarks (bench/tokenizer, bench/generator) time robustok
+// How the twin benchmarks (bench/tokenizer, bench/generator, bench/posttrain) time robustok
 // against its PyTorch twin: calls in pairs, a pause before each, who goes
 // first alternating, and medians and quartiles of the pairs' ratios.
 
@@ -38,4 +38,23 @@ export async function pair(i: number, ours: () => number | Promise<number>, thei
   settle();
   const second = await (i % 2 === 0 ? theirs() : ours());
   return i % 2 === 0 ? [first, second] : [second, first];
+}
+
+/** Paired timings summarised: each side's median ms, its rate, the median ratio and its p25–p75. */
+export interface PairedSummary {
+  ms: [number, number];
+  perSecond: [number, number];
+  ratio: number;
+  spread: [number, number];
+}
+
+/**
+ * Paired times [robustok, PyTorch] in ms → each side's median, its rate
+ * (`work` units per call: images, sequences or tokens, per second of the
+ * median), and the median of the pairs' ratios with their p25–p75.
+ */
+export function pairedSummary(pairs: [number, number][], work: number): PairedSummary {
+  const ms: [number, number] = [median(pairs.map((p) => p[0])), median(pairs.map((p) => p[1]))];
+  const ratios = pairs.map(([a, b]) => a / b);
+  return { ms, perSecond: [(work * 1e3) / ms[0], (work * 1e3) / ms[1]], ratio: median(ratios), spread: [quantile(ratios, 0.25), quantile(ratios, 0.75)] };
 }

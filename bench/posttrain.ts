@@ -44,8 +44,8 @@ import { tokenizerImageSpec, tokenizerSchema } from '../src/tokenizer/index.js';
 import { type Tensor, manualSeed, savePt, tensor, tidy } from '../src/torch/index.js';
 import { pinnedThreads } from './twin_env.js';
 import { loadCheckpointParts, streamSeed } from '../src/train/index.js';
-import { loopMilliseconds, loopSummary } from './loop_timing.js';
-import { median, pair, quantile, timed } from './paired_timing.js';
+import { loopMilliseconds } from './loop_timing.js';
+import { pair, pairedSummary, timed } from './paired_timing.js';
 import { type Twin, startTwin } from './twin_process.js';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -228,14 +228,9 @@ async function main(): Promise<void> {
 
 function report(threads: number, config: PosttrainConfig, timings: Record<'steps' | 'draws' | 'loops', [number, number][]>): void {
   const B = config.train.batchSize;
-  const summary = (pairs: [number, number][], images: number) => {
-    const ms: [number, number] = [median(pairs.map((p) => p[0])), median(pairs.map((p) => p[1]))];
-    const ratios = pairs.map(([x, y]) => x / y);
-    return { ms, perSecond: ms.map((m) => (images * 1e3) / m) as [number, number], ratio: median(ratios), spread: [quantile(ratios, 0.25), quantile(ratios, 0.75)] as [number, number] };
-  };
-  const step = summary(timings.steps, B);
-  const draw = summary(timings.draws, DRAW_BATCH);
-  const loop = loopSummary(timings.loops, LOOP_STEPS * B);
+  const step = pairedSummary(timings.steps, B);
+  const draw = pairedSummary(timings.draws, DRAW_BATCH);
+  const loop = pairedSummary(timings.loops, LOOP_STEPS * B);
   console.log(`post-training benchmark: configs/posttrain/small.yaml (σ = ${config.sigma}, discriminator ${config.discriminator}, `
     + `EMA half-life ${config.optim.emaHalfLife} steps, loss ${config.loss.reconstruction} + GAN × ${config.loss.gan.weight} adaptive), `
     + `Fashion-MNIST; ${TIMED_STEPS} paired steps of batch ${B}, ${TIMED_DRAWS} paired σ-token draws of ${DRAW_BATCH} images, `

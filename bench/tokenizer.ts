@@ -24,8 +24,8 @@ import { trainTokenizer } from '../src/runs/index.js';
 import { type TokenizerConfig, TokenizerTrainer, tokenizerSchema } from '../src/tokenizer/index.js';
 import { type Tensor, manualSeed, noGrad, rand, savePt, tensor, tidy } from '../src/torch/index.js';
 import { pinnedThreads } from './twin_env.js';
-import { loopMilliseconds, loopSummary } from './loop_timing.js';
-import { median, pair, quantile, timed } from './paired_timing.js';
+import { loopMilliseconds } from './loop_timing.js';
+import { pair, pairedSummary, timed } from './paired_timing.js';
 import { type Twin, startTwin } from './twin_process.js';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -140,14 +140,8 @@ async function main(): Promise<void> {
   images.dispose();
   trainer.dispose();
 
-  const summary = (pairs: [number, number][]) => {
-    const a = median(pairs.map((p) => p[0]));
-    const b = median(pairs.map((p) => p[1]));
-    const ratios = pairs.map(([x, y]) => x / y);
-    return { ms: [a, b], perSecond: [(BATCH * 1e3) / a, (BATCH * 1e3) / b], ratio: median(ratios), spread: [quantile(ratios, 0.25), quantile(ratios, 0.75)] };
-  };
-  const rows = { train: summary(steps), encode: summary(encodes), decode: summary(decodes) };
-  const loop = loopSummary(loops, LOOP_STEPS * BATCH);
+  const rows = { train: pairedSummary(steps, BATCH), encode: pairedSummary(encodes, BATCH), decode: pairedSummary(decodes, BATCH) };
+  const loop = pairedSummary(loops, LOOP_STEPS * BATCH);
   const result: Record<string, number | string> = { threads, batch: BATCH, images: 'uniform noise', start_step: ganStartStep(config), alpha, delta };
   for (const [name, r] of Object.entries(rows)) {
     Object.assign(result, {
